@@ -1,0 +1,188 @@
+"""Argument validation shared by every public function.
+
+Each validator takes the public function's name (``func``) and the argument's
+name (``name``) so that its message reads
+``"<func>: <name> must be <what is allowed>, got <value>"``; validators return
+the normalised value.  User input is never checked with ``assert``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import operator
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "get_memory_limit",
+    "set_memory_limit",
+]
+
+_DEFAULT_MEMORY_LIMIT = 4 * 2**30
+_memory_limit: int | None = None
+
+
+def get_memory_limit() -> int:
+    """Return the largest allocation, in bytes, that an upconv function may make.
+
+    The default is 4 GiB, or the value of the environment variable
+    ``UPCONV_MEMORY_LIMIT`` (bytes) when it is set.  Functions that would need
+    more raise :class:`MemoryError` with a message naming the array before
+    allocating anything.
+
+    Examples
+    --------
+    >>> import upconv
+    >>> upconv.get_memory_limit() > 0
+    True
+    """
+    if _memory_limit is not None:
+        return _memory_limit
+    env = os.environ.get("UPCONV_MEMORY_LIMIT")
+    return int(env) if env else _DEFAULT_MEMORY_LIMIT
+
+
+def set_memory_limit(nbytes: int | None) -> None:
+    """Set the largest allocation (in bytes) upconv may make; ``None`` restores the default.
+
+    Examples
+    --------
+    >>> import upconv
+    >>> upconv.set_memory_limit(2**20)
+    >>> upconv.get_memory_limit()
+    1048576
+    >>> upconv.set_memory_limit(None)
+    """
+    global _memory_limit
+    if nbytes is not None:
+        nbytes = integer(nbytes, "set_memory_limit", "nbytes", minimum=1)
+    _memory_limit = nbytes
+
+
+def check_allocation(shape: Sequence[int], dtype: Any, func: str, what: str) -> None:
+    """Raise MemoryError if an array of ``shape`` and ``dtype`` exceeds the memory limit."""
+    nbytes = int(np.prod([int(s) for s in shape], dtype=object)) * np.dtype(dtype).itemsize
+    limit = get_memory_limit()
+    if nbytes > limit:
+        raise MemoryError(
+            f"{func}: {what} of shape {tuple(int(s) for s in shape)} would need "
+            f"{nbytes / 2**30:.2f} GiB, more than the memory limit of {limit / 2**30:.2f} GiB; "
+            "use another method or raise the limit with upconv.set_memory_limit()"
+        )
+
+
+def integer(value: Any, func: str, name: str, *, minimum: int | None = None) -> int:
+    """Return ``value`` as a Python int, rejecting bools, floats and anything below ``minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{func}: {name} must be an integer, got {value!r}")
+    value = operator.index(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{func}: {name} must be >= {minimum}, got {value}")
+    return value
+
+
+def int_tuple(value: Any, n: int, func: str, name: str, *, minimum: int | None = None) -> tuple[int, ...]:
+    """Normalise an int or a length-``n`` sequence of ints to a tuple of ``n`` ints.
+
+    Unlike ``torch.nn.modules.utils._ntuple``, a sequence of the wrong length is
+    an error rather than passed through.
+    """
+    if isinstance(value, (str, bytes)) or not isinstance(value, (numbers.Integral, Sequence, np.ndarray)):
+        raise TypeError(
+            f"{func}: {name} must be an integer or a sequence of {n} integers, got {value!r}"
+        )
+    if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        values: Sequence[Any] = (value,) * n
+    else:
+        values = list(value) if not isinstance(value, numbers.Integral) else [value]
+        if len(values) != n:
+            raise ValueError(
+                f"{func}: {name} must be an integer or a sequence of {n} integers "
+                f"(one per spatial axis), got {value!r}"
+            )
+    out = []
+    for v in values:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"{func}: {name} must contain integers only, got {value!r}")
+        v = operator.index(v)
+        if minimum is not None and v < minimum:
+            raise ValueError(f"{func}: every entry of {name} must be >= {minimum}, got {value!r}")
+        out.append(v)
+    return tuple(out)
+
+
+def pad_pairs(value: Any, n: int, func: str, name: str = "padding") -> tuple[tuple[int, int], ...]:
+    """Normalise padding to ``n`` non-negative ``(begin, end)`` pairs.
+
+    Accepts an int (same on both sides of every axis), ``n`` ints (same on
+    both sides of each axis) or ``n`` pairs ``(begin, end)`` (ONNX ``pads``
+    regrouped per axis).
+    """
+    allowed = f"an integer, {n} integers, or {n} (begin, end) pairs"
+    if isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, (str, bytes)):
+        items = list(value)
+        if len(items) == n and all(
+            isinstance(v, (Sequence, np.ndarray)) and not isinstance(v, (str, bytes)) for v in items
+        ):
+            pairs = []
+            for v in items:
+                if len(v) != 2:
+                    raise ValueError(f"{func}: {name} must be {allowed}, got {value!r}")
+                pairs.append(int_tuple(tuple(v), 2, func, name, minimum=0))
+            return tuple((b, e) for b, e in pairs)
+        if any(isinstance(v, (Sequence, np.ndarray)) for v in items):
+            raise ValueError(f"{func}: {name} must be {allowed}, got {value!r}")
+    try:
+        flat = int_tuple(value, n, func, name, minimum=0)
+    except TypeError:
+        raise TypeError(f"{func}: {name} must be {allowed}, got {value!r}") from None
+    return tuple((p, p) for p in flat)
+
+
+def choice(value: Any, choices: Sequence[str], func: str, name: str) -> str:
+    """Check that ``value`` is one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{func}: {name} must be one of {listed}, got {value!r}")
+    return value
+
+
+def float_arrays(func: str, **arrays: Any) -> tuple[np.dtype, list[np.ndarray | None]]:
+    """Convert inputs to one floating compute dtype, following torch's dtype rule.
+
+    Floating ndarrays among the inputs must share a dtype (torch raises on a
+    mismatch; so do we, with a TypeError).  Everything else (lists, integer
+    arrays, scalars) is cast to that dtype, or to float64 when no input is a
+    floating ndarray.  float16 is computed in float32.  ``None`` passes through.
+
+    Returns the dtype the result must have and the converted arrays (not
+    copies when no conversion was needed: callers never write into them).
+    """
+    float_dtypes = {
+        k: np.asarray(v).dtype
+        for k, v in arrays.items()
+        if isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.floating)
+    }
+    distinct = set(float_dtypes.values())
+    if len(distinct) > 1:
+        listed = ", ".join(f"{k} has dtype {d}" for k, d in float_dtypes.items())
+        raise TypeError(f"{func}: floating inputs must share one dtype, but {listed}")
+    result_dtype = distinct.pop() if distinct else np.dtype(np.float64)
+    if result_dtype not in (np.float16, np.float32, np.float64):
+        raise TypeError(
+            f"{func}: dtype {result_dtype} is not supported; use float16, float32 or float64"
+        )
+    compute = np.dtype(np.float32) if result_dtype == np.float16 else result_dtype
+    out: list[np.ndarray | None] = []
+    for k, v in arrays.items():
+        if v is None:
+            out.append(None)
+            continue
+        a = np.asarray(v)
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"{func}: {k} must be a real numeric array, got dtype {a.dtype}")
+        out.append(a.astype(compute, copy=False))
+    return result_dtype, out

@@ -1,0 +1,471 @@
+"""N-d convolution and transposed convolution, with torch's semantics.
+
+``conv`` is cross-correlation computed as im2col + one GEMM per group.
+``conv_transpose`` is its adjoint, computed four ways (the four views of the
+transposed convolution) that give the same result for every configuration:
+
+``"scatter"``
+    Kernel stamping (overlap-add): one GEMM multiplies every input pixel by
+    every kernel tap, then each tap's plane is added into the strided output.
+``"zero_insertion"``
+    Insert ``s-1`` zeros between input pixels, pad by ``ek-1-p`` and
+    correlate with the flipped, channel-transposed kernel (Dumoulin & Visin,
+    relationship 14).
+``"matrix"``
+    Build the sparse matrix ``C`` of the convolution this is the transpose
+    of and apply ``C.T``.
+``"phase"``
+    Polyphase / sub-pixel decomposition: every output residue class modulo
+    the stride is a small dense stride-1 convolution of the input with a
+    subset of the kernel taps; the ``s**n`` results are interleaved.  No
+    multiplication by an inserted zero.
+
+Everything works on a :class:`upconv.shapes.ConvGeometry`: ``conv`` maps
+``geometry.in_size -> geometry.out_size``, ``conv_transpose`` maps back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from . import _validate as v
+from . import shapes
+from .shapes import ConvGeometry
+
+__all__ = ["conv", "conv_transpose", "CONV_TRANSPOSE_METHODS"]
+
+# Target size of one im2col block; larger batches are processed in chunks.
+_BLOCK_BYTES = 64 * 2**20
+
+
+# --------------------------------------------------------------------------
+# argument handling shared by conv and conv_transpose
+
+
+def _prepare(func, x, weight, bias, groups):
+    """Dtype policy, rank and channel checks.  Returns batched arrays and helpers."""
+    result_dtype, (x, weight, bias) = v.float_arrays(func, x=x, weight=weight, bias=bias)
+    if weight.ndim < 3:
+        raise ValueError(
+            f"{func}: weight must have at least 3 dimensions (channels, channels, *kernel), "
+            f"got shape {weight.shape}"
+        )
+    n = weight.ndim - 2
+    if x.ndim not in (n + 1, n + 2):
+        raise ValueError(
+            f"{func}: x must have {n + 1} (unbatched) or {n + 2} (batched) dimensions for a weight with "
+            f"{n} spatial axes, got x of shape {x.shape} and weight of shape {weight.shape}"
+        )
+    unbatched = x.ndim == n + 1
+    if unbatched:
+        x = x[None]
+    groups = v.integer(groups, func, "groups", minimum=1)
+    if any(s == 0 for s in weight.shape):
+        raise ValueError(f"{func}: weight must not have a zero-length axis, got shape {weight.shape}")
+    return result_dtype, x, weight, bias, groups, unbatched
+
+
+def _check_bias(func, bias, channels):
+    if bias is not None and bias.shape != (channels,):
+        raise ValueError(f"{func}: bias must have shape ({channels},), got {bias.shape}")
+
+
+def _finish(out, bias, result_dtype, unbatched):
+    if bias is not None:
+        out += bias.reshape((-1,) + (1,) * (out.ndim - 2))
+    if unbatched:
+        out = out[0]
+    return out.astype(result_dtype, copy=False)
+
+
+# --------------------------------------------------------------------------
+# primitives
+
+
+def _pad(x: np.ndarray, pads: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Zero-pad the spatial axes of ``(N, C, *spatial)``; negative entries crop."""
+    crop = tuple(slice(max(-b, 0), x.shape[2 + i] - max(-e, 0)) for i, (b, e) in enumerate(pads))
+    x = x[(slice(None), slice(None)) + crop]
+    if any(b > 0 or e > 0 for b, e in pads):
+        x = np.pad(x, [(0, 0), (0, 0)] + [(max(b, 0), max(e, 0)) for b, e in pads])
+    return x
+
+
+def _windows(xp: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """Read-only view ``(N, C, *kernel, *out)`` of the windows of padded ``xp``."""
+    n = g.ndim
+    st = xp.strides
+    shape = xp.shape[:2] + g.kernel_size + g.out_size
+    strides = (
+        st[:2]
+        + tuple(st[2 + i] * g.dilation[i] for i in range(n))
+        + tuple(st[2 + i] * g.stride[i] for i in range(n))
+    )
+    return as_strided(xp, shape, strides, writeable=False)
+
+
+def _correlate(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int, func: str) -> np.ndarray:
+    """Grouped cross-correlation: ``(N, C_in, *g.in_size) -> (N, C_out, *g.out_size)``.
+
+    im2col (a copy of the windows) + one GEMM per group; the batch is split
+    into chunks so that an im2col block stays near ``_BLOCK_BYTES``.
+    """
+    N, c_in = x.shape[:2]
+    c_out = w.shape[0]
+    K, P = math.prod(g.kernel_size), math.prod(g.out_size)
+    ci_g, co_g = c_in // groups, c_out // groups
+    n = g.ndim
+    v.check_allocation((N, c_out) + g.out_size, x.dtype, func, "the output")
+    v.check_allocation((1, c_in, K, P), x.dtype, func, "the im2col matrix of one sample")
+    wm = w.reshape(groups, co_g, ci_g * K)
+    out = np.empty((N, c_out) + g.out_size, dtype=x.dtype)
+    if N == 0:
+        return out
+    chunk = max(1, min(N, _BLOCK_BYTES // max(1, c_in * K * P * x.itemsize)))
+    # cols axes (batch, groups, ci_g, *k, *out) -> (groups, ci_g, *k, batch, *out) -> GEMM operand
+    order = (1, 2) + tuple(range(3, 3 + n)) + (0,) + tuple(range(3 + n, 3 + 2 * n))
+    for start in range(0, N, chunk):
+        xs = _pad(x[start : start + chunk], g.padding)
+        cols = _windows(xs, g)
+        m = cols.shape[0]
+        cols = cols.reshape((m, groups, ci_g) + g.kernel_size + g.out_size).transpose(order)
+        res = np.matmul(wm, cols.reshape(groups, ci_g * K, m * P))  # (groups, co_g, m*P)
+        out[start : start + m] = np.moveaxis(res.reshape(c_out, m, *g.out_size), 1, 0)
+    return out
+
+
+def _as_conv_weight(w: np.ndarray, groups: int) -> np.ndarray:
+    """Transposed-conv weight ``(C_in, C_out/g, *k)`` as the weight of the conv
+    that maps the output back to the input, ``(C_out, C_in/g, *k)``."""
+    c_in, co_g = w.shape[:2]
+    k = w.shape[2:]
+    return w.reshape((groups, c_in // groups, co_g) + k).swapaxes(1, 2).reshape((groups * co_g, c_in // groups) + k)
+
+
+# --------------------------------------------------------------------------
+# conv
+
+
+def conv(
+    x: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: int | Sequence[int] = 1,
+    padding: Any = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+) -> np.ndarray:
+    r"""N-d convolution (cross-correlation), identical to ``torch.nn.functional.conv{1,2,3}d``.
+
+    Parameters
+    ----------
+    x : (N, C_in, *in_size) or (C_in, *in_size) array_like
+        Input; the number of spatial axes ``n`` is ``weight.ndim - 2``.
+    weight : (C_out, C_in / groups, *kernel_size) array_like
+        Filters.
+    bias : (C_out,) array_like, optional
+        Added to every output position.
+    stride, dilation : int or sequence of n ints, optional
+        Step between windows and between kernel taps (>= 1).
+    padding : int, sequence of n ints, sequence of n (begin, end) pairs, "valid" or "same"
+        Zeros added around each spatial axis.  Pairs express ONNX ``pads``;
+        ``"same"`` (stride 1 only) puts the odd element at the end, as torch.
+    groups : int, optional
+        Split channels into ``groups`` independent convolutions.
+
+    Returns
+    -------
+    y : (N, C_out, *out_size) or (C_out, *out_size) ndarray
+        Same dtype as the inputs (float16 is computed in float32).
+
+    Raises
+    ------
+    ValueError, TypeError
+        For every configuration torch rejects, naming the argument.
+    MemoryError
+        If the result or the im2col buffer of one sample exceeds
+        :func:`upconv.get_memory_limit`.
+
+    See Also
+    --------
+    conv_transpose : the adjoint (input gradient) of this function.
+    upconv.shapes.conv_output_size : the output size without computing.
+
+    Notes
+    -----
+    .. math::
+
+        y[n, c_o, \mathbf{o}] = b[c_o] + \sum_{c_i, \mathbf{t}}
+            w[c_o, c_i, \mathbf{t}]\, x_{pad}[n, g c_i, \mathbf{o}\odot s + \mathbf{t}\odot d]
+
+        o = \lfloor (i + p_{begin} + p_{end} - d(k-1) - 1) / s \rfloor + 1
+
+    Examples
+    --------
+    >>> import numpy as np, upconv
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> upconv.conv(x, np.ones((1, 1, 3, 3)))
+    array([[[[45., 54.],
+             [81., 90.]]]])
+    """
+    func = "conv"
+    result_dtype, x, w, b, groups, unbatched = _prepare(func, x, weight, bias, groups)
+    c_in, c_out = x.shape[1], w.shape[0]
+    if c_out % groups:
+        raise ValueError(f"{func}: weight.shape[0] (out channels, {c_out}) must be divisible by groups={groups}")
+    if c_in != w.shape[1] * groups:
+        raise ValueError(
+            f"{func}: x has {c_in} channels but weight of shape {w.shape} with groups={groups} "
+            f"expects {w.shape[1] * groups} (weight.shape[1] * groups)"
+        )
+    _check_bias(func, b, c_out)
+    g = shapes.conv_geometry(x.shape[2:], w.shape[2:], stride, padding, dilation, func=func)
+    return _finish(_correlate(x, w, g, groups, func), b, result_dtype, unbatched)
+
+
+# --------------------------------------------------------------------------
+# conv_transpose: the four views
+
+
+def conv_transpose_scatter(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
+    """Kernel stamping: one GEMM for all (input pixel, kernel tap) products, then overlap-add.
+
+    ``cols[c_out, t, n, j] = sum_ci w[ci, c_out, t] * y[n, ci, j]`` is the
+    kernel ``t``-th tap of the stamp of pixel ``j``; it lands at output
+    position ``j*s + t*d - p_begin``.
+    """
+    cols = _scatter_gemm(y, w, groups)
+    return _overlap_add(cols, y.shape[0], g)
+
+
+def _scatter_gemm(y: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
+    """``(C_out, K, N, P)`` products of every input pixel with every kernel tap."""
+    N, c_in = y.shape[:2]
+    ci_g, co_g = c_in // groups, w.shape[1]
+    K, P = math.prod(w.shape[2:]), math.prod(y.shape[2:])
+    v.check_allocation((groups * co_g, K, N, P), y.dtype, "conv_transpose", "the kernel-stamp matrix")
+    ym = y.reshape(N, groups, ci_g, P).transpose(1, 2, 0, 3).reshape(groups, ci_g, N * P)
+    wm = w.reshape(groups, ci_g, co_g * K).transpose(0, 2, 1)
+    return np.matmul(wm, ym).reshape(groups * co_g, K, N, P)
+
+
+def _overlap_add(cols: np.ndarray, N: int, g: ConvGeometry) -> np.ndarray:
+    """Add each tap plane of ``cols (C, K, N, *out)`` into the strided output (NumPy, any n)."""
+    c_out = cols.shape[0]
+    n = g.ndim
+    cols = cols.reshape((c_out, -1, N) + g.out_size)
+    out = np.zeros((N, c_out) + g.in_size, dtype=cols.dtype)
+    for t, tap in enumerate(np.ndindex(*g.kernel_size)):
+        dst, src = [], []
+        for a in range(n):
+            lo, hi = _tap_range(tap[a], g, a)
+            start = lo * g.stride[a] + tap[a] * g.dilation[a] - g.padding[a][0]
+            dst.append(slice(start, start + (hi - lo - 1) * g.stride[a] + 1, g.stride[a]) if hi > lo else slice(0, 0))
+            src.append(slice(lo, hi))
+        out[(slice(None), slice(None)) + tuple(dst)] += np.moveaxis(cols[(slice(None), t, slice(None)) + tuple(src)], 0, 1)
+    return out
+
+
+def _tap_range(t: int, g: ConvGeometry, a: int) -> tuple[int, int]:
+    """Input indices ``[lo, hi)`` whose tap ``t`` lands inside the output on axis ``a``.
+
+    Input ``j`` lands at ``j*s + off`` with ``off = t*d - p_begin``; it must lie in ``[0, L)``.
+    """
+    s, off, L = g.stride[a], t * g.dilation[a] - g.padding[a][0], g.in_size[a]
+    lo = max(0, -(off // s))
+    hi = min(g.out_size[a], (L - 1 - off) // s + 1)
+    return lo, max(lo, hi)
+
+
+def conv_transpose_zero_insertion(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
+    """Insert ``s-1`` zeros between pixels, pad ``ek-1-p``, correlate with the flipped kernel."""
+    n = g.ndim
+    N, c = y.shape[:2]
+    dilated = tuple((o - 1) * s + 1 for o, s in zip(g.out_size, g.stride))
+    v.check_allocation((N, c) + dilated, y.dtype, "conv_transpose", "the zero-inserted input")
+    z = np.zeros((N, c) + dilated, dtype=y.dtype)
+    z[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in g.stride)] = y
+    flipped = np.flip(_as_conv_weight(w, groups), axis=tuple(range(2, 2 + n)))
+    ek = g.effective_kernel_size
+    pads = tuple((e - 1 - b, e - 1 - f) for e, (b, f) in zip(ek, g.padding))
+    g_conv = ConvGeometry(dilated, g.in_size, g.kernel_size, (1,) * n, g.dilation, pads)
+    return _correlate(z, flipped, g_conv, groups, "conv_transpose")
+
+
+def conv_transpose_matrix(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
+    """Apply ``C.T``, the transpose of the sparse matrix of the convolution ``g``."""
+    from .matrix import _conv_matrix
+
+    N, c_in = y.shape[:2]
+    C = _conv_matrix(g, w, groups).tocsc()  # (c_in * P_out, c_out * P_in); transposing CSC gives CSR
+    out = (C.T @ y.reshape(N, -1).T).T
+    return np.ascontiguousarray(out, dtype=y.dtype).reshape((N, C.shape[1] // math.prod(g.in_size)) + g.in_size)
+
+
+def _phase_axis(g: ConvGeometry, a: int):
+    """Per residue class ``r`` of axis ``a``: (first output, count, taps, tap step, pads)."""
+    s, d, k, (pb, _) = g.stride[a], g.dilation[a], g.kernel_size[a], g.padding[a]
+    L, m = g.in_size[a], g.out_size[a]
+    step = d // math.gcd(d, s)
+    phases = []
+    for r in range(s):
+        o0 = (r - pb) % s
+        count = max(0, (L - o0 + s - 1) // s)
+        taps = [t for t in range(k) if (t * d) % s == r][::-1]  # reversed: input offset increases
+        if count == 0 or not taps:
+            phases.append((o0, count, taps, step, None))
+            continue
+        c_min = (o0 + pb - taps[0] * d) // s
+        span = step * (len(taps) - 1) + 1
+        pad_b = -c_min
+        pad_e = count - 1 + span - m - pad_b
+        phases.append((o0, count, taps, step, (pad_b, pad_e)))
+    return phases
+
+
+def conv_transpose_phase(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
+    """Polyphase: each output residue class mod the stride is a dense stride-1 convolution.
+
+    Output positions ``o`` with ``(o + p_begin) % s == r`` receive only the
+    kernel taps ``t`` with ``t*d % s == r``; for them the transposed
+    convolution is an ordinary correlation of the input with those taps
+    (reversed, dilation ``d / gcd(d, s)``).
+    """
+    n = g.ndim
+    N = y.shape[0]
+    wc = _as_conv_weight(w, groups)
+    out = np.zeros((N, wc.shape[0]) + g.in_size, dtype=y.dtype)
+    axes = [_phase_axis(g, a) for a in range(n)]
+    for combo in np.ndindex(*g.stride):
+        parts = [axes[a][r] for a, r in enumerate(combo)]
+        if any(p[4] is None for p in parts):
+            continue  # no kernel tap lands in this residue class (or it is empty): zeros
+        sub = wc[(slice(None), slice(None)) + np.ix_(*[p[2] for p in parts])]
+        g_sub = ConvGeometry(
+            g.out_size,
+            tuple(p[1] for p in parts),
+            tuple(len(p[2]) for p in parts),
+            (1,) * n,
+            tuple(p[3] for p in parts),
+            tuple(p[4] for p in parts),
+        )
+        dst = tuple(slice(p[0], None, s) for p, s in zip(parts, g.stride))
+        out[(slice(None), slice(None)) + dst] = _correlate(y, sub, g_sub, groups, "conv_transpose")
+    return out
+
+
+CONV_TRANSPOSE_METHODS: dict[str, Callable[[np.ndarray, np.ndarray, ConvGeometry, int], np.ndarray]] = {
+    "scatter": conv_transpose_scatter,
+    "zero_insertion": conv_transpose_zero_insertion,
+    "matrix": conv_transpose_matrix,
+    "phase": conv_transpose_phase,
+}
+
+
+def _auto_method(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> str:
+    return "scatter"
+
+
+def conv_transpose(
+    x: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: int | Sequence[int] = 1,
+    padding: Any = 0,
+    output_padding: int | Sequence[int] = 0,
+    groups: int = 1,
+    dilation: int | Sequence[int] = 1,
+    *,
+    output_size: Sequence[int] | None = None,
+    method: str = "auto",
+) -> np.ndarray:
+    r"""N-d transposed convolution, identical to ``torch.nn.functional.conv_transpose{1,2,3}d``.
+
+    The adjoint of :func:`conv`: ``<conv(x, w), y> == <x, conv_transpose(y, w)>``
+    for the same ``stride``, ``padding`` and ``dilation``, which makes it
+    conv's input gradient.  Note torch's argument order: ``groups`` comes
+    before ``dilation``.
+
+    Parameters
+    ----------
+    x : (N, C_in, *in_size) or (C_in, *in_size) array_like
+        Input; ``n = weight.ndim - 2`` spatial axes.
+    weight : (C_in, C_out / groups, *kernel_size) array_like
+        Filters (torch's ``ConvTranspose`` layout).
+    bias : (C_out,) array_like, optional
+    stride, dilation : int or sequence of n ints, optional
+    padding : int, sequence of n ints, or sequence of n (begin, end) pairs
+        Elements cropped off the beginning and end of the un-cropped result
+        (ONNX ``pads`` as pairs).
+    output_padding : int or sequence of n ints, optional
+        Elements added at the end, ``0 <= output_padding < max(stride, dilation)``.
+    groups : int, optional
+    output_size : sequence of n (or n + 2) ints, optional
+        Requested output size; replaces ``output_padding`` as
+        ``nn.ConvTransposeNd.forward(x, output_size)`` does.  See
+        :func:`upconv.shapes.conv_transpose_output_size_range`.
+    method : {"auto", "scatter", "zero_insertion", "matrix", "phase"}
+        Algorithm (all give the same result); ``"auto"`` picks the fastest.
+
+    Returns
+    -------
+    y : (N, C_out, *out_size) or (C_out, *out_size) ndarray
+
+    Raises
+    ------
+    ValueError, TypeError
+        For every configuration torch rejects, naming the argument.
+    MemoryError
+        When the chosen method would allocate more than
+        :func:`upconv.get_memory_limit`.
+
+    Notes
+    -----
+    .. math::
+
+        o = (i - 1) s - p_{begin} - p_{end} + d (k - 1) + a + 1
+
+    The four methods are the four views of the transposed convolution:
+    kernel stamping (``"scatter"``), zero insertion and convolution with the
+    flipped kernel (``"zero_insertion"``), multiplication by the transposed
+    convolution matrix (``"matrix"``) and the polyphase decomposition
+    (``"phase"``).
+
+    Examples
+    --------
+    >>> import numpy as np, upconv
+    >>> x = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
+    >>> y = upconv.conv_transpose(x, np.ones((1, 1, 3, 3)), stride=2)
+    >>> y.shape
+    (1, 1, 5, 5)
+    >>> y[0, 0]
+    array([[ 1.,  1.,  3.,  2.,  2.],
+           [ 1.,  1.,  3.,  2.,  2.],
+           [ 4.,  4., 10.,  6.,  6.],
+           [ 3.,  3.,  7.,  4.,  4.],
+           [ 3.,  3.,  7.,  4.,  4.]])
+    """
+    func = "conv_transpose"
+    method = v.choice(method, ("auto",) + tuple(CONV_TRANSPOSE_METHODS), func, "method")
+    result_dtype, x, w, b, groups, unbatched = _prepare(func, x, weight, bias, groups)
+    c_in = x.shape[1]
+    if c_in != w.shape[0]:
+        raise ValueError(
+            f"{func}: x has {c_in} channels but weight of shape {w.shape} expects {w.shape[0]} (weight.shape[0])"
+        )
+    if c_in % groups:
+        raise ValueError(f"{func}: in channels ({c_in}) must be divisible by groups={groups}")
+    _check_bias(func, b, w.shape[1] * groups)
+    g = shapes.conv_transpose_geometry(
+        x.shape[2:], w.shape[2:], stride, padding, output_padding, dilation, output_size=output_size, func=func
+    )
+    v.check_allocation((x.shape[0], w.shape[1] * groups) + g.in_size, x.dtype, func, "the output")
+    if method == "auto":
+        method = _auto_method(x, w, g, groups)
+    out = CONV_TRANSPOSE_METHODS[method](x, w, g, groups)
+    return _finish(out, b, result_dtype, unbatched)
