@@ -235,12 +235,23 @@ def conv(
 def conv_transpose_scatter(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
     """Kernel stamping: one GEMM for all (input pixel, kernel tap) products, then overlap-add.
 
-    ``cols[c_out, t, n, j] = sum_ci w[ci, c_out, t] * y[n, ci, j]`` is the
-    kernel ``t``-th tap of the stamp of pixel ``j``; it lands at output
-    position ``j*s + t*d - p_begin``.
+    ``cols[c_out, t, n, j] = sum_ci w[ci, c_out, t] * y[n, ci, j]`` is tap
+    ``t`` of the stamp of input pixel ``j``; it lands at output position
+    ``j*s + t*d - p_begin``.  Up to 3 spatial axes the overlap-add is a
+    compiled kernel (parallel over output planes); beyond 3 axes it is
+    :func:`_overlap_add` in NumPy.
     """
+    if g.ndim > 3:
+        return _overlap_add(_scatter_gemm(y, w, groups), y.shape[0], g)
+    from . import _numba_kernels as nk
+
     cols = _scatter_gemm(y, w, groups)
-    return _overlap_add(cols, y.shape[0], g)
+    out = np.empty((y.shape[0], cols.shape[0]) + g.in_size, dtype=y.dtype)
+    pad3 = (1,) * (3 - g.ndim)
+    geom = [nk.as3(a, f) for a, f in ((g.kernel_size, 1), (g.stride, 1), (g.dilation, 1),
+                                      (tuple(b for b, _ in g.padding), 0), (g.out_size, 1))]
+    nk.overlap_add(cols, out.reshape(out.shape[:2] + pad3 + g.in_size), *geom)
+    return out
 
 
 def _scatter_gemm(y: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
