@@ -312,9 +312,9 @@ def conv_transpose_matrix(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups:
     """Apply ``C.T``, the transpose of the sparse matrix of the convolution ``g``."""
     from .matrix import _conv_matrix
 
-    N, c_in = y.shape[:2]
+    N = y.shape[0]
     C = _conv_matrix(g, w, groups).tocsc()  # (c_in * P_out, c_out * P_in); transposing CSC gives CSR
-    out = (C.T @ y.reshape(N, -1).T).T
+    out = (C.T @ y.reshape(N, C.shape[0]).T).T
     return np.ascontiguousarray(out, dtype=y.dtype).reshape((N, C.shape[1] // math.prod(g.in_size)) + g.in_size)
 
 
@@ -472,6 +472,17 @@ def conv_transpose(
     if c_in % groups:
         raise ValueError(f"{func}: in channels ({c_in}) must be divisible by groups={groups}")
     _check_bias(func, b, w.shape[1] * groups)
+    if output_size is not None and not isinstance(output_size, (str, bytes)) and isinstance(output_size, Sequence):
+        # torch accepts the spatial sizes alone or preceded by the non-spatial ones: (C,) when
+        # unbatched, (N, C) when batched.
+        leading = 1 if unbatched else 2
+        if len(output_size) == w.ndim - 2 + leading:
+            output_size = tuple(output_size)[leading:]
+        elif len(output_size) != w.ndim - 2:
+            raise ValueError(
+                f"{func}: output_size must have {w.ndim - 2} or {w.ndim - 2 + leading} elements for a "
+                f"{'un' if unbatched else ''}batched input, got {tuple(output_size)!r}"
+            )
     g = shapes.conv_transpose_geometry(
         x.shape[2:], w.shape[2:], stride, padding, output_padding, dilation, output_size=output_size, func=func
     )

@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from . import _validate as v
 
 __all__ = [
@@ -42,6 +44,14 @@ __all__ = [
     "same_padding",
     "onnx_conv_transpose_padding",
     "effective_kernel_size",
+    "interpolate_output_size",
+    "ResizeGeometry",
+    "resize_geometry",
+    "resize_output_size",
+    "pool_geometry",
+    "pool_output_size",
+    "max_unpool_output_size",
+    "unpool_output_size",
 ]
 
 Pairs = tuple[tuple[int, int], ...]
@@ -389,7 +399,7 @@ def onnx_conv_transpose_padding(
     Examples
     --------
     >>> onnx_conv_transpose_padding((3, 3), 3, 2, auto_pad="SAME_UPPER")
-    (((1, 2), (1, 2)), (0, 0))
+    (((0, 1), (0, 1)), (0, 0))
     >>> onnx_conv_transpose_padding((3,), 3, 1, output_shape=(6,))
     (((0, 0),), (1,))
     """
@@ -420,3 +430,398 @@ def onnx_conv_transpose_padding(
             pairs.append((begin, total - begin))
             extra.append(0)
     return tuple(pairs), tuple(a_ + e for a_, e in zip(a, extra))
+
+
+# --------------------------------------------------------------------------
+# interpolation (torch interpolate) and resize (ONNX Resize)
+
+
+def interpolate_output_size(
+    in_size: Sequence[int],
+    size: Any = None,
+    scale_factor: Any = None,
+    *,
+    allow_empty: bool = False,
+    func: str = "interpolate_output_size",
+) -> tuple[int, ...]:
+    """Output spatial size of ``torch.nn.functional.interpolate``.
+
+    Exactly one of ``size`` (an int for every axis, or one int per axis) and
+    ``scale_factor`` (a number, or one per axis) is given.  From a scale
+    factor the size is ``o = floor(i * scale_factor)``, the product taken in
+    double precision as torch does (``int(i * sf)``): ``i = 3, sf = 2.1``
+    gives 6.  Every size must be >= 1, or >= 0 with ``allow_empty`` (torch's
+    rule for ``mode="area"``, i.e. adaptive average pooling).
+
+    Raises
+    ------
+    ValueError
+        If both or neither of ``size`` and ``scale_factor`` are given, if a
+        length does not match ``in_size``, or if an output size is too small.
+    TypeError
+        If ``size`` holds non-integers or ``scale_factor`` non-numbers.
+
+    Examples
+    --------
+    >>> interpolate_output_size((2, 2), scale_factor=2)
+    (4, 4)
+    >>> interpolate_output_size((5, 7), scale_factor=(0.5, 1.5))
+    (2, 10)
+    >>> interpolate_output_size((3,), scale_factor=2.1)
+    (6,)
+    >>> interpolate_output_size((5,), size=3)
+    (3,)
+    """
+    i = _sizes(in_size, func, "input spatial size")
+    n = len(i)
+    if size is not None and scale_factor is not None:
+        raise ValueError(f"{func}: only one of size or scale_factor should be defined")
+    if size is None and scale_factor is None:
+        raise ValueError(f"{func}: either size or scale_factor should be defined")
+    minimum = 0 if allow_empty else 1
+    if size is not None:
+        if isinstance(size, (Sequence, np.ndarray)) and not isinstance(size, (str, bytes)) and len(size) != n:
+            raise ValueError(
+                f"{func}: size must have one entry per spatial axis: input with spatial size {i} and "
+                f"size={size!r}; give the input as (N, C, d1, ..., dK) and size as (o1, ..., oK)"
+            )
+        return v.int_tuple(size, n, func, "size", minimum=minimum)
+    sf = v.float_tuple(scale_factor, n, func, "scale_factor")
+    out = tuple(int(i_ * s_) for i_, s_ in zip(i, sf))
+    if any(o < minimum for o in out):
+        raise ValueError(
+            f"{func}: scale_factor={scale_factor!r} gives an output size of {out} for an input of {i}; "
+            f"every output size must be >= {minimum}"
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ResizeGeometry:
+    """Shapes and scales of an ONNX ``Resize``.
+
+    ``scales`` has one entry per axis of ``x``: the scale used for the
+    coordinate transformation (``1.0`` on axes that are not resized).
+    ``axes`` lists the resized axes, non-negative, in the order they are
+    processed (the order of the ``axes`` attribute, else ascending).
+    """
+
+    in_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+    scales: tuple[float, ...]
+    axes: tuple[int, ...]
+
+
+def resize_geometry(
+    in_shape: Sequence[int],
+    sizes: Sequence[int] | None = None,
+    scales: Sequence[float] | None = None,
+    *,
+    axes: Sequence[int] | None = None,
+    keep_aspect_ratio_policy: str = "stretch",
+    func: str = "resize_geometry",
+) -> ResizeGeometry:
+    """Output shape and coordinate scales of ONNX ``Resize`` (opset 19).
+
+    ``sizes`` / ``scales`` (exactly one) have one entry per axis of ``x``, or
+    per entry of ``axes`` (negative axes count from the end).
+
+    * ``scales``: stored as float32 (an ONNX ``scales`` tensor is float), then
+      ``o = floor(i * scale)`` in double precision.
+    * ``sizes`` with ``keep_aspect_ratio_policy="stretch"``: ``o = sizes``,
+      ``scale = o / i``.
+    * ``"not_larger"`` / ``"not_smaller"``: ``scale = min`` / ``max`` of
+      ``sizes[k] / i[k]`` over the listed axes; every listed axis gets
+      ``o = floor(scale * i + 0.5)`` and that common scale.
+
+    The spec's ``floor(i * (roi_end - roi_start) * scale)`` for
+    ``tf_crop_and_resize`` with ``scales`` is not applied: like
+    ``onnx.reference``, the region of interest does not change the size.
+
+    Examples
+    --------
+    >>> g = resize_geometry((1, 1, 2, 4), scales=(1, 1, 0.6, 0.6))
+    >>> g.out_shape, g.scales[2:]
+    ((1, 1, 1, 2), (0.6000000238418579, 0.6000000238418579))
+    >>> resize_geometry((1, 1, 4, 8), sizes=(8, 8), axes=(2, 3),
+    ...                 keep_aspect_ratio_policy="not_larger").out_shape
+    (1, 1, 4, 8)
+    >>> resize_geometry((1, 1, 4, 8), sizes=(8, 8), axes=(2, 3),
+    ...                 keep_aspect_ratio_policy="not_smaller").out_shape
+    (1, 1, 8, 16)
+    >>> resize_geometry((2, 3, 5), sizes=(7,), axes=(-1,)).scales
+    (1.0, 1.0, 1.4)
+    """
+    if isinstance(in_shape, (str, bytes)) or not isinstance(in_shape, Sequence) or len(in_shape) == 0:
+        raise TypeError(f"{func}: the input shape must be a non-empty sequence of integers, got {in_shape!r}")
+    shape = v.int_tuple(tuple(in_shape), len(in_shape), func, "input shape", minimum=0)
+    r = len(shape)
+    policy = v.choice(
+        keep_aspect_ratio_policy, ("stretch", "not_larger", "not_smaller"), func, "keep_aspect_ratio_policy"
+    )
+    if axes is None:
+        ax = tuple(range(r))
+    else:
+        if isinstance(axes, (str, bytes)) or not isinstance(axes, (Sequence, np.ndarray)):
+            raise TypeError(f"{func}: axes must be a sequence of integers, got {axes!r}")
+        raw = v.int_tuple(tuple(axes), len(axes), func, "axes")
+        if any(not -r <= a < r for a in raw):
+            raise ValueError(f"{func}: every entry of axes must be in [{-r}, {r - 1}] for an input of rank {r}, got {axes!r}")
+        ax = tuple(a % r for a in raw)
+        if len(set(ax)) != len(ax):
+            raise ValueError(f"{func}: axes must not repeat an axis, got {axes!r}")
+    if (sizes is None) == (scales is None):
+        raise ValueError(f"{func}: exactly one of sizes and scales must be given")
+    scale = [1.0] * r
+    out = list(shape)
+    if scales is not None:
+        sc = v.float_tuple(scales, len(ax), func, "scales", positive=True, scalar_ok=False)
+        for a, s in zip(ax, sc):
+            scale[a] = float(np.float32(s))
+            out[a] = int(scale[a] * shape[a])
+        return ResizeGeometry(shape, tuple(out), tuple(scale), ax)
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)):
+        raise TypeError(f"{func}: sizes must be a sequence of {len(ax)} integers, got {sizes!r}")
+    sz = v.int_tuple(tuple(sizes), len(ax), func, "sizes", minimum=0)
+    if any(shape[a] == 0 for a in ax):
+        raise ValueError(f"{func}: cannot resize a zero-length axis to a given size (input shape {shape}, axes {ax})")
+    ratios = [s / shape[a] for a, s in zip(ax, sz)]
+    if policy == "stretch":
+        for a, s, q in zip(ax, sz, ratios):
+            scale[a], out[a] = q, s
+    else:
+        common = min(ratios) if policy == "not_larger" else max(ratios)
+        for a in ax:
+            scale[a], out[a] = common, int(common * shape[a] + 0.5)
+    return ResizeGeometry(shape, tuple(out), tuple(scale), ax)
+
+
+def resize_output_size(
+    in_shape: Sequence[int],
+    sizes: Sequence[int] | None = None,
+    scales: Sequence[float] | None = None,
+    *,
+    axes: Sequence[int] | None = None,
+    keep_aspect_ratio_policy: str = "stretch",
+) -> tuple[int, ...]:
+    """Output shape of ONNX ``Resize``: ``resize_geometry(...).out_shape``.
+
+    Examples
+    --------
+    >>> resize_output_size((1, 3, 4, 4), scales=(1, 1, 2, 1.5))
+    (1, 3, 8, 6)
+    >>> resize_output_size((1, 3, 4, 4), sizes=(1, 3, 6, 6))
+    (1, 3, 6, 6)
+    """
+    return resize_geometry(
+        in_shape, sizes, scales, axes=axes, keep_aspect_ratio_policy=keep_aspect_ratio_policy,
+        func="resize_output_size",
+    ).out_shape
+
+
+# --------------------------------------------------------------------------
+# pooling and unpooling
+
+
+def _is_pairs(value: Any) -> bool:
+    """Whether ``padding`` is given as ``(begin, end)`` pairs (ONNX ``pads``) rather than ints."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        return False
+    return any(hasattr(p, "__len__") and not isinstance(p, (str, bytes)) for p in value)
+
+
+def _first_real(start: int, k: int, d: int, size: int) -> int | None:
+    """Input position of the first tap ``start + t*d`` (``0 <= t < k``) inside ``[0, size)``, else None."""
+    t0 = max(0, -(start // d)) if start < 0 else 0
+    pos = start + t0 * d
+    return pos if t0 < k and 0 <= pos < size else None
+
+
+def pool_geometry(
+    in_size: Sequence[int],
+    kernel_size: int | Sequence[int],
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    *,
+    func: str = "pool_geometry",
+) -> ConvGeometry:
+    """Validate a max pooling's parameters (torch and ONNX rules) and return its geometry.
+
+    ``stride=None`` means ``stride = kernel_size`` (torch's default).
+    ``padding`` given as an int or one int per axis follows torch
+    (``p <= kernel_size // 2``: the kernel size, not the dilated one);
+    given as one ``(begin, end)`` pair per axis it is ONNX ``pads``, any
+    non-negative sizes.  Per axis, with ``num = i + b + e - ek``:
+
+    * floor mode: ``o = num // s + 1``
+    * ceil mode: ``o = ceil(num / s) + 1``, minus one if ``(o - 1)*s >= i + b``
+      (the last window must start inside the input or the leading padding;
+      torch and ONNX use the same rule).
+
+    In ceil mode the last window may reach past the end padding; the
+    returned geometry's end padding is enlarged to ``(o-1)*s + ek - i - b``
+    then, so that ``o = (i + b + e - ek) // s + 1`` holds for it.
+
+    Raises
+    ------
+    ValueError
+        If an output size is below 1, a torch-style padding exceeds
+        ``kernel_size // 2``, or a window holds no input element (only
+        padding: possible with dilation or large ONNX pads; torch returns
+        ``-inf`` with an out-of-range index there).
+
+    Examples
+    --------
+    >>> g = pool_geometry((5, 5), 2)
+    >>> g.out_size, g.stride
+    ((2, 2), (2, 2))
+    >>> pool_geometry((5,), 2, ceil_mode=True).out_size
+    (3,)
+    >>> pool_geometry((5,), 3, stride=1, padding=[(2, 0)]).padding
+    ((2, 0),)
+    """
+    i = _sizes(in_size, func, "input spatial size")
+    n = len(i)
+    k = _sizes(kernel_size, func, "kernel_size", n)
+    s = k if stride is None else v.int_tuple(stride, n, func, "stride", minimum=1)
+    d = v.int_tuple(dilation, n, func, "dilation", minimum=1)
+    ceil_mode = v.boolean(ceil_mode, func, "ceil_mode")
+    onnx_pads = _is_pairs(padding)
+    pads = v.pad_pairs(padding, n, func, "padding")
+    if not onnx_pads:
+        for k_, (p, _) in zip(k, pads):
+            if p > k_ // 2:
+                raise ValueError(
+                    f"{func}: padding must be at most half of kernel_size (padding <= kernel_size // 2, "
+                    f"dilation not counted, as torch), got padding={tuple(b for b, _ in pads)}, "
+                    f"kernel_size={k}; give (begin, end) pairs for ONNX pads without this rule"
+                )
+    out, eff = [], []
+    for ax, (i_, k_, s_, d_, (b, e)) in enumerate(zip(i, k, s, d, pads)):
+        ek = effective_kernel_size(k_, d_)
+        num = i_ + b + e - ek
+        o = (-(-num // s_) if ceil_mode else num // s_) + 1
+        if ceil_mode and (o - 1) * s_ >= i_ + b:
+            o -= 1
+        if o < 1:
+            raise ValueError(
+                f"{func}: output size is too small on spatial axis {ax}: {o} (input size {i_}, "
+                f"kernel_size={k_}, stride={s_}, padding=({b}, {e}), dilation={d_}, ceil_mode={ceil_mode})"
+            )
+        # only windows starting in the leading padding or past the input can miss every element
+        for start in [o_ * s_ - b for o_ in range(min(o, -(-b // s_)))] + [(o - 1) * s_ - b]:
+            if _first_real(start, k_, d_, i_) is None:
+                raise ValueError(
+                    f"{func}: a pooling window on spatial axis {ax} holds padding only (window start "
+                    f"{start}, input size {i_}, kernel_size={k_}, stride={s_}, padding=({b}, {e}), "
+                    f"dilation={d_}, ceil_mode={ceil_mode})"
+                )
+        out.append(o)
+        eff.append((b, max(e, (o - 1) * s_ + ek - i_ - b)))
+    return ConvGeometry(i, tuple(out), k, s, d, tuple(eff))
+
+
+def pool_output_size(
+    in_size: Sequence[int],
+    kernel_size: int | Sequence[int],
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+) -> tuple[int, ...]:
+    """Output spatial size of max pooling (torch ``MaxPoolNd``, ONNX ``MaxPool``).
+
+    ``o = (i + b + e - ek) // s + 1`` (floor mode), or the ceil-mode rule of
+    :func:`pool_geometry`.  ``stride=None`` is ``kernel_size``.
+
+    Examples
+    --------
+    >>> pool_output_size((4, 4), 2)
+    (2, 2)
+    >>> pool_output_size((6,), 3, stride=2, ceil_mode=True)
+    (3,)
+    >>> pool_output_size((5,), 3, stride=1, padding=[(2, 2)])
+    (7,)
+    """
+    return pool_geometry(in_size, kernel_size, stride, padding, dilation, ceil_mode, func="pool_output_size").out_size
+
+
+def max_unpool_output_size(
+    in_size: Sequence[int],
+    kernel_size: int | Sequence[int],
+    stride: Any = None,
+    padding: Any = 0,
+    output_size: Sequence[int] | None = None,
+    *,
+    func: str = "max_unpool_output_size",
+) -> tuple[int, ...]:
+    """Output spatial size of max unpooling (torch ``max_unpoolNd``).
+
+    The default is the largest input a pooling with these parameters maps to
+    ``i`` without ceil mode: ``o = (i - 1)*s - b - e + k`` (no dilation;
+    ``stride=None`` is ``kernel_size``; ``padding`` as an int, ints or
+    ``(begin, end)`` pairs).  ``output_size`` (``n`` entries, or ``n + 2``
+    whose leading N, C are dropped) replaces it; each entry must lie strictly
+    between ``default - s`` and ``default + s``, as torch requires.
+
+    Raises
+    ------
+    ValueError
+        If ``output_size`` is out of that range or an output size is below 1.
+
+    Examples
+    --------
+    >>> max_unpool_output_size((2, 2), 2)
+    (4, 4)
+    >>> max_unpool_output_size((2, 2), 2, output_size=(1, 1, 5, 5))
+    (5, 5)
+    >>> max_unpool_output_size((3,), 3, stride=2, padding=1)
+    (5,)
+    """
+    i = _sizes(in_size, func, "input spatial size")
+    n = len(i)
+    k = _sizes(kernel_size, func, "kernel_size", n)
+    s = k if stride is None else v.int_tuple(stride, n, func, "stride", minimum=1)
+    pads = v.pad_pairs(padding, n, func, "padding")
+    default = tuple((i_ - 1) * s_ - b - e + k_ for i_, k_, s_, (b, e) in zip(i, k, s, pads))
+    if output_size is None:
+        if any(o < 1 for o in default):
+            raise ValueError(
+                f"{func}: output size is too small: {default} (input {i}, kernel_size={k}, stride={s}, "
+                f"padding={pads})"
+            )
+        return default
+    if isinstance(output_size, (str, bytes)) or not isinstance(output_size, Sequence):
+        raise TypeError(f"{func}: output_size must be a sequence of integers, got {output_size!r}")
+    if len(output_size) == n + 2:
+        output_size = tuple(output_size)[2:]
+    if len(output_size) != n:
+        raise ValueError(
+            f"{func}: output_size must have {n} or {n + 2} elements (got {len(output_size)}): {output_size!r}"
+        )
+    o = v.int_tuple(tuple(output_size), n, func, "output_size", minimum=1)
+    for ax, (o_, m, s_) in enumerate(zip(o, default, s)):
+        if not m - s_ < o_ < m + s_:
+            raise ValueError(
+                f"{func}: invalid output_size {o} (spatial axis {ax} must be strictly between "
+                f"{m - s_} and {m + s_}, for an input of {i})"
+            )
+    return o
+
+
+def unpool_output_size(in_size: Sequence[int], scale_factor: int | Sequence[int]) -> tuple[int, ...]:
+    """Output spatial size of nearest / bed-of-nails unpooling: ``o = i * s``.
+
+    Examples
+    --------
+    >>> unpool_output_size((3, 4), 2)
+    (6, 8)
+    >>> unpool_output_size((3, 4), (1, 3))
+    (3, 12)
+    """
+    func = "unpool_output_size"
+    i = _sizes(in_size, func, "in_size")
+    s = v.int_tuple(scale_factor, len(i), func, "scale_factor", minimum=1)
+    return tuple(i_ * s_ for i_, s_ in zip(i, s))
