@@ -90,7 +90,9 @@ def int_tuple(value: Any, n: int, func: str, name: str, *, minimum: int | None =
     Unlike ``torch.nn.modules.utils._ntuple``, a sequence of the wrong length is
     an error rather than passed through.
     """
-    if isinstance(value, (str, bytes)) or not isinstance(value, (numbers.Integral, Sequence, np.ndarray)):
+    if isinstance(value, (str, bytes, bool, np.bool_)) or not isinstance(
+        value, (numbers.Integral, Sequence, np.ndarray)
+    ):
         raise TypeError(
             f"{func}: {name} must be an integer or a sequence of {n} integers, got {value!r}"
         )
@@ -140,6 +142,52 @@ def pad_pairs(value: Any, n: int, func: str, name: str = "padding") -> tuple[tup
     except TypeError:
         raise TypeError(f"{func}: {name} must be {allowed}, got {value!r}") from None
     return tuple((p, p) for p in flat)
+
+
+def boolean(value: Any, func: str, name: str) -> bool:
+    """Return ``value`` as a Python bool, accepting only ``bool`` and ``numpy.bool_``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{func}: {name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def float_tuple(
+    value: Any, n: int, func: str, name: str, *, positive: bool = False, scalar_ok: bool = True
+) -> tuple[float, ...]:
+    """Normalise a real number or a length-``n`` sequence of reals to ``n`` finite floats.
+
+    Bools, strings and complex numbers are a TypeError; a wrong length, a
+    non-finite entry, or (``positive=True``) an entry ``<= 0`` is a ValueError.
+    With ``scalar_ok=False`` a bare number is rejected (ONNX tensors).
+    """
+    def bad_type() -> TypeError:
+        what = f"a real number or a sequence of {n} real numbers" if scalar_ok else f"a sequence of {n} real numbers"
+        return TypeError(f"{func}: {name} must be {what}, got {value!r}")
+
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        raise bad_type()
+    if isinstance(value, numbers.Real):
+        if not scalar_ok:
+            raise bad_type()
+        values: list[Any] = [value] * n
+    elif isinstance(value, (Sequence, np.ndarray)):
+        values = list(np.asarray(value).ravel()) if isinstance(value, np.ndarray) else list(value)
+        if isinstance(value, np.ndarray) and value.ndim > 1:
+            raise ValueError(f"{func}: {name} must be 1-D, got an array of shape {value.shape}")
+        if len(values) != n:
+            raise ValueError(f"{func}: {name} must have {n} entries, got {len(values)}: {value!r}")
+    else:
+        raise bad_type()
+    out = []
+    for x in values:
+        if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+            raise TypeError(f"{func}: {name} must contain real numbers only, got {value!r}")
+        x = float(x)
+        if not np.isfinite(x) or (positive and x <= 0):
+            need = "finite and > 0" if positive else "finite"
+            raise ValueError(f"{func}: every entry of {name} must be {need}, got {value!r}")
+        out.append(x)
+    return tuple(out)
 
 
 def choice(value: Any, choices: Sequence[str], func: str, name: str) -> str:
