@@ -1,0 +1,554 @@
+"""``upconv explain``: one transposed convolution, computed and shown four ways.
+
+Prints the configuration and the output size with its formula filled in, then
+the four views of the transposed convolution, each computed by its own
+method of :func:`upconv.conv_transpose` (``method=``):
+
+1. kernel stamping (``"scatter"``): every input pixel times the kernel,
+   stamped at stride ``s``; the stamps add up where they overlap;
+2. zero insertion (``"zero_insertion"``): zeros between the input pixels,
+   padding ``d*(k-1) - p``, correlation with the flipped kernel;
+3. matrix (``"matrix"``): ``Cᵀ·vec(x)`` with ``C`` the matrix of the
+   convolution going the other way (:func:`upconv.conv_matrix`);
+4. phase (``"phase"``): the ``s**n`` output residue classes, each a small
+   convolution with the kernel taps that land in it;
+
+and finally whether the four results agree (exit status 0) or not (1).
+
+Example::
+
+    $ upconv explain                       # 2x2 input, 3x3 kernel, stride 2 -> 5x5
+    $ upconv explain --size 4 --kernel 1,2,1 --stride 2 --padding 1
+    $ upconv explain --size 2,2,2 --method phase
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import upconv
+from upconv import shapes
+from upconv.conv import CONV_TRANSPOSE_METHODS
+
+from . import _format as fmt
+
+__all__ = ["add_parser", "run"]
+
+METHODS: tuple[str, ...] = tuple(CONV_TRANSPOSE_METHODS)
+
+#: Method for the helper arrays of the views (stamps, their reach, overlap counts, zero insertion):
+#: all methods give the same arrays; this one is the cheapest on tiny inputs.
+AUX_METHOD = "zero_insertion"
+#: Individual stamps are printed for 1-d and 2-d inputs with at most this many pixels.
+MAX_STAMPS = 16
+#: The dense ``Cᵀ`` is printed when both of its sides are at most this long.
+MAX_DENSE = 25
+#: Per-class sub-kernels are printed for 1-d and 2-d configurations with at most this many classes.
+MAX_PHASES = 16
+
+_TITLES = {
+    "scatter": "kernel stamping",
+    "zero_insertion": "zero insertion",
+    "matrix": "the transposed matrix",
+    "phase": "phase (polyphase) decomposition",
+}
+
+_EPILOG = """\
+scalars apply to every axis; comma-separated lists give one value per axis
+of --size.  VALUES for --input/--kernel: numbers separated by commas,
+semicolons or spaces, filling the array in row-major order; 'arange'
+(1, 2, 3, ...), 'ones', or a .npy file (whose shape sets --size or
+--kernel-size when those are not given).  Negative numbers need '=':
+--kernel=-1,2,-1.
+
+examples:
+  upconv explain                     2x2 input, 3x3 kernel, stride 2 -> 5x5
+  upconv explain --kernel arange     a kernel 1..9 (shows the flip)
+  upconv explain --size 4 --kernel 1,2,1 --padding 1 --output-padding 1
+  upconv explain --size 2,2,2 --method phase
+"""
+
+
+# --------------------------------------------------------------------------
+# arguments
+
+
+def _int_list(minimum: int) -> Callable[[str], tuple[int, ...]]:
+    def parse(text: str) -> tuple[int, ...]:
+        parts = [t for t in re.split(r"[\s,x]+", text.strip()) if t]
+        try:
+            values = tuple(int(t) for t in parts)
+        except ValueError:
+            values = ()
+        if not values:
+            raise argparse.ArgumentTypeError(f"expected an integer or comma-separated integers, got {text!r}")
+        if any(v < minimum for v in values):
+            raise argparse.ArgumentTypeError(f"every value must be >= {minimum}, got {text!r}")
+        return values
+
+    return parse
+
+
+def _method(text: str) -> str:
+    name = text.strip().lower().replace("-", "_")
+    if name not in METHODS:
+        raise argparse.ArgumentTypeError(f"invalid choice {text!r} (choose from {', '.join(METHODS)})")
+    return name
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``explain`` on the ``upconv`` sub-parsers."""
+    p = subparsers.add_parser(
+        "explain",
+        help="show one transposed convolution computed four ways",
+        description=textwrap.fill(
+            "Explain a transposed convolution (torch's ConvTranspose, one channel): the output size "
+            "formula, then kernel stamping, zero insertion, the transposed matrix and the polyphase "
+            "view, each computed by upconv, and a check that all four agree.", fmt.WIDTH),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    g = p.add_argument_group("configuration")
+    g.add_argument("--size", type=_int_list(1), metavar="N[,N...]",
+                   help="input spatial size, any number of axes: L, H,W or D,H,W (default 2,2)")
+    g.add_argument("--kernel-size", type=_int_list(1), metavar="K[,K...]", help="kernel size (default 3)")
+    g.add_argument("--stride", type=_int_list(1), default=(2,), metavar="S[,S...]", help="stride (default 2)")
+    g.add_argument("--padding", type=_int_list(0), default=(0,), metavar="P[,P...]",
+                   help="padding cropped from both ends of the output (default 0)")
+    g.add_argument("--output-padding", type=_int_list(0), default=(0,), metavar="A[,A...]",
+                   help="extra output at the end, < max(stride, dilation) (default 0)")
+    g.add_argument("--dilation", type=_int_list(1), default=(1,), metavar="D[,D...]",
+                   help="spacing of the kernel taps (default 1)")
+    v = p.add_argument_group("values")
+    v.add_argument("--input", metavar="VALUES", help="input values (default 'arange': 1, 2, 3, ...)")
+    v.add_argument("--kernel", metavar="VALUES", help="kernel values (default 'ones')")
+    p.add_argument("--method", type=_method, metavar="METHOD",
+                   help=f"show only this view: {', '.join(METHODS)} (all four are still checked)")
+    return p
+
+
+def _per_axis(values: tuple[int, ...], n: int, option: str) -> tuple[int, ...]:
+    if len(values) == 1:
+        return values * n
+    if len(values) != n:
+        raise ValueError(
+            f"argument {option}: expected 1 or {n} values (one per axis of the {n}-d input), "
+            f"got {len(values)}: {','.join(map(str, values))}"
+        )
+    return values
+
+
+def _load_npy(spec: str | None, option: str) -> np.ndarray | None:
+    if spec is None or not spec.strip().lower().endswith(".npy"):
+        return None
+    try:
+        arr = np.load(Path(spec.strip()), allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"argument {option}: cannot read {spec!r}: {exc}") from None
+    if arr.ndim == 0 or arr.dtype.kind not in "biuf":
+        raise ValueError(
+            f"argument {option}: {spec!r} must hold a real numeric array with at least one axis, "
+            f"got dtype {arr.dtype} and shape {arr.shape}"
+        )
+    return arr
+
+
+def _values(spec: str | None, array: np.ndarray | None, shape: tuple[int, ...], option: str,
+            default: str) -> np.ndarray:
+    """The array given by ``--input``/``--kernel`` (already loaded when a .npy), of ``shape``."""
+    count = math.prod(shape)
+    where = f"{fmt.join_dims(shape)} = {count} values, row-major"
+    if array is not None:
+        if array.size != count:
+            raise ValueError(f"argument {option}: expected {where}; {spec!r} has shape {array.shape}")
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"argument {option}: values must be finite numbers, {spec!r} has NaN or inf")
+        return array.astype(float).reshape(shape)
+    text = (default if spec is None else spec).strip()
+    if text.lower() == "arange":
+        return np.arange(1.0, count + 1.0).reshape(shape)
+    if text.lower() == "ones":
+        return np.ones(shape)
+    parts = [t for t in re.split(r"[\s,;]+", text) if t]
+    try:
+        numbers = [float(t) for t in parts]
+    except ValueError:
+        raise ValueError(
+            f"argument {option}: expected numbers separated by commas, 'arange', 'ones' or a .npy file, "
+            f"got {spec!r}"
+        ) from None
+    if len(numbers) != count:
+        raise ValueError(f"argument {option}: expected {where}, got {len(numbers)}")
+    if not all(math.isfinite(v) for v in numbers):
+        raise ValueError(f"argument {option}: values must be finite numbers, got {spec!r}")
+    return np.array(numbers).reshape(shape)
+
+
+# --------------------------------------------------------------------------
+# the configuration
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated single-channel transposed convolution and its input and kernel."""
+
+    x: np.ndarray
+    w: np.ndarray
+    size: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    output_padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    out_size: tuple[int, ...]
+    geometry: shapes.ConvGeometry
+
+    @property
+    def ndim(self) -> int:
+        return len(self.size)
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        names = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+        return names.get(self.ndim, tuple(f"ax{i}" for i in range(self.ndim)))
+
+    def transpose(
+        self, x: np.ndarray, w: np.ndarray, method: str = AUX_METHOD, **params: tuple[int, ...]
+    ) -> np.ndarray:
+        """``upconv.conv_transpose`` of one single-channel image with this configuration (or ``params``)."""
+        kw = dict(stride=self.stride, padding=self.padding, output_padding=self.output_padding,
+                  dilation=self.dilation)
+        kw.update(params)
+        return upconv.conv_transpose(x[None, None], w[None, None], method=method, **kw)[0, 0]
+
+
+def _config(args: argparse.Namespace) -> Config:
+    x_arr = _load_npy(args.input, "--input")
+    w_arr = _load_npy(args.kernel, "--kernel")
+    if args.size is not None:
+        size = args.size
+    else:
+        size = x_arr.shape if x_arr is not None else (2, 2)
+    n = len(size)
+    if args.kernel_size is not None:
+        k = _per_axis(args.kernel_size, n, "--kernel-size")
+    elif w_arr is not None:
+        if w_arr.ndim != n:
+            raise ValueError(
+                f"argument --kernel: {args.kernel!r} has shape {w_arr.shape}, but the input has {n} axes; "
+                "give --kernel-size"
+            )
+        k = w_arr.shape
+    else:
+        k = (3,) * n
+    s = _per_axis(args.stride, n, "--stride")
+    p = _per_axis(args.padding, n, "--padding")
+    a = _per_axis(args.output_padding, n, "--output-padding")
+    d = _per_axis(args.dilation, n, "--dilation")
+    geometry = shapes.conv_transpose_geometry(size, k, s, p, a, d)
+    out_size = shapes.conv_transpose_output_size(size, k, s, p, a, d)
+    x = _values(args.input, x_arr, size, "--input", "arange")
+    w = _values(args.kernel, w_arr, k, "--kernel", "ones")
+    return Config(x, w, size, k, s, p, a, d, out_size, geometry)
+
+
+# --------------------------------------------------------------------------
+# sections
+
+
+def _index(idx: tuple[int, ...]) -> str:
+    return ",".join(map(str, idx))
+
+
+def _print_config(out: fmt.Printer, c: Config) -> None:
+    out.header(f"upconv explain: transposed convolution, {fmt.join_dims(c.size)} → {fmt.join_dims(c.out_size)}")
+    rows = [
+        ("input size", c.size),
+        ("kernel size", c.kernel_size),
+        ("stride", c.stride),
+        ("padding", c.padding),
+        ("output_padding", c.output_padding),
+        ("dilation", c.dilation),
+        ("output size", c.out_size),
+    ]
+    widths = [max(len(ax), *(len(str(r[1][i])) for r in rows)) for i, ax in enumerate(c.axes)]
+    out("  " + " " * 16 + "  ".join(ax.rjust(wd) for ax, wd in zip(c.axes, widths)))
+    for label, values in rows:
+        out(f"  {label:<16}" + "  ".join(str(v).rjust(wd) for v, wd in zip(values, widths)))
+    out()
+    out("  out = (in - 1)*s - 2p + d*(k - 1) + output_padding + 1")
+    for ax, i, k, s, p, a, d, o in zip(c.axes, c.size, c.kernel_size, c.stride, c.padding, c.output_padding,
+                                      c.dilation, c.out_size):
+        out(f"    {ax + ':':<4}({i} - 1)*{s} - 2*{p} + {d}*({k} - 1) + {a} + 1 = {o}")
+    out()
+    out.lines(fmt.side_by_side([
+        (f"input x ({fmt.join_dims(c.size)})", fmt.array_lines(c.x)),
+        (f"kernel w ({fmt.join_dims(c.kernel_size)})", fmt.array_lines(c.w)),
+    ]), indent=2)
+
+
+def _view_header(out: fmt.Printer, method: str, number: int, total: int, explanation: str) -> None:
+    where = f"View {number} of {total}: " if total > 1 else "View: "
+    out.header(f"{where}{_TITLES[method]}  (method={method!r})")
+    out.wrap(explanation)
+    out()
+
+
+def _stamps(c: Config) -> list[tuple[tuple[int, ...], np.ndarray, np.ndarray]]:
+    """Per input pixel ``j``: its stamp ``x[j] * kernel`` placed in the output, and where the stamp reaches.
+
+    Both come from :func:`upconv.conv_transpose` of a one-pixel input (with
+    the kernel, and with a kernel of ones); their sum is the result.
+    """
+    ones_k = np.ones(c.kernel_size)
+    stamps = []
+    for j in np.ndindex(*c.size):
+        one = np.zeros(c.size)
+        one[j] = 1.0
+        stamps.append((j, c.transpose(one * c.x, c.w), c.transpose(one, ones_k) != 0))
+    return stamps
+
+
+def _view_scatter(out: fmt.Printer, c: Config, result: np.ndarray, number: int, total: int) -> None:
+    _view_header(out, "scatter", number, total,
+                 "Each input pixel x[j] multiplies the whole kernel; the product is stamped into the "
+                 "output starting at j*s - p (taps d apart), and the stamps add up where they overlap.")
+    count = c.transpose(np.ones(c.size), np.ones(c.kernel_size))
+    n_px = math.prod(c.size)
+    lines = _stamp_lines(c, result, count) if c.ndim <= 2 and n_px <= MAX_STAMPS else None
+    if lines is not None and max(map(len, lines)) <= fmt.WIDTH:
+        out.lines(lines, indent=2)
+        out()
+        out.wrap("('.' = outside the stamp; the overlap count is how many stamps cover each pixel)")
+        return
+    out.wrap(f"{n_px} stamps (printed one by one only for 1-d and 2-d inputs of at most {MAX_STAMPS} "
+             f"pixels, when they fit in {fmt.WIDTH + 2} columns)")
+    out()
+    out.lines(fmt.side_by_side([
+        ("overlap count (stamps per pixel)", fmt.array_lines(count)),
+        ("sum of the stamps (the result)", fmt.array_lines(result)),
+    ]), indent=2)
+
+
+def _stamp_lines(c: Config, result: np.ndarray, count: np.ndarray) -> list[str]:
+    """The stamps one by one, then their sum and the overlap count (1-d: one row each; 2-d: grids)."""
+    stamps = [(f"x[{_index(j)}] = {fmt.cells(c.x[j])[()]}", stamp, covered) for j, stamp, covered in _stamps(c)]
+    cell = max(len(t) for arr in [result] + [s for _, s, _ in stamps] for t in fmt.cells(arr).ravel())
+    if c.ndim == 1:
+        label = max(len(t) for t, _, _ in stamps)
+        lines = [f"{t:>{label}}:  " + fmt.grid(stamp, covered, width=cell)[0] for t, stamp, covered in stamps]
+        lines.append(f"{'sum':>{label}}:  " + fmt.grid(result, width=cell)[0] + "   (the result)")
+        lines.append(f"{'overlap':>{label}}:  " + fmt.grid(count, width=cell)[0] + "   (stamps per pixel)")
+        return lines
+    return fmt.side_by_side([(t, fmt.grid(s, m, width=cell)) for t, s, m in stamps]) + [""] + fmt.side_by_side([
+        ("overlap count", fmt.grid(count)),
+        ("sum of the stamps (the result)", fmt.grid(result)),
+    ])
+
+
+def _pad_or_crop(z: np.ndarray, pads: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Zero-pad each axis by ``(before, after)``; negative amounts crop instead."""
+    z = np.pad(z, [(max(b, 0), max(e, 0)) for b, e in pads])
+    return z[tuple(slice(max(-b, 0), z.shape[i] - max(-e, 0)) for i, (b, e) in enumerate(pads))]
+
+
+def _amount(v: int) -> str:
+    return str(v) if v >= 0 else f"{v} (crop {-v})"
+
+
+def _intermediate(c: Config) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The zero-inserted, padded input and the ``(before, after)`` padding per axis.
+
+    ``upconv.conv(intermediate, flip(w), dilation=d)`` is the result.
+    """
+    g = c.geometry
+    # zero insertion itself is a transposed convolution with a one-pixel kernel of 1
+    inserted = c.transpose(c.x, np.ones((1,) * c.ndim), stride=c.stride, padding=0, output_padding=0, dilation=1)
+    # d*(k-1) - p on both sides; the end padding of the geometry already includes -output_padding
+    pads = [(ek - 1 - b, ek - 1 - e) for ek, (b, e) in zip(g.effective_kernel_size, g.padding)]
+    return _pad_or_crop(inserted, pads), pads
+
+
+def _view_zero_insertion(out: fmt.Printer, c: Config, result: np.ndarray, number: int, total: int) -> None:
+    _view_header(out, "zero_insertion", number, total,
+                 "Insert s - 1 zeros between the input pixels, pad d*(k - 1) - p zeros on each side "
+                 "(plus output_padding at the end), then slide the flipped kernel over it with stride 1 "
+                 "(taps d apart): an ordinary convolution.")
+    intermediate, pads = _intermediate(c)
+    out("  before = d*(k - 1) - p,  after = d*(k - 1) - p + output_padding")
+    for ax, s, (b, e) in zip(c.axes, c.stride, pads):
+        zeros = "1 zero" if s == 2 else f"{s - 1} zeros"
+        out(f"    {ax + ':':<4}insert {zeros}, pad {_amount(b)} before and {_amount(e)} after")
+    out()
+    flipped = np.flip(c.w)
+    dil = "" if all(d == 1 for d in c.dilation) else f", dilation {','.join(map(str, c.dilation))}"
+    out.lines(fmt.side_by_side([
+        (f"intermediate ({fmt.join_dims(intermediate.shape)})", fmt.array_lines(intermediate)),
+        (f"flipped kernel{dil}", fmt.array_lines(flipped)),
+        (f"result ({fmt.join_dims(result.shape)})", fmt.array_lines(result)),
+    ]), indent=2)
+
+
+def _matrix(c: Config):
+    """``(C, conv_out)``: the matrix of the convolution ``out_size -> size`` (``C.T @ vec(x)`` is the result).
+
+    ``C`` comes from :func:`upconv.conv_matrix` of the convolution of an
+    ``out_size`` input with the same stride, padding and dilation, whose
+    output size is ``conv_out``.  When ``output_padding >= stride`` (possible
+    with dilation) that convolution has more outputs than ``size``; only the
+    first ``size`` of them (per axis) are rows of ``C``.
+    """
+    C = upconv.conv_matrix(c.out_size, c.w[None, None], c.stride, c.padding, c.dilation)
+    conv_out = shapes.conv_output_size(c.out_size, c.kernel_size, c.stride, c.padding, c.dilation)
+    if conv_out != c.size:
+        rows = np.arange(math.prod(conv_out)).reshape(conv_out)[tuple(slice(0, i) for i in c.size)]
+        C = C[rows.ravel()]
+    return C, conv_out
+
+
+def _view_matrix(out: fmt.Printer, c: Config, result: np.ndarray, number: int, total: int) -> None:
+    _view_header(out, "matrix", number, total,
+                 "The convolution that goes the other way (input size = this output size, same stride, "
+                 "padding and dilation) is a sparse matrix C acting on vec(input); the transposed "
+                 "convolution multiplies by Cᵀ instead.")
+    C, conv_out = _matrix(c)
+    out(f"  conv: {fmt.join_dims(c.out_size)} → {fmt.join_dims(conv_out)}")
+    if conv_out != c.size:
+        out.wrap(f"(output_padding >= stride: C keeps the first {fmt.join_dims(c.size)} of its outputs as rows)")
+    out(f"  C:  {C.shape[0]} × {C.shape[1]}  ({C.nnz} stored {'entry' if C.nnz == 1 else 'entries'})")
+    out(f"  Cᵀ: {C.shape[1]} × {C.shape[0]}  (rows: output pixels; columns: input pixels, row-major)")
+    out()
+    dense_lines = _dense_transpose(C, c.out_size) if max(C.shape) <= MAX_DENSE else None
+    if dense_lines is not None:
+        out.lines(dense_lines, indent=2)
+        out()
+        out.wrap("('.' = no entry; column j multiplies the j-th input pixel in row-major order)")
+    else:
+        out.wrap(f"(Cᵀ is printed only when it has at most {MAX_DENSE} rows and columns and fits in "
+                 f"{fmt.WIDTH + 2} columns)")
+    out()
+    out(f"  Cᵀ·vec(x), reshaped to {fmt.join_dims(c.out_size)}:")
+    out.lines(fmt.array_lines(result), indent=2)
+
+
+def _dense_transpose(C, out_size: tuple[int, ...]) -> list[str] | None:
+    """``C.T`` as a table (row labels: output pixels; '.' where ``C`` stores nothing), or None if too wide."""
+    Ct = C.T.tocoo()
+    dense = Ct.toarray()
+    stored = np.zeros(dense.shape, dtype=bool)
+    stored[Ct.row, Ct.col] = True
+    body = fmt.grid(dense, stored)
+    cell = (len(body[0]) - (dense.shape[1] - 1)) // dense.shape[1]
+    labels = [_index(o) for o in np.ndindex(*out_size)]
+    lw = max(len(t) for t in labels)
+    if 2 + lw + 3 + len(body[0]) > fmt.WIDTH + 2:
+        return None
+    header = " ".join(str(j).rjust(cell) for j in range(dense.shape[1]))
+    lines = [f"{'':>{lw}}   {header}"] if len(header) == len(body[0]) else []
+    return lines + [f"{label:>{lw}} | {line}" for label, line in zip(labels, body)]
+
+
+def _view_phase(out: fmt.Printer, c: Config, result: np.ndarray, number: int, total: int) -> None:
+    from upconv.conv import _phase_axis  # the per-axis residue classes the "phase" method uses
+
+    _view_header(out, "phase", number, total,
+                 "Output pixel o receives kernel tap t only when o + p - t*d is a multiple of s: each "
+                 "residue class of o (mod s) is a small stride-1 convolution of the input with the taps "
+                 "that land in it; the s^n results interleave.  Classes with fewer taps are the "
+                 "checkerboard.")
+    g = c.geometry
+    per_axis = []
+    for a, (ax, s) in enumerate(zip(c.axes, c.stride)):
+        classes = sorted((o0, count, sorted(taps)) for o0, count, taps, _, _ in _phase_axis(g, a))
+        per_axis.append(classes)
+        for i, (o0, count, taps) in enumerate(classes):
+            head = f"{ax + ':':<4}" if i == 0 else " " * 4
+            which = "no taps (zeros)" if not taps else ("tap " if len(taps) == 1 else "taps ") + ", ".join(
+                map(str, taps))
+            out(f"    {head}o ≡ {o0} (mod {s}): {count} output{'s' if count != 1 else ''}, {which}")
+    out()
+    n_classes = math.prod(c.stride)
+    if c.ndim <= 2 and n_classes <= MAX_PHASES:
+        blocks = []
+        for combo in np.ndindex(*c.stride):
+            parts = [per_axis[a][r] for a, r in enumerate(combo)]
+            o0s = tuple(p[0] for p in parts)
+            title = "o ≡ " + (str(o0s[0]) if c.ndim == 1 else f"({_index(o0s)})")
+            lines = ["taps " + " × ".join(",".join(map(str, p[2])) or "-" for p in parts)]
+            if all(p[2] for p in parts):
+                lines += ["sub-kernel"] + fmt.array_lines(c.w[np.ix_(*[p[2] for p in parts])]) + [""]
+            else:
+                lines += ["no taps", ""]
+            if all(p[1] for p in parts):
+                sub = result[tuple(slice(o0, None, s) for o0, s in zip(o0s, c.stride))]
+                lines += ["outputs"] + fmt.array_lines(sub)
+            else:
+                lines += ["no outputs"]
+            blocks.append((title, lines))
+        out.lines(fmt.side_by_side(blocks), indent=2)
+        out()
+    else:
+        out(f"  {n_classes} classes: every combination of the per-axis classes above")
+        out()
+    out(f"  interleaved ({fmt.join_dims(result.shape)}):")
+    out.lines(fmt.array_lines(result), indent=2)
+
+
+_VIEWS = {
+    "scatter": _view_scatter,
+    "zero_insertion": _view_zero_insertion,
+    "matrix": _view_matrix,
+    "phase": _view_phase,
+}
+
+
+def _print_agreement(out: fmt.Printer, results: dict[str, np.ndarray]) -> int:
+    names = list(results)
+    ref_name = names[0]
+    ref = results[ref_name]
+    scale = max(1.0, float(np.max(np.abs(ref), initial=0.0)))
+    exact = close = True
+    worst, worst_name = 0.0, ref_name
+    for name, r in results.items():
+        if r.shape != ref.shape:
+            exact = close = False
+            worst, worst_name = math.inf, name
+            continue
+        diff = float(np.max(np.abs(r - ref), initial=0.0))
+        if diff > worst:
+            worst, worst_name = diff, name
+        exact = exact and bool(np.array_equal(r, ref))
+        close = close and bool(np.allclose(r, ref, rtol=1e-9, atol=1e-12 * scale))
+    listed = ", ".join(names)
+    out.header("Check")
+    if exact:
+        out(f"  All {len(names)} views agree exactly (np.array_equal): max |difference| = 0")
+    elif close:
+        out(f"  All {len(names)} views agree to rounding (np.allclose): max |difference| = {worst:.3g}")
+    else:
+        out(f"  The views DISAGREE: max |difference| = {worst:.3g} ({worst_name} vs {ref_name})")
+    out.wrap(f"({listed}: each computed by upconv.conv_transpose(..., method=...))")
+    return 0 if close else 1
+
+
+# --------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the explanation; 0 when the four methods agree, 1 when they do not."""
+    c = _config(args)
+    results = {m: c.transpose(c.x, c.w, method=m) for m in METHODS}
+    out = fmt.Printer()
+    _print_config(out, c)
+    shown = METHODS if args.method is None else (args.method,)
+    for number, method in enumerate(shown, 1):
+        _VIEWS[method](out, c, results[method], number, len(shown))
+    return _print_agreement(out, results)
