@@ -26,6 +26,7 @@ Everything works on a :class:`upconv.shapes.ConvGeometry`: ``conv`` maps
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -41,6 +42,8 @@ __all__ = ["conv", "conv_transpose", "CONV_TRANSPOSE_METHODS"]
 
 # Target size of one im2col block; larger batches are processed in chunks.
 _BLOCK_BYTES = 64 * 2**20
+# Below this many kernel stamps the NumPy overlap-add beats the threaded compiled kernel.
+_COMPILED_MIN_SIZE = 2**16
 
 
 # --------------------------------------------------------------------------
@@ -238,14 +241,15 @@ def conv_transpose_scatter(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups
     ``cols[c_out, t, n, j] = sum_ci w[ci, c_out, t] * y[n, ci, j]`` is tap
     ``t`` of the stamp of input pixel ``j``; it lands at output position
     ``j*s + t*d - p_begin``.  Up to 3 spatial axes the overlap-add is a
-    compiled kernel (parallel over output planes); beyond 3 axes it is
+    compiled kernel (parallel over output planes); beyond 3 axes, and for
+    small problems where starting threads costs more than it saves, it is
     :func:`_overlap_add` in NumPy.
     """
-    if g.ndim > 3:
-        return _overlap_add(_scatter_gemm(y, w, groups), y.shape[0], g)
+    cols = _scatter_gemm(y, w, groups)
+    if g.ndim > 3 or cols.size < _COMPILED_MIN_SIZE:
+        return _overlap_add(cols, y.shape[0], g)
     from . import _numba_kernels as nk
 
-    cols = _scatter_gemm(y, w, groups)
     out = np.empty((y.shape[0], cols.shape[0]) + g.in_size, dtype=y.dtype)
     pad3 = (1,) * (3 - g.ndim)
     geom = [nk.as3(a, f) for a, f in ((g.kernel_size, 1), (g.stride, 1), (g.dilation, 1),
@@ -269,7 +273,7 @@ def _overlap_add(cols: np.ndarray, N: int, g: ConvGeometry) -> np.ndarray:
     """Add each tap plane of ``cols (C, K, N, *out)`` into the strided output (NumPy, any n)."""
     c_out = cols.shape[0]
     n = g.ndim
-    cols = cols.reshape((c_out, -1, N) + g.out_size)
+    cols = cols.reshape((c_out, math.prod(g.kernel_size), N) + g.out_size)
     out = np.zeros((N, c_out) + g.in_size, dtype=cols.dtype)
     for t, tap in enumerate(np.ndindex(*g.kernel_size)):
         dst, src = [], []
@@ -313,7 +317,7 @@ def conv_transpose_matrix(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups:
     from .matrix import _conv_matrix
 
     N = y.shape[0]
-    C = _conv_matrix(g, w, groups).tocsc()  # (c_in * P_out, c_out * P_in); transposing CSC gives CSR
+    C = _conv_matrix(g, w, groups, "conv_transpose").tocsc()  # (c_in * P_out, c_out * P_in); transposing CSC gives CSR
     out = (C.T @ y.reshape(N, C.shape[0]).T).T
     return np.ascontiguousarray(out, dtype=y.dtype).reshape((N, C.shape[1] // math.prod(g.in_size)) + g.in_size)
 
@@ -351,11 +355,10 @@ def conv_transpose_phase(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     N = y.shape[0]
     wc = _as_conv_weight(w, groups)
     out = np.zeros((N, wc.shape[0]) + g.in_size, dtype=y.dtype)
-    axes = [_phase_axis(g, a) for a in range(n)]
-    for combo in np.ndindex(*g.stride):
-        parts = [axes[a][r] for a, r in enumerate(combo)]
-        if any(p[4] is None for p in parts):
-            continue  # no kernel tap lands in this residue class (or it is empty): zeros
+    # Residue classes that are empty or reached by no tap stay zero; skip them
+    # (with a huge stride most are).
+    axes = [[p for p in _phase_axis(g, a) if p[4] is not None] for a in range(n)]
+    for parts in itertools.product(*axes):
         sub = wc[(slice(None), slice(None)) + np.ix_(*[p[2] for p in parts])]
         g_sub = ConvGeometry(
             g.out_size,

@@ -30,7 +30,7 @@ def _axis_triplets(g: ConvGeometry, a: int) -> tuple[np.ndarray, np.ndarray, np.
     return o, t, i[keep]
 
 
-def _conv_matrix(g: ConvGeometry, w: np.ndarray, groups: int):
+def _conv_matrix(g: ConvGeometry, w: np.ndarray, groups: int, func: str = "conv_matrix"):
     """Sparse ``(C_out * prod(out), C_in * prod(in))`` matrix of the grouped convolution ``g``."""
     import scipy.sparse as sp
 
@@ -38,13 +38,14 @@ def _conv_matrix(g: ConvGeometry, w: np.ndarray, groups: int):
     c_out, ci_g = w.shape[:2]
     co_g = c_out // groups
     trip = [_axis_triplets(g, a) for a in range(n)]
+    nnz = c_out * ci_g * math.prod(len(tr[0]) for tr in trip)
+    # indices (two int64) and values of every stored entry, checked before building any of them
+    v.check_allocation((nnz, 3), np.int64, func, "the sparse convolution matrix (indices and values)")
     # Cartesian product over axes of the per-axis valid triplets.
     mesh = np.meshgrid(*[np.arange(len(tr[0])) for tr in trip], indexing="ij")
     o = np.ravel_multi_index(tuple(tr[0][m.ravel()] for tr, m in zip(trip, mesh)), g.out_size)
     t = np.ravel_multi_index(tuple(tr[1][m.ravel()] for tr, m in zip(trip, mesh)), g.kernel_size)
     i = np.ravel_multi_index(tuple(tr[2][m.ravel()] for tr, m in zip(trip, mesh)), g.in_size)
-    nnz = c_out * ci_g * o.size
-    v.check_allocation((nnz, 3), np.int64, "conv_matrix", "the sparse matrix (indices and values)")
     co = np.arange(c_out)[:, None, None]
     ci = (co // co_g) * ci_g + np.arange(ci_g)[None, :, None]
     rows = (co * math.prod(g.out_size) + o).astype(np.int64)
