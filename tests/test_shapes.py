@@ -556,3 +556,25 @@ def test_output_size_out_of_range_in_geometry():
         conv_transpose_geometry((4,), 3, stride=2, padding=1, output_size=(10,))
     with pytest.raises(ValueError, match="valid sizes range from"):
         conv_transpose_geometry((4, 4), 3, stride=2, padding=1, output_size=(1, 1, 8, 6))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_phase_decomposition_partitions_outputs_and_taps(seed):
+    """Every output lies in exactly one class; a class's taps are exactly those reaching its outputs."""
+    rng = np.random.default_rng(seed)
+    k, s, d = (int(v) for v in rng.integers(1, 6, 3))
+    m, p = int(rng.integers(1, 6)), int(rng.integers(0, 3))
+    op = int(rng.integers(0, max(s, d)))
+    try:
+        g = shapes.conv_transpose_geometry((m,), k, s, p, op, d)
+    except ValueError:
+        return
+    classes = shapes.phase_decomposition(g, 0)
+    assert len(classes) == s
+    covered = sorted(c.first + i * s for c in classes for i in range(c.count))
+    assert covered == list(range(g.in_size[0]))
+    for c in classes:
+        for i in range(c.count):
+            f = c.first + i * s + g.padding[0][0]
+            reaching = {t for t in range(k) if (f - t * d) % s == 0}
+            assert set(c.taps) == reaching

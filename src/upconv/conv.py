@@ -306,8 +306,7 @@ def conv_transpose_zero_insertion(y: np.ndarray, w: np.ndarray, g: ConvGeometry,
     z = np.zeros((N, c) + dilated, dtype=y.dtype)
     z[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in g.stride)] = y
     flipped = np.flip(_as_conv_weight(w, groups), axis=tuple(range(2, 2 + n)))
-    ek = g.effective_kernel_size
-    pads = tuple((e - 1 - b, e - 1 - f) for e, (b, f) in zip(ek, g.padding))
+    pads = shapes.zero_insertion_padding(g)
     g_conv = ConvGeometry(dilated, g.in_size, g.kernel_size, (1,) * n, g.dilation, pads)
     return _correlate(z, flipped, g_conv, groups, "conv_transpose")
 
@@ -320,27 +319,6 @@ def conv_transpose_matrix(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups:
     C = _conv_matrix(g, w, groups, "conv_transpose").tocsc()  # (c_in * P_out, c_out * P_in); transposing CSC gives CSR
     out = (C.T @ y.reshape(N, C.shape[0]).T).T
     return np.ascontiguousarray(out, dtype=y.dtype).reshape((N, C.shape[1] // math.prod(g.in_size)) + g.in_size)
-
-
-def _phase_axis(g: ConvGeometry, a: int):
-    """Per residue class ``r`` of axis ``a``: (first output, count, taps, tap step, pads)."""
-    s, d, k, (pb, _) = g.stride[a], g.dilation[a], g.kernel_size[a], g.padding[a]
-    L, m = g.in_size[a], g.out_size[a]
-    step = d // math.gcd(d, s)
-    phases = []
-    for r in range(s):
-        o0 = (r - pb) % s
-        count = max(0, (L - o0 + s - 1) // s)
-        taps = [t for t in range(k) if (t * d) % s == r][::-1]  # reversed: input offset increases
-        if count == 0 or not taps:
-            phases.append((o0, count, taps, step, None))
-            continue
-        c_min = (o0 + pb - taps[0] * d) // s
-        span = step * (len(taps) - 1) + 1
-        pad_b = -c_min
-        pad_e = count - 1 + span - m - pad_b
-        phases.append((o0, count, taps, step, (pad_b, pad_e)))
-    return phases
 
 
 def conv_transpose_phase(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
@@ -357,18 +335,18 @@ def conv_transpose_phase(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     out = np.zeros((N, wc.shape[0]) + g.in_size, dtype=y.dtype)
     # Residue classes that are empty or reached by no tap stay zero; skip them
     # (with a huge stride most are).
-    axes = [[p for p in _phase_axis(g, a) if p[4] is not None] for a in range(n)]
+    axes = [[c for c in shapes.phase_decomposition(g, a) if c.count and c.taps] for a in range(n)]
     for parts in itertools.product(*axes):
-        sub = wc[(slice(None), slice(None)) + np.ix_(*[p[2] for p in parts])]
+        sub = wc[(slice(None), slice(None)) + np.ix_(*[c.taps for c in parts])]
         g_sub = ConvGeometry(
             g.out_size,
-            tuple(p[1] for p in parts),
-            tuple(len(p[2]) for p in parts),
+            tuple(c.count for c in parts),
+            tuple(len(c.taps) for c in parts),
             (1,) * n,
-            tuple(p[3] for p in parts),
-            tuple(p[4] for p in parts),
+            tuple(c.dilation for c in parts),
+            tuple(c.padding for c in parts),
         )
-        dst = tuple(slice(p[0], None, s) for p, s in zip(parts, g.stride))
+        dst = tuple(slice(c.first, None, s) for c, s in zip(parts, g.stride))
         out[(slice(None), slice(None)) + dst] = _correlate(y, sub, g_sub, groups, "conv_transpose")
     return out
 

@@ -26,8 +26,9 @@ backwards ``out_size -> in_size``; its ``output_padding`` becomes a smaller
 from __future__ import annotations
 
 from collections.abc import Sequence
+import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -35,6 +36,9 @@ from . import _validate as v
 
 __all__ = [
     "ConvGeometry",
+    "PhaseClass",
+    "phase_decomposition",
+    "zero_insertion_padding",
     "conv_geometry",
     "conv_transpose_geometry",
     "conv_output_size",
@@ -103,6 +107,75 @@ class ConvGeometry:
     def full_size(self) -> tuple[int, ...]:
         """Un-cropped length of the transposed convolution, ``(out-1)*s + ek``."""
         return tuple((o - 1) * s + ek for o, s, ek in zip(self.out_size, self.stride, self.effective_kernel_size))
+
+
+class PhaseClass(NamedTuple):
+    """One residue class of the polyphase decomposition of a transposed convolution on one axis.
+
+    The outputs ``first, first + s, first + 2s, ...`` (``count`` of them)
+    receive exactly the kernel taps ``taps`` (listed in the order they are
+    applied); for them the transposed convolution is an ordinary stride-1
+    correlation of the input with those taps, taps ``dilation`` apart and
+    input padding ``padding`` (``(begin, end)``, negative = crop).
+    """
+
+    first: int
+    count: int
+    taps: tuple[int, ...]
+    dilation: int
+    padding: tuple[int, int]
+
+
+def phase_decomposition(g: ConvGeometry, axis: int) -> tuple[PhaseClass, ...]:
+    """Split axis ``axis`` of the transposed convolution ``g`` into its ``s`` residue classes.
+
+    Output ``o`` sits at ``f = o + p_begin`` in the un-cropped result, which
+    input ``j`` reaches through tap ``t`` iff ``f = j*s + t*d``: only the taps
+    with ``t*d = f (mod s)`` reach it, and they are ``s / gcd(d, s)`` apart, so
+    along the outputs of one class they form a dense kernel with dilation
+    ``d / gcd(d, s)``.  Classes reached by no tap, or holding no output, have
+    ``taps == ()`` or ``count == 0``.
+
+    Examples
+    --------
+    >>> g = conv_transpose_geometry((2,), 3, stride=2)      # 2 -> 5
+    >>> [(c.first, c.count, c.taps) for c in phase_decomposition(g, 0)]
+    [(0, 3, (2, 0)), (1, 2, (1,))]
+    """
+    s, d, k, (pb, _) = g.stride[axis], g.dilation[axis], g.kernel_size[axis], g.padding[axis]
+    length, m = g.in_size[axis], g.out_size[axis]
+    step = d // math.gcd(d, s)
+    classes = []
+    for r in range(s):
+        first = (r - pb) % s
+        count = max(0, (length - first + s - 1) // s)
+        taps = tuple(t for t in range(k) if (t * d) % s == r)[::-1]  # input offset increases
+        if count == 0 or not taps:
+            classes.append(PhaseClass(first, count, taps, step, (0, 0)))
+            continue
+        pad_b = -((first + pb - taps[0] * d) // s)
+        pad_e = count - 1 + step * (len(taps) - 1) + 1 - m - pad_b
+        classes.append(PhaseClass(first, count, taps, step, (pad_b, pad_e)))
+    return tuple(classes)
+
+
+def zero_insertion_padding(g: ConvGeometry) -> Pairs:
+    """Padding of the zero-inserted input in the zero-insertion view of a transposed convolution.
+
+    ``(ek - 1 - p_begin, ek - 1 - p_end)`` per axis, where ``p_end`` already
+    includes the output padding (negative entries crop): after inserting
+    ``s - 1`` zeros between input pixels and padding this much, a stride-1
+    correlation with the flipped kernel gives the transposed convolution
+    (Dumoulin & Visin, relationship 14).
+
+    Examples
+    --------
+    >>> zero_insertion_padding(conv_transpose_geometry((2, 2), 3, stride=2))
+    ((2, 2), (2, 2))
+    >>> zero_insertion_padding(conv_transpose_geometry((4,), 3, stride=2, padding=1, output_padding=1))
+    ((1, 2),)
+    """
+    return tuple((ek - 1 - b, ek - 1 - e) for ek, (b, e) in zip(g.effective_kernel_size, g.padding))
 
 
 def _sizes(value: Any, func: str, name: str, n: int | None = None) -> tuple[int, ...]:

@@ -373,7 +373,7 @@ def _intermediate(c: Config) -> tuple[np.ndarray, list[tuple[int, int]]]:
     # zero insertion itself is a transposed convolution with a one-pixel kernel of 1
     inserted = c.transpose(c.x, np.ones((1,) * c.ndim), stride=c.stride, padding=0, output_padding=0, dilation=1)
     # d*(k-1) - p on both sides; the end padding of the geometry already includes -output_padding
-    pads = [(ek - 1 - b, ek - 1 - e) for ek, (b, e) in zip(g.effective_kernel_size, g.padding)]
+    pads = list(shapes.zero_insertion_padding(g))
     return _pad_or_crop(inserted, pads), pads
 
 
@@ -457,7 +457,6 @@ def _dense_transpose(C, out_size: tuple[int, ...]) -> list[str] | None:
 
 
 def _view_phase(out: fmt.Printer, c: Config, result: np.ndarray, number: int, total: int) -> None:
-    from upconv.conv import _phase_axis  # the per-axis residue classes the "phase" method uses
 
     _view_header(out, "phase", number, total,
                  "Output pixel o receives kernel tap t only when o + p - t*d is a multiple of s: each "
@@ -467,7 +466,7 @@ def _view_phase(out: fmt.Printer, c: Config, result: np.ndarray, number: int, to
     g = c.geometry
     per_axis = []
     for a, (ax, s) in enumerate(zip(c.axes, c.stride)):
-        classes = sorted((o0, count, sorted(taps)) for o0, count, taps, _, _ in _phase_axis(g, a))
+        classes = sorted((c.first, c.count, sorted(c.taps)) for c in shapes.phase_decomposition(g, a))
         per_axis.append(classes)
         for i, (o0, count, taps) in enumerate(classes):
             head = f"{ax + ':':<4}" if i == 0 else " " * 4
