@@ -44,6 +44,8 @@ __all__ = ["conv", "conv_transpose", "CONV_TRANSPOSE_METHODS"]
 _BLOCK_BYTES = 64 * 2**20
 # Below this many kernel stamps the NumPy overlap-add beats the threaded compiled kernel.
 _COMPILED_MIN_SIZE = 2**16
+# Up to this many input channels per group the compiled path stamps directly, without a GEMM.
+_DIRECT_MAX_CHANNELS = 2
 
 
 # --------------------------------------------------------------------------
@@ -143,8 +145,12 @@ def _correlate(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int, func:
 
 
 def _as_conv_weight(w: np.ndarray, groups: int) -> np.ndarray:
-    """Transposed-conv weight ``(C_in, C_out/g, *k)`` as the weight of the conv
-    that maps the output back to the input, ``(C_out, C_in/g, *k)``."""
+    """Transposed-conv weight ``(C_in, C_out/g, *k)`` regrouped as a conv weight ``(C_out, C_in/g, *k)``.
+
+    Channels are swapped within each group; the result is the weight of the
+    (stride-1) correlations that map the transposed conv's input to its
+    output in the zero-insertion and phase views (spatially flipped or
+    sub-sampled there)."""
     c_in, co_g = w.shape[:2]
     k = w.shape[2:]
     return w.reshape((groups, c_in // groups, co_g) + k).swapaxes(1, 2).reshape((groups * co_g, c_in // groups) + k)
@@ -245,16 +251,26 @@ def conv_transpose_scatter(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups
     small problems where starting threads costs more than it saves, it is
     :func:`_overlap_add` in NumPy.
     """
-    cols = _scatter_gemm(y, w, groups)
-    if g.ndim > 3 or cols.size < _COMPILED_MIN_SIZE:
-        return _overlap_add(cols, y.shape[0], g)
+    N, c_in = y.shape[:2]
+    ci_g, c_out = c_in // groups, w.shape[1] * groups
+    K = math.prod(g.kernel_size)
+    compiled = g.ndim <= 3 and N * c_out * K * math.prod(g.out_size) >= _COMPILED_MIN_SIZE
+    if not compiled:
+        return _overlap_add(_scatter_gemm(y, w, groups), N, g)
     from . import _numba_kernels as nk
 
-    out = np.empty((y.shape[0], cols.shape[0]) + g.in_size, dtype=y.dtype)
-    pad3 = (1,) * (3 - g.ndim)
-    geom = [nk.as3(a, f) for a, f in ((g.kernel_size, 1), (g.stride, 1), (g.dilation, 1),
-                                      (tuple(b for b, _ in g.padding), 0), (g.out_size, 1))]
-    nk.overlap_add(cols, out.reshape(out.shape[:2] + pad3 + g.in_size), *geom)
+    out = np.empty((N, c_out) + g.in_size, dtype=y.dtype)
+    lead = (1,) * (3 - g.ndim)
+    out3 = out.reshape((N, c_out) + lead + g.in_size)
+    k, s, d = nk.as3(g.kernel_size, 1), nk.as3(g.stride, 1), nk.as3(g.dilation, 1)
+    pb = nk.as3([b for b, _ in g.padding], 0)
+    if ci_g <= _DIRECT_MAX_CHANNELS:
+        # Few input channels per group: a GEMM would be a batch of thin outer
+        # products, so multiply while stamping instead.
+        y3 = np.ascontiguousarray(y).reshape((N, c_in) + lead + g.out_size)
+        nk.stamp_direct(y3, np.ascontiguousarray(w).reshape(c_in, -1, K), out3, groups, k, s, d, pb)
+    else:
+        nk.overlap_add(_scatter_gemm(y, w, groups), out3, k, s, d, pb, nk.as3(g.out_size, 1))
     return out
 
 
@@ -299,16 +315,13 @@ def _tap_range(t: int, g: ConvGeometry, a: int) -> tuple[int, int]:
 
 def conv_transpose_zero_insertion(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
     """Insert ``s-1`` zeros between pixels, pad ``ek-1-p``, correlate with the flipped kernel."""
-    n = g.ndim
     N, c = y.shape[:2]
-    dilated = tuple((o - 1) * s + 1 for o, s in zip(g.out_size, g.stride))
-    v.check_allocation((N, c) + dilated, y.dtype, "conv_transpose", "the zero-inserted input")
-    z = np.zeros((N, c) + dilated, dtype=y.dtype)
+    gz = shapes.zero_insertion_geometry(g)
+    v.check_allocation((N, c) + gz.in_size, y.dtype, "conv_transpose", "the zero-inserted input")
+    z = np.zeros((N, c) + gz.in_size, dtype=y.dtype)
     z[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in g.stride)] = y
-    flipped = np.flip(_as_conv_weight(w, groups), axis=tuple(range(2, 2 + n)))
-    pads = shapes.zero_insertion_padding(g)
-    g_conv = ConvGeometry(dilated, g.in_size, g.kernel_size, (1,) * n, g.dilation, pads)
-    return _correlate(z, flipped, g_conv, groups, "conv_transpose")
+    flipped = np.flip(_as_conv_weight(w, groups), axis=tuple(range(2, 2 + g.ndim)))
+    return _correlate(z, flipped, gz, groups, "conv_transpose")
 
 
 def conv_transpose_matrix(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:

@@ -39,6 +39,7 @@ __all__ = [
     "PhaseClass",
     "phase_decomposition",
     "zero_insertion_padding",
+    "zero_insertion_geometry",
     "conv_geometry",
     "conv_transpose_geometry",
     "conv_output_size",
@@ -56,6 +57,8 @@ __all__ = [
     "pool_output_size",
     "max_unpool_output_size",
     "unpool_output_size",
+    "conv_transpose_interior",
+    "resize_conv_transpose_padding",
 ]
 
 Pairs = tuple[tuple[int, int], ...]
@@ -898,3 +901,124 @@ def unpool_output_size(in_size: Sequence[int], scale_factor: int | Sequence[int]
     i = _sizes(in_size, func, "in_size")
     s = v.int_tuple(scale_factor, len(i), func, "scale_factor", minimum=1)
     return tuple(i_ * s_ for i_, s_ in zip(i, s))
+
+
+# --------------------------------------------------------------------------
+# border analysis and layer equivalences (checkerboard analysis, planner)
+
+
+def conv_transpose_interior(
+    in_size: Sequence[int],
+    kernel_size: int | Sequence[int],
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    dilation: Any = 1,
+    *,
+    input_interior: Any = None,
+) -> Pairs:
+    """Output positions of a transposed convolution that the input's borders do not affect.
+
+    Output ``o`` sits at ``f = o + p_begin`` of the un-cropped result and
+    can be reached from the inputs ``j`` with
+    ``ceil((f - ek + 1) / s) <= j <= floor(f / s)``.  It is *interior* when
+    all of them lie in ``input_interior = [lo, hi)`` (default: the whole
+    input), i.e.
+
+    ``(lo - 1)*s + ek <= f < hi*s``
+
+    so its value equals that of the same layer applied to an infinite input
+    (equal to the given one on ``[lo, hi)``).  Chaining the result into the
+    next layer's ``input_interior`` gives the interior of a stack of layers.
+
+    Returns
+    -------
+    tuple of (begin, end) pairs
+        Half-open ranges, one per axis, clipped to ``[0, out)``;
+        ``begin == end`` when no position is interior.
+
+    Raises
+    ------
+    ValueError
+        As :func:`conv_transpose_geometry`, or if ``input_interior`` is not
+        inside ``[0, in_size]``.
+
+    Examples
+    --------
+    >>> conv_transpose_interior((4,), 3, stride=2)                 # 4 -> 9
+    ((1, 8),)
+    >>> conv_transpose_interior((9,), 3, stride=2, input_interior=[(1, 8)])  # 9 -> 19
+    ((3, 16),)
+    >>> conv_transpose_interior((8,), 5), conv_transpose_interior((2,), 5)   # empty: begin == end
+    (((4, 8),), ((4, 4),))
+    """
+    func = "conv_transpose_interior"
+    g = conv_transpose_geometry(in_size, kernel_size, stride, padding, output_padding, dilation, func=func)
+    n = g.ndim
+    if input_interior is None:
+        inner: Pairs = tuple((0, i_) for i_ in g.out_size)
+    else:
+        inner = v.pad_pairs(input_interior, n, func, "input_interior")
+        if any(not lo <= hi <= i_ for (lo, hi), i_ in zip(inner, g.out_size)):
+            raise ValueError(
+                f"{func}: input_interior must be (lo, hi) pairs with 0 <= lo <= hi <= in_size={g.out_size}, "
+                f"got {input_interior!r}"
+            )
+    out = []
+    for (lo, hi), s, ek, (pb, _), length in zip(inner, g.stride, g.effective_kernel_size, g.padding, g.in_size):
+        if lo >= hi:
+            out.append((0, 0))
+            continue
+        begin = min(max(0, (lo - 1) * s + ek - pb), length)
+        out.append((begin, max(begin, min(length, hi * s - pb))))
+    return tuple(out)
+
+
+def resize_conv_transpose_padding(kernel_size: int | Sequence[int], padding: Any = 0) -> Pairs:
+    """Padding of the transposed convolution equal to nearest-upsampling followed by a convolution.
+
+    Nearest upsampling by ``s`` then a stride-1 convolution with a ``k``-tap
+    kernel and padding ``(p_begin, p_end)`` equals a stride-``s`` transposed
+    convolution with ``k + s - 1`` taps (the flipped kernel convolved with a
+    length-``s`` box) and padding ``(k - 1 - p_begin, k - 1 - p_end)``; both
+    give ``o = i*s + p_begin + p_end - k + 1``.  A negative entry (``p > k - 1``)
+    has no transposed-convolution equivalent.
+
+    Examples
+    --------
+    >>> resize_conv_transpose_padding(3, padding=(1,))
+    ((1, 1),)
+    >>> resize_conv_transpose_padding((3, 2), padding=[(1, 1), (0, 1)])
+    ((1, 1), (1, 0))
+    """
+    func = "resize_conv_transpose_padding"
+    if isinstance(kernel_size, Sequence) and not isinstance(kernel_size, (str, bytes)):
+        k = _sizes(kernel_size, func, "kernel_size")
+    else:  # one int: as many axes as padding lists, else one
+        n = len(padding) if isinstance(padding, Sequence) and not isinstance(padding, (str, bytes)) else 1
+        k = _sizes(kernel_size, func, "kernel_size", max(n, 1))
+    pads = v.pad_pairs(padding, len(k), func, "padding")
+    return tuple((k_ - 1 - b, k_ - 1 - e) for k_, (b, e) in zip(k, pads))
+
+
+def zero_insertion_geometry(g: ConvGeometry) -> ConvGeometry:
+    """Geometry of the stride-1 correlation in the zero-insertion view of the transposed convolution ``g``.
+
+    The transposed convolution's input (size ``g.out_size``) gets ``s - 1``
+    zeros inserted between its pixels, giving ``(o - 1)*s + 1`` elements
+    (the returned ``in_size``), is padded by :func:`zero_insertion_padding`
+    (negative entries crop) and correlated, stride 1 and dilation ``d``, with
+    the flipped kernel; the result has ``g.in_size`` elements (the returned
+    ``out_size``).  For a geometry made by :func:`conv_geometry` whose
+    division is not exact, first pass it through
+    :func:`conv_transpose_geometry` with ``output_size=g.in_size``.
+
+    Examples
+    --------
+    >>> z = zero_insertion_geometry(conv_transpose_geometry((2, 2), 3, stride=2))
+    >>> z.in_size, z.out_size, z.padding
+    ((3, 3), (5, 5), ((2, 2), (2, 2)))
+    """
+    n = g.ndim
+    zero_inserted = tuple((o - 1) * s + 1 for o, s in zip(g.out_size, g.stride))
+    return ConvGeometry(zero_inserted, g.in_size, g.kernel_size, (1,) * n, g.dilation, zero_insertion_padding(g))
