@@ -326,8 +326,13 @@ def test_onnx_same_backend_cases():
     assert onnx_conv_transpose_padding((3, 3), 3, 2, auto_pad="SAME_LOWER") == (((1, 0), (1, 0)), (0, 0))
     # even total
     assert onnx_conv_transpose_padding((4,), 4, 2, auto_pad="SAME_UPPER") == (((1, 1),), (0,))
-    # total negative: output padding at the end
-    assert onnx_conv_transpose_padding((4,), 1, 3, auto_pad="SAME_LOWER") == (((0, 0),), (2,))
+    # total -1: begin = -1 - (-1 // 2) = 0 (SAME_LOWER), the missing element is output padding at the end
+    assert onnx_conv_transpose_padding((3,), 2, 3, auto_pad="SAME_LOWER") == (((0, 0),), (1,))
+    # total -2: the ONNX output would start before the un-cropped result: no conv_transpose equivalent
+    with pytest.raises(ValueError, match=r"^onnx_conv_transpose_padding: on axis 0 .*negative begin padding"):
+        onnx_conv_transpose_padding((4,), 1, 3, auto_pad="SAME_LOWER")
+    with pytest.raises(ValueError, match=r"negative begin padding"):
+        onnx_conv_transpose_padding((3,), 1, 3, auto_pad="SAME_UPPER")
 
 
 def test_onnx_translation_gives_requested_size_exhaustive():
@@ -336,8 +341,15 @@ def test_onnx_translation_gives_requested_size_exhaustive():
             continue
         full = (i - 1) * s + d * (k - 1) + 1 + a
         for mode in ("SAME_UPPER", "SAME_LOWER"):
+            total = full - i * s
+            begin = total // 2 if mode == "SAME_UPPER" else total - total // 2
+            if begin < 0:
+                with pytest.raises(ValueError, match="negative begin padding"):
+                    onnx_conv_transpose_padding((i,), k, s, d, auto_pad=mode, output_padding=a)
+                continue
             pads, op = onnx_conv_transpose_padding((i,), k, s, d, auto_pad=mode, output_padding=a)
             ((b, e),) = pads
+            assert b == begin
             assert b >= 0 and e >= 0 and op[0] >= 0
             assert b + e - op[0] == full - a - i * s
             if mode == "SAME_UPPER":
@@ -346,7 +358,7 @@ def test_onnx_translation_gives_requested_size_exhaustive():
                 assert b >= e
             if op[0] < max(s, d):
                 assert conv_transpose_output_size((i,), k, s, pads, op, d) == (i * s,)
-        for o in range(max(1, full - 3), full + 3):
+        for o in range(max(1, full - 3), full + 2):
             pads, op = onnx_conv_transpose_padding((i,), k, s, d, output_shape=(o,), output_padding=a)
             if op[0] < max(s, d):
                 assert conv_transpose_output_size((i,), k, s, pads, op, d) == (o,)

@@ -496,15 +496,17 @@ def onnx_conv_transpose_padding(
     else:
         o = tuple(i_ * s_ for i_, s_ in zip(i, s))
     pairs, extra = [], []
-    for f, o_ in zip(full, o):
+    for ax, (f, o_) in enumerate(zip(full, o)):
         total = f - o_
-        if total < 0:
-            pairs.append((0, 0))
-            extra.append(-total)
-        else:
-            begin = total // 2 if auto_pad == "SAME_UPPER" else total - total // 2
-            pairs.append((begin, total - begin))
-            extra.append(0)
+        begin = total // 2 if auto_pad == "SAME_UPPER" else total - total // 2
+        if begin < 0:
+            raise ValueError(
+                f"{func}: on axis {ax} the output of {o_} elements would start {-begin} element(s) before "
+                f"the un-cropped result of {f} (total padding {total}, auto_pad={auto_pad!r}); a negative "
+                "begin padding has no conv_transpose equivalent"
+            )
+        pairs.append((begin, max(0, total - begin)))
+        extra.append(max(0, begin - total))
     return tuple(pairs), tuple(a_ + e for a_, e in zip(a, extra))
 
 
