@@ -2,6 +2,9 @@
 
 Kernels are compiled on first use and cached on disk (``cache=True``), so
 only the very first call in a fresh environment pays the compilation.
+Geometry is passed as tuples of ints (not arrays) so that the compiler keeps
+it in registers: an int64 array could alias the output as far as LLVM knows,
+which would stop it from hoisting loads out of the inner loops.
 """
 
 from __future__ import annotations
@@ -10,45 +13,91 @@ import numba
 import numpy as np
 
 
+@numba.njit(cache=True, inline="always")
+def _tap_range(t, k_d, pb, s, m, length):  # pragma: no cover - compiled
+    """Offset and input range ``[lo, hi)`` of tap ``t`` whose stamps land inside ``[0, length)``."""
+    off = t * k_d - pb
+    lo = max(0, -(off // s))
+    hi = min(m, (length - 1 - off) // s + 1)
+    return off, lo, hi
+
+
 @numba.njit(parallel=True, cache=True, nogil=True)
 def overlap_add(cols, out, k, s, d, pb, m):  # pragma: no cover - compiled
     """Kernel stamping for up to 3 spatial axes, parallel over output planes.
 
     cols : (C, k0*k1*k2, N, m0*m1*m2) products of input pixels and kernel taps
     out  : (N, C, L0, L1, L2), written completely (it need not be zeroed)
-    k, s, d, pb, m : int64[3] kernel size, stride, dilation, begin padding, input size
+    k, s, d, pb, m : 3-tuples: kernel size, stride, dilation, begin padding, input size
 
     Input ``j`` stamped by tap ``t`` lands at ``j*s + t*d - pb``.  Each plane
     ``(n, c)`` belongs to one thread, which streams through its taps in order
     and adds them into the (cache-resident) plane.
     """
     N, C, L0, L1, L2 = out.shape
+    k0, k1, k2 = k
+    s0, s1, s2 = s
+    m1, m2 = m[1], m[2]
     for r in numba.prange(N * C):
         n = r // C
         c = r % C
         plane = out[n, c]
         plane[:] = 0
-        for t0 in range(k[0]):
-            off0 = t0 * d[0] - pb[0]
-            lo0 = max(0, -(off0 // s[0]))
-            hi0 = min(m[0], (L0 - 1 - off0) // s[0] + 1)
-            for t1 in range(k[1]):
-                off1 = t1 * d[1] - pb[1]
-                lo1 = max(0, -(off1 // s[1]))
-                hi1 = min(m[1], (L1 - 1 - off1) // s[1] + 1)
-                for t2 in range(k[2]):
-                    off2 = t2 * d[2] - pb[2]
-                    lo2 = max(0, -(off2 // s[2]))
-                    hi2 = min(m[2], (L2 - 1 - off2) // s[2] + 1)
-                    src = cols[c, (t0 * k[1] + t1) * k[2] + t2, n]
+        for t0 in range(k0):
+            off0, lo0, hi0 = _tap_range(t0, d[0], pb[0], s0, m[0], L0)
+            for t1 in range(k1):
+                off1, lo1, hi1 = _tap_range(t1, d[1], pb[1], s1, m1, L1)
+                for t2 in range(k2):
+                    off2, lo2, hi2 = _tap_range(t2, d[2], pb[2], s2, m2, L2)
+                    src = cols[c, (t0 * k1 + t1) * k2 + t2, n]
                     for j0 in range(lo0, hi0):
                         for j1 in range(lo1, hi1):
-                            row = plane[j0 * s[0] + off0, j1 * s[1] + off1]
-                            base = (j0 * m[1] + j1) * m[2]
+                            row = plane[j0 * s0 + off0, j1 * s1 + off1]
+                            base = (j0 * m1 + j1) * m2
                             for j2 in range(lo2, hi2):
-                                row[j2 * s[2] + off2] += src[base + j2]
+                                row[j2 * s2 + off2] += src[base + j2]
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def stamp_direct(y, w, out, groups, k, s, d, pb):  # pragma: no cover - compiled
+    """Kernel stamping without a GEMM, for groups with few input channels.
+
+    y   : (N, C_in, m0, m1, m2)
+    w   : (C_in, C_out/groups, k0*k1*k2)
+    out : (N, C_out, L0, L1, L2), written completely
+
+    Every plane ``(n, c_out)`` adds ``w[c_in, c_out, t] * y[n, c_in]`` stamped
+    by every tap ``t`` for the input channels ``c_in`` of its group.
+    """
+    N, C, L0, L1, L2 = out.shape
+    m0, m1, m2 = y.shape[2], y.shape[3], y.shape[4]
+    ci_g = y.shape[1] // groups
+    co_g = C // groups
+    k0, k1, k2 = k
+    s0, s1, s2 = s
+    for r in numba.prange(N * C):
+        n = r // C
+        c = r % C
+        g = c // co_g
+        plane = out[n, c]
+        plane[:] = 0
+        for ci in range(g * ci_g, (g + 1) * ci_g):
+            src = y[n, ci]
+            for t0 in range(k0):
+                off0, lo0, hi0 = _tap_range(t0, d[0], pb[0], s0, m0, L0)
+                for t1 in range(k1):
+                    off1, lo1, hi1 = _tap_range(t1, d[1], pb[1], s1, m1, L1)
+                    for t2 in range(k2):
+                        off2, lo2, hi2 = _tap_range(t2, d[2], pb[2], s2, m2, L2)
+                        wv = w[ci, c - g * co_g, (t0 * k1 + t1) * k2 + t2]
+                        for j0 in range(lo0, hi0):
+                            for j1 in range(lo1, hi1):
+                                row = plane[j0 * s0 + off0, j1 * s1 + off1]
+                                srow = src[j0, j1]
+                                for j2 in range(lo2, hi2):
+                                    row[j2 * s2 + off2] += wv * srow[j2]
 
 
 def as3(values, fill):
     """Left-pad a per-axis tuple to 3 entries (extra leading axes are trivial)."""
-    return np.array((fill,) * (3 - len(values)) + tuple(values), dtype=np.int64)
+    return (fill,) * (3 - len(values)) + tuple(int(v) for v in values)
