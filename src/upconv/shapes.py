@@ -59,6 +59,7 @@ __all__ = [
     "unpool_output_size",
     "conv_transpose_interior",
     "resize_conv_transpose_padding",
+    "fft_conv_size",
 ]
 
 Pairs = tuple[tuple[int, int], ...]
@@ -1024,3 +1025,33 @@ def zero_insertion_geometry(g: ConvGeometry) -> ConvGeometry:
     n = g.ndim
     zero_inserted = tuple((o - 1) * s + 1 for o, s in zip(g.out_size, g.stride))
     return ConvGeometry(zero_inserted, g.in_size, g.kernel_size, (1,) * n, g.dilation, zero_insertion_padding(g))
+
+
+def fft_conv_size(in_size: Sequence[int], padding: Any = 0, *, fast: bool = True) -> tuple[int, ...]:
+    """Circle length on which an FFT computes a zero-padded stride-1 convolution (and its transpose) exactly.
+
+    A stride-1 correlation of ``in_size`` elements padded by ``(begin,
+    end)`` reads only the padded input ``i + p_begin + p_end``, so on a circle
+    at least that long no window wraps around, and the transposed
+    convolution's result (``i`` elements) is not aliased either.  With
+    ``fast`` the length is rounded up to the next size
+    :func:`scipy.fft.next_fast_len` transforms quickly (real input).  Also
+    the length of data padded by ``(begin, end)`` before a periodic
+    (Wiener) deconvolution.
+
+    Examples
+    --------
+    >>> fft_conv_size((256, 100), ((6, 6), (1, 1)), fast=False)
+    (268, 102)
+    >>> fft_conv_size((256, 100), ((6, 6), (1, 1)))
+    (270, 108)
+    """
+    func = "fft_conv_size"
+    i = _sizes(in_size, func, "in_size")
+    pads = v.pad_pairs(padding, len(i), func, "padding")
+    padded = tuple(i_ + b + e for i_, (b, e) in zip(i, pads))
+    if not v.boolean(fast, func, "fast"):
+        return padded
+    from scipy.fft import next_fast_len
+
+    return tuple(next_fast_len(p, real=True) for p in padded)
