@@ -5,24 +5,86 @@ Operators
 conv, conv_transpose
     N-d convolution and transposed convolution (torch semantics); the
     transposed convolution computed four ways (``method=``).
+max_pool, max_unpool, unpool
+    N-d max pooling with indices and its inverse (torch semantics, ONNX
+    pads); index-free nearest / bed-of-nails unpooling.
+pixel_shuffle, pixel_unshuffle, depth_to_space, space_to_depth
+    Sub-pixel rearrangements between channels and space (torch, ONNX).
+interpolate, resize
+    N-d interpolation: torch's ``interpolate`` (nearest, nearest-exact,
+    linear modes, bicubic, area, antialias) and ONNX ``Resize`` (opset 19),
+    on one separable engine.
+
+Restoring
+---------
+deconvolve
+    True deconvolution, the inverse of ``conv`` (least squares on a
+    matrix-free operator, Wiener, Richardson-Lucy), next to the transpose
+    ``Cᵀy`` that only restores the shape; ``blur_kernel`` builds Gaussian,
+    box and motion kernels.
+metrics
+    ``psnr`` and ``ssim`` (scikit-image's conventions, N-d).
 
 Explaining
 ----------
+im2col, col2im
+    Windows as columns (torch ``unfold``/``fold``, ONNX ``Col2Im``), N-d;
+    ``conv`` is a weight matrix times ``im2col``.
 conv_matrix
     The sparse matrix C of a convolution (its transpose is the transposed
     convolution).
 shapes
     Every size and padding formula, on plain integers.
+symbolic
+    Symbolic derivation with sympy (optional): the convolution output in
+    x_ij and w_ij, C as the Jacobian d vec(Y) / d vec(X), the transposed
+    convolution as C^T y, the flipped-kernel identity, LaTeX.
+
+Planning and checkerboards
+--------------------------
+plan, plan_inverse
+    Every transposed convolution (or stack) within bounds that maps one
+    size to another, rated for checkerboard artifacts, with ONNX auto_pad
+    equivalents; the transposed convolution that undoes a convolution's size.
+checkerboard
+    Overlap maps and ratios of layers and stacks (``overlap_map``,
+    ``overlap_ratio``), polyphase DC-gain spread of weights
+    (``dc_gain_spread``), ``resize_equivalent_kernel``,
+    ``stride_frequency_energy`` of any output, ``input_gradient_pattern``.
+
+Images
+------
+read_image, write_image
+    Image files (PNG, JPEG, ...; gray, RGB, alpha; 8 and 16 bits) as float
+    arrays in [0, 1], ``(H, W)`` or channel-first ``(C, H, W)``.
+data
+    Built-in test images: zone plate, Siemens star, text chart, photograph.
 
 Configuration
 -------------
 get_memory_limit, set_memory_limit
 """
 
-from . import shapes
+from . import shapes, symbolic
 from ._validate import get_memory_limit, set_memory_limit
+from . import data
+from .image_io import read_image, write_image
 from .conv import conv, conv_transpose
-from .matrix import conv_matrix
+from .deconvolve import blur_kernel, deconvolve
+from . import metrics
+from .interpolate import interpolate, resize
+from .matrix import col2im, conv_matrix, im2col
+from .checkerboard import (
+    dc_gain_spread,
+    input_gradient_pattern,
+    overlap_map,
+    overlap_ratio,
+    resize_equivalent_kernel,
+    stride_frequency_energy,
+)
+from .plan import plan, plan_inverse
+from .pool import max_pool, max_unpool, unpool
+from .shuffle import depth_to_space, pixel_shuffle, pixel_unshuffle, space_to_depth
 
 __version__ = "0.1.0"
 
@@ -30,7 +92,34 @@ __all__ = [
     "conv",
     "conv_transpose",
     "conv_matrix",
+    "deconvolve",
+    "blur_kernel",
+    "metrics",
+    "im2col",
+    "col2im",
+    "interpolate",
+    "resize",
+    "max_pool",
+    "max_unpool",
+    "unpool",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "depth_to_space",
+    "space_to_depth",
     "shapes",
+    "symbolic",
+    "plan",
+    "plan_inverse",
+    "checkerboard",
+    "overlap_map",
+    "overlap_ratio",
+    "dc_gain_spread",
+    "resize_equivalent_kernel",
+    "stride_frequency_energy",
+    "input_gradient_pattern",
+    "read_image",
+    "write_image",
+    "data",
     "get_memory_limit",
     "set_memory_limit",
 ]
