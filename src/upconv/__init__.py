@@ -51,6 +51,11 @@ checkerboard
     ``overlap_ratio``), polyphase DC-gain spread of weights
     (``dc_gain_spread``), ``resize_equivalent_kernel``,
     ``stride_frequency_energy`` of any output, ``input_gradient_pattern``.
+figures
+    matplotlib figures (optional, imported when called): ``plot_conv_matrix``
+    (C and Cᵀ as heatmaps), ``plot_overlap``, ``plot_dc_gain``,
+    ``plot_spectrum``, and ``animate_conv_transpose`` (a GIF of kernel
+    stamping or zero insertion, step by step).
 
 Images
 ------
@@ -66,6 +71,7 @@ get_memory_limit, set_memory_limit
 """
 
 from . import shapes, symbolic
+from . import figures
 from ._validate import get_memory_limit, set_memory_limit
 from . import data
 from .image_io import read_image, write_image
@@ -117,6 +123,7 @@ __all__ = [
     "resize_equivalent_kernel",
     "stride_frequency_energy",
     "input_gradient_pattern",
+    "figures",
     "read_image",
     "write_image",
     "data",
