@@ -15,11 +15,20 @@ method of :func:`upconv.conv_transpose` (``method=``):
 
 and finally whether the four results agree (exit status 0) or not (1).
 
+Extras: ``--matrix`` prints ``C`` and ``Cᵀ`` (dense when small, else a
+sparse summary) and ``--symbolic`` the transposed convolution and ``C`` in
+symbols (sympy); either replaces the four views unless ``--method`` asks for
+one.  ``--figure OUT.png`` writes ``C`` and ``Cᵀ`` as heatmaps and
+``--animate OUT.gif`` a step-by-step animation (``--view stamping`` or
+``zero_insertion``), both from :mod:`upconv.figures`.
+
 Example::
 
     $ upconv explain                       # 2x2 input, 3x3 kernel, stride 2 -> 5x5
     $ upconv explain --size 4 --kernel 1,2,1 --stride 2 --padding 1
     $ upconv explain --size 2,2,2 --method phase
+    $ upconv explain --size 4 --kernel 1,2,3 --matrix --symbolic
+    $ upconv explain --animate stamping.gif --figure matrix.png
 """
 
 from __future__ import annotations
@@ -74,6 +83,9 @@ examples:
   upconv explain --kernel arange     a kernel 1..9 (shows the flip)
   upconv explain --size 4 --kernel 1,2,1 --padding 1 --output-padding 1
   upconv explain --size 2,2,2 --method phase
+  upconv explain --size 4 --kernel 1,2,3 --matrix --symbolic
+  upconv explain --animate out.gif --view zero_insertion --padding 1
+  upconv explain --figure matrix.png
 """
 
 
@@ -132,6 +144,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     v.add_argument("--kernel", metavar="VALUES", help="kernel values (default 'ones')")
     p.add_argument("--method", type=_method, metavar="METHOD",
                    help=f"show only this view: {', '.join(METHODS)} (all four are still checked)")
+    e = p.add_argument_group("extras", "--matrix and --symbolic replace the four views unless --method is given")
+    e.add_argument("--matrix", action="store_true",
+                   help="print C and Cᵀ with their shapes (dense when small, else a sparse summary)")
+    e.add_argument("--symbolic", action="store_true",
+                   help="print the output and C in symbols y, w (needs sympy)")
+    e.add_argument("--figure", metavar="OUT.png", help="write C and Cᵀ as annotated heatmaps (.png, .svg, .pdf)")
+    e.add_argument("--animate", metavar="OUT.gif", help="write a step-by-step GIF of the transposed convolution")
+    e.add_argument("--view", choices=("stamping", "zero_insertion"),
+                   help="what --animate shows: kernel stamping (default) or zero insertion + sliding kernel")
+    e.add_argument("--fps", type=float, help="frames per second of --animate (default 2)")
     return p
 
 
@@ -397,16 +419,18 @@ def _view_zero_insertion(out: fmt.Printer, c: Config, result: np.ndarray, number
     ]), indent=2)
 
 
-def _matrix(c: Config):
+def _matrix(c: Config, w: np.ndarray | None = None):
     """``(C, conv_out)``: the matrix of the convolution ``out_size -> size`` (``C.T @ vec(x)`` is the result).
 
     ``C`` comes from :func:`upconv.conv_matrix` of the convolution of an
     ``out_size`` input with the same stride, padding and dilation, whose
     output size is ``conv_out``.  When ``output_padding >= stride`` (possible
     with dilation) that convolution has more outputs than ``size``; only the
-    first ``size`` of them (per axis) are rows of ``C``.
+    first ``size`` of them (per axis) are rows of ``C``.  ``w`` replaces the
+    kernel (e.g. by tap numbers).
     """
-    C = upconv.conv_matrix(c.out_size, c.w[None, None], c.stride, c.padding, c.dilation)
+    w = c.w if w is None else w
+    C = upconv.conv_matrix(c.out_size, w[None, None], c.stride, c.padding, c.dilation)
     conv_out = shapes.conv_output_size(c.out_size, c.kernel_size, c.stride, c.padding, c.dilation)
     if conv_out != c.size:
         rows = np.arange(math.prod(conv_out)).reshape(conv_out)[tuple(slice(0, i) for i in c.size)]
@@ -441,13 +465,17 @@ def _view_matrix(out: fmt.Printer, c: Config, result: np.ndarray, number: int, t
 
 def _dense_transpose(C, out_size: tuple[int, ...]) -> list[str] | None:
     """``C.T`` as a table (row labels: output pixels; '.' where ``C`` stores nothing), or None if too wide."""
-    Ct = C.T.tocoo()
-    dense = Ct.toarray()
+    return _dense_lines(C.T, [_index(o) for o in np.ndindex(*out_size)])
+
+
+def _dense_lines(M, labels: Sequence[str]) -> list[str] | None:
+    """A sparse matrix as a table (row labels, column numbers; '.' where nothing is stored), or None if too wide."""
+    coo = M.tocoo()
+    dense = coo.toarray()
     stored = np.zeros(dense.shape, dtype=bool)
-    stored[Ct.row, Ct.col] = True
+    stored[coo.row, coo.col] = True
     body = fmt.grid(dense, stored)
     cell = (len(body[0]) - (dense.shape[1] - 1)) // dense.shape[1]
-    labels = [_index(o) for o in np.ndindex(*out_size)]
     lw = max(len(t) for t in labels)
     if 2 + lw + 3 + len(body[0]) > fmt.WIDTH + 2:
         return None
@@ -541,13 +569,210 @@ def _print_agreement(out: fmt.Printer, results: dict[str, np.ndarray]) -> int:
 # --------------------------------------------------------------------------
 
 
+# --------------------------------------------------------------------------
+# extras: --matrix, --symbolic, --figure, --animate
+
+#: ``--matrix`` prints a matrix densely when it has at most this many rows (and fits the width).
+MAX_MATRIX_ROWS = 64
+#: ``--matrix`` lists the entries of this many rows of a matrix too large to print densely.
+SPARSE_ROWS = 4
+#: ``--symbolic`` lists at most this many entries or rows one per line.
+MAX_SYMBOLIC_LINES = 64
+
+
+def _print_matrix(out: fmt.Printer, c: Config) -> None:
+    C, conv_out = _matrix(c)
+    M, N = C.shape
+    out.header("Convolution matrix C and its transpose")
+    out.wrap(f"C is the matrix of the convolution {fmt.join_dims(c.out_size)} → {fmt.join_dims(conv_out)} "
+             "with the same kernel, stride, padding and dilation (conv(z) = C·vec(z)); the transposed "
+             f"convolution is Cᵀ: from the {M} input pixels to the {N} output pixels, both in row-major order.")
+    out()
+    out(f"  C:  {M} × {N}  ({C.nnz} stored {'entry' if C.nnz == 1 else 'entries'}, "
+        f"{100 * C.nnz / (M * N):.3g}% of all)")
+    out(f"  Cᵀ: {N} × {M}")
+    if conv_out != c.size:
+        out.wrap(f"(output_padding >= stride: C keeps the first {fmt.join_dims(c.size)} of its outputs as rows)")
+    in_labels = [_index(j) for j in np.ndindex(*c.size)]
+    out_labels = [_index(o) for o in np.ndindex(*c.out_size)]
+    for name, mat, labels, rows, cols in (
+        ("C", C, in_labels, "input pixels x[j]", "output pixels"),
+        ("Cᵀ", C.T, out_labels, "output pixels", "input pixels x[j]"),
+    ):
+        lines = _dense_lines(mat, labels) if mat.shape[0] <= MAX_MATRIX_ROWS else None
+        out()
+        if lines is not None:
+            out(f"  {name} (rows: {rows}; columns: {cols}; '.' = no entry):")
+            out.lines(lines, indent=2)
+        else:
+            out(f"  {name} is too large to print densely ({mat.shape[0]} × {mat.shape[1]}); its structure:")
+            _sparse_summary(out, mat, labels, name)
+
+
+def _counts_text(counts: np.ndarray, unit: str) -> str:
+    """``[4, 4, 2] -> "4 in 2 rows, 2 in 1 row"`` (``unit`` = "row" or "column")."""
+    values, times = np.unique(counts, return_counts=True)
+    return ", ".join(f"{v} in {t} {unit}{'s' if t != 1 else ''}"
+                     for v, t in sorted(zip(values.tolist(), times.tolist()), reverse=True))
+
+
+def _sparse_summary(out: fmt.Printer, mat, labels: Sequence[str], name: str) -> None:
+    csr = mat.tocsr()
+    per_row = np.diff(csr.indptr)
+    per_col = np.bincount(csr.indices, minlength=csr.shape[1])
+    if name == "C":
+        out.wrap(f"entries per row (kernel taps that read an output pixel): {_counts_text(per_row, 'row')}", 4)
+        out.wrap(f"entries per column (stamps covering the output pixel: the overlap count): "
+                 f"{_counts_text(per_col, 'column')}", 4)
+    else:
+        out.wrap(f"entries per row (stamps covering the output pixel: the overlap count): "
+                 f"{_counts_text(per_row, 'row')}", 4)
+        out.wrap(f"entries per column (taps of one stamp that land in the output): {_counts_text(per_col, 'column')}",
+                 4)
+    out("    first rows (column:value):")
+    for r in range(min(SPARSE_ROWS, csr.shape[0])):
+        cols = csr.indices[csr.indptr[r] : csr.indptr[r + 1]]
+        vals = csr.data[csr.indptr[r] : csr.indptr[r + 1]]
+        order = np.argsort(cols)
+        entries = "  ".join(f"{j}:{fmt.cells(np.array(v))[()]}" for j, v in zip(cols[order], vals[order]))
+        out.lines(textwrap.wrap(f"row {r} ({labels[r]}): {entries or 'no entries'}", fmt.WIDTH - 6,
+                                subsequent_indent="  "), indent=6)
+    if csr.shape[0] > SPARSE_ROWS:
+        out(f"      … {csr.shape[0] - SPARSE_ROWS} more rows")
+
+
+def _print_symbolic(out: fmt.Printer, c: Config) -> None:
+    from upconv import symbolic
+
+    try:
+        X = symbolic.symbolic_conv_transpose(c.size, c.kernel_size, c.stride, c.padding, c.output_padding,
+                                             c.dilation)
+        C = symbolic.symbolic_conv_matrix(c.out_size, c.kernel_size, c.stride, c.padding, c.dilation)
+    except ImportError as exc:
+        raise ValueError(f"argument --symbolic: {exc}") from None
+    conv_out = shapes.conv_output_size(c.out_size, c.kernel_size, c.stride, c.padding, c.dilation)
+    if conv_out != c.size:
+        rows = np.arange(math.prod(conv_out)).reshape(conv_out)[tuple(slice(0, i) for i in c.size)]
+        C = C.extract(rows.ravel().tolist(), list(range(C.cols)))
+    uni = not out.ascii
+    out.header("Symbolic (sympy)")
+    out.wrap("Symbols y (the input x of this transposed convolution) and w (the kernel), 1-based as in the "
+             "seeds: y12 is x[0,1], w21 is w[1,0].  The output is Cᵀ·vec(y) with C derived as the Jacobian "
+             "d vec(Y) / d vec(Z) of the convolution going the other way.")
+    out()
+    out(f"  Output ({fmt.join_dims(c.out_size)}):")
+    values = np.array(X.tolist(), dtype=object).reshape(c.out_size)
+    _symbolic_lines(out, X, values, "out", uni)
+    out()
+    out.wrap(f"C = d vec(Y) / d vec(Z) of the convolution {fmt.join_dims(c.out_size)} → {fmt.join_dims(c.size)} "
+             f"({C.rows} × {C.cols}); the transposed convolution is Cᵀ:")
+    entries = np.array(C.tolist(), dtype=object)
+    lines = _pretty_if_fits(C, uni)
+    if lines is None:
+        grid = [[str(e) if e != 0 else "." for e in row] for row in entries]
+        width = max(len(t) for row in grid for t in row)
+        lines = [" ".join(t.rjust(width) for t in row) for row in grid]
+        if max(map(len, lines)) > fmt.WIDTH - 4 or len(lines) > MAX_SYMBOLIC_LINES:
+            lines = []
+            for r, row in enumerate(entries[:MAX_SYMBOLIC_LINES]):
+                listed = "  ".join(f"{j}:{e}" for j, e in enumerate(row) if e != 0) or "no entries"
+                lines += textwrap.wrap(f"row {r}: {listed}", fmt.WIDTH - 4, subsequent_indent="  ")
+            if C.rows > MAX_SYMBOLIC_LINES:
+                lines.append(f"… {C.rows - MAX_SYMBOLIC_LINES} more rows")
+        else:
+            lines = ["('.' = 0)"] + lines
+    out.lines(lines, indent=4)
+
+
+def _pretty_if_fits(expr, uni: bool) -> list[str] | None:
+    from upconv.symbolic import pretty
+
+    lines = pretty(expr, unicode=uni).splitlines()
+    return lines if max(map(len, lines), default=0) <= fmt.WIDTH - 4 and len(lines) <= 2 * MAX_SYMBOLIC_LINES else None
+
+
+def _symbolic_lines(out: fmt.Printer, X, values: np.ndarray, name: str, uni: bool) -> None:
+    lines = _pretty_if_fits(X, uni)
+    if lines is None:
+        lines = []
+        for idx, e in list(np.ndenumerate(values))[:MAX_SYMBOLIC_LINES]:
+            text = str(e).replace("*", "·")
+            lines += textwrap.wrap(f"{name}[{_index(idx)}] = {text}", fmt.WIDTH - 4, subsequent_indent="    ")
+        if values.size > MAX_SYMBOLIC_LINES:
+            lines.append(f"… {values.size - MAX_SYMBOLIC_LINES} more")
+    out.lines(lines, indent=4)
+
+
+def _write_figure(c: Config, path: str) -> str:
+    from upconv import figures
+
+    C, _ = _matrix(c)
+    try:
+        figures._check_matrix_size(C.shape, "upconv explain")
+    except ValueError as exc:
+        raise ValueError(f"argument --figure: {exc}") from None
+    taps, _ = _matrix(c, np.arange(1.0, c.w.size + 1.0).reshape(c.w.shape))
+    names = np.array([f"w{_index(tuple(i + 1 for i in t))}" if max(c.kernel_size) > 9 else
+                      "w" + "".join(str(i + 1) for i in t) for t in np.ndindex(*c.kernel_size)], dtype=object)
+    try:
+        path = figures._check_path(path, "upconv explain")
+        fig = figures._matrix_figure(C.toarray(), np.rint(taps.toarray()).astype(np.int64), names, c.out_size,
+                                     c.size, 1, 1, "both", "tap")
+        figures._save(fig, path)
+    except OSError as exc:
+        raise ValueError(f"argument --figure: cannot write {path!r}: {exc.strerror or exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"argument --figure: {exc}") from None
+    w, h = (int(round(x * fig.dpi)) for x in fig.get_size_inches())
+    return f"wrote {path}: C and Cᵀ as heatmaps ({w} × {h} pixels)"
+
+
+def _write_animation(c: Config, path: str, view: str, fps: float) -> str:
+    from upconv import figures
+
+    try:
+        anim = figures.animate_conv_transpose(path, c.size, c.kernel_size, c.stride, c.padding, c.output_padding,
+                                              c.dilation, view=view, x=c.x, weight=c.w, fps=fps)
+    except OSError as exc:
+        raise ValueError(f"argument --animate: cannot write {path!r}: {exc.strerror or exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"argument --animate: {exc}") from None
+    w, h = (int(round(x * anim.figure.dpi)) for x in anim.figure.get_size_inches())
+    what = "kernel stamping" if view == "stamping" else "zero insertion + sliding flipped kernel"
+    return f"wrote {path}: {anim.frames} frames of {what} ({w} × {h} pixels)"
+
+
+# --------------------------------------------------------------------------
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the explanation; 0 when the four methods agree, 1 when they do not."""
+    if args.animate is None:
+        for option, value in (("--view", args.view), ("--fps", args.fps)):
+            if value is not None:
+                raise ValueError(f"argument {option}: only with --animate OUT.gif")
     c = _config(args)
     results = {m: c.transpose(c.x, c.w, method=m) for m in METHODS}
+    written = []  # files first: a file that cannot be written is an error before anything is printed
+    if args.figure:
+        written.append(_write_figure(c, args.figure))
+    if args.animate:
+        fps = 2.0 if args.fps is None else args.fps
+        written.append(_write_animation(c, args.animate, args.view or "stamping", fps))
     out = fmt.Printer()
     _print_config(out, c)
-    shown = METHODS if args.method is None else (args.method,)
+    if args.method is not None:
+        shown: tuple[str, ...] = (args.method,)
+    else:
+        shown = () if args.matrix or args.symbolic else METHODS
     for number, method in enumerate(shown, 1):
         _VIEWS[method](out, c, results[method], number, len(shown))
+    if args.matrix:
+        _print_matrix(out, c)
+    if args.symbolic:
+        _print_symbolic(out, c)
+    if written:
+        out.header("Files")
+        for line in written:
+            out.wrap(line)
     return _print_agreement(out, results)

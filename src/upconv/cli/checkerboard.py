@@ -1,0 +1,265 @@
+"""``upconv checkerboard``: will this transposed convolution (or stack) make checkerboards, and how strong?
+
+Prints the overlap map of the layer or stack (:func:`upconv.overlap_map`:
+how many stamps cover each output pixel of an all-ones input), its period
+tile and the overlap ratio (interior max / min count; 1 = artifact-free);
+with ``--weights``, the polyphase DC-gain spread of actual weights
+(:func:`upconv.dc_gain_spread`: zero iff a flat input gives a flat output);
+with ``--figure`` / ``--dc-figure``, the same as figures
+(:mod:`upconv.figures`).
+
+Example::
+
+    $ upconv checkerboard --kernel 3 --stride 2                 # ratio 2
+    $ upconv checkerboard --kernel 3 --stride 2 --dims 2        # ratio 4, tile [[4, 2], [2, 1]]
+    $ upconv checkerboard --kernel 3 --stride 2 --then 3:1      # ratio 1.25
+    $ upconv checkerboard --stride 2 --weights w.npy --figure overlap.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from . import _format as fmt
+from . import _table
+from .explain import _int_list
+
+__all__ = ["add_parser", "run"]
+
+#: Channel pairs listed in the DC-gain table.
+MAX_PAIRS = 16
+
+_EPILOG = """\
+K, S, D: one value for every axis or comma-separated per axis (3,5).
+--weights: a .npy file, (C_in, C_out, *kernel) in torch's ConvTranspose
+layout, or a single 1-d / 2-d kernel; its kernel size is the first layer's.
+
+examples:
+  upconv checkerboard --kernel 3 --stride 2                 ratio 2 (1-d)
+  upconv checkerboard --kernel 3 --stride 2 --dims 2        ratio 4
+  upconv checkerboard --kernel 4 --stride 2                 k % s == 0: ratio 1
+  upconv checkerboard --kernel 3 --stride 2 --then 3:2      two layers: ratio 3
+  upconv checkerboard --kernel 3 --stride 2 --then 2:1      evened out: ratio 1
+  upconv checkerboard --stride 2 --weights w.npy --dc-figure dc.png
+"""
+
+
+def _layer_spec(text: str) -> tuple[tuple[int, ...], ...]:
+    parts = text.split(":")
+    if len(parts) not in (2, 3):
+        raise argparse.ArgumentTypeError(f"expected K:S or K:S:D (kernel, stride, dilation), got {text!r}")
+    return tuple(_int_list(1)(p) for p in parts)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``checkerboard`` on the ``upconv`` sub-parsers."""
+    p = subparsers.add_parser(
+        "checkerboard",
+        help="overlap map, overlap ratio and DC-gain spread of transposed convolutions",
+        description=textwrap.fill(
+            "Measure the checkerboard of a transposed convolution or a stack: the overlap map (stamps "
+            "per output pixel), its period tile and the overlap ratio (1 = artifact-free); for actual "
+            "weights the polyphase DC-gain spread (0 = a flat input gives a flat output).", fmt.WIDTH),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    g = p.add_argument_group("layers")
+    g.add_argument("--kernel", type=_int_list(1), metavar="K", help="kernel size (default: from --weights)")
+    g.add_argument("--stride", type=_int_list(1), default=(2,), metavar="S", help="stride (default 2)")
+    g.add_argument("--dilation", type=_int_list(1), default=(1,), metavar="D", help="dilation (default 1)")
+    g.add_argument("--then", type=_layer_spec, action="append", default=[], metavar="K:S[:D]",
+                   help="a further layer (repeatable), e.g. --then 3:1 for a stride-1 3-tap layer")
+    g.add_argument("--dims", type=int, metavar="N", help="spatial axes (default: from the values given, else 1)")
+    g.add_argument("--in-size", type=_int_list(1), metavar="N",
+                   help="size of the all-ones input (default: the smallest with two periods of interior)")
+    w = p.add_argument_group("weights and figures")
+    w.add_argument("--weights", metavar="FILE.npy", help="transposed-conv weights: print the DC-gain spread")
+    w.add_argument("--figure", metavar="OUT.png", help="write the overlap map figure (1-d bars, 2-d heatmaps)")
+    w.add_argument("--dc-figure", metavar="OUT.png", help="write the DC-gain figure of --weights")
+    return p
+
+
+def _load_weights(spec: str, dims: int | None) -> np.ndarray:
+    try:
+        arr = np.load(Path(spec), allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"argument --weights: cannot read {spec!r}: {exc}") from None
+    if arr.ndim == 0 or arr.dtype.kind not in "biuf" or arr.size == 0:
+        raise ValueError(f"argument --weights: {spec!r} must hold a non-empty real array, got dtype {arr.dtype} "
+                         f"and shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"argument --weights: {spec!r} holds NaN or inf")
+    if dims is None:
+        dims = arr.ndim - 2 if arr.ndim >= 3 else arr.ndim
+    elif arr.ndim not in (dims, dims + 2):
+        raise ValueError(f"argument --weights: {spec!r} has shape {arr.shape}; with --dims {dims} expected "
+                         f"{dims} (one kernel) or {dims + 2} (C_in, C_out, *kernel) dimensions")
+    arr = arr.astype(np.float64)
+    return arr if arr.ndim == dims + 2 else arr[None, None]
+
+
+def _per_axis(values: tuple[int, ...], n: int, option: str) -> tuple[int, ...]:
+    if len(values) == 1:
+        return values * n
+    if len(values) != n:
+        raise ValueError(f"argument {option}: expected 1 or {n} values (one per axis), got {len(values)}: "
+                         f"{','.join(map(str, values))}")
+    return values
+
+
+def _dims_of(args: argparse.Namespace, weights: np.ndarray | None) -> int:
+    if args.dims is not None:
+        if args.dims < 1:
+            raise ValueError(f"argument --dims: must be >= 1, got {args.dims}")
+        return args.dims
+    if weights is not None:
+        return weights.ndim - 2
+    lengths = {len(v) for v in [args.kernel or (), args.stride, args.dilation, args.in_size or ()] if len(v) > 1}
+    lengths |= {len(v) for spec in args.then for v in spec if len(v) > 1}
+    if len(lengths) > 1:
+        raise ValueError(f"argument --dims: per-axis values of different lengths {sorted(lengths)} were given; "
+                         "give --dims N and 1 or N values per option")
+    return lengths.pop() if lengths else 1
+
+
+def _fmt_axes(t: tuple[int, ...]) -> str:
+    return str(t[0]) if len(set(t)) == 1 else "x".join(map(str, t))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the overlap map and ratio (and the DC-gain spread of --weights); write the figures."""
+    import upconv
+    from upconv import figures
+    from upconv.checkerboard import overlap_map
+
+    out = fmt.Printer()
+    if args.dc_figure and not args.weights:
+        raise ValueError("argument --dc-figure: needs --weights FILE.npy")
+    weights = _load_weights(args.weights, args.dims) if args.weights else None
+    n = _dims_of(args, weights)
+    if weights is not None:
+        k = tuple(weights.shape[2:])
+        if args.kernel is not None and _per_axis(args.kernel, n, "--kernel") != k:
+            raise ValueError(f"argument --kernel: {','.join(map(str, args.kernel))} does not match the kernel "
+                             f"size {k} of --weights {args.weights!r}")
+    elif args.kernel is None:
+        raise ValueError("argument --kernel: required (or give --weights FILE.npy)")
+    else:
+        k = _per_axis(args.kernel, n, "--kernel")
+    layers = [(k, _per_axis(args.stride, n, "--stride"), _per_axis(args.dilation, n, "--dilation"))]
+    for j, spec in enumerate(args.then, 1):
+        layers.append(tuple(_per_axis(v, n, f"--then ({j})") for v in spec) + (((1,) * n,) if len(spec) == 2 else ()))
+    in_size = None if args.in_size is None else _per_axis(args.in_size, n, "--in-size")
+    m = overlap_map(layers=layers, ndim=n, in_size=in_size)
+    stack = " → ".join(map(str, m.layers))
+    out.header(f"upconv checkerboard: {stack} ({n}-d)")
+    out()
+    rows = []
+    for j, L in enumerate(m.layers, 1):
+        ratio = m.ratio if j == len(m.layers) else upconv.overlap_ratio(layers=layers[:j], ndim=n)
+        rows.append([j, _fmt_axes(L.kernel_size), _fmt_axes(L.stride), _fmt_axes(L.dilation), ratio])
+    headers = ["layer", "kernel", "stride", "dilation", "ratio so far" if len(rows) > 1 else "ratio"]
+    out.lines(_table.table(headers, rows), indent=2)
+
+    out.header(f"Overlap map: stamps per output pixel ({fmt.join_dims(m.counts.shape)})")
+    out.wrap(f"all-ones input of {fmt.join_dims(m.in_size)}, all-ones kernels, no padding (un-cropped positions)")
+    out()
+    out.lines(fmt.array_lines(m.counts), indent=2)
+    out()
+    interior = ", ".join(f"{b}..{e - 1}" for b, e in m.interior)
+    out.wrap(f"border-free interior: positions {interior} (per axis); there the map repeats with period "
+             f"{fmt.join_dims(m.period)}")
+    out.header(f"Period tile ({fmt.join_dims(m.period)}, starting at a multiple of the period)")
+    out.lines(fmt.array_lines(m.tile), indent=2)
+    out()
+    style = _table.verdict_style(_verdict(m.ratio))
+    ratio_text = f"{_table.number(m.ratio)} (max {m.max_count} / min {m.min_count}): {_verdict(m.ratio)}"
+    out("  overlap ratio: " + _table.paint(ratio_text, style, out.color))
+    if m.ratio != 1:
+        out.wrap(_advice(m))
+    if weights is not None:
+        _print_dc_gain(out, weights, layers[0][1], layers[0][2], args.weights)
+    written = []
+    if args.figure:
+        written.append(_write(args.figure, "--figure", "overlap map", lambda p: figures.plot_overlap(
+            layers=layers, ndim=n, in_size=in_size, path=p)))
+    if args.dc_figure:
+        written.append(_write(args.dc_figure, "--dc-figure", "DC gain", lambda p: figures.plot_dc_gain(
+            weights, layers[0][1], dilation=layers[0][2], path=p)))
+    if written:
+        out.header("Files")
+        for line in written:
+            out.wrap(line)
+    return 0
+
+
+def _verdict(ratio: float) -> str:
+    return "artifact-free" if ratio == 1 else ("holes" if math.isinf(ratio) else "checkerboard")
+
+
+def _advice(m) -> str:
+    L = m.layers[0]
+    if math.isinf(m.ratio):
+        return ("Some output pixels receive no stamp at all: a kernel smaller than the stride (or a dilation "
+                "that skips residues) leaves holes.")
+    if len(m.layers) == 1:
+        ks = _fmt_axes(tuple(k + (s - k % s) % s for k, s in zip(L.kernel_size, L.stride)))
+        return (f"The kernel size is not a multiple of the stride: use kernel {ks} (k % s == 0), "
+                "resize-convolution (upconv.checkerboard.resize_equivalent_kernel), or a stride-1 layer "
+                "after it (--then).")
+    return "Uneven overlap remains after the whole stack."
+
+
+def _print_dc_gain(out: fmt.Printer, w: np.ndarray, stride, dilation, name: str) -> None:
+    from upconv.checkerboard import dc_gain_spread
+
+    r = dc_gain_spread(w, stride, dilation=dilation)
+    n_ci, n_co = r.spread.shape
+    phases = list(np.ndindex(*r.stride))
+    gains = r.gains.reshape(n_ci, n_co, -1)
+    out.header(f"Polyphase DC gain of {Path(name).name}")
+    out.wrap(f"{n_ci} × {n_co} channel pairs (C_in × C_out), kernel {fmt.join_dims(w.shape[2:])}, stride "
+             f"{fmt.join_dims(r.stride)}: {len(phases)} output phases.  The gain of a phase is the sum of "
+             "the kernel taps that land in it: the output for a constant 1 input.")
+    out()
+
+    def num(x: float) -> float:
+        return 0.0 if abs(x) <= r.tolerance else x
+
+    if len(phases) <= 4:
+        labels = [f"phase {p[0] if len(p) == 1 else ','.join(map(str, p))}" for p in phases]
+        headers = ["c_in", "c_out"] + labels + ["spread", "relative"]
+    else:
+        headers = ["c_in", "c_out", "min gain", "max gain", "spread", "relative"]
+    rows, styles = [], []
+    for ci, co in list(np.ndindex(n_ci, n_co))[:MAX_PAIRS]:
+        g = gains[ci, co]
+        values = [num(x) for x in g] if len(phases) <= 4 else [num(g.min()), num(g.max())]
+        spread = num(float(r.spread[ci, co]))
+        rows.append([ci, co] + values + [spread, num(float(r.relative_spread[ci, co])) if spread else 0.0])
+        flag = "green" if spread == 0 else "yellow"
+        styles.append([None] * (len(headers) - 2) + [flag, None])
+    out.lines(_table.table(headers, rows, styles=styles, color=out.color), indent=2)
+    if n_ci * n_co > MAX_PAIRS:
+        out(f"  … {n_ci * n_co - MAX_PAIRS} more pairs")
+    out()
+    verdict = "flat in, flat out" if r.flat else "checkerboard on flat regions"
+    text = (f"max spread {_table.number(num(r.max_spread))}, rms {_table.number(num(r.rms_spread))}, "
+            f"max relative {_table.number(num(r.max_relative_spread) if not r.flat else 0.0)}: {verdict}")
+    out("  " + _table.paint(text, "green" if r.flat else "yellow", out.color))
+
+
+def _write(path: str, option: str, what: str, make) -> str:
+    try:
+        fig = make(path)
+    except OSError as exc:
+        raise ValueError(f"argument {option}: cannot write {path!r}: {exc.strerror or exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"argument {option}: {exc}") from None
+    w, h = (int(round(x * fig.dpi)) for x in fig.get_size_inches())
+    return f"wrote {path}: {what} ({w} × {h} pixels)"
