@@ -98,6 +98,43 @@ def stamp_direct(y, w, out, groups, k, s, d, pb):  # pragma: no cover - compiled
                                     row[j2 * s2 + off2] += wv * srow[j2]
 
 
+@numba.njit(parallel=True, cache=True, nogil=True)
+def interleave_phases(phases, out, pb):  # pragma: no cover - compiled
+    """Interleave the residue classes of the sub-pixel form into the cropped output.
+
+    phases : (N, G, s0, s1, s2, C/G, m0, m1, m2): class ``r`` of un-cropped position ``j*s + r``
+    out    : (N, C, L0, L1, L2), ``out[o] = full[o + pb]``, zero beyond the un-cropped result
+    """
+    N, C, L0, L1, L2 = out.shape
+    s0, s1, s2 = phases.shape[2], phases.shape[3], phases.shape[4]
+    co_g = phases.shape[5]
+    m0, m1, m2 = phases.shape[6], phases.shape[7], phases.shape[8]
+    for row in numba.prange(N * C * L0 * L1):
+        o1 = row % L1
+        q = row // L1
+        o0 = q % L0
+        q //= L0
+        c = q % C
+        n = q // C
+        g = c // co_g
+        co = c - g * co_g
+        dst = out[n, c, o0, o1]
+        f0 = o0 + pb[0]
+        f1 = o1 + pb[1]
+        j0 = f0 // s0
+        j1 = f1 // s1
+        if j0 >= m0 or j1 >= m1:
+            dst[:] = 0
+            continue
+        for r2 in range(s2):
+            first = (r2 - pb[2]) % s2
+            src = phases[n, g, f0 % s0, f1 % s1, r2, co, j0, j1]
+            j2 = (first + pb[2]) // s2
+            for o2 in range(first, L2, s2):
+                dst[o2] = src[j2] if j2 < m2 else 0
+                j2 += 1
+
+
 def as3(values, fill):
     """Left-pad a per-axis tuple to 3 entries (extra leading axes are trivial)."""
     return (fill,) * (3 - len(values)) + tuple(int(v) for v in values)

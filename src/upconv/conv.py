@@ -342,6 +342,8 @@ def conv_transpose_phase(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     convolution is an ordinary correlation of the input with those taps
     (reversed, dilation ``d / gcd(d, s)``).
     """
+    if all(d == 1 and k % s == 0 for k, s, d in zip(g.kernel_size, g.stride, g.dilation)):
+        return _phase_subpixel(y, w, g, groups)
     n = g.ndim
     N = y.shape[0]
     wc = _as_conv_weight(w, groups)
@@ -364,6 +366,47 @@ def conv_transpose_phase(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     return out
 
 
+def _phase_subpixel(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
+    """The polyphase decomposition as one GEMM, when every class has the same ``k/s`` taps.
+
+    With ``d = 1`` and ``k = q*s`` on every axis, the un-cropped output is
+    ``full[j*s + r] = sum_i w[r + s*i] * y[j - i]`` for ``j < m + q - 1``: a
+    single stride-1 correlation of ``y`` (padded ``q-1``) with ``s**n * C_out``
+    output channels, one per (residue class, channel) (the sub-pixel
+    convolution of Shi et al. 2016), then interleaved and cropped.
+    """
+    n = g.ndim
+    N, c_in = y.shape[:2]
+    co_g, ci_g = w.shape[1], c_in // groups
+    s = g.stride
+    q = tuple(k // s_ for k, s_ in zip(g.kernel_size, s))
+    m = tuple(o + q_ - 1 for o, q_ in zip(g.out_size, q))
+    # w[ci, co, i*s + r] -> sub[(group, r..., co), ci, q-1-i...]
+    split = w.reshape((groups, ci_g, co_g) + tuple(x for pair in zip(q, s) for x in pair))
+    split = np.flip(split, axis=tuple(3 + 2 * a for a in range(n)))
+    order = (0,) + tuple(4 + 2 * a for a in range(n)) + (2, 1) + tuple(3 + 2 * a for a in range(n))
+    sub = split.transpose(order).reshape((groups * math.prod(s) * co_g, ci_g) + q)
+    g_sub = ConvGeometry(g.out_size, m, q, (1,) * n, (1,) * n, tuple((a - 1, a - 1) for a in q))
+    phases = _correlate(y, sub, g_sub, groups, "conv_transpose")  # (N, groups * prod(s) * co_g, *m)
+    phases = phases.reshape((N, groups) + s + (co_g,) + m)
+    out = np.empty((N, groups * co_g) + g.in_size, dtype=y.dtype)
+    pb = tuple(b for b, _ in g.padding)
+    if n <= 3:
+        from . import _numba_kernels as nk
+
+        lead = (1,) * (3 - n)
+        p9 = phases.reshape((N, groups) + lead + s + (co_g,) + lead + m)
+        nk.interleave_phases(p9, out.reshape(out.shape[:2] + lead + g.in_size), nk.as3(pb, 0))
+        return out
+    full = np.zeros((N, groups, co_g) + tuple(x for pair in zip(m, s) for x in pair), dtype=y.dtype)
+    full[...] = phases.transpose((0, 1, 2 + n) + tuple(x for a in range(n) for x in (3 + n + a, 2 + a)))
+    full = full.reshape((N, groups * co_g) + tuple(a * b for a, b in zip(m, s)))
+    out.fill(0)
+    src = tuple(slice(b, min(b + L, f)) for b, L, f in zip(pb, g.in_size, full.shape[2:]))
+    out[(slice(None), slice(None)) + tuple(slice(0, x.stop - x.start) for x in src)] = full[(slice(None),) * 2 + src]
+    return out
+
+
 CONV_TRANSPOSE_METHODS: dict[str, Callable[[np.ndarray, np.ndarray, ConvGeometry, int], np.ndarray]] = {
     "scatter": conv_transpose_scatter,
     "zero_insertion": conv_transpose_zero_insertion,
@@ -373,6 +416,20 @@ CONV_TRANSPOSE_METHODS: dict[str, Callable[[np.ndarray, np.ndarray, ConvGeometry
 
 
 def _auto_method(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> str:
+    """Pick the fastest method for this shape (rules measured with benchmarks/bench_conv_transpose.py).
+
+    ``"scatter"`` is one GEMM with ``C_in / groups`` as its inner dimension,
+    followed by an overlap-add that reads ``k**n / s**n`` times the output.
+    When ``k % s == 0`` and ``d == 1`` the ``"phase"`` method is a single GEMM
+    with inner dimension ``C_in / groups * (k/s)**n`` and an output the size of
+    the result: it wins when ``C_in / groups`` is small (a thin GEMM and a
+    large stamp matrix for scatter), as long as it has enough rows
+    (``s**n * C_out / groups``) and few residue classes to interleave.
+    """
+    subpixel = all(d == 1 and k % s == 0 for k, s, d in zip(g.kernel_size, g.stride, g.dilation))
+    classes, ci_g, co_g = math.prod(g.stride), y.shape[1] // groups, w.shape[1]
+    if subpixel and ci_g < 64 and classes <= 16 and classes * co_g >= 64:
+        return "phase"
     return "scatter"
 
 
