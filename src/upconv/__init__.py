@@ -14,6 +14,25 @@ interpolate, resize
     N-d interpolation: torch's ``interpolate`` (nearest, nearest-exact,
     linear modes, bicubic, area, antialias) and ONNX ``Resize`` (opset 19),
     on one separable engine.
+resize_conv
+    Interpolation followed by a convolution, the checkerboard-free
+    alternative to the transposed convolution.
+
+Learning
+--------
+grad
+    Vector-Jacobian products of every operator (``conv_grad_input`` *is*
+    ``conv_transpose``, ``conv_transpose_grad_input`` *is* ``conv``; weight,
+    bias, pooling, shuffle, interpolation and resize-conv gradients).
+nn
+    Layers with forward/backward (Conv, ConvTranspose, ResizeConv,
+    SubPixelConv, activations, Sequential), MSE/L1 losses, SGD and Adam with
+    torch's formulas, initialisers (torch default, FCN bilinear, ICNR,
+    resize-equivalent), ``.npz`` and PyTorch ``state_dict`` loading.
+experiment
+    ``checkerboard_experiment``: one x4 decoder trained with six up-sampling
+    methods, PSNR / DC-gain spread / stride-frequency energy before and
+    after training (also ``upconv experiment checkerboard``).
 
 Restoring
 ---------
@@ -64,6 +83,10 @@ read_image, write_image
     arrays in [0, 1], ``(H, W)`` or channel-first ``(C, H, W)``.
 data
     Built-in test images: zone plate, Siemens star, text chart, photograph.
+compare_upsamplers
+    Down-sample an image, up-sample it back with every method (interpolation,
+    unpooling, max-unpooling, transposed and resize convolution), score each
+    with PSNR / SSIM and time it (``upconv.compare``, ``upconv compare``).
 
 Configuration
 -------------
@@ -90,6 +113,10 @@ from .checkerboard import (
 )
 from .plan import plan, plan_inverse
 from .pool import max_pool, max_unpool, unpool
+from . import compare
+from .compare import compare_upsamplers
+from .resize_conv import resize_conv
+from . import grad, nn
 from .shuffle import depth_to_space, pixel_shuffle, pixel_unshuffle, space_to_depth
 
 __version__ = "0.1.0"
@@ -105,6 +132,9 @@ __all__ = [
     "col2im",
     "interpolate",
     "resize",
+    "resize_conv",
+    "grad",
+    "nn",
     "max_pool",
     "max_unpool",
     "unpool",
@@ -127,6 +157,8 @@ __all__ = [
     "read_image",
     "write_image",
     "data",
+    "compare",
+    "compare_upsamplers",
     "get_memory_limit",
     "set_memory_limit",
 ]

@@ -42,7 +42,7 @@ import upconv
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: Sub-command modules of :mod:`upconv.cli`, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("explain", "experiment", "deconvolve", "plan", "checkerboard")
+COMMANDS: tuple[str, ...] = ("explain", "experiment", "deconvolve", "plan", "checkerboard", "resize", "compare")
 
 PROG = "upconv"
 
