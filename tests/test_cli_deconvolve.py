@@ -7,9 +7,11 @@ import re
 import numpy as np
 import pytest
 
+import upconv
+from upconv import data, shapes
 from upconv.cli import main
-from upconv.cli import deconvolve as cli_deconvolve
-from upconv.deconvolve import METHODS
+from upconv.deconvolve import METHODS, blur_kernel
+from upconv.image_io import read_image, write_image
 
 PIL = pytest.importorskip("PIL")
 from PIL import Image  # noqa: E402
@@ -68,7 +70,7 @@ def test_demo_progress_goes_to_stderr(capsys):
     assert "deconvolve richardson_lucy [" in err and "deconvolve richardson_lucy [" not in out
 
 
-@pytest.mark.parametrize("kind", ["gray8", "gray16", "rgb", "jpeg"])
+@pytest.mark.parametrize("kind", ["gray8", "gray16", "rgb", "rgb16", "rgba", "jpeg"])
 def test_restore_image_file_keeps_mode_and_depth(capsys, tmp_path, kind):
     rng = np.random.default_rng(0)
     src = tmp_path / ("in.jpg" if kind == "jpeg" else "in.png")
@@ -77,16 +79,58 @@ def test_restore_image_file_keeps_mode_and_depth(capsys, tmp_path, kind):
         Image.fromarray((rng.random((20, 24)) * 65535).astype(np.uint16)).save(src)
     elif kind == "gray8":
         Image.fromarray((rng.random((20, 24)) * 255).astype(np.uint8)).save(src)
+    elif kind == "rgb16":
+        write_image(src, rng.random((3, 20, 24)), bit_depth=16)
+    elif kind == "rgba":
+        Image.fromarray((rng.random((20, 24, 4)) * 255).astype(np.uint8)).save(src)
     else:
         Image.fromarray((rng.random((20, 24, 3)) * 255).astype(np.uint8)).save(src)
     rc, out, err = run_cli(capsys, "deconvolve", str(src), "--kernel", "gaussian:1.0", "--iterations", "5",
                            "-o", str(dst))
     assert rc == 0, err
-    img, bits = cli_deconvolve.read_image(dst)
-    assert img.shape[:2] == (20, 24) and 0 <= img.min() and img.max() <= 1
-    assert bits == (16 if kind == "gray16" else 8)
-    assert img.ndim == (2 if kind.startswith("gray") else 3)
+    img, info = read_image(dst)
+    assert img.shape[-2:] == (20, 24) and 0 <= img.min() and img.max() <= 1
+    assert info.bit_depth == (16 if kind.endswith("16") else 8)
+    assert not info.has_alpha
+    assert img.shape[:-2] == (() if kind.startswith("gray") else (3,))
     assert "richardson_lucy" in out and "-> " + str(dst) in out
+    assert f"{'gray' if kind.startswith('gray') else 'RGB'}, {info.bit_depth}-bit ->" in out
+
+
+@pytest.mark.parametrize("kind, bits", [("gray", 16), ("rgb", 16), ("rgb", 8)])
+def test_restore_image_file_matches_library(capsys, tmp_path, kind, bits):
+    """The file written is ``upconv.deconvolve`` of the (C, H, W) samples read, channel by channel,
+    at the input's bit depth."""
+    rng = np.random.default_rng(2)
+    image = rng.random((14, 18) if kind == "gray" else (3, 14, 18))
+    src, dst = tmp_path / "in.png", tmp_path / "out.png"
+    write_image(src, image, bit_depth=bits)
+    rc, out, err = run_cli(capsys, "deconvolve", str(src), "--kernel", "gaussian:1.0", "--method", "wiener",
+                           "-o", str(dst))
+    assert rc == 0, err
+    y, _ = read_image(src)
+    planes = y[None] if y.ndim == 2 else y
+    kernel = blur_kernel("gaussian:1.0")
+    c = planes.shape[0]
+    w = np.ascontiguousarray(np.broadcast_to(kernel, (c, 1) + kernel.shape))
+    x = upconv.deconvolve(planes, w, padding=shapes.same_padding(planes.shape[1:], kernel.shape, 1), groups=c,
+                          method="wiener", balance=0.05, boundary="reflect")
+    expected = np.clip(x[0] if y.ndim == 2 else x, 0, 1)
+    back, info = read_image(dst)
+    assert info.bit_depth == bits and back.shape == expected.shape
+    np.testing.assert_allclose(back, expected, rtol=0, atol=0.5 / (2**bits - 1) + 1e-9)
+    if kind == "rgb":  # the channels stay in order: not a transposed or swapped layout
+        assert all(np.abs(back[i] - expected[j]).max() > 0.01 for i in range(3) for j in range(3) if i != j)
+
+
+def test_restore_16bit_to_jpeg_writes_8_bits(capsys, tmp_path):
+    src, dst = tmp_path / "in.png", tmp_path / "out.jpg"
+    write_image(src, np.random.default_rng(3).random((3, 16, 16)), bit_depth=16)
+    rc, out, err = run_cli(capsys, "deconvolve", str(src), "--iterations", "3", "-o", str(dst))
+    assert rc == 0, err
+    back, info = read_image(dst)
+    assert info.format == "JPEG" and info.bit_depth == 8 and back.shape == (3, 16, 16)
+    assert "RGB, 16-bit ->" in out
 
 
 def test_restore_image_file_super_resolution(capsys, tmp_path):
@@ -112,7 +156,7 @@ def test_kernel_file(capsys, tmp_path):
     "argv, match",
     [
         ([], r"argument IMAGE: give an image to restore, or --demo"),
-        (["nofile.png", "-o", "x.png"], r"argument IMAGE: no such file: 'nofile.png'"),
+        (["nofile.png", "-o", "x.png"], r"argument IMAGE: cannot read 'nofile.png': no such file$"),
         (["img.png"], r"argument -o/--output: required with an IMAGE"),
         (["--demo", "--kernel", "disk:3"], r"argument --kernel: blur_kernel: unknown kernel 'disk:3'"),
         (["--demo", "--method", "inverse"], r"argument --method: must be one of lsqr, cg, wiener"),
@@ -134,13 +178,34 @@ def test_help(capsys):
     assert rc == 0 and "gaussian:SIGMA" in out and "motion:LENGTH,ANGLE" in out
 
 
-def test_builtin_image_fallback_and_io_roundtrip(tmp_path):
-    img, source = cli_deconvolve.builtin_image(64)
-    assert img.shape == (64, 64) and 0 <= img.min() and img.max() <= 1 and source
-    a = np.linspace(0, 1, 30).reshape(5, 6)
-    cli_deconvolve.write_image(tmp_path / "a.png", a, bits=16)
-    back, bits = cli_deconvolve.read_image(tmp_path / "a.png")
-    assert bits == 16 and np.abs(back - a).max() <= 0.5 / 65535 + 1e-12
-    cli_deconvolve.write_image(tmp_path / "b.png", a, bits=8)
-    back, bits = cli_deconvolve.read_image(tmp_path / "b.png")
-    assert bits == 8 and np.abs(back - a).max() <= 0.5 / 255 + 1e-12
+def test_errors_unreadable_image_and_output(capsys, tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not an image")
+    rc, _, err = run_cli(capsys, "deconvolve", str(bad), "-o", str(tmp_path / "x.png"))
+    assert rc == 2 and re.search(r"^upconv deconvolve: error: argument IMAGE: cannot read '.*bad\.png'", err), err
+    src = tmp_path / "in.png"
+    write_image(src, np.full((8, 8), 0.5))
+    rc, _, err = run_cli(capsys, "deconvolve", str(src), "--iterations", "2", "-o", str(tmp_path / "x.unknownext"))
+    assert rc == 2
+    assert re.search(r"^upconv deconvolve: error: argument -o/--output: cannot tell the format of", err), err
+
+
+@pytest.mark.parametrize("size", [64, 256, 300])
+def test_demo_uses_builtin_photograph(capsys, size):
+    """The demo's original x is upconv.data's gray photograph, area-averaged to --size (bilinear above 256):
+    with no noise, the printed PSNR of the degraded input is that of x against its blur."""
+    from upconv.metrics import psnr
+
+    photo = data.photograph(gray=True)
+    if size == 256:
+        x = photo
+    else:
+        mode = "area" if size < 256 else "bilinear"
+        x = np.clip(upconv.interpolate(photo[None, None], size=(size, size), mode=mode)[0, 0], 0, 1)
+    kernel = blur_kernel("box:3")
+    y = upconv.conv(x[None], kernel[None, None], padding=shapes.same_padding(x.shape, kernel.shape, 1))[0]
+    rc, out, err = run_cli(capsys, "deconvolve", "--demo", "--size", str(size), "--kernel", "box:3",
+                           "--noise", "0", "--iterations", "1")
+    assert rc == 0, err
+    assert re.search(rf"image\s+upconv\.data\.photograph\(gray=True\), {size} [×x] {size}", out), out
+    assert float(table(out)["degraded input y"][0]) == pytest.approx(psnr(x, y, data_range=1), abs=0.006)

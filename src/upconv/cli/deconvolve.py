@@ -4,14 +4,17 @@ Two modes:
 
 ``upconv deconvolve IMAGE --kernel SPEC -o OUT``
     Read a gray or RGB image (8- or 16-bit PNG, JPEG, anything Pillow
-    reads), deconvolve every channel with the same kernel and write the
-    result with the input's bit depth (:func:`upconv.deconvolve`).  With
-    ``--stride S`` the image is taken to be a blurred and ``S``-times
-    subsampled picture and the result is ``S`` times larger
-    (super-resolution as an inverse problem; lsqr or cg).
+    reads; :func:`upconv.image_io.read_image`, alpha dropped), deconvolve
+    every channel with the same kernel (:func:`upconv.deconvolve`) and write
+    the result with the input's bit depth (16 bits for PNG output only;
+    :func:`upconv.image_io.write_image`).  With ``--stride S`` the image is
+    taken to be a blurred and ``S``-times subsampled picture and the result
+    is ``S`` times larger (super-resolution as an inverse problem; lsqr or
+    cg).
 
 ``upconv deconvolve --demo``
-    Blur (and with ``--stride 2`` also subsample) a built-in image, add
+    Blur (and with ``--stride 2`` also subsample) the built-in photograph
+    (:func:`upconv.data.photograph`, gray, resized to ``--size``), add
     noise, restore it with every method, print a table (PSNR, SSIM, time)
     and optionally draw a figure.  The ``transpose`` row is the transposed
     convolution ``Cᵀy``: it restores the shape, not the image.
@@ -42,7 +45,7 @@ from upconv.deconvolve import METHODS, blur_kernel
 
 from . import _format as fmt
 
-__all__ = ["add_parser", "run", "read_image", "write_image", "builtin_image", "restore_all"]
+__all__ = ["add_parser", "run", "restore_all"]
 
 #: Methods restricted to stride 1 (skipped in a strided demo).
 STRIDE1_ONLY = ("wiener", "richardson_lucy")
@@ -111,128 +114,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 # --------------------------------------------------------------------------
-# image I/O (Pillow, imported when used)
+# the demo image
 
 
-def read_image(path: str | Path) -> tuple[np.ndarray, int]:
-    """Read an image as float in [0, 1]: ``(H, W)`` gray or ``(H, W, 3)`` RGB, and its bit depth (8 or 16).
+#: Where the demo image comes from (printed in the demo's header).
+_DEMO_SOURCE = "upconv.data.photograph(gray=True)"
 
-    Palette, CMYK and other modes become RGB; alpha is dropped; 16-bit gray
-    PNGs keep 16 bits (Pillow reads 16-bit RGB as 8-bit).
+
+def _demo_image(size: int) -> np.ndarray:
+    """The built-in photograph (:func:`upconv.data.photograph`), gray, ``size`` x ``size`` in [0, 1].
+
+    Area averaging when shrinking, bilinear interpolation when enlarging (the
+    photograph is 256 x 256, so the default ``--size`` takes it as it is).
     """
-    from PIL import Image
+    from upconv import data
 
-    try:
-        with Image.open(path) as img:
-            img.load()
-            return _pixels(img, str(path))
-    except FileNotFoundError:
-        raise ValueError(f"argument IMAGE: no such file: {str(path)!r}") from None
-    except OSError as exc:
-        raise ValueError(f"argument IMAGE: cannot read {str(path)!r} as an image: {exc}") from None
-
-
-def _pixels(img: Any, name: str) -> tuple[np.ndarray, int]:
-    mode = img.mode
-    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
-        a = np.asarray(img).astype(np.float64)
-        if a.min() < 0 or a.max() > 65535:
-            raise ValueError(f"argument IMAGE: {name!r} has 32-bit integer pixels outside [0, 65535]")
-        return a / 65535.0, 16
-    if mode == "F":
-        raise ValueError(f"argument IMAGE: {name!r} holds floating-point pixels; save it as 8/16-bit")
-    if mode in ("1", "L", "LA"):
-        return np.asarray(img.convert("L"), dtype=np.float64) / 255.0, 8
-    if mode == "P" and "transparency" not in img.info:
-        rgb = np.asarray(img.convert("RGB"))
-        if np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2]):
-            return rgb[..., 0] / 255.0, 8
-        return rgb / 255.0, 8
-    return np.asarray(img.convert("RGB"), dtype=np.float64) / 255.0, 8
-
-
-def write_image(path: str | Path, image: np.ndarray, bits: int = 8) -> None:
-    """Write ``(H, W)`` or ``(H, W, 3)`` values in [0, 1] (clipped) as an 8- or 16-bit image.
-
-    16 bits are kept for gray PNG/TIFF; RGB and JPEG are written with 8 bits
-    (Pillow cannot write 16-bit RGB, JPEG has no 16-bit mode).
-    """
-    from PIL import Image
-
-    a = np.clip(np.asarray(image, dtype=np.float64), 0.0, 1.0)
-    suffix = Path(path).suffix.lower()
-    if bits == 16 and a.ndim == 2 and suffix in (".png", ".tif", ".tiff"):
-        img = Image.fromarray(np.round(a * 65535).astype(np.uint16))
-    else:
-        img = Image.fromarray(np.round(a * 255).astype(np.uint8))
-    try:
-        img.save(path)
-    except (OSError, ValueError, KeyError) as exc:
-        raise ValueError(f"argument -o/--output: cannot write {str(path)!r}: {exc}") from None
-
-
-# --------------------------------------------------------------------------
-# the built-in image
-
-
-def _to_gray_float(a: Any) -> np.ndarray:
-    a = np.asarray(a)
-    if a.dtype.kind in "ui":
-        a = a / float(np.iinfo(a.dtype).max)
-    a = np.asarray(a, dtype=np.float64)
-    if a.ndim == 3:
-        if a.shape[-1] in (3, 4):
-            a = a[..., :3] @ np.array([0.299, 0.587, 0.114])
-        elif a.shape[0] in (3, 4):
-            a = np.tensordot(np.array([0.299, 0.587, 0.114]), a[:3], axes=1)
-    if a.ndim != 2:
-        raise ValueError(f"the built-in image has shape {a.shape}, not an (H, W) or RGB image")
-    return a
-
-
-def _synthetic_image(size: int) -> np.ndarray:
-    """A test chart in [0, 1]: a gradient, bars of decreasing width, a disc, a ring, a chirp and squares."""
-    yy, xx = (np.mgrid[0:size, 0:size] + 0.5) / size
-    img = 0.25 + 0.35 * xx
-    img = np.where((yy < 0.3) & (xx > 0.08) & (xx < 0.92),
-                   0.15 + 0.7 * (np.sin(2 * np.pi * (4 + 40 * xx**2) * xx) > 0), img)  # bars, finer to the right
-    r = np.hypot(xx - 0.3, yy - 0.62)
-    img = np.where(r < 0.17, 0.9, img)
-    img = np.where((r > 0.07) & (r < 0.1), 0.1, img)
-    chirp = 0.5 + 0.4 * np.cos(2 * np.pi * 40 * ((xx - 0.75) ** 2 + (yy - 0.65) ** 2))
-    img = np.where((np.abs(xx - 0.75) < 0.18) & (np.abs(yy - 0.65) < 0.18), chirp, img)
-    for i, (cx, cy) in enumerate(((0.12, 0.9), (0.3, 0.9), (0.5, 0.9))):
-        img = np.where((np.abs(xx - cx) < 0.05) & (np.abs(yy - cy) < 0.05), 0.05 + 0.45 * i, img)
-    return np.clip(img, 0, 1)
-
-
-def builtin_image(size: int) -> tuple[np.ndarray, str]:
-    """The demo image, ``size`` x ``size`` gray in [0, 1], and where it comes from.
-
-    The photograph of :mod:`upconv.data` when that module exists, else a
-    synthetic test chart.
-    """
-    image, name = None, "synthetic test chart"
-    try:
-        from upconv import data  # type: ignore[attr-defined]
-    except ImportError:
-        data = None
-    if data is not None:
-        for attr in ("photograph", "astronaut", "camera", "image"):
-            fn = getattr(data, attr, None)
-            if callable(fn):
-                image, name = _to_gray_float(fn()), f"upconv.data.{attr}()"
-                break
-    if image is None:
-        return _synthetic_image(size), name
-    h, w = image.shape
-    side = min(h, w)
-    top, left = (h - side) // 2, (w - side) // 2
-    square = image[top : top + side, left : left + side]
-    if side != size:  # area averaging when shrinking, bilinear when enlarging
-        square = upconv.interpolate(square[None, None], size=(size, size),
-                                    mode="area" if side > size else "bilinear")[0, 0]
-    return np.clip(square, 0, 1), name
+    image = data.photograph(gray=True)
+    if image.shape != (size, size):
+        mode = "area" if min(image.shape) > size else "bilinear"
+        image = upconv.interpolate(image[None, None], size=(size, size), mode=mode)[0, 0]
+    return np.clip(image, 0, 1)
 
 
 # --------------------------------------------------------------------------
@@ -337,23 +238,38 @@ def run(args: argparse.Namespace) -> int:
     return _restore_file(args, kernel)
 
 
+def _strip(message: str, func: str) -> str:
+    """``message`` without its ``"func: "`` prefix (it gets the option's name instead)."""
+    return message[len(func) + 2:] if message.startswith(func + ": ") else message
+
+
 def _restore_file(args: argparse.Namespace, kernel: np.ndarray) -> int:
     method = args.method
     if args.stride > 1 and method in STRIDE1_ONLY:
         raise ValueError(f"argument --method: {method} needs stride 1; use lsqr or cg with --stride {args.stride}")
-    image, bits = read_image(args.image)
-    y = image[None] if image.ndim == 2 else np.moveaxis(image, -1, 0)  # (C, H, W)
+    from upconv.image_io import read_image, write_image
+
+    try:
+        image, info = read_image(args.image)  # (H, W) gray or (3, H, W) RGB; alpha dropped
+    except ValueError as exc:
+        raise ValueError(f"argument IMAGE: {_strip(str(exc), 'read_image')}") from None
+    # the input's bit depth where the output format has it (16 bits: PNG only; 1-bit input: 8)
+    bits = 16 if info.bit_depth == 16 and Path(args.output).suffix.lower() == ".png" else 8
+    y = image[None] if image.ndim == 2 else image  # (C, H, W)
     in_size, pads = _geometry(y.shape[1:], kernel, args.stride)
     t = time.perf_counter()
     x = upconv.deconvolve(y, _weight(kernel, y.shape[0]), stride=args.stride, padding=pads, groups=y.shape[0],
                           input_size=in_size, method=method, progress=bool(args.progress),
                           **_method_options(method, args))
     seconds = time.perf_counter() - t
-    out = x[0] if image.ndim == 2 else np.moveaxis(x, 0, -1)
-    write_image(args.output, out, bits)
+    out = x[0] if image.ndim == 2 else x
+    try:
+        write_image(args.output, out, bit_depth=bits)
+    except ValueError as exc:
+        raise ValueError(f"argument -o/--output: {_strip(str(exc), 'write_image')}") from None
     kind = "gray" if image.ndim == 2 else "RGB"
-    print(f"{args.image}: {fmt.join_dims(image.shape[:2])} {kind}, {bits}-bit -> {args.output}: "
-          f"{fmt.join_dims(out.shape[:2])}, {method}, kernel {args.kernel} {fmt.join_dims(kernel.shape)}, "
+    print(f"{args.image}: {fmt.join_dims(image.shape[-2:])} {kind}, {info.bit_depth}-bit -> {args.output}: "
+          f"{fmt.join_dims(out.shape[-2:])}, {method}, kernel {args.kernel} {fmt.join_dims(kernel.shape)}, "
           f"{seconds * 1e3:.0f} ms")
     return 0
 
@@ -362,7 +278,7 @@ def _demo(args: argparse.Namespace, kernel: np.ndarray) -> int:
     from upconv.metrics import psnr, ssim
 
     out = fmt.Printer()
-    x, source = builtin_image(args.size)
+    x, source = _demo_image(args.size), _DEMO_SOURCE
     s = args.stride
     pads = shapes.same_padding(x.shape, kernel.shape, s)
     y = upconv.conv(x[None], kernel[None, None], stride=s, padding=pads)
