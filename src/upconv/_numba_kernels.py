@@ -102,12 +102,12 @@ def stamp_direct(y, w, out, groups, k, s, d, pb):  # pragma: no cover - compiled
 def interleave_phases(phases, out, pb):  # pragma: no cover - compiled
     """Interleave the residue classes of the sub-pixel form into the cropped output.
 
-    phases : (N, G, s0, s1, s2, C/G, m0, m1, m2): class ``r`` of un-cropped position ``j*s + r``
+    phases : (G, s0, s1, s2, C/G, N, m0, m1, m2): class ``r`` of un-cropped position ``j*s + r``
     out    : (N, C, L0, L1, L2), ``out[o] = full[o + pb]``, zero beyond the un-cropped result
     """
     N, C, L0, L1, L2 = out.shape
-    s0, s1, s2 = phases.shape[2], phases.shape[3], phases.shape[4]
-    co_g = phases.shape[5]
+    s0, s1, s2 = phases.shape[1], phases.shape[2], phases.shape[3]
+    co_g = phases.shape[4]
     m0, m1, m2 = phases.shape[6], phases.shape[7], phases.shape[8]
     for row in numba.prange(N * C * L0 * L1):
         o1 = row % L1
@@ -128,7 +128,7 @@ def interleave_phases(phases, out, pb):  # pragma: no cover - compiled
             continue
         for r2 in range(s2):
             first = (r2 - pb[2]) % s2
-            src = phases[n, g, f0 % s0, f1 % s1, r2, co, j0, j1]
+            src = phases[g, f0 % s0, f1 % s1, r2, co, n, j0, j1]
             j2 = (first + pb[2]) // s2
             for o2 in range(first, L2, s2):
                 dst[o2] = src[j2] if j2 < m2 else 0

@@ -114,11 +114,16 @@ def _windows(xp: np.ndarray, g: ConvGeometry) -> np.ndarray:
     return as_strided(xp, shape, strides, writeable=False)
 
 
-def _correlate(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int, func: str) -> np.ndarray:
+def _correlate(
+    x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int, func: str, *, channel_major: bool = False
+) -> np.ndarray:
     """Grouped cross-correlation: ``(N, C_in, *g.in_size) -> (N, C_out, *g.out_size)``.
 
     im2col (a copy of the windows) + one GEMM per group; the batch is split
-    into chunks so that an im2col block stays near ``_BLOCK_BYTES``.
+    into chunks so that an im2col block stays near ``_BLOCK_BYTES``.  With
+    ``channel_major=True`` the result is laid out ``(C_out, N, *g.out_size)``,
+    the GEMM's own layout, which saves a transposing copy for callers that
+    rearrange the result anyway.
     """
     N, c_in = x.shape[:2]
     c_out = w.shape[0]
@@ -128,7 +133,7 @@ def _correlate(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int, func:
     v.check_allocation((N, c_out) + g.out_size, x.dtype, func, "the output")
     v.check_allocation((1, c_in, K, P), x.dtype, func, "the im2col matrix of one sample")
     wm = w.reshape(groups, co_g, ci_g * K)
-    out = np.empty((N, c_out) + g.out_size, dtype=x.dtype)
+    out = np.empty(((c_out, N) if channel_major else (N, c_out)) + g.out_size, dtype=x.dtype)
     if N == 0:
         return out
     chunk = max(1, min(N, _BLOCK_BYTES // max(1, c_in * K * P * x.itemsize)))
@@ -139,8 +144,15 @@ def _correlate(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int, func:
         cols = _windows(xs, g)
         m = cols.shape[0]
         cols = cols.reshape((m, groups, ci_g) + g.kernel_size + g.out_size).transpose(order)
-        res = np.matmul(wm, cols.reshape(groups, ci_g * K, m * P))  # (groups, co_g, m*P)
-        out[start : start + m] = np.moveaxis(res.reshape(c_out, m, *g.out_size), 1, 0)
+        cols = cols.reshape(groups, ci_g * K, m * P)
+        if channel_major and m == N:  # one chunk: the GEMM writes the result in place
+            np.matmul(wm, cols, out=out.reshape(groups, co_g, N * P))
+            continue
+        res = np.matmul(wm, cols).reshape((c_out, m) + g.out_size)  # (groups * co_g, m, *out)
+        if channel_major:
+            out[:, start : start + m] = res
+        else:
+            out[start : start + m] = np.moveaxis(res, 1, 0)
     return out
 
 
@@ -387,19 +399,20 @@ def _phase_subpixel(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) 
     order = (0,) + tuple(4 + 2 * a for a in range(n)) + (2, 1) + tuple(3 + 2 * a for a in range(n))
     sub = split.transpose(order).reshape((groups * math.prod(s) * co_g, ci_g) + q)
     g_sub = ConvGeometry(g.out_size, m, q, (1,) * n, (1,) * n, tuple((a - 1, a - 1) for a in q))
-    phases = _correlate(y, sub, g_sub, groups, "conv_transpose")  # (N, groups * prod(s) * co_g, *m)
-    phases = phases.reshape((N, groups) + s + (co_g,) + m)
+    # (groups * prod(s) * co_g, N, *m): class r of un-cropped position j*s + r
+    phases = _correlate(y, sub, g_sub, groups, "conv_transpose", channel_major=True)
+    phases = phases.reshape((groups,) + s + (co_g, N) + m)
     out = np.empty((N, groups * co_g) + g.in_size, dtype=y.dtype)
     pb = tuple(b for b, _ in g.padding)
     if n <= 3:
         from . import _numba_kernels as nk
 
         lead = (1,) * (3 - n)
-        p9 = phases.reshape((N, groups) + lead + s + (co_g,) + lead + m)
+        p9 = phases.reshape((groups,) + lead + s + (co_g, N) + lead + m)
         nk.interleave_phases(p9, out.reshape(out.shape[:2] + lead + g.in_size), nk.as3(pb, 0))
         return out
     full = np.zeros((N, groups, co_g) + tuple(x for pair in zip(m, s) for x in pair), dtype=y.dtype)
-    full[...] = phases.transpose((0, 1, 2 + n) + tuple(x for a in range(n) for x in (3 + n + a, 2 + a)))
+    full[...] = phases.transpose((2 + n, 0, 1 + n) + tuple(x for a in range(n) for x in (3 + n + a, 1 + a)))
     full = full.reshape((N, groups * co_g) + tuple(a * b for a, b in zip(m, s)))
     out.fill(0)
     src = tuple(slice(b, min(b + L, f)) for b, L, f in zip(pb, g.in_size, full.shape[2:]))
@@ -418,17 +431,19 @@ CONV_TRANSPOSE_METHODS: dict[str, Callable[[np.ndarray, np.ndarray, ConvGeometry
 def _auto_method(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> str:
     """Pick the fastest method for this shape (rules measured with benchmarks/bench_conv_transpose.py).
 
-    ``"scatter"`` is one GEMM with ``C_in / groups`` as its inner dimension,
-    followed by an overlap-add that reads ``k**n / s**n`` times the output.
-    When ``k % s == 0`` and ``d == 1`` the ``"phase"`` method is a single GEMM
-    with inner dimension ``C_in / groups * (k/s)**n`` and an output the size of
-    the result: it wins when ``C_in / groups`` is small (a thin GEMM and a
-    large stamp matrix for scatter), as long as it has enough rows
-    (``s**n * C_out / groups``) and few residue classes to interleave.
+    ``"scatter"`` is one GEMM whose inner dimension is ``C_in / groups``,
+    followed by an overlap-add that reads a stamp matrix ``k**n / s**n`` times
+    the size of the output.  When ``k % s == 0`` and ``d == 1``, ``"phase"``
+    is one GEMM with inner dimension ``C_in / groups * (k/s)**n`` and an
+    output the size of the result, then one interleaving pass.  Phase wins
+    unless scatter's GEMM is already wide (``C_in / groups >= 256``: phase
+    then only adds its border overhead), phase's GEMM has few rows
+    (``s**n * C_out / groups < 64``), or there are one or two input channels
+    per group (scatter then stamps directly, without a GEMM).
     """
     subpixel = all(d == 1 and k % s == 0 for k, s, d in zip(g.kernel_size, g.stride, g.dilation))
-    classes, ci_g, co_g = math.prod(g.stride), y.shape[1] // groups, w.shape[1]
-    if subpixel and ci_g < 64 and classes <= 16 and classes * co_g >= 64:
+    ci_g, co_g = y.shape[1] // groups, w.shape[1]
+    if subpixel and _DIRECT_MAX_CHANNELS < ci_g < 256 and math.prod(g.stride) * co_g >= 64:
         return "phase"
     return "scatter"
 
