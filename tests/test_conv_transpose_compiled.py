@@ -1,0 +1,65 @@
+"""The compiled paths of conv_transpose (numba overlap-add, direct stamping, sub-pixel interleave).
+
+Random differential tests use small shapes, which take the NumPy paths; these
+configurations are large enough to take the compiled ones, and are compared
+with the readable NumPy overlap-add (the definition of kernel stamping).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import upconv
+from upconv import shapes
+
+conv_module = sys.modules["upconv.conv"]
+
+
+def _reference(x, w, g, groups):
+    return conv_module._overlap_add(conv_module._scatter_gemm(x, w, groups), x.shape[0], g)
+
+
+CASES = [
+    # (N, C_in, C_out/groups, spatial, kernel, stride, padding, output_padding, dilation, groups)
+    (4, 16, 8, (20, 18), (4, 4), (2, 2), (1, 1), (0, 0), (1, 1), 1),  # GEMM + overlap-add, sub-pixel
+    (3, 8, 8, (17, 15), (3, 5), (2, 3), (1, 2), (1, 2), (1, 1), 1),  # uneven overlap, output padding
+    (4, 8, 6, (16, 16), (3, 3), (2, 2), (0, 2), (1, 1), (2, 1), 2),  # dilation, groups
+    (6, 4, 4, (12, 10), (4, 2), (2, 2), (1, 0), (0, 1), (1, 1), 4),  # depthwise: direct stamping
+    (3, 6, 3, (9, 9), (8, 8), (4, 4), (2, 2), (3, 0), (1, 1), 3),  # 2 channels per group: direct
+    (8, 12, 16, (200,), (6,), (3,), (2,), (2,), (1,), 1),  # 1-d, sub-pixel
+    (2, 6, 4, (7, 6, 8), (4, 2, 4), (2, 2, 2), (1, 0, 2), (0, 1, 1), (1, 1, 1), 1),  # 3-d, sub-pixel
+    (2, 6, 4, (7, 6, 8), (3, 2, 3), (2, 1, 2), (1, 0, 0), (1, 0, 1), (1, 2, 1), 2),  # 3-d, dilation
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=range(len(CASES)))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_paths_equal_the_numpy_overlap_add(case, dtype):
+    N, ci, cog, sp, k, s, p, op, d, groups = case
+    rng = np.random.default_rng(len(sp) * 100 + ci)
+    x = rng.standard_normal((N, ci) + sp).astype(dtype)
+    w = rng.standard_normal((ci, cog) + k).astype(dtype)
+    g = shapes.conv_transpose_geometry(sp, k, s, p, op, d)
+    stamps = N * cog * groups * np.prod(k) * np.prod(g.out_size)
+    assert stamps >= conv_module._COMPILED_MIN_SIZE, "case too small to reach the compiled kernel"
+    expected = _reference(x, w, g, groups)
+    tol = 1e-4 if dtype == np.float32 else 1e-11
+    for method in ("scatter", "phase", "auto"):
+        out = upconv.conv_transpose(x, w, None, s, p, op, groups, d, method=method)
+        assert out.dtype == dtype and out.shape == expected.shape
+        np.testing.assert_allclose(out, expected, rtol=tol, atol=tol * np.abs(expected).max(), err_msg=method)
+
+
+def test_auto_rule_picks_phase_only_where_it_is_the_sub_pixel_gemm():
+    pick = conv_module._auto_method
+    x, w = np.empty((1, 64, 1, 1)), np.empty((64, 64, 4, 4))
+    assert pick(x, w, shapes.conv_transpose_geometry((8, 8), 4, 2, 1), 1) == "phase"
+    w3 = np.empty((64, 64, 3, 3))  # k % s != 0: classes differ in size
+    assert pick(x, w3, shapes.conv_transpose_geometry((8, 8), 3, 2, 1), 1) == "scatter"
+    wide = np.empty((1, 256, 1, 1))  # scatter's GEMM is already wide
+    assert pick(wide, np.empty((256, 64, 4, 4)), shapes.conv_transpose_geometry((8, 8), 4, 2, 1), 1) == "scatter"
+    few_rows = np.empty((64, 3, 4, 4))  # 4 classes x 3 channels: a GEMM of 12 rows
+    assert pick(x, few_rows, shapes.conv_transpose_geometry((8, 8), 4, 2, 1), 1) == "scatter"
