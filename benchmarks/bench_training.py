@@ -1,0 +1,126 @@
+"""One training step of the checkerboard experiment's decoder: upconv vs the same model in PyTorch.
+
+Run ``python benchmarks/bench_training.py [--repeat R] [--threads T] [--batch B] [--patch P]``.
+
+A step is forward + MSE loss + backward (no input gradient) + Adam, float32,
+on the x4 decoder of :func:`upconv.experiment.build_decoder` (16 features,
+batch 16 of 12x12 -> 48x48) with each up-sampling method.  The torch model
+has the same layers and, through :func:`upconv.nn.load_torch_state_dict`,
+the same weights.  Both run in this process on ``T`` threads (2 by default:
+``torch.set_num_threads``, ``numba.set_num_threads`` and, when this script
+sets them before NumPy is imported, ``OPENBLAS_NUM_THREADS`` /
+``OMP_NUM_THREADS``).  The median of ``R`` steps after 3 warm-up steps is
+reported; ``ratio`` is ``upconv_ms / torch_ms`` (target: <= 1.5).  The
+``cpu`` columns give the median process CPU time of a step (all threads
+together): on a machine shared with other work, where wall-clock times of
+parallel code swing, they show how much computing each step needs.
+
+With few cores, numba's OpenMP workers and OpenBLAS's threads compete:
+``OMP_WAIT_POLICY=passive`` or ``NUMBA_NUM_THREADS=1`` can make upconv's
+steps faster than with both pools spinning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+_THREADS = "2"
+for _i, _a in enumerate(sys.argv):
+    if _a == "--threads" and _i + 1 < len(sys.argv):
+        _THREADS = sys.argv[_i + 1]
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, _THREADS)
+
+import numpy as np  # noqa: E402
+
+from upconv import nn  # noqa: E402
+from upconv.experiment import METHODS, build_decoder  # noqa: E402
+
+
+def torch_decoder(method: str, features: int, channels: int = 1):
+    import torch.nn as tn
+
+    f = features
+
+    def up():
+        if method == "transposed_k3s2":
+            return [tn.ConvTranspose2d(f, f, 3, 2, 1, 1)]
+        if method == "transposed_k4s2":
+            return [tn.ConvTranspose2d(f, f, 4, 2, 1)]
+        if method == "resize_nearest":
+            return [tn.Upsample(scale_factor=2, mode="nearest"), tn.Conv2d(f, f, 3, padding=1)]
+        if method == "resize_bilinear":
+            return [tn.Upsample(scale_factor=2, mode="bilinear"), tn.Conv2d(f, f, 3, padding=1)]
+        return [tn.Conv2d(f, 4 * f, 3, padding=1), tn.PixelShuffle(2)]
+
+    return tn.Sequential(tn.Conv2d(channels, f, 3, padding=1), tn.ReLU(), *up(), tn.ReLU(), *up(), tn.ReLU(),
+                         tn.Conv2d(f, channels, 3, padding=1))
+
+
+def median_ms(step, repeat: int) -> tuple[float, float]:
+    """Median wall-clock and median process CPU time of one step, in ms (after 3 warm-up steps)."""
+    for _ in range(3):
+        step()
+    wall, cpu = [], []
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        step()
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return 1e3 * float(np.median(wall)), 1e3 * float(np.median(cpu))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--patch", type=int, default=48, help="high-resolution patch size (multiple of 4)")
+    parser.add_argument("--features", type=int, default=16)
+    args = parser.parse_args()
+
+    import numba
+    import torch
+
+    torch.set_num_threads(args.threads)
+    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    rng = np.random.default_rng(0)
+    hr = rng.random((args.batch, 1, args.patch, args.patch), dtype=np.float32) - np.float32(0.5)
+    lr = hr.reshape(args.batch, 1, args.patch // 4, 4, args.patch // 4, 4).mean(axis=(3, 5))
+    t_lr, t_hr = torch.from_numpy(lr), torch.from_numpy(hr)
+
+    print(f"# {platform.processor() or platform.machine()}, numpy {np.__version__}, torch {torch.__version__}, "
+          f"{args.threads} threads, float32, batch {args.batch}, {lr.shape[-1]}->{hr.shape[-1]} px, "
+          f"{args.features} features; median of {args.repeat} steps (forward + backward + Adam)")
+    print(f"{'method':<20} {'upconv ms':>10} {'torch ms':>10} {'ratio':>7} {'upconv cpu':>11} {'torch cpu':>10}")
+    ratios = []
+    for method in METHODS:
+        model = build_decoder(method, features=args.features)
+        loss, opt = nn.MSELoss(), nn.Adam(model, lr=1e-3)
+        tmodel = torch_decoder(method, args.features)
+        nn.load_torch_state_dict(model, tmodel)
+        topt = torch.optim.Adam(tmodel.parameters(), lr=1e-3)
+        tloss = torch.nn.MSELoss()
+
+        def step_upconv():
+            loss.forward(model.forward(lr), hr)
+            model.backward(loss.backward(), input_grad=False)
+            opt.step()
+
+        def step_torch():
+            topt.zero_grad()
+            tloss(tmodel(t_lr), t_hr).backward()
+            topt.step()
+
+        (u, uc), (t, tc) = median_ms(step_upconv, args.repeat), median_ms(step_torch, args.repeat)
+        ratios.append(u / t)
+        print(f"{method:<20} {u:10.2f} {t:10.2f} {u / t:7.2f} {uc:11.2f} {tc:10.2f}")
+    print(f"{'geometric mean':<20} {'':>10} {'':>10} {float(np.exp(np.mean(np.log(ratios)))):7.2f}")
+
+
+if __name__ == "__main__":
+    main()
