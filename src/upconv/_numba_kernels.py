@@ -1,7 +1,10 @@
 """Compiled kernels (numba).  Imported lazily: ``import upconv`` never imports numba.
 
 Kernels are compiled on first use and cached on disk (``cache=True``), so
-only the very first call in a fresh environment pays the compilation.
+only the very first call in a fresh environment pays the compilation.  Each
+kernel is serial and releases the GIL; it works on the items ``[start,
+stop)`` (output planes or rows) and :func:`upconv._parallel.parallel_for`
+runs slices of them on several threads.
 Geometry is passed as tuples of ints (not arrays) so that the compiler keeps
 it in registers: an int64 array could alias the output as far as LLVM knows,
 which would stop it from hoisting loads out of the inner loops.
@@ -22,23 +25,23 @@ def _tap_range(t, k_d, pb, s, m, length):  # pragma: no cover - compiled
     return off, lo, hi
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
-def overlap_add(cols, out, k, s, d, pb, m):  # pragma: no cover - compiled
+@numba.njit(cache=True, nogil=True)
+def overlap_add(start, stop, cols, out, k, s, d, pb, m):  # pragma: no cover - compiled
     """Kernel stamping for up to 3 spatial axes, parallel over output planes.
 
     cols : (C, k0*k1*k2, N, m0*m1*m2) products of input pixels and kernel taps
     out  : (N, C, L0, L1, L2), written completely (it need not be zeroed)
     k, s, d, pb, m : 3-tuples: kernel size, stride, dilation, begin padding, input size
 
-    Input ``j`` stamped by tap ``t`` lands at ``j*s + t*d - pb``.  Each plane
-    ``(n, c)`` belongs to one thread, which streams through its taps in order
-    and adds them into the (cache-resident) plane.
+    Input ``j`` stamped by tap ``t`` lands at ``j*s + t*d - pb``.  Items are
+    the planes ``(n, c)``; each streams through its taps in order and adds
+    them into the (cache-resident) plane.
     """
     N, C, L0, L1, L2 = out.shape
     k0, k1, k2 = k
     s0, s1, s2 = s
     m1, m2 = m[1], m[2]
-    for r in numba.prange(N * C):
+    for r in range(start, stop):
         n = r // C
         c = r % C
         plane = out[n, c]
@@ -58,8 +61,8 @@ def overlap_add(cols, out, k, s, d, pb, m):  # pragma: no cover - compiled
                                 row[j2 * s2 + off2] += src[base + j2]
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
-def stamp_direct(y, w, out, groups, k, s, d, pb):  # pragma: no cover - compiled
+@numba.njit(cache=True, nogil=True)
+def stamp_direct(start, stop, y, w, out, groups, k, s, d, pb):  # pragma: no cover - compiled
     """Kernel stamping without a GEMM, for groups with few input channels.
 
     y   : (N, C_in, m0, m1, m2)
@@ -75,7 +78,7 @@ def stamp_direct(y, w, out, groups, k, s, d, pb):  # pragma: no cover - compiled
     co_g = C // groups
     k0, k1, k2 = k
     s0, s1, s2 = s
-    for r in numba.prange(N * C):
+    for r in range(start, stop):
         n = r // C
         c = r % C
         g = c // co_g
@@ -98,18 +101,20 @@ def stamp_direct(y, w, out, groups, k, s, d, pb):  # pragma: no cover - compiled
                                     row[j2 * s2 + off2] += wv * srow[j2]
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
-def interleave_phases(phases, out, pb):  # pragma: no cover - compiled
+@numba.njit(cache=True, nogil=True)
+def interleave_phases(start, stop, phases, out, pb):  # pragma: no cover - compiled
     """Interleave the residue classes of the sub-pixel form into the cropped output.
 
     phases : (G, s0, s1, s2, C/G, N, m0, m1, m2): class ``r`` of un-cropped position ``j*s + r``
     out    : (N, C, L0, L1, L2), ``out[o] = full[o + pb]``, zero beyond the un-cropped result
+
+    Items are the output rows ``(n, c, o0, o1)``.
     """
     N, C, L0, L1, L2 = out.shape
     s0, s1, s2 = phases.shape[1], phases.shape[2], phases.shape[3]
     co_g = phases.shape[4]
     m0, m1, m2 = phases.shape[6], phases.shape[7], phases.shape[8]
-    for row in numba.prange(N * C * L0 * L1):
+    for row in range(start, stop):
         o1 = row % L1
         q = row // L1
         o0 = q % L0

@@ -36,6 +36,8 @@ from numpy.lib.stride_tricks import as_strided
 
 from . import _validate as v
 from . import shapes
+from ._parallel import parallel_for
+from ._workspace import scratch
 from .shapes import ConvGeometry
 
 __all__ = ["conv", "conv_transpose", "CONV_TRANSPOSE_METHODS"]
@@ -133,17 +135,21 @@ def _correlate(
     v.check_allocation((N, c_out) + g.out_size, x.dtype, func, "the output")
     v.check_allocation((1, c_in, K, P), x.dtype, func, "the im2col matrix of one sample")
     wm = w.reshape(groups, co_g, ci_g * K)
-    out = np.empty(((c_out, N) if channel_major else (N, c_out)) + g.out_size, dtype=x.dtype)
+    if channel_major:  # an intermediate for conv_transpose's phase method, never returned
+        out = scratch("channel_major", (c_out, N) + g.out_size, x.dtype)
+    else:
+        out = np.empty((N, c_out) + g.out_size, dtype=x.dtype)
     if N == 0:
         return out
     chunk = max(1, min(N, _BLOCK_BYTES // max(1, c_in * K * P * x.itemsize)))
     # cols axes (batch, groups, ci_g, *k, *out) -> (groups, ci_g, *k, batch, *out) -> GEMM operand
     order = (1, 2) + tuple(range(3, 3 + n)) + (0,) + tuple(range(3 + n, 3 + 2 * n))
     for start in range(0, N, chunk):
-        xs = _pad(x[start : start + chunk], g.padding)
-        cols = _windows(xs, g)
-        m = cols.shape[0]
-        cols = cols.reshape((m, groups, ci_g) + g.kernel_size + g.out_size).transpose(order)
+        windows = _windows(_pad(x[start : start + chunk], g.padding), g)
+        m = windows.shape[0]
+        windows = windows.reshape((m, groups, ci_g) + g.kernel_size + g.out_size).transpose(order)
+        cols = scratch("im2col", windows.shape, x.dtype)
+        cols[...] = windows
         cols = cols.reshape(groups, ci_g * K, m * P)
         if channel_major and m == N:  # one chunk: the GEMM writes the result in place
             np.matmul(wm, cols, out=out.reshape(groups, co_g, N * P))
@@ -280,9 +286,11 @@ def conv_transpose_scatter(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups
         # Few input channels per group: a GEMM would be a batch of thin outer
         # products, so multiply while stamping instead.
         y3 = np.ascontiguousarray(y).reshape((N, c_in) + lead + g.out_size)
-        nk.stamp_direct(y3, np.ascontiguousarray(w).reshape(c_in, -1, K), out3, groups, k, s, d, pb)
+        w3 = np.ascontiguousarray(w).reshape(c_in, -1, K)
+        parallel_for(nk.stamp_direct, N * c_out, y3, w3, out3, groups, k, s, d, pb)
     else:
-        nk.overlap_add(_scatter_gemm(y, w, groups), out3, k, s, d, pb, nk.as3(g.out_size, 1))
+        cols = _scatter_gemm(y, w, groups)
+        parallel_for(nk.overlap_add, N * c_out, cols, out3, k, s, d, pb, nk.as3(g.out_size, 1))
     return out
 
 
@@ -294,7 +302,9 @@ def _scatter_gemm(y: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
     v.check_allocation((groups * co_g, K, N, P), y.dtype, "conv_transpose", "the kernel-stamp matrix")
     ym = y.reshape(N, groups, ci_g, P).transpose(1, 2, 0, 3).reshape(groups, ci_g, N * P)
     wm = w.reshape(groups, ci_g, co_g * K).transpose(0, 2, 1)
-    return np.matmul(wm, ym).reshape(groups * co_g, K, N, P)
+    cols = scratch("stamps", (groups, co_g * K, N * P), y.dtype)
+    np.matmul(wm, ym, out=cols)
+    return cols.reshape(groups * co_g, K, N, P)
 
 
 def _overlap_add(cols: np.ndarray, N: int, g: ConvGeometry) -> np.ndarray:
@@ -409,7 +419,9 @@ def _phase_subpixel(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) 
 
         lead = (1,) * (3 - n)
         p9 = phases.reshape((groups,) + lead + s + (co_g, N) + lead + m)
-        nk.interleave_phases(p9, out.reshape(out.shape[:2] + lead + g.in_size), nk.as3(pb, 0))
+        out3 = out.reshape(out.shape[:2] + lead + g.in_size)
+        rows = math.prod(out3.shape[:4])
+        parallel_for(nk.interleave_phases, rows, p9, out3, nk.as3(pb, 0))
         return out
     full = np.zeros((N, groups, co_g) + tuple(x for pair in zip(m, s) for x in pair), dtype=y.dtype)
     full[...] = phases.transpose((2 + n, 0, 1 + n) + tuple(x for a in range(n) for x in (3 + n + a, 1 + a)))

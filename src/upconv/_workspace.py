@@ -1,0 +1,33 @@
+"""Per-thread scratch buffers for the intermediate arrays of the conv kernels.
+
+Fresh large arrays cost a page fault per 4 KiB page on their first write,
+which for the im2col and stamp matrices of a layer took as long as copying
+them; reusing one buffer per role and thread avoids it (PyTorch's caching
+allocator does the same).  Only intermediates that never leave upconv live
+here, and buffers above ``MAX_BYTES`` are not kept.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+
+MAX_BYTES = 64 * 2**20
+_local = threading.local()
+
+
+def scratch(role: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An uninitialised C-contiguous array for ``role``; valid until the next call with the same role."""
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > MAX_BYTES:
+        return np.empty(shape, dtype=dtype)
+    buffers = getattr(_local, "buffers", None)
+    if buffers is None:
+        buffers = _local.buffers = {}
+    buf = buffers.get(role)
+    if buf is None or buf.nbytes < nbytes:
+        buf = buffers[role] = np.empty(max(nbytes, 1), dtype=np.uint8)
+    return buf[:nbytes].view(dtype).reshape(shape)
