@@ -91,10 +91,14 @@ compare_upsamplers
 Configuration
 -------------
 get_memory_limit, set_memory_limit
+    The largest allocation upconv may make.
+get_num_threads, set_num_threads
+    Threads of the compiled convolution kernels (BLAS keeps its own setting).
 """
 
 from . import shapes, symbolic
 from . import figures
+from ._parallel import get_num_threads, set_num_threads
 from ._validate import get_memory_limit, set_memory_limit
 from . import data
 from .image_io import read_image, write_image
@@ -161,4 +165,6 @@ __all__ = [
     "compare_upsamplers",
     "get_memory_limit",
     "set_memory_limit",
+    "get_num_threads",
+    "set_num_threads",
 ]
