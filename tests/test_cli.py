@@ -72,8 +72,8 @@ def test_default_is_the_seed_example(capsys):
     assert "H: (2 - 1)*2 - 2*0 + 1*(3 - 1) + 0 + 1 = 5" in lines
     assert "W: (2 - 1)*2 - 2*0 + 1*(3 - 1) + 0 + 1 = 5" in lines
     assert count_block(out, [[1, 2], [3, 4]]) >= 1  # input x = [[1, 2], [3, 4]]
-    # the result of every view, all four computed by upconv
-    assert count_block(out, SEED_RESULT) == 4
+    # the result of every view, all four computed by upconv, and conv's input gradient
+    assert count_block(out, SEED_RESULT) == 5
     np.testing.assert_array_equal(grid_after(out, "interleaved"), SEED_RESULT)
     # scatter: the four stamps and the overlap-count map
     assert "x[0,0] = 1 x[0,1] = 2 x[1,0] = 3 x[1,1] = 4" in lines

@@ -529,6 +529,53 @@ def _view_phase(out: fmt.Printer, c: Config, result: np.ndarray, number: int, to
     out.lines(fmt.array_lines(result), indent=2)
 
 
+#: The gradient view perturbs every output pixel; above this many it only reports the check.
+MAX_GRADIENT_PIXELS = 4096
+
+
+def _conv_gradient(c: Config) -> np.ndarray:
+    """Gradient of ``f(X) = <conv(X, w), x>`` with respect to ``X``, by finite differences.
+
+    ``conv`` is the convolution this transposed convolution is the transpose
+    of: same kernel, stride, padding and dilation, mapping an ``X`` of the
+    output's size back to the input's size.  ``f`` is linear, so the forward
+    difference ``f(e_i) - f(0)`` with a unit step is exact: one perturbed
+    image per output pixel, run as one batch.
+    """
+    g = c.geometry
+    # output padding beyond the cropped end makes the conv ignore the last elements of X
+    keep = tuple(slice(0, size + min(end, 0)) for size, (_, end) in zip(g.in_size, g.padding))
+    pads = tuple((begin, max(end, 0)) for begin, end in g.padding)
+    pixels = math.prod(g.in_size)
+    units = np.eye(pixels).reshape((pixels, 1) + g.in_size)[(slice(None), slice(None)) + keep]
+    y = upconv.conv(units, c.w[None, None], stride=c.stride, padding=pads, dilation=c.dilation)
+    return np.tensordot(y[:, 0], c.x, axes=c.ndim).reshape(g.in_size)
+
+
+def _view_gradient(out: fmt.Printer, c: Config, result: np.ndarray) -> bool:
+    """The fifth view: the transposed convolution is the gradient of a convolution.  Returns agreement."""
+    out.header("The gradient view")
+    out.wrap(
+        "The transposed convolution is the gradient of a convolution: take conv with the same "
+        "kernel, stride, padding and dilation, mapping an image X of the output's size to the "
+        "input's size, and f(X) = <conv(X, w), x>.  Nudging one pixel of X at a time (finite "
+        "differences; exact, since f is linear) gives df/dX:",
+        indent=2,
+    )
+    if math.prod(c.geometry.in_size) > MAX_GRADIENT_PIXELS:
+        out(f"  (more than {MAX_GRADIENT_PIXELS} output pixels: not computed)")
+        out()
+        return True
+    grad = _conv_gradient(c)
+    out.lines(fmt.array_lines(grad), indent=2)
+    diff = float(np.max(np.abs(grad - result), initial=0.0))
+    agree = bool(np.allclose(grad, result, rtol=1e-9, atol=1e-12 * max(1.0, float(np.max(np.abs(result))))))
+    verdict = "equals" if agree else "DIFFERS from"
+    out(f"  df/dX {verdict} the transposed convolution of x: max |difference| = {diff:.3g}")
+    out()
+    return agree
+
+
 _VIEWS = {
     "scatter": _view_scatter,
     "zero_insertion": _view_zero_insertion,
@@ -767,6 +814,7 @@ def run(args: argparse.Namespace) -> int:
         shown = () if args.matrix or args.symbolic else METHODS
     for number, method in enumerate(shown, 1):
         _VIEWS[method](out, c, results[method], number, len(shown))
+    gradient_agrees = _view_gradient(out, c, results[METHODS[0]]) if len(shown) == len(METHODS) else True
     if args.matrix:
         _print_matrix(out, c)
     if args.symbolic:
@@ -775,4 +823,5 @@ def run(args: argparse.Namespace) -> int:
         out.header("Files")
         for line in written:
             out.wrap(line)
-    return _print_agreement(out, results)
+    status = _print_agreement(out, results)
+    return status if gradient_agrees else 1
