@@ -371,9 +371,9 @@ def _conv_of_grad(gy: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -
     Its end padding ``p_end - output_padding`` may be negative: the last
     elements of ``gy`` are then cropped (no conv window reaches them).
     """
-    crop = tuple(slice(0, size + min(e, 0)) for size, (_, e) in zip(g.in_size, g.padding))
-    pads = tuple((b, max(e, 0)) for b, e in g.padding)
-    return conv(gy[(slice(None), slice(None)) + crop], w, None, g.stride, pads, g.dilation, groups)
+    from .conv import _correlate  # the geometry's negative end padding crops
+
+    return _correlate(gy, w, g, groups, "conv_transpose_grad_input")
 
 
 def conv_transpose_grad_input(

@@ -538,18 +538,20 @@ def _conv_gradient(c: Config) -> np.ndarray:
 
     ``conv`` is the convolution this transposed convolution is the transpose
     of: same kernel, stride, padding and dilation, mapping an ``X`` of the
-    output's size back to the input's size.  ``f`` is linear, so the forward
-    difference ``f(e_i) - f(0)`` with a unit step is exact: one perturbed
-    image per output pixel, run as one batch.
+    output's size back to the input's size (upconv.grad computes it as the
+    input gradient of the transposed convolution).  ``f`` is linear, so the
+    forward difference ``f(e_i) - f(0)`` with a unit step is exact: one
+    perturbed image per output pixel, run as one batch.
     """
-    g = c.geometry
-    # output padding beyond the cropped end makes the conv ignore the last elements of X
-    keep = tuple(slice(0, size + min(end, 0)) for size, (_, end) in zip(g.in_size, g.padding))
-    pads = tuple((begin, max(end, 0)) for begin, end in g.padding)
-    pixels = math.prod(g.in_size)
-    units = np.eye(pixels).reshape((pixels, 1) + g.in_size)[(slice(None), slice(None)) + keep]
-    y = upconv.conv(units, c.w[None, None], stride=c.stride, padding=pads, dilation=c.dilation)
-    return np.tensordot(y[:, 0], c.x, axes=c.ndim).reshape(g.in_size)
+    from upconv.grad import conv_transpose_grad_input
+
+    size = c.geometry.in_size
+    pixels = math.prod(size)
+    units = np.eye(pixels).reshape((pixels, 1) + size)
+    x = np.broadcast_to(c.x, (pixels, 1) + c.x.shape)  # only its shape is used
+    y = conv_transpose_grad_input(units, x, c.w[None, None], stride=c.stride,
+                                  padding=c.padding, output_padding=c.output_padding, dilation=c.dilation)
+    return np.tensordot(y[:, 0], c.x, axes=c.ndim).reshape(size)
 
 
 def _view_gradient(out: fmt.Printer, c: Config, result: np.ndarray) -> bool:
