@@ -2,7 +2,7 @@
 
 Run ``python benchmarks/bench_pool_shuffle.py [--repeat R]``.  Both libraries
 run in this process on 2 threads (``torch.set_num_threads(2)``,
-``NUMBA_NUM_THREADS`` defaults to the core count), float32; the first call
+``upconv.set_num_threads(2)``), float32; the first call
 of each (Numba compilation) is excluded, the best of ``R`` runs is reported.
 ``ratio`` is ``torch_ms / upconv_ms`` (> 1: upconv is faster).
 """
@@ -34,12 +34,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
-    import numba
     import torch
     import torch.nn.functional as F
 
     torch.set_num_threads(args.threads)
-    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    upconv.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
 
     pool_in = rng.standard_normal((16, 64, 128, 128), dtype=np.float32)

@@ -7,7 +7,7 @@ on the x4 decoder of :func:`upconv.experiment.build_decoder` (16 features,
 batch 16 of 12x12 -> 48x48) with each up-sampling method.  The torch model
 has the same layers and, through :func:`upconv.nn.load_torch_state_dict`,
 the same weights.  Both run in this process on ``T`` threads (2 by default:
-``torch.set_num_threads``, ``numba.set_num_threads`` and, when this script
+``torch.set_num_threads``, ``upconv.set_num_threads`` and, when this script
 sets them before NumPy is imported, ``OPENBLAS_NUM_THREADS`` /
 ``OMP_NUM_THREADS``).  The median of ``R`` steps after 3 warm-up steps is
 reported; ``ratio`` is ``upconv_ms / torch_ms`` (target: <= 1.5).  The
@@ -37,6 +37,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
+import upconv  # noqa: E402
 from upconv import nn  # noqa: E402
 from upconv.experiment import METHODS, build_decoder  # noqa: E402
 
@@ -83,11 +84,10 @@ def main() -> None:
     parser.add_argument("--features", type=int, default=16)
     args = parser.parse_args()
 
-    import numba
     import torch
 
     torch.set_num_threads(args.threads)
-    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    upconv.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     hr = rng.random((args.batch, 1, args.patch, args.patch), dtype=np.float32) - np.float32(0.5)
     lr = hr.reshape(args.batch, 1, args.patch // 4, 4, args.patch // 4, 4).mean(axis=(3, 5))

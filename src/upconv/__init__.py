@@ -93,7 +93,7 @@ Configuration
 get_memory_limit, set_memory_limit
     The largest allocation upconv may make.
 get_num_threads, set_num_threads
-    Threads of the compiled convolution kernels (BLAS keeps its own setting).
+    Threads of the compiled kernels (BLAS keeps its own setting).
 """
 
 from . import shapes, symbolic

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validate as v
+from ._parallel import parallel_for
 
 __all__ = [
     "AxisPlan",
@@ -158,8 +159,10 @@ def apply(
             v.check_allocation(shape, y.dtype, func, "an intermediate result")
             out = np.empty(shape, dtype=y.dtype)
             x3 = y.reshape((-1,) + y.shape[-2:])
-            k.fused_last_two(x3, pb.index, pb.weight, pa.index, pa.weight, out.reshape((-1,) + shape[-2:]),
-                             _row_block(x3.shape, shape[-1], pb.n_out, y.itemsize), pa.order)
+            block = _row_block(x3.shape, shape[-1], pb.n_out, y.itemsize)
+            items = x3.shape[0] * -(-pb.n_out // block)  # (plane, block of output rows)
+            parallel_for(k.fused_last_two, items, x3, pb.index, pb.weight, pa.index, pa.weight,
+                         out.reshape((-1,) + shape[-2:]), block, pa.order)
             y = out
             i += 2
             continue
@@ -168,11 +171,11 @@ def apply(
         out = np.empty(shape, dtype=y.dtype)
         outer, inner = math.prod(y.shape[:a]), math.prod(y.shape[a + 1:])
         if inner == 1:
-            k.along_rows(y.reshape(outer, y.shape[a]), pa.index, pa.weight, out.reshape(outer, pa.n_out),
-                         pa.order)
+            parallel_for(k.along_rows, outer, y.reshape(outer, y.shape[a]), pa.index, pa.weight,
+                         out.reshape(outer, pa.n_out), pa.order)
         else:
-            k.along_axis(y.reshape(outer, y.shape[a], inner), pa.index, pa.weight,
-                         out.reshape(outer, pa.n_out, inner), pa.order)
+            parallel_for(k.along_axis, outer * pa.n_out, y.reshape(outer, y.shape[a], inner), pa.index,
+                         pa.weight, out.reshape(outer, pa.n_out, inner), pa.order)
         if pa.outside is not None and pa.outside.any():
             out.reshape(outer, pa.n_out, inner)[:, pa.outside, :] = fill
         y = out

@@ -2,7 +2,9 @@
 
 Imported lazily by :func:`upconv._interp.apply`: ``import upconv`` never
 imports numba.  Kernels are compiled on first use and cached on disk
-(``cache=True``).
+(``cache=True``).  The public kernels are serial and release the GIL; each
+works on the items ``[start, stop)`` (rows, lines or blocks of rows) and
+:func:`upconv._parallel.parallel_for` runs slices of them on several threads.
 
 Every kernel computes ``out[o] = sum_t w[t, o] * x[idx[t, o]]`` along one
 axis, summing taps in order (``t = 0`` first) in the dtype of ``out``
@@ -178,43 +180,43 @@ def _combine_lines(lines, rows, lo, w, j, o, order):  # pragma: no cover - compi
             o[b] += wt * s[b]
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
-def along_rows(x, idx, w, out, order):  # pragma: no cover - compiled
-    """Resample the last axis: ``x (R, L) -> out (R, M)``, parallel over rows."""
-    for r in numba.prange(x.shape[0]):
+@numba.njit(cache=True, nogil=True)
+def along_rows(start, stop, x, idx, w, out, order):  # pragma: no cover - compiled
+    """Resample the last axis: ``x (R, L) -> out (R, M)``; items are the rows ``r``."""
+    for r in range(start, stop):
         _resample_row(x[r], idx, w, out[r], order)
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
-def along_axis(x, idx, w, out, order):  # pragma: no cover - compiled
+@numba.njit(cache=True, nogil=True)
+def along_axis(start, stop, x, idx, w, out, order):  # pragma: no cover - compiled
     """Resample the middle axis: ``x (A, L, B) -> out (A, M, B)``.
 
     Each output line ``out[a, j, :]`` is a weighted sum of whole input lines
-    (contiguous, vectorised); parallel over ``(a, j)``.
+    (contiguous, vectorised); items are the lines ``q = a*M + j``.
     """
-    A = x.shape[0]
     M = idx.shape[1]
-    for q in numba.prange(A * M):
+    for q in range(start, stop):
         a = q // M
         j = q - a * M
         _combine_lines(x[a], idx, 0, w, j, out[a, j], order)
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
-def fused_last_two(x, ih, wh, iw, ww, out, block, order):  # pragma: no cover - compiled
+@numba.njit(cache=True, nogil=True)
+def fused_last_two(start, stop, x, ih, wh, iw, ww, out, block, order):  # pragma: no cover - compiled
     """Resample the last axis, then the second last: ``x (P, H, W) -> out (P, Ho, Wo)``.
 
-    Work items are (plane, block of ``block`` output rows).  An item first
+    Work items are (plane, block of ``block`` output rows), ``q = p*nb + b``
+    with ``nb = ceil(Ho / block)`` blocks per plane.  An item first
     resamples, along the last axis, every input row its output rows read
     (into a small buffer that stays in cache), then combines those rows
     along the second last axis.  Same arithmetic, in the same order, as
     ``along_rows`` followed by ``along_axis``.
     """
-    P, H, W = x.shape
+    H = x.shape[1]
     Th, Ho = ih.shape
     Wo = out.shape[2]
     nb = (Ho + block - 1) // block
-    for q in numba.prange(P * nb):
+    for q in range(start, stop):
         p = q // nb
         j0 = (q - p * nb) * block
         j1 = min(j0 + block, Ho)

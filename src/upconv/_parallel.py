@@ -1,7 +1,8 @@
 """Run a compiled kernel over a range of independent work items on a few threads.
 
-The conv kernels are serial ``nogil`` numba functions that take the range of
-items (output planes or rows) they own; this module splits the range over a
+upconv's compiled kernels (convolution, interpolation, pooling, shuffles)
+are serial ``nogil`` numba functions that take the range of items (output
+planes or rows) they own; this module splits the range over a
 small pool of Python threads.  Idle pool threads block rather than spin, so
 they leave the cores to OpenBLAS between kernels: numba's own OpenMP workers
 spin after every parallel region, and on a 2-core machine that halved the
@@ -22,7 +23,7 @@ _num_threads: int | None = None
 
 
 def get_num_threads() -> int:
-    """Number of threads upconv's compiled conv kernels use (default: the cores this process may use).
+    """Number of threads upconv's compiled kernels use (default: the cores this process may use).
 
     Examples
     --------
@@ -39,7 +40,7 @@ def get_num_threads() -> int:
 
 
 def set_num_threads(n: int | None) -> None:
-    """Set the number of threads of upconv's compiled conv kernels; ``None`` restores the default.
+    """Set the number of threads of upconv's compiled kernels; ``None`` restores the default.
 
     BLAS (the GEMMs) keeps its own setting (``threadpoolctl`` or the
     ``OPENBLAS_NUM_THREADS`` variable control it).

@@ -2,9 +2,9 @@
 
 ``max_pool`` and ``max_unpool`` have torch's semantics (values, int64
 indices, NaN and tie rules, size checks); ``max_pool`` also takes ONNX
-``pads`` as ``(begin, end)`` pairs.  Both run as parallel Numba kernels on
-``(planes, flat plane)`` arrays: the N-d window geometry is reduced to flat
-offsets, so one kernel serves every number of spatial axes.
+``pads`` as ``(begin, end)`` pairs.  Both run as Numba kernels, parallel
+over planes, on ``(planes, flat plane)`` arrays: the N-d window geometry is
+reduced to flat offsets, so one kernel serves every number of spatial axes.
 
 ``unpool`` is the index-free unpooling of the up-sampling literature:
 ``"nearest"`` copies every value into its ``s_1 x ... x s_n`` block,
@@ -22,6 +22,7 @@ import numpy as np
 
 from . import _validate as v
 from . import shapes
+from ._parallel import parallel_for
 from .shapes import ConvGeometry
 
 __all__ = ["max_pool", "max_unpool", "unpool", "UNPOOL_MODES"]
@@ -75,29 +76,34 @@ def _row_major_strides(shape: Sequence[int]) -> list[int]:
 
 
 # --------------------------------------------------------------------------
-# Numba kernels (compiled on first use, cached on disk)
+# Numba kernels (compiled on first use, cached on disk).  Serial and GIL-free, each works on the
+# planes [start, stop); upconv._parallel.parallel_for runs slices of them on a few threads.
 
 
 @functools.lru_cache(maxsize=None)
 def _kernels() -> dict[str, Callable[..., Any]]:
     import numba
 
-    @numba.njit(parallel=True, cache=True)
-    def max_pool_kernel(xf, L, row_pad, row_idx, first_idx, W, s_last, tap_pad, tap_idx, out, idx_out, with_idx):
-        # xf: P padded planes of L elements, flat; out, idx_out: (P, Q) flat, Q = len(row_pad) * W.
+    @numba.njit(cache=True, nogil=True)
+    def max_pool_kernel(start, stop, xf, L, row_pad, row_idx, first_idx, W, s_last, tap_pad, tap_idx, out, idx_out,
+                        with_idx):
+        # Planes [start, stop) of xf: P padded planes of L elements, flat; out, idx_out: (P, Q) flat,
+        # Q = len(row_pad) * W.
         # Output row jo (all axes but the last) and last-axis position o read the window at
         # row_pad[jo] + o*s_last (+ tap_pad[t] per tap) in the padded plane; the input index of
         # tap t is row_idx[jo] + o*s_last + tap_idx[t].  Taps outside, rows of W inside: the
         # inner loop is affine and branch-free.  torch's scan: strict ">" keeps the first
         # maximum, any NaN replaces (the last NaN wins), the padding (-inf) never wins, and an
         # all -inf window reports its first real element (first_idx).
+        # The scan reads a unit-stride row (strided taps are gathered into `tmp` first) with
+        # unsigned indices (no negative-index wrap-around): LLVM then vectorises it.
         R = row_pad.shape[0]
         Q = R * W
-        P = out.shape[0] // Q if Q else 0
         K = tap_pad.shape[0]
-        for p in numba.prange(P):
-            best = np.empty(W, xf.dtype)
-            arg = np.empty(W, np.int64)
+        best = np.empty(W, xf.dtype)
+        arg = np.empty(W, np.int64)
+        tmp = np.empty(W, xf.dtype)
+        for p in range(start, stop):
             for jo in range(R):
                 rb = p * L + row_pad[jo]
                 for o in range(W):
@@ -105,12 +111,22 @@ def _kernels() -> dict[str, Callable[..., Any]]:
                     arg[o] = -1
                 for t in range(K):
                     tb = rb + tap_pad[t]
-                    for o in range(W):
-                        val = xf[tb + o * s_last]
-                        cur = best[o]
-                        upd = (val > cur) | (val != val)
-                        best[o] = val if upd else cur
-                        arg[o] = t if upd else arg[o]
+                    if s_last == 1:
+                        for o in range(W):
+                            val = xf[np.uint64(tb + o)]
+                            cur = best[np.uint64(o)]
+                            upd = (val > cur) | (val != val)
+                            best[np.uint64(o)] = val if upd else cur
+                            arg[np.uint64(o)] = t if upd else arg[np.uint64(o)]
+                    else:  # the same scan, over the gathered row
+                        for o in range(W):
+                            tmp[np.uint64(o)] = xf[np.uint64(tb + o * s_last)]
+                        for o in range(W):
+                            val = tmp[np.uint64(o)]
+                            cur = best[np.uint64(o)]
+                            upd = (val > cur) | (val != val)
+                            best[np.uint64(o)] = val if upd else cur
+                            arg[np.uint64(o)] = t if upd else arg[np.uint64(o)]
                 ob = p * Q + jo * W
                 for o in range(W):
                     out[ob + o] = best[o]
@@ -119,14 +135,14 @@ def _kernels() -> dict[str, Callable[..., Any]]:
                         a = arg[o]
                         idx_out[ob + o] = first_idx[jo * W + o] if a < 0 else row_idx[jo] + o * s_last + tap_idx[a]
 
-    @numba.njit(parallel=True, cache=True)
-    def max_unpool_kernel(x, idx, out, bad):
-        # x, idx (P, Q); out (P, L) uninitialised.  Each plane is zeroed and scattered by one
-        # thread (later duplicates overwrite earlier ones, as torch); bad[p] is the position of
-        # the first invalid index of plane p, or -1.
-        P, Q = x.shape
+    @numba.njit(cache=True, nogil=True)
+    def max_unpool_kernel(start, stop, x, idx, out, bad):
+        # Planes [start, stop) of x, idx (P, Q); out (P, L) uninitialised.  Each plane is zeroed
+        # and scattered by one thread (later duplicates overwrite earlier ones, as torch); bad[p]
+        # is the position of the first invalid index of plane p, or -1.
+        Q = x.shape[1]
         L = out.shape[1]
-        for p in numba.prange(P):
+        for p in range(start, stop):
             for i in range(L):
                 out[p, i] = 0
             for j in range(Q):
@@ -265,8 +281,8 @@ def max_pool(
     idx = np.empty(P * Q if return_indices else 1, dtype=np.int64)
     if P * Q:
         row_pad, row_idx, first_idx, tap_pad, tap_idx = _pool_offsets(g, padded)
-        _kernels()["max_pool"](
-            xp.reshape(-1), math.prod(padded), row_pad, row_idx, first_idx,
+        parallel_for(
+            _kernels()["max_pool"], P, xp.reshape(-1), math.prod(padded), row_pad, row_idx, first_idx,
             g.out_size[-1], g.stride[-1], tap_pad, tap_idx, out, idx, return_indices,
         )
     shape = (C,) + g.out_size if unbatched else (N, C) + g.out_size
@@ -364,7 +380,8 @@ def max_unpool(
     if P:
         xf = np.ascontiguousarray(xa).reshape(P, -1)
         bad = np.full(P, -1, dtype=np.int64)
-        _kernels()["max_unpool"](xf, np.ascontiguousarray(ind, dtype=np.int64).reshape(P, -1), out, bad)
+        parallel_for(_kernels()["max_unpool"], P, xf, np.ascontiguousarray(ind, dtype=np.int64).reshape(P, -1),
+                     out, bad)
         wrong = np.flatnonzero(bad >= 0)
         if wrong.size:
             p = int(wrong[0])

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from . import _validate as v
+from ._parallel import parallel_for
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "depth_to_space", "space_to_depth"]
 
@@ -86,7 +87,9 @@ def _parallel_copy(x: np.ndarray, view: np.ndarray) -> np.ndarray | None:
     out = np.empty(view.size, dtype=view.dtype)
     outer_shape = np.array(shape[:-2], dtype=np.int64)
     outer_strides = np.array(strides[:-2], dtype=np.int64)
-    _copy_kernel()(x.reshape(-1), out, outer_shape, outer_strides, shape[-2], strides[-2], shape[-1], strides[-1])
+    M = view.size // (shape[-2] * shape[-1])  # blocks of the two innermost axes
+    parallel_for(_copy_kernel(), M, x.reshape(-1), out, outer_shape, outer_strides, shape[-2], strides[-2],
+                 shape[-1], strides[-1])
     return out
 
 
@@ -94,16 +97,15 @@ def _parallel_copy(x: np.ndarray, view: np.ndarray) -> np.ndarray | None:
 def _copy_kernel() -> Callable[..., None]:
     import numba
 
-    @numba.njit(parallel=True, cache=True)
-    def permuted_copy(src, dst, outer_shape, outer_strides, n0, s0, n1, s1):
-        # dst[m, i, j] = src[offset(m) + i*s0 + j*s1], m row-major over outer_shape.
-        # When the middle axis is contiguous in src, read along it (writes stride n1).
+    @numba.njit(cache=True, nogil=True)
+    def permuted_copy(start, stop, src, dst, outer_shape, outer_strides, n0, s0, n1, s1):
+        # dst[m, i, j] = src[offset(m) + i*s0 + j*s1] for m in [start, stop), row-major over
+        # outer_shape.  When the middle axis is contiguous in src, read along it (writes stride n1).
         block = n0 * n1
-        M = dst.size // block
         D = outer_shape.shape[0]
-        for m in numba.prange(M):
+        for m in range(start, stop):
             off = 0
-            rem = m + 0  # a copy: the parallel loop index must not be reassigned
+            rem = m
             for a in range(D - 1, -1, -1):
                 q = rem // outer_shape[a]
                 off += (rem - q * outer_shape[a]) * outer_strides[a]
