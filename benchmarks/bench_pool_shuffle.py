@@ -68,7 +68,7 @@ def main() -> None:
     np.testing.assert_array_equal(F.pixel_unshuffle(ts, 2).numpy(), upconv.pixel_unshuffle(shuffle_in, 2))
 
     print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, numpy {np.__version__}, "
-          f"numba {numba.__version__}, threads {args.threads}, best of {args.repeat}")
+          f"threads {args.threads}, best of {args.repeat}")
     print(f"{'case':36s} {'torch_ms':>9s} {'upconv_ms':>10s} {'ratio':>6s}")
     for name, t_fn, u_fn in cases:
         t_ms, u_ms = best_ms(t_fn, args.repeat), best_ms(u_fn, args.repeat)
