@@ -357,3 +357,23 @@ def test_import_is_light():
 def test_colour_only_on_a_terminal(capsys):
     rc, out, _ = run_cli(capsys, "explain", "--size", "1")
     assert rc == 0 and not re.search("\033\\[", out)
+
+
+def test_missing_optional_dependency_is_a_clean_error(capsys, monkeypatch, tmp_path):
+    """Without Pillow (the [image] extra) an image command says what to install, without a traceback."""
+    import builtins
+
+    src = tmp_path / "in.png"
+    src.write_bytes(b"not read: Pillow is missing")
+    real_import = builtins.__import__
+
+    def no_pillow(name, *args, **kwargs):
+        if name == "PIL" or name.startswith("PIL."):
+            raise ModuleNotFoundError("No module named 'PIL'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pillow)
+    rc = main(["resize", str(src), "--scale", "2", "-o", str(tmp_path / "out.png")])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "needs Pillow: pip install 'upconv[image]'" in err and "Traceback" not in err

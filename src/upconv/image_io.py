@@ -121,7 +121,9 @@ def _pillow(func: str) -> Any:
     try:
         from PIL import Image
     except ImportError as exc:  # pragma: no cover - Pillow is installed here
-        raise ImportError(f"{func}: reading and writing images needs Pillow (pip install pillow)") from exc
+        raise ImportError(
+            f"{func}: reading and writing images needs Pillow: pip install 'upconv[image]' (or pip install pillow)"
+        ) from exc
     return Image
 
 

@@ -23,7 +23,8 @@ then add ``"<name>"`` to :data:`COMMANDS` (and a test to
 Rules for command modules: ``import upconv.cli`` imports every command module
 to build the parser, so matplotlib, sympy, torch and other heavy imports go
 inside ``run`` (``upconv --version`` must finish in well under a second).
-``ValueError``, ``TypeError`` and ``MemoryError`` escaping ``run`` are printed
+``ValueError``, ``TypeError``, ``MemoryError`` and ``ImportError`` (a missing
+optional dependency) escaping ``run`` are printed
 as ``upconv <name>: error: <message>`` on stderr with exit status 2, without
 a traceback (set ``UPCONV_DEBUG=1`` to see it); messages about an option
 should name it (``argument --input: ...``), as argparse does.
@@ -83,7 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _exit_status(exc.code)
     try:
         return int(args._run(args))
-    except (ValueError, TypeError, MemoryError) as exc:
+    except (ValueError, TypeError, MemoryError, ImportError) as exc:
+        # ImportError: an optional dependency (the [image] or [symbolic] extra) is missing;
+        # the library's message says what to install.
         if os.environ.get("UPCONV_DEBUG"):
             raise
         print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
