@@ -25,8 +25,9 @@ The two gradients the seeds are about:
   parameters.
 
 Weight gradients are correlations of the input with the output gradient,
-computed as im2col + one GEMM per group (the windows of
-``upconv.conv._windows``), in batch chunks of bounded size.
+computed as im2col (the windows :func:`upconv.conv.conv` multiplies) + one
+GEMM per group over the batch and output positions, in batch chunks of
+bounded size.
 
 =========================  ==================================================
 conv, conv_transpose       input (each other), weight, bias
@@ -49,7 +50,9 @@ import numpy as np
 
 from . import _validate as v
 from . import shapes
-from .conv import _pad, _prepare, _windows, conv, conv_transpose
+from ._workspace import scratch
+from .conv import _pad, _prepare, conv, conv_transpose
+from .interpolate import _interpolate_plans, _real, _resize_plans
 from .shapes import ConvGeometry
 
 __all__ = [
@@ -96,28 +99,59 @@ def _sum_bias(grad_out: np.ndarray, unbatched: bool) -> np.ndarray:
     return grad_out.sum(axis=axes)
 
 
-def _weight_grad(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: int, func: str) -> np.ndarray:
+def _im2col(x: np.ndarray, g: ConvGeometry, groups: int, out: np.ndarray | None = None) -> np.ndarray:
+    """The im2col matrix ``(groups, C_in/g * K, N * P)`` of ``x``: the windows :func:`upconv.conv._correlate` multiplies.
+
+    Column ``n * P + o`` holds window ``o`` of sample ``n``, row
+    ``ci * K + t`` its tap ``t`` of channel ``ci``; written into ``out`` when
+    given (a C-contiguous buffer of that shape), one strided slice of the
+    padded input per kernel tap.
+    """
+    N, c_in = x.shape[:2]
+    if out is None:
+        out = np.empty((groups, c_in // groups * math.prod(g.kernel_size), N * math.prod(g.out_size)), x.dtype)
+    if out.size == 0:
+        return out
+    dst = out.reshape((c_in,) + g.kernel_size + (N,) + g.out_size)
+    src = np.swapaxes(_pad(x, g.padding), 0, 1)  # (c_in, N, *padded)
+    for tap in np.ndindex(*g.kernel_size):
+        window = tuple(slice(t * d, t * d + (o - 1) * s + 1, s)
+                       for t, d, o, s in zip(tap, g.dilation, g.out_size, g.stride))
+        dst[(slice(None),) + tap] = src[(slice(None), slice(None)) + window]
+    return out
+
+
+def _weight_grad(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: int, func: str,
+                 cols: np.ndarray | None = None) -> np.ndarray:
     """``dw[co, ci, t] = sum_{n, o} gy[n, co, o] * x_pad[n, g ci, o*s + t*d]``, shape ``(C_out, C_in/g, *k)``.
 
-    The correlation of the input with the output gradient: per sample, the
-    im2col matrix of ``x`` (the windows :func:`upconv.conv._correlate`
-    multiplies by the weight, copied in their natural order) times the
-    output gradient, one batched GEMM per group; the batch in chunks of
-    about ``_BLOCK_BYTES``.
+    The correlation of the input with the output gradient: the im2col
+    matrix of ``x`` (:func:`_im2col`) times the channel-major output
+    gradient, one GEMM per group whose inner dimension runs over the batch
+    and the output positions; the batch in chunks of about
+    ``_BLOCK_BYTES``.  ``cols``, the whole batch's im2col matrix, skips
+    building it (a layer keeps the one its forward pass multiplied).
     """
     N, c_in = x.shape[:2]
     c_out = gy.shape[1]
     K, P = math.prod(g.kernel_size), math.prod(g.out_size)
     ci_g, co_g = c_in // groups, c_out // groups
-    v.check_allocation((1, c_in, K, P), x.dtype, func, "the im2col matrix of one sample")
     acc = np.zeros((groups, co_g, ci_g * K), dtype=x.dtype)
-    chunk = max(1, min(max(N, 1), _BLOCK_BYTES // max(1, c_in * K * P * x.itemsize)))
+    if cols is not None:
+        chunk = max(N, 1)
+    else:
+        v.check_allocation((1, c_in, K, P), x.dtype, func, "the im2col matrix of one sample")
+        chunk = max(1, min(max(N, 1), _BLOCK_BYTES // max(1, c_in * K * P * x.itemsize)))
     for start in range(0, N, chunk):
-        cols = _windows(_pad(x[start : start + chunk], g.padding), g)  # (m, c_in, *k, *out) view
-        m = cols.shape[0]
-        cols = cols.reshape(m, groups, ci_g * K, P)
-        gm = gy[start : start + m].reshape(m, groups, co_g, P)
-        acc += np.matmul(gm, cols.transpose(0, 1, 3, 2)).sum(axis=0)
+        m = min(chunk, N - start)
+        if cols is None:
+            block = _im2col(x[start : start + m], g, groups, out=scratch("im2col", (groups, ci_g * K, m * P), x.dtype))
+        else:
+            block = cols
+        # (m, c_out, P) -> (groups, co_g, m * P): the GEMM's left operand
+        gm = np.ascontiguousarray(gy[start : start + m].reshape(m, groups, co_g, P).transpose(1, 2, 0, 3))
+        # dw^T = cols @ gm^T: OpenBLAS is faster with the long inner dimension on the wide operand's rows
+        acc += np.matmul(block, gm.reshape(groups, co_g, m * P).transpose(0, 2, 1)).transpose(0, 2, 1)
     return acc.reshape((c_out, ci_g) + g.kernel_size)
 
 
@@ -225,7 +259,12 @@ def conv_grad_input(
     )
     # stride 1: the zero-insertion view inserts nothing, one correlation with the flipped kernel;
     # strided: the polyphase view, s**n dense correlations without products with inserted zeros
-    method = "zero_insertion" if all(s == 1 for s in g.stride) else "phase"
+    # (kernel stamping instead when the convolution widens channels more than twice: its GEMM and
+    # overlap-add cover the narrow x's channels, where zero insertion copies the wide grad_out's im2col)
+    if all(s == 1 for s in g.stride):
+        method = "scatter" if w.shape[0] // groups > 2 * w.shape[1] else "zero_insertion"
+    else:
+        method = "phase"
     gx = conv_transpose(gy, w, None, g.stride, g.padding, output_padding, groups, g.dilation, method=method)
     gx = gx[0] if unbatched else gx
     return gx.astype(result_dtype, copy=False)
@@ -907,73 +946,6 @@ def _transposed_resample(g: np.ndarray, plans: Sequence[Any], in_shape: tuple[in
     return np.ascontiguousarray(y)
 
 
-def _interpolate_plans(func, x, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias):
-    """Validate an :func:`upconv.interpolate` call; its output size and per-axis plans (``None`` if empty).
-
-    A transcription of :func:`upconv.interpolate`'s argument handling and
-    plan selection (the function does not expose its plans);
-    ``tests/test_grad.py`` checks that applying these plans gives exactly
-    :func:`upconv.interpolate`'s result.
-    """
-    from . import _interp
-    from .interpolate import _LEGACY_NEAREST_MAX, INTERPOLATE_MODES
-
-    mode = v.choice(mode, tuple(INTERPOLATE_MODES), func, "mode")
-    if mode in ("nearest", "nearest-exact", "area"):
-        if align_corners is not None:
-            raise ValueError(
-                f"{func}: align_corners option can only be set with the interpolating modes: "
-                f"linear | bilinear | bicubic | trilinear (mode={mode!r}), got align_corners={align_corners!r}"
-            )
-        align_corners = False
-    else:
-        align_corners = False if align_corners is None else v.boolean(align_corners, func, "align_corners")
-    antialias = v.boolean(antialias, func, "antialias")
-    if recompute_scale_factor is not None:
-        recompute_scale_factor = v.boolean(recompute_scale_factor, func, "recompute_scale_factor")
-    if x.ndim not in (3, 4, 5):
-        raise ValueError(
-            f"{func}: x must have 3, 4 or 5 dimensions (N, C, *spatial) with 1 to 3 spatial axes, got shape {x.shape}"
-        )
-    rank = INTERPOLATE_MODES[mode]
-    if rank is not None and x.ndim != rank:
-        raise ValueError(
-            f"{func}: mode={mode!r} needs a {rank}-d input (N, C, {rank - 2} spatial axes), got shape {x.shape}"
-        )
-    if antialias and not (mode in _interp.TORCH_AA_FILTERS and x.ndim == 4):
-        raise ValueError(
-            f"{func}: antialias=True is restricted to the bilinear, bicubic and lanczos modes on a 4-d "
-            f"input, got mode={mode!r} and x of shape {x.shape}"
-        )
-    if mode == "lanczos" and (align_corners or not antialias):
-        raise ValueError(
-            f"{func}: mode='lanczos' requires antialias=True and does not support align_corners=True, "
-            f"got antialias={antialias!r}, align_corners={align_corners!r}"
-        )
-    if recompute_scale_factor and size is not None:
-        raise ValueError(f"{func}: recompute_scale_factor=True is not meaningful with an explicit size")
-    in_size = x.shape[2:]
-    out_size = shapes.interpolate_output_size(in_size, size, scale_factor, allow_empty=mode == "area", func=func)
-    if x.shape[1] == 0 and mode != "area":
-        raise ValueError(f"{func}: x must have at least one channel for mode={mode!r}, got shape {x.shape}")
-    if math.prod(x.shape[:2] + out_size) == 0:
-        return out_size, None
-    if scale_factor is not None and not recompute_scale_factor and mode != "area":
-        sf: tuple[float | None, ...] = v.float_tuple(scale_factor, len(in_size), func, "scale_factor")
-    else:
-        sf = (None,) * len(in_size)
-    ax = _interp.TorchAxis(
-        dtype=x.dtype,
-        align_corners=align_corners,
-        legacy_nearest=len(in_size) == 2 and sum(out_size) <= _LEGACY_NEAREST_MAX,
-    )
-    if antialias:
-        per_axis = [_interp.torch_antialias_plan(i, o, s, ax, mode) for i, o, s in zip(in_size, out_size, sf)]
-    else:
-        per_axis = [_interp.TORCH_PLANS[mode](i, o, s, ax) for i, o, s in zip(in_size, out_size, sf)]
-    return out_size, [None, None, *per_axis]
-
-
 def interpolate_grad_input(
     grad_out: Any,
     x: Any,
@@ -1041,47 +1013,6 @@ def interpolate_grad_input(
     return _transposed_resample(gy, plans, xa.shape, func).astype(result_dtype, copy=False)
 
 
-def _resize_plans(func, x, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode, cubic_coeff_a,
-                  exclude_outside, antialias, axes, keep_aspect_ratio_policy):
-    """Validate an :func:`upconv.resize` call; its output shape and per-axis plans (``None`` if empty).
-
-    A transcription of :func:`upconv.resize`'s argument handling and plan
-    selection (checked against the function in ``tests/test_grad.py``).
-    """
-    from . import _interp
-    from .interpolate import _COORDINATE_MODES, _NEAREST_MODES, RESIZE_MODES, _flag, _real
-
-    mode = v.choice(mode, RESIZE_MODES, func, "mode")
-    ctm = v.choice(coordinate_transformation_mode, _COORDINATE_MODES, func, "coordinate_transformation_mode")
-    nearest_mode = v.choice(nearest_mode, _NEAREST_MODES, func, "nearest_mode")
-    cubic_coeff_a = _real(cubic_coeff_a, func, "cubic_coeff_a")
-    exclude_outside = _flag(exclude_outside, func, "exclude_outside")
-    antialias = _flag(antialias, func, "antialias")
-    if antialias and mode == "nearest":
-        raise ValueError(f"{func}: antialias is not supported for mode='nearest' (only 'linear' and 'cubic')")
-    if x.ndim == 0:
-        raise ValueError(f"{func}: x must have at least one dimension, got a scalar")
-    g = shapes.resize_geometry(
-        x.shape, sizes, scales, axes=axes, keep_aspect_ratio_policy=keep_aspect_ratio_policy, func=func
-    )
-    k = len(g.axes)
-    if ctm == "tf_crop_and_resize":
-        if roi is None:
-            raise ValueError(f"{func}: coordinate_transformation_mode='tf_crop_and_resize' needs roi")
-        r = v.float_tuple(roi, 2 * k, func, "roi", scalar_ok=False)
-        rois: dict[int, tuple[float, float] | None] = {a: (r[i], r[k + i]) for i, a in enumerate(g.axes)}
-    else:
-        rois = dict.fromkeys(g.axes)
-    if math.prod(g.out_shape) == 0:
-        return g, None
-    ax = _interp.OnnxAxis(mode, ctm, nearest_mode, cubic_coeff_a, exclude_outside, antialias)
-    plans: list[Any] = [None] * x.ndim
-    for j, a in enumerate(g.axes):
-        contiguous = math.prod(g.in_shape[b] for b in g.axes[j + 1:]) == 1
-        plans[a] = _interp.onnx_plan(g.in_shape[a], g.out_shape[a], g.scales[a], rois[a], ax, contiguous)
-    return g, plans
-
-
 def resize_grad_input(
     grad_out: Any,
     x: Any,
@@ -1126,8 +1057,7 @@ def resize_grad_input(
     """
     func = "resize_grad_input"
     result_dtype, (gy, xa) = v.float_arrays(func, grad_out=grad_out, x=x)
-    _real_value = v.float_tuple(extrapolation_value, 1, func, "extrapolation_value")  # validated, not used
-    del _real_value
+    _real(extrapolation_value, func, "extrapolation_value")  # validated, not used
     g, plans = _resize_plans(func, xa, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode,
                              cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)
     _check_grad_out(func, gy, g.out_shape, "resize")

@@ -186,6 +186,51 @@ def interpolate(
     (array([0., 0., 1., 1., 2.]), array([0., 0., 1., 2., 2.]))
     """
     func = "interpolate"
+    result_dtype, (x,) = v.float_arrays(func, x=x)
+    out_size, plans = _interpolate_plans(func, x, size, scale_factor, mode, align_corners,
+                                         recompute_scale_factor, antialias)
+    if plans is None:
+        out_shape = x.shape[:2] + out_size
+        v.check_allocation(out_shape, result_dtype, func, "the output")
+        return np.zeros(out_shape, dtype=result_dtype)
+    # torch resamples the last (contiguous) axis first, then the others from the back
+    y = _interp.apply(x, plans, range(x.ndim - 1, 1, -1), func)
+    return y.astype(result_dtype, copy=False)
+
+
+def _interpolate_plans(
+    func: str,
+    x: np.ndarray,
+    size: Any,
+    scale_factor: Any,
+    mode: Any,
+    align_corners: Any,
+    recompute_scale_factor: Any,
+    antialias: Any,
+) -> tuple[tuple[int, ...], list[_interp.AxisPlan | None] | None]:
+    """Validate an :func:`interpolate` call; its output size and per-axis plans.
+
+    Shared by :func:`interpolate` and :func:`upconv.grad.interpolate_grad_input`.
+
+    Parameters
+    ----------
+    func : str
+        The public function to name in error messages.
+    x : (N, C, *in_size) ndarray
+        The input, already converted by ``_validate.float_arrays`` (its
+        dtype selects torch's index arithmetic).
+    size, scale_factor, mode, align_corners, recompute_scale_factor, antialias
+        As :func:`interpolate`.
+
+    Returns
+    -------
+    out_size : tuple of ints
+        The output spatial size.
+    plans : list or None
+        One :class:`upconv._interp.AxisPlan` per axis of ``x`` (``None`` for
+        N and C), for ``_interp.apply`` over the spatial axes from the back;
+        ``None`` when the output is empty.
+    """
     mode = v.choice(mode, tuple(INTERPOLATE_MODES), func, "mode")
     if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
@@ -199,7 +244,6 @@ def interpolate(
     antialias = v.boolean(antialias, func, "antialias")
     if recompute_scale_factor is not None:
         recompute_scale_factor = v.boolean(recompute_scale_factor, func, "recompute_scale_factor")
-    result_dtype, (x,) = v.float_arrays(func, x=x)
     if x.ndim not in (3, 4, 5):
         raise ValueError(
             f"{func}: x must have 3, 4 or 5 dimensions (N, C, *spatial) with 1 to 3 spatial axes, "
@@ -228,10 +272,8 @@ def interpolate(
     )
     if x.shape[1] == 0 and mode != "area":
         raise ValueError(f"{func}: x must have at least one channel for mode={mode!r}, got shape {x.shape}")
-    out_shape = x.shape[:2] + out_size
-    if math.prod(out_shape) == 0:
-        v.check_allocation(out_shape, result_dtype, func, "the output")
-        return np.zeros(out_shape, dtype=result_dtype)
+    if math.prod(x.shape[:2] + out_size) == 0:
+        return out_size, None
     # scales for the coordinates: 1/scale_factor unless recomputed from the size ("area" always is)
     if scale_factor is not None and not recompute_scale_factor and mode != "area":
         sf: tuple[float | None, ...] = v.float_tuple(scale_factor, len(in_size), func, "scale_factor")
@@ -247,9 +289,7 @@ def interpolate(
     else:
         plan = _interp.TORCH_PLANS[mode]
         per_axis = [plan(i, o, s, ax) for i, o, s in zip(in_size, out_size, sf)]
-    # torch resamples the last (contiguous) axis first, then the others from the back
-    y = _interp.apply(x, [None, None, *per_axis], range(x.ndim - 1, 1, -1), func)
-    return y.astype(result_dtype, copy=False)
+    return out_size, [None, None, *per_axis]
 
 
 def _flag(value: Any, func: str, name: str) -> bool:
@@ -400,16 +440,66 @@ def resize(
     array([[ 1.5,  2.5, -1. , -1. ]])
     """
     func = "resize"
+    extrapolation_value = _real(extrapolation_value, func, "extrapolation_value")
+    result_dtype, (x,) = v.float_arrays(func, x=x)
+    g, plans = _resize_plans(func, x, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode,
+                             cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)
+    if plans is None:
+        v.check_allocation(g.out_shape, result_dtype, func, "the output")
+        return np.zeros(g.out_shape, dtype=result_dtype)
+    v.check_allocation(x.shape, np.float64, func, "the float64 copy of x")
+    y = _interp.apply(x.astype(np.float64), plans, g.axes, func, fill=extrapolation_value)
+    return y.astype(result_dtype, copy=False)
+
+
+def _resize_plans(
+    func: str,
+    x: np.ndarray,
+    sizes: Any,
+    scales: Any,
+    roi: Any,
+    mode: Any,
+    coordinate_transformation_mode: Any,
+    nearest_mode: Any,
+    cubic_coeff_a: Any,
+    exclude_outside: Any,
+    antialias: Any,
+    axes: Any,
+    keep_aspect_ratio_policy: Any,
+) -> tuple[shapes.ResizeGeometry, list[_interp.AxisPlan | None] | None]:
+    """Validate a :func:`resize` call; its geometry and per-axis plans.
+
+    Shared by :func:`resize` and :func:`upconv.grad.resize_grad_input`
+    (``extrapolation_value`` is validated by the callers).
+
+    Parameters
+    ----------
+    func : str
+        The public function to name in error messages.
+    x : ndarray
+        The input, already converted by ``_validate.float_arrays`` (only
+        its shape is used).
+    sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode, cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy
+        As :func:`resize`.
+
+    Returns
+    -------
+    g : ResizeGeometry
+        The shapes, resized axes and scales
+        (:func:`upconv.shapes.resize_geometry`).
+    plans : list or None
+        One :class:`upconv._interp.AxisPlan` per axis of ``x`` (``None`` for
+        the axes left unchanged), for ``_interp.apply`` over ``g.axes`` in
+        order; ``None`` when the output is empty.
+    """
     mode = v.choice(mode, RESIZE_MODES, func, "mode")
     ctm = v.choice(coordinate_transformation_mode, _COORDINATE_MODES, func, "coordinate_transformation_mode")
     nearest_mode = v.choice(nearest_mode, _NEAREST_MODES, func, "nearest_mode")
     cubic_coeff_a = _real(cubic_coeff_a, func, "cubic_coeff_a")
-    extrapolation_value = _real(extrapolation_value, func, "extrapolation_value")
     exclude_outside = _flag(exclude_outside, func, "exclude_outside")
     antialias = _flag(antialias, func, "antialias")
     if antialias and mode == "nearest":
         raise ValueError(f"{func}: antialias is not supported for mode='nearest' (only 'linear' and 'cubic')")
-    result_dtype, (x,) = v.float_arrays(func, x=x)
     if x.ndim == 0:
         raise ValueError(f"{func}: x must have at least one dimension, got a scalar")
     g = shapes.resize_geometry(
@@ -424,15 +514,12 @@ def resize(
     else:
         rois = dict.fromkeys(g.axes)
     if math.prod(g.out_shape) == 0:
-        v.check_allocation(g.out_shape, result_dtype, func, "the output")
-        return np.zeros(g.out_shape, dtype=result_dtype)
+        return g, None
     ax = _interp.OnnxAxis(mode, ctm, nearest_mode, cubic_coeff_a, exclude_outside, antialias)
     plans: list[_interp.AxisPlan | None] = [None] * x.ndim
-    for k, a in enumerate(g.axes):
+    for j, a in enumerate(g.axes):
         # onnx.reference resamples an array holding the listed axes in the listed order; its sum
         # over the taps is pairwise where no later listed axis is longer than 1
-        contiguous = math.prod(g.in_shape[b] for b in g.axes[k + 1:]) == 1
+        contiguous = math.prod(g.in_shape[b] for b in g.axes[j + 1:]) == 1
         plans[a] = _interp.onnx_plan(g.in_shape[a], g.out_shape[a], g.scales[a], rois[a], ax, contiguous)
-    v.check_allocation(x.shape, np.float64, func, "the float64 copy of x")
-    y = _interp.apply(x.astype(np.float64), plans, g.axes, func, fill=extrapolation_value)
-    return y.astype(result_dtype, copy=False)
+    return g, plans
