@@ -82,6 +82,19 @@ def _check_bias(func, bias, channels):
         raise ValueError(f"{func}: bias must have shape ({channels},), got {bias.shape}")
 
 
+def _check_conv_channels(func, c_in, w, bias, groups):
+    """Channel, group and bias checks of a convolution with weight ``(C_out, C_in/groups, *k)``."""
+    c_out = w.shape[0]
+    if c_out % groups:
+        raise ValueError(f"{func}: weight.shape[0] (out channels, {c_out}) must be divisible by groups={groups}")
+    if c_in != w.shape[1] * groups:
+        raise ValueError(
+            f"{func}: x has {c_in} channels but weight of shape {w.shape} with groups={groups} "
+            f"expects {w.shape[1] * groups} (weight.shape[1] * groups)"
+        )
+    _check_bias(func, bias, c_out)
+
+
 def _finish(out, bias, result_dtype, unbatched):
     if bias is not None:
         out += bias.reshape((-1,) + (1,) * (out.ndim - 2))
@@ -242,15 +255,7 @@ def conv(
     """
     func = "conv"
     result_dtype, x, w, b, groups, unbatched = _prepare(func, x, weight, bias, groups)
-    c_in, c_out = x.shape[1], w.shape[0]
-    if c_out % groups:
-        raise ValueError(f"{func}: weight.shape[0] (out channels, {c_out}) must be divisible by groups={groups}")
-    if c_in != w.shape[1] * groups:
-        raise ValueError(
-            f"{func}: x has {c_in} channels but weight of shape {w.shape} with groups={groups} "
-            f"expects {w.shape[1] * groups} (weight.shape[1] * groups)"
-        )
-    _check_bias(func, b, c_out)
+    _check_conv_channels(func, x.shape[1], w, b, groups)
     g = shapes.conv_geometry(x.shape[2:], w.shape[2:], stride, padding, dilation, func=func)
     return _finish(_correlate(x, w, g, groups, func), b, result_dtype, unbatched)
 

@@ -57,20 +57,13 @@ def _interpolate_args(func: str, x: np.ndarray, n: int, scale_factor: Any, mode:
 
 def _check_conv(func: str, c_in: int, size: tuple[int, ...], w: np.ndarray, b: np.ndarray | None,
                 stride: Any, padding: Any, dilation: Any, groups: Any) -> int:
-    """Validate the convolution half (as :func:`upconv.conv` would) on the interpolated size."""
+    """Validate the convolution half (as :func:`upconv.conv` does) on the interpolated size."""
+    from .conv import _check_conv_channels
+
     groups = v.integer(groups, func, "groups", minimum=1)
     if any(s == 0 for s in w.shape):
         raise ValueError(f"{func}: weight must not have a zero-length axis, got shape {w.shape}")
-    c_out = w.shape[0]
-    if c_out % groups:
-        raise ValueError(f"{func}: weight.shape[0] (out channels, {c_out}) must be divisible by groups={groups}")
-    if c_in != w.shape[1] * groups:
-        raise ValueError(
-            f"{func}: x has {c_in} channels but weight of shape {w.shape} with groups={groups} "
-            f"expects {w.shape[1] * groups} (weight.shape[1] * groups)"
-        )
-    if b is not None and b.shape != (c_out,):
-        raise ValueError(f"{func}: bias must have shape ({c_out},), got {b.shape}")
+    _check_conv_channels(func, c_in, w, b, groups)
     shapes.conv_geometry(size, w.shape[2:], stride, padding, dilation, func=func)
     return groups
 
@@ -155,20 +148,10 @@ def resize_conv(
     func = "resize_conv"
     from .interpolate import interpolate
 
-    result_dtype, (xa, w, b) = v.float_arrays(func, x=x, weight=weight, bias=bias)
-    if w.ndim < 3:
-        raise ValueError(
-            f"{func}: weight must have at least 3 dimensions (channels, channels, *kernel), got shape {w.shape}"
-        )
-    n = w.ndim - 2
-    if xa.ndim not in (n + 1, n + 2):
-        raise ValueError(
-            f"{func}: x must have {n + 1} (unbatched) or {n + 2} (batched) dimensions for a weight with "
-            f"{n} spatial axes, got x of shape {xa.shape} and weight of shape {w.shape}"
-        )
-    unbatched = xa.ndim == n + 1
-    xb = xa[None] if unbatched else xa
-    mode, align_corners, size = _interpolate_args(func, xb, n, scale_factor, mode, align_corners)
+    from .conv import _prepare
+
+    result_dtype, xb, w, b, groups, unbatched = _prepare(func, x, weight, bias, groups)
+    mode, align_corners, size = _interpolate_args(func, xb, w.ndim - 2, scale_factor, mode, align_corners)
     groups = _check_conv(func, xb.shape[1], size, w, b, stride, padding, dilation, groups)
     up = interpolate(xb, scale_factor=scale_factor, mode=mode, align_corners=align_corners)
     y = conv(up, w, b, stride, padding, dilation, groups)
