@@ -13,7 +13,6 @@ which would stop it from hoisting loads out of the inner loops.
 from __future__ import annotations
 
 import numba
-import numpy as np
 
 
 @numba.njit(cache=True, inline="always")

@@ -129,6 +129,28 @@ def _windows(xp: np.ndarray, g: ConvGeometry) -> np.ndarray:
     return as_strided(xp, shape, strides, writeable=False)
 
 
+def _im2col(x: np.ndarray, g: ConvGeometry, groups: int, out: np.ndarray | None = None) -> np.ndarray:
+    """The im2col matrix ``(groups, C_in/g * K, N * P)`` of ``x``: the windows :func:`_correlate` multiplies.
+
+    Column ``n * P + o`` holds window ``o`` of sample ``n``, row
+    ``ci * K + t`` its tap ``t`` of channel ``ci``; written into ``out`` when
+    given (a C-contiguous buffer of that shape), one strided slice of the
+    padded input per kernel tap.
+    """
+    N, c_in = x.shape[:2]
+    if out is None:
+        out = np.empty((groups, c_in // groups * math.prod(g.kernel_size), N * math.prod(g.out_size)), x.dtype)
+    if out.size == 0:
+        return out
+    dst = out.reshape((c_in,) + g.kernel_size + (N,) + g.out_size)
+    src = np.swapaxes(_pad(x, g.padding), 0, 1)  # (c_in, N, *padded)
+    for tap in np.ndindex(*g.kernel_size):
+        window = tuple(slice(t * d, t * d + (o - 1) * s + 1, s)
+                       for t, d, o, s in zip(tap, g.dilation, g.out_size, g.stride))
+        dst[(slice(None),) + tap] = src[(slice(None), slice(None)) + window]
+    return out
+
+
 def _correlate(
     x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int, func: str, *, channel_major: bool = False
 ) -> np.ndarray:
@@ -144,7 +166,6 @@ def _correlate(
     c_out = w.shape[0]
     K, P = math.prod(g.kernel_size), math.prod(g.out_size)
     ci_g, co_g = c_in // groups, c_out // groups
-    n = g.ndim
     v.check_allocation((N, c_out) + g.out_size, x.dtype, func, "the output")
     v.check_allocation((1, c_in, K, P), x.dtype, func, "the im2col matrix of one sample")
     wm = w.reshape(groups, co_g, ci_g * K)
@@ -155,15 +176,9 @@ def _correlate(
     if N == 0:
         return out
     chunk = max(1, min(N, _BLOCK_BYTES // max(1, c_in * K * P * x.itemsize)))
-    # cols axes (batch, groups, ci_g, *k, *out) -> (groups, ci_g, *k, batch, *out) -> GEMM operand
-    order = (1, 2) + tuple(range(3, 3 + n)) + (0,) + tuple(range(3 + n, 3 + 2 * n))
     for start in range(0, N, chunk):
-        windows = _windows(_pad(x[start : start + chunk], g.padding), g)
-        m = windows.shape[0]
-        windows = windows.reshape((m, groups, ci_g) + g.kernel_size + g.out_size).transpose(order)
-        cols = scratch("im2col", windows.shape, x.dtype)
-        cols[...] = windows
-        cols = cols.reshape(groups, ci_g * K, m * P)
+        m = min(chunk, N - start)
+        cols = _im2col(x[start : start + m], g, groups, out=scratch("im2col", (groups, ci_g * K, m * P), x.dtype))
         if channel_major and m == N:  # one chunk: the GEMM writes the result in place
             np.matmul(wm, cols, out=out.reshape(groups, co_g, N * P))
             continue

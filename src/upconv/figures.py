@@ -665,7 +665,7 @@ def plot_spectrum(
                                 axes=tuple(range(1, lead.ndim)))) ** 2).sum(axis=0)
     sample = lead[0]
     title = f"power spectrum: {100 * energy:.1f}% at the stride frequencies"
-    with _style() as mpl:
+    with _style():
         fig = _figure(9.0, 3.4)
         ax1 = _place(fig, 0.6, 0.6, 3.6, 2.3)
         ax2 = _place(fig, 5.0, 0.6, 3.6, 2.3)

@@ -51,7 +51,7 @@ import numpy as np
 from . import _validate as v
 from . import shapes
 from ._workspace import scratch
-from .conv import _pad, _prepare, conv, conv_transpose
+from .conv import _correlate, _im2col, _prepare, conv_transpose
 from .interpolate import _interpolate_plans, _real, _resize_plans
 from .shapes import ConvGeometry
 
@@ -97,28 +97,6 @@ def _sum_bias(grad_out: np.ndarray, unbatched: bool) -> np.ndarray:
     """``dL/db``: ``grad_out`` summed over every axis but the channel axis."""
     axes = tuple(a for a in range(grad_out.ndim) if a != (0 if unbatched else 1))
     return grad_out.sum(axis=axes)
-
-
-def _im2col(x: np.ndarray, g: ConvGeometry, groups: int, out: np.ndarray | None = None) -> np.ndarray:
-    """The im2col matrix ``(groups, C_in/g * K, N * P)`` of ``x``: the windows :func:`upconv.conv._correlate` multiplies.
-
-    Column ``n * P + o`` holds window ``o`` of sample ``n``, row
-    ``ci * K + t`` its tap ``t`` of channel ``ci``; written into ``out`` when
-    given (a C-contiguous buffer of that shape), one strided slice of the
-    padded input per kernel tap.
-    """
-    N, c_in = x.shape[:2]
-    if out is None:
-        out = np.empty((groups, c_in // groups * math.prod(g.kernel_size), N * math.prod(g.out_size)), x.dtype)
-    if out.size == 0:
-        return out
-    dst = out.reshape((c_in,) + g.kernel_size + (N,) + g.out_size)
-    src = np.swapaxes(_pad(x, g.padding), 0, 1)  # (c_in, N, *padded)
-    for tap in np.ndindex(*g.kernel_size):
-        window = tuple(slice(t * d, t * d + (o - 1) * s + 1, s)
-                       for t, d, o, s in zip(tap, g.dilation, g.out_size, g.stride))
-        dst[(slice(None),) + tap] = src[(slice(None), slice(None)) + window]
-    return out
 
 
 def _weight_grad(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: int, func: str,
@@ -410,8 +388,6 @@ def _conv_of_grad(gy: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -
     Its end padding ``p_end - output_padding`` may be negative: the last
     elements of ``gy`` are then cropped (no conv window reaches them).
     """
-    from .conv import _correlate  # the geometry's negative end padding crops
-
     return _correlate(gy, w, g, groups, "conv_transpose_grad_input")
 
 
