@@ -371,3 +371,31 @@ def test_interpolate_gradient_sparse_axis_matrices(monkeypatch):
     dense = G.interpolate_grad_input(g, x, size=(13, 10), mode="bicubic")
     monkeypatch.setattr(G, "_DENSE_AXIS_MATRIX", 0)
     np.testing.assert_allclose(G.interpolate_grad_input(g, x, size=(13, 10), mode="bicubic"), dense, rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_shared_im2col_backward_equals_the_three_gradients(seed):
+    """The layer's one-im2col backward of conv_transpose equals the public gradient functions."""
+    from upconv.grad import _conv_transpose_grads
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 4))
+    groups = int(rng.integers(1, 3))
+    ci, cog = groups * int(rng.integers(1, 3)), int(rng.integers(1, 3))
+    k = tuple(int(a) for a in rng.integers(1, 4, n))
+    s = tuple(int(a) for a in rng.integers(1, 3, n))
+    d = tuple(int(a) for a in rng.integers(1, 3, n))
+    p = tuple(int(rng.integers(0, 2)) for _ in range(n))
+    op = tuple(int(rng.integers(0, max(a, b))) for a, b in zip(s, d))
+    x = rng.standard_normal((2, ci) + tuple(int(a) for a in rng.integers(2, 5, n)))
+    w, b = rng.standard_normal((ci, cog) + k), rng.standard_normal(cog * groups)
+    try:
+        y = upconv.conv_transpose(x, w, b, s, p, op, groups, d)
+    except ValueError:
+        return
+    gy = rng.standard_normal(y.shape)
+    args = (w, b, s, p, op, groups, d)
+    gx, gw, gb = _conv_transpose_grads(gy, x, *args)
+    np.testing.assert_allclose(gx, G.conv_transpose_grad_input(gy, x, *args), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gw, G.conv_transpose_grad_weight(gy, x, *args), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gb, G.conv_transpose_grad_bias(gy, x, *args), rtol=1e-12, atol=1e-12)

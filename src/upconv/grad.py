@@ -513,12 +513,7 @@ def conv_transpose_grad_weight(
     result_dtype, gy, xa, w, groups, unbatched, g = _conv_transpose_setup(
         func, grad_out, x, weight, bias, stride, padding, output_padding, groups, dilation, output_size
     )
-    crop = tuple(slice(0, size + min(e, 0)) for size, (_, e) in zip(g.in_size, g.padding))
-    g_crop = ConvGeometry(
-        tuple(size + min(e, 0) for size, (_, e) in zip(g.in_size, g.padding)),
-        g.out_size, g.kernel_size, g.stride, g.dilation, tuple((b, max(e, 0)) for b, e in g.padding),
-    )
-    gw = _weight_grad(gy[(slice(None), slice(None)) + crop], xa, g_crop, groups, func)
+    gw = _weight_grad(gy, xa, g, groups, func)  # im2col crops the geometry's negative end padding
     return gw.astype(result_dtype, copy=False)
 
 
@@ -560,6 +555,35 @@ def conv_transpose_grad_bias(
         func, grad_out, x, weight, bias, stride, padding, output_padding, groups, dilation, output_size
     )
     return _sum_bias(gy, False).astype(result_dtype, copy=False)
+
+
+def _conv_transpose_grads(
+    grad_out: Any, x: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any,
+    groups: int, dilation: Any, *, input_grad: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """``(dL/dx, dL/dw, dL/db)`` of :func:`upconv.conv_transpose`, for a layer's backward pass.
+
+    The input gradient (the convolution of ``grad_out``) and the weight
+    gradient (its correlation with ``x``) multiply the same im2col matrix of
+    ``grad_out``; it is built once.  Equal to the three public functions.
+    """
+    func = "conv_transpose_grads"
+    result_dtype, gy, xa, w, groups, unbatched, g = _conv_transpose_setup(
+        func, grad_out, x, weight, bias, stride, padding, output_padding, groups, dilation, None
+    )
+    N, c_out = gy.shape[:2]
+    co_g, ci_g = c_out // groups, xa.shape[1] // groups
+    K, P = math.prod(g.kernel_size), math.prod(g.out_size)
+    v.check_allocation((groups, co_g * K, N * P), gy.dtype, func, "the im2col matrix of grad_out")
+    cols = _im2col(gy, g, groups, out=np.empty((groups, co_g * K, N * P), dtype=gy.dtype))
+    gw = _weight_grad(gy, xa, g, groups, func, cols=cols).astype(result_dtype, copy=False)
+    gb = None if bias is None else _sum_bias(gy, False).astype(result_dtype, copy=False)
+    gx = None
+    if input_grad:
+        gx = np.matmul(w.reshape(groups, ci_g, co_g * K), cols)  # (groups, ci_g, N * P)
+        gx = np.moveaxis(gx.reshape((groups * ci_g, N) + g.out_size), 1, 0)
+        gx = np.ascontiguousarray(gx[0] if unbatched else gx).astype(result_dtype, copy=False)
+    return gx, gw, gb
 
 
 # --------------------------------------------------------------------------

@@ -329,11 +329,10 @@ class ConvTranspose(_ConvBase):
 
     def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
         x = self._cached("_x")
-        args = self._args()
-        self.grads["weight"] = G.conv_transpose_grad_weight(grad_out, x, *args)
-        if "bias" in self.params:
-            self.grads["bias"] = G.conv_transpose_grad_bias(grad_out, x, *args)
-        return G.conv_transpose_grad_input(grad_out, x, *args) if input_grad else None
+        gx, self.grads["weight"], gb = G._conv_transpose_grads(grad_out, x, *self._args(), input_grad=input_grad)
+        if gb is not None:
+            self.grads["bias"] = gb
+        return gx
 
     def transposed_weight(self) -> tuple[np.ndarray, tuple[int, ...]]:
         """The layer as a transposed convolution: ``(weight, stride)`` (for the DC-gain analysis)."""
