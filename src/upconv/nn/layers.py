@@ -141,6 +141,18 @@ def _ndim(func: str, kernel_size: Any, ndim: Any) -> int:
     return 2 if ndim is None else v.integer(ndim, func, "ndim", minimum=1)
 
 
+def _conv_layer_shape(func: str, in_channels: Any, out_channels: Any, kernel_size: Any, groups: Any,
+                      ndim: Any) -> tuple[int, int, int, int, tuple[int, ...]]:
+    """Validated ``(ndim, in_channels, out_channels, groups, kernel_size)`` of a (transposed) conv layer."""
+    n = _ndim(func, kernel_size, ndim)
+    ci = v.integer(in_channels, func, "in_channels", minimum=1)
+    co = v.integer(out_channels, func, "out_channels", minimum=1)
+    groups = v.integer(groups, func, "groups", minimum=1)
+    if ci % groups or co % groups:
+        raise ValueError(f"{func}: in_channels={ci} and out_channels={co} must be divisible by groups={groups}")
+    return n, ci, co, groups, v.int_tuple(kernel_size, n, func, "kernel_size", minimum=1)
+
+
 def _rng(func: str, rng: Any) -> np.random.Generator:
     if rng is None:
         return np.random.default_rng()
@@ -204,13 +216,7 @@ class Conv(_ConvBase):
                  dtype: Any = np.float32) -> None:
         super().__init__()
         func = "Conv"
-        n = _ndim(func, kernel_size, ndim)
-        ci = v.integer(in_channels, func, "in_channels", minimum=1)
-        co = v.integer(out_channels, func, "out_channels", minimum=1)
-        self.groups = v.integer(groups, func, "groups", minimum=1)
-        if ci % self.groups or co % self.groups:
-            raise ValueError(f"{func}: in_channels={ci} and out_channels={co} must be divisible by groups={self.groups}")
-        k = v.int_tuple(kernel_size, n, func, "kernel_size", minimum=1)
+        n, ci, co, self.groups, k = _conv_layer_shape(func, in_channels, out_channels, kernel_size, groups, ndim)
         self.stride, self.padding, self.dilation = stride, padding, dilation
         init = v.choice(init, ("default", "icnr"), func, "init")
         r = _rng(func, rng)
@@ -290,13 +296,7 @@ class ConvTranspose(_ConvBase):
                  dtype: Any = np.float32) -> None:
         super().__init__()
         func = "ConvTranspose"
-        n = _ndim(func, kernel_size, ndim)
-        ci = v.integer(in_channels, func, "in_channels", minimum=1)
-        co = v.integer(out_channels, func, "out_channels", minimum=1)
-        self.groups = v.integer(groups, func, "groups", minimum=1)
-        if ci % self.groups or co % self.groups:
-            raise ValueError(f"{func}: in_channels={ci} and out_channels={co} must be divisible by groups={self.groups}")
-        k = v.int_tuple(kernel_size, n, func, "kernel_size", minimum=1)
+        n, ci, co, self.groups, k = _conv_layer_shape(func, in_channels, out_channels, kernel_size, groups, ndim)
         self.stride, self.padding, self.output_padding, self.dilation = stride, padding, output_padding, dilation
         init = v.choice(init, ("default", "bilinear", "resize_equivalent"), func, "init")
         r = _rng(func, rng)
