@@ -44,6 +44,26 @@ def best_time(fn, repeat: int) -> float:
     return min(times)
 
 
+def best_times(fns, repeat: int, rounds: int = 3) -> list[float]:
+    """Best time of each function over ``rounds`` rounds of ``repeat`` calls.
+
+    The functions take turns round by round, so that all of them see the
+    same machine state (timings on a shared machine drift by 2x over
+    minutes); within a round each is called back to back, because torch's
+    OpenMP workers spin for a while after each call and would slow a
+    different library timed right after it.
+    """
+    times = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, ts in zip(fns, times):
+            fn()
+            for _ in range(repeat):
+                t = time.perf_counter()
+                fn()
+                ts.append(time.perf_counter() - t)
+    return [min(ts) for ts in times]
+
+
 def numpy_matmul_rate(repeat: int) -> float:
     a = np.random.default_rng(0).standard_normal((2048, 1024), dtype=np.float32)
     b = np.random.default_rng(1).standard_normal((1024, 2048), dtype=np.float32)
@@ -75,19 +95,23 @@ def main() -> None:
         w = rng.standard_normal((ci, co // g) + (k,) * n, dtype=np.float32)
         tx, tw = torch.from_numpy(x), torch.from_numpy(w)
         tfn = getattr(F, f"conv_transpose{n}d")
-        t_torch = best_time(lambda: tfn(tx, tw, None, s, p, op, g), args.repeat)
         ref = tfn(tx, tw, None, s, p, op, g).numpy()
         flops = 2 * N * ci * (co // g) * math.prod(sp) * k**n
+        runnable = []
         for m in methods:
             try:
                 out = upconv.conv_transpose(x, w, None, s, p, op, g, method=m)
             except MemoryError as e:
-                print(f"{name:16s} {m:15s} {t_torch * 1e3:9.2f} {'refused':>10s}  ({str(e)[:40]}...)")
+                print(f"{name:16s} {m:15s} {'':9s} {'refused':>10s}  ({str(e)[:40]}...)")
                 continue
             err = np.abs(out - ref).max() / max(1.0, np.abs(ref).max())
             if err > 1e-4:
                 raise SystemExit(f"{name} {m}: result differs from torch (relative error {err:.2e})")
-            t_up = best_time(lambda: upconv.conv_transpose(x, w, None, s, p, op, g, method=m), args.repeat)
+            runnable.append(m)
+        fns = [lambda: tfn(tx, tw, None, s, p, op, g)]
+        fns += [lambda m=m: upconv.conv_transpose(x, w, None, s, p, op, g, method=m) for m in runnable]
+        t_torch, *t_ups = best_times(fns, args.repeat)
+        for m, t_up in zip(runnable, t_ups):
             ratio = t_torch / t_up
             ratios[m].append(ratio)
             frac = f"{flops / t_up / rate:8.0%}" if name[0] in GEMM_BOUND else ""

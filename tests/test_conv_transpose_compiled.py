@@ -32,6 +32,9 @@ CASES = [
     (8, 12, 16, (200,), (6,), (3,), (2,), (2,), (1,), 1),  # 1-d, sub-pixel
     (2, 6, 4, (7, 6, 8), (4, 2, 4), (2, 2, 2), (1, 0, 2), (0, 1, 1), (1, 1, 1), 1),  # 3-d, sub-pixel
     (2, 6, 4, (7, 6, 8), (3, 2, 3), (2, 1, 2), (1, 0, 0), (1, 0, 1), (1, 2, 1), 2),  # 3-d, dilation
+    (4, 8, 8, (30, 25), (2, 2), (3, 3), (0, 1), (2, 1), (1, 1), 1),  # stride > kernel: gaps stay zero
+    (4, 8, 8, (20, 20), (3, 3), (1, 1), (1, 1), (0, 0), (2, 2), 1),  # stride 1, dilation 2
+    (16, 4, 4, (300,), (5,), (2,), (4,), (1,), (1,), 2),  # 1-d, heavy cropping, direct stamping
 ]
 
 
@@ -61,5 +64,7 @@ def test_auto_rule_picks_phase_only_where_it_is_the_sub_pixel_gemm():
     assert pick(x, w3, shapes.conv_transpose_geometry((8, 8), 3, 2, 1), 1) == "scatter"
     wide = np.empty((1, 256, 1, 1))  # scatter's GEMM is already wide
     assert pick(wide, np.empty((256, 64, 4, 4)), shapes.conv_transpose_geometry((8, 8), 4, 2, 1), 1) == "scatter"
+    no_overlap = np.empty((64, 64, 2, 2))  # k == s: the same GEMM as scatter
+    assert pick(x, no_overlap, shapes.conv_transpose_geometry((8, 8), 2, 2, 0), 1) == "scatter"
     few_rows = np.empty((64, 3, 4, 4))  # 4 classes x 3 channels: a GEMM of 12 rows
     assert pick(x, few_rows, shapes.conv_transpose_geometry((8, 8), 4, 2, 1), 1) == "scatter"

@@ -13,51 +13,101 @@ which would stop it from hoisting loads out of the inner loops.
 from __future__ import annotations
 
 import numba
+import numpy as np
 
 
 @numba.njit(cache=True, inline="always")
-def _tap_range(t, k_d, pb, s, m, length):  # pragma: no cover - compiled
-    """Offset and input range ``[lo, hi)`` of tap ``t`` whose stamps land inside ``[0, length)``."""
-    off = t * k_d - pb
-    lo = max(0, -(off // s))
-    hi = min(m, (length - 1 - off) // s + 1)
-    return off, lo, hi
+def _hits(L, k, d, pb, s, m):  # pragma: no cover - compiled
+    """``hits[o, t]``: the input index ``j`` whose tap ``t`` lands on output ``o = j*s + t*d - pb``, else -1."""
+    hits = np.full((L, k), -1, np.int64)
+    for t in range(k):
+        for j in range(m):
+            o = j * s + t * d - pb
+            if 0 <= o < L:
+                hits[o, t] = j
+    return hits
+
+
+@numba.njit(cache=True, inline="always")
+def _last_axis_taps(L, k, d, pb, s, m):  # pragma: no cover - compiled
+    """Where each tap of the last axis lands, as runs over the output's residue classes mod ``s``.
+
+    Output ``o = r + s*u`` (class ``r``) gets tap ``t`` of input ``j = u + shift``.
+    Row ``t``: offset ``r * ceil(L/s)`` of class ``r`` in the accumulator,
+    ``shift``, and the range ``[lo, hi)`` of ``u`` with ``0 <= j < m``.
+    """
+    taps = np.empty((k, 4), np.int64)
+    per_class = (L + s - 1) // s
+    for t in range(k):
+        e = t * d - pb
+        r = e % s
+        shift = (r - e) // s
+        taps[t, 0] = r * per_class
+        taps[t, 1] = shift
+        taps[t, 2] = max(0, -shift)
+        taps[t, 3] = min((L - r + s - 1) // s, m - shift)
+    return taps
+
+
+@numba.njit(cache=True, inline="always")
+def _store_classes(acc, out, at, L, s):  # pragma: no cover - compiled
+    """Interleave the residue classes of ``acc`` into the output row ``out[at : at + L]``."""
+    per_class = (L + s - 1) // s
+    for r in range(min(s, L)):
+        for u in range((L - r + s - 1) // s):
+            out[np.uint64(at + r + s * u)] = acc[np.uint64(r * per_class + u)]
+
+
+# Indices are cast to unsigned in the inner loops: with a signed index numba
+# adds a negative-index wrap-around test that stops LLVM from vectorising
+# (measured 3x slower).
 
 
 @numba.njit(cache=True, nogil=True)
 def overlap_add(start, stop, cols, out, k, s, d, pb, m):  # pragma: no cover - compiled
-    """Kernel stamping for up to 3 spatial axes, parallel over output planes.
+    """Kernel stamping for up to 3 spatial axes; items are the output planes ``(n, c)``.
 
     cols : (C, k0*k1*k2, N, m0*m1*m2) products of input pixels and kernel taps
     out  : (N, C, L0, L1, L2), written completely (it need not be zeroed)
     k, s, d, pb, m : 3-tuples: kernel size, stride, dilation, begin padding, input size
 
-    Input ``j`` stamped by tap ``t`` lands at ``j*s + t*d - pb``.  Items are
-    the planes ``(n, c)``; each streams through its taps in order and adds
-    them into the (cache-resident) plane.
+    Input ``j`` stamped by tap ``t`` lands at ``j*s + t*d - pb``.  Each output
+    row is gathered once: the stamp rows that reach it are summed, per
+    residue class of the last axis, into a small contiguous accumulator
+    (vectorised adds), which is then interleaved into the row.
     """
     N, C, L0, L1, L2 = out.shape
+    K, P = cols.shape[1], cols.shape[3]
     k0, k1, k2 = k
-    s0, s1, s2 = s
     m1, m2 = m[1], m[2]
-    for r in range(start, stop):
-        n = r // C
-        c = r % C
-        plane = out[n, c]
-        plane[:] = 0
-        for t0 in range(k0):
-            off0, lo0, hi0 = _tap_range(t0, d[0], pb[0], s0, m[0], L0)
-            for t1 in range(k1):
-                off1, lo1, hi1 = _tap_range(t1, d[1], pb[1], s1, m1, L1)
-                for t2 in range(k2):
-                    off2, lo2, hi2 = _tap_range(t2, d[2], pb[2], s2, m2, L2)
-                    src = cols[c, (t0 * k1 + t1) * k2 + t2, n]
-                    for j0 in range(lo0, hi0):
-                        for j1 in range(lo1, hi1):
-                            row = plane[j0 * s0 + off0, j1 * s1 + off1]
-                            base = (j0 * m1 + j1) * m2
-                            for j2 in range(lo2, hi2):
-                                row[j2 * s2 + off2] += src[base + j2]
+    acc = np.empty(s[2] * ((L2 + s[2] - 1) // s[2]), out.dtype)
+    hits0 = _hits(L0, k0, d[0], pb[0], s[0], m[0])
+    hits1 = _hits(L1, k1, d[1], pb[1], s[1], m1)
+    taps = _last_axis_taps(L2, k2, d[2], pb[2], s[2], m2)
+    flat_cols = cols.reshape(-1)
+    flat_out = out.reshape(-1)
+    for plane in range(start, stop):
+        c = plane % C
+        n = plane // C
+        at = plane * L0 * L1 * L2
+        for o0 in range(L0):
+            for o1 in range(L1):
+                acc[:] = 0
+                for t0 in range(k0):
+                    j0 = hits0[o0, t0]
+                    if j0 < 0:
+                        continue
+                    for t1 in range(k1):
+                        j1 = hits1[o1, t1]
+                        if j1 < 0:
+                            continue
+                        row = ((c * K + (t0 * k1 + t1) * k2) * N + n) * P + (j0 * m1 + j1) * m2
+                        for t2 in range(k2):
+                            a, src = taps[t2, 0], row + t2 * N * P + taps[t2, 1]
+                            for u in range(taps[t2, 2], taps[t2, 3]):
+                                acc[np.uint64(a + u)] += flat_cols[np.uint64(src + u)]
+                _store_classes(acc, flat_out, at, L2, s[2])
+                at += L2
 
 
 @numba.njit(cache=True, nogil=True)
@@ -68,36 +118,50 @@ def stamp_direct(start, stop, y, w, out, groups, k, s, d, pb):  # pragma: no cov
     w   : (C_in, C_out/groups, k0*k1*k2)
     out : (N, C_out, L0, L1, L2), written completely
 
-    Every plane ``(n, c_out)`` adds ``w[c_in, c_out, t] * y[n, c_in]`` stamped
-    by every tap ``t`` for the input channels ``c_in`` of its group.
+    Every plane ``(n, c_out)`` gathers ``w[c_in, c_out, t] * y[n, c_in]``
+    stamped by every tap ``t`` for the input channels ``c_in`` of its group,
+    row by row as :func:`overlap_add` does.
     """
     N, C, L0, L1, L2 = out.shape
-    m0, m1, m2 = y.shape[2], y.shape[3], y.shape[4]
-    ci_g = y.shape[1] // groups
+    c_in, m0, m1, m2 = y.shape[1], y.shape[2], y.shape[3], y.shape[4]
+    ci_g = c_in // groups
     co_g = C // groups
+    K = w.shape[2]
     k0, k1, k2 = k
-    s0, s1, s2 = s
-    for r in range(start, stop):
-        n = r // C
-        c = r % C
+    acc = np.empty(s[2] * ((L2 + s[2] - 1) // s[2]), out.dtype)
+    hits0 = _hits(L0, k0, d[0], pb[0], s[0], m0)
+    hits1 = _hits(L1, k1, d[1], pb[1], s[1], m1)
+    taps = _last_axis_taps(L2, k2, d[2], pb[2], s[2], m2)
+    flat_y = y.reshape(-1)
+    flat_w = w.reshape(-1)
+    flat_out = out.reshape(-1)
+    for plane in range(start, stop):
+        c = plane % C
+        n = plane // C
         g = c // co_g
-        plane = out[n, c]
-        plane[:] = 0
-        for ci in range(g * ci_g, (g + 1) * ci_g):
-            src = y[n, ci]
-            for t0 in range(k0):
-                off0, lo0, hi0 = _tap_range(t0, d[0], pb[0], s0, m0, L0)
-                for t1 in range(k1):
-                    off1, lo1, hi1 = _tap_range(t1, d[1], pb[1], s1, m1, L1)
-                    for t2 in range(k2):
-                        off2, lo2, hi2 = _tap_range(t2, d[2], pb[2], s2, m2, L2)
-                        wv = w[ci, c - g * co_g, (t0 * k1 + t1) * k2 + t2]
-                        for j0 in range(lo0, hi0):
-                            for j1 in range(lo1, hi1):
-                                row = plane[j0 * s0 + off0, j1 * s1 + off1]
-                                srow = src[j0, j1]
-                                for j2 in range(lo2, hi2):
-                                    row[j2 * s2 + off2] += wv * srow[j2]
+        co = c - g * co_g
+        at = plane * L0 * L1 * L2
+        for o0 in range(L0):
+            for o1 in range(L1):
+                acc[:] = 0
+                for t0 in range(k0):
+                    j0 = hits0[o0, t0]
+                    if j0 < 0:
+                        continue
+                    for t1 in range(k1):
+                        j1 = hits1[o1, t1]
+                        if j1 < 0:
+                            continue
+                        tap = (t0 * k1 + t1) * k2
+                        for ci in range(g * ci_g, (g + 1) * ci_g):
+                            row = (((n * c_in + ci) * m0 + j0) * m1 + j1) * m2
+                            wrow = (ci * co_g + co) * K + tap
+                            for t2 in range(k2):
+                                a, src, wv = taps[t2, 0], row + taps[t2, 1], flat_w[wrow + t2]
+                                for u in range(taps[t2, 2], taps[t2, 3]):
+                                    acc[np.uint64(a + u)] += wv * flat_y[np.uint64(src + u)]
+                _store_classes(acc, flat_out, at, L2, s[2])
+                at += L2
 
 
 @numba.njit(cache=True, nogil=True)

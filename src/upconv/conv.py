@@ -469,13 +469,16 @@ def _auto_method(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> 
     is one GEMM with inner dimension ``C_in / groups * (k/s)**n`` and an
     output the size of the result, then one interleaving pass.  Phase wins
     unless scatter's GEMM is already wide (``C_in / groups >= 256``: phase
-    then only adds its border overhead), phase's GEMM has few rows
-    (``s**n * C_out / groups < 64``), or there are one or two input channels
-    per group (scatter then stamps directly, without a GEMM).
+    then only adds its border overhead), the two GEMMs are the same
+    (``k == s``: scatter's overlap-add is then a plain interleave too),
+    phase's GEMM has few rows (``s**n * C_out / groups < 64``), or there are
+    one or two input channels per group (scatter then stamps directly,
+    without a GEMM).
     """
     subpixel = all(d == 1 and k % s == 0 for k, s, d in zip(g.kernel_size, g.stride, g.dilation))
     ci_g, co_g = y.shape[1] // groups, w.shape[1]
-    if subpixel and _DIRECT_MAX_CHANNELS < ci_g < 256 and math.prod(g.stride) * co_g >= 64:
+    overlap = g.kernel_size != g.stride
+    if subpixel and overlap and _DIRECT_MAX_CHANNELS < ci_g < 256 and math.prod(g.stride) * co_g >= 64:
         return "phase"
     return "scatter"
 
