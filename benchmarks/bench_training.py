@@ -10,14 +10,11 @@ the same weights.  Both run in this process on ``T`` threads (2 by default:
 ``torch.set_num_threads``, ``upconv.set_num_threads`` and, when this script
 sets them before NumPy is imported, ``OPENBLAS_NUM_THREADS`` /
 ``OMP_NUM_THREADS``).  The median of ``R`` steps after 3 warm-up steps is
-reported; ``ratio`` is ``upconv_ms / torch_ms`` (target: <= 1.5).  The
-``cpu`` columns give the median process CPU time of a step (all threads
-together): on a machine shared with other work, where wall-clock times of
-parallel code swing, they show how much computing each step needs.
-
-With few cores, numba's OpenMP workers and OpenBLAS's threads compete:
-``OMP_WAIT_POLICY=passive`` or ``NUMBA_NUM_THREADS=1`` can make upconv's
-steps faster than with both pools spinning.
+reported (the two libraries take turns in 3 rounds); ``ratio`` is
+``upconv_ms / torch_ms`` (target: <= 1.5).  The ``cpu`` columns give the
+median process CPU time of a step (all threads together): on a machine
+shared with other work, where wall-clock times of parallel code swing, they
+show how much computing each step needs.
 """
 
 from __future__ import annotations
@@ -62,22 +59,31 @@ def torch_decoder(method: str, features: int, channels: int = 1):
                          tn.Conv2d(f, channels, 3, padding=1))
 
 
-def median_ms(step, repeat: int) -> tuple[float, float]:
-    """Median wall-clock and median process CPU time of one step, in ms (after 3 warm-up steps)."""
-    for _ in range(3):
-        step()
-    wall, cpu = [], []
-    for _ in range(repeat):
-        t0, c0 = time.perf_counter(), time.process_time()
-        step()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return 1e3 * float(np.median(wall)), 1e3 * float(np.median(cpu))
+def median_ms(steps, repeat: int, rounds: int = 3) -> list[tuple[float, float]]:
+    """Median wall-clock and process CPU time of one step of each function, in ms.
+
+    The functions take turns for ``rounds`` rounds of ``repeat // rounds``
+    steps (after 3 warm-up steps each), so that all of them see the same
+    machine state; wall-clock times on a shared machine drift by 2x over
+    minutes.
+    """
+    wall = [[] for _ in steps]
+    cpu = [[] for _ in steps]
+    for _ in range(rounds):
+        for step, w, c in zip(steps, wall, cpu):
+            for _ in range(3):
+                step()
+            for _ in range(max(1, repeat // rounds)):
+                t0, c0 = time.perf_counter(), time.process_time()
+                step()
+                w.append(time.perf_counter() - t0)
+                c.append(time.process_time() - c0)
+    return [(1e3 * float(np.median(w)), 1e3 * float(np.median(c))) for w, c in zip(wall, cpu)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--patch", type=int, default=48, help="high-resolution patch size (multiple of 4)")
@@ -116,7 +122,7 @@ def main() -> None:
             tloss(tmodel(t_lr), t_hr).backward()
             topt.step()
 
-        (u, uc), (t, tc) = median_ms(step_upconv, args.repeat), median_ms(step_torch, args.repeat)
+        (u, uc), (t, tc) = median_ms([step_upconv, step_torch], args.repeat)
         ratios.append(u / t)
         print(f"{method:<20} {u:10.2f} {t:10.2f} {u / t:7.2f} {uc:11.2f} {tc:10.2f}")
     print(f"{'geometric mean':<20} {'':>10} {'':>10} {float(np.exp(np.mean(np.log(ratios)))):7.2f}")

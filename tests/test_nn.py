@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import upconv
-from upconv import nn
+from upconv import grad, nn
 from upconv.checkerboard import dc_gain_spread
 from upconv.nn import init as I
 
@@ -212,6 +212,39 @@ def test_activations():
         _fd_layer(act, rng(3).standard_normal((2, 3)))
     with pytest.raises(RuntimeError, match="ReLU.backward: call forward first"):
         nn.ReLU().backward(np.ones(3))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_matches_torch_on_nan_and_inf(dtype):
+    torch = pytest.importorskip("torch")
+    x = np.array([np.nan, -np.inf, -1.0, -0.0, 0.0, 2.0, np.inf], dtype)
+    g = np.array([1.0, np.inf, np.nan, -np.inf, np.nan, np.nan, -3.0], dtype)
+    relu = nn.ReLU()
+    tx = torch.tensor(x, requires_grad=True)
+    ty = torch.relu(tx)
+    ty.backward(torch.tensor(g))
+    y, gx = relu.forward(x), relu.backward(g)
+    assert y.dtype == gx.dtype == dtype
+    np.testing.assert_array_equal(y, ty.detach().numpy())
+    np.testing.assert_array_equal(gx, tx.grad.numpy())  # masked gradients are exactly 0, not inf * 0
+
+
+def test_conv_layer_gradients_follow_the_last_forward_input():
+    # the layer keeps its forward im2col matrix for the weight gradient
+    layer = nn.Conv(3, 4, 3, padding=1, stride=2, rng=rng(), dtype=np.float64)
+    x1, x2 = rng(1).standard_normal((2, 2, 3, 9, 8))
+    g = rng(2).standard_normal((2, 4, 5, 4))
+    args = (layer.params["weight"], layer.params["bias"], 2, 1, 1, 1)
+    for calls in ([x1], [x1, x2], [x2, x1]):
+        for x in calls:
+            layer.forward(x)
+        gx, last = layer.backward(g), calls[-1]
+        np.testing.assert_allclose(layer.grads["weight"], grad.conv_grad_weight(g, last, *args), rtol=1e-12)
+        np.testing.assert_allclose(layer.grads["bias"], grad.conv_grad_bias(g, last, *args), rtol=1e-12)
+        np.testing.assert_allclose(gx, grad.conv_grad_input(g, last, *args), rtol=1e-12)
+    kept = layer._cols
+    layer.forward(x2)
+    assert kept is not None and layer._cols is kept  # the same buffer, step after step
 
 
 def test_backward_without_input_gradient():

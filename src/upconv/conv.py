@@ -44,6 +44,8 @@ __all__ = ["conv", "conv_transpose", "CONV_TRANSPOSE_METHODS"]
 
 # Target size of one im2col block; larger batches are processed in chunks.
 _BLOCK_BYTES = 64 * 2**20
+# Largest im2col matrix a layer keeps from its forward pass for the weight gradient.
+_KEEP_COLS_BYTES = 256 * 2**20
 # Below this many kernel stamps the NumPy overlap-add beats the threaded compiled kernel.
 _COMPILED_MIN_SIZE = 2**16
 # Up to this many input channels per group the compiled path stamps directly, without a GEMM.
@@ -152,7 +154,8 @@ def _im2col(x: np.ndarray, g: ConvGeometry, groups: int, out: np.ndarray | None 
 
 
 def _correlate(
-    x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int, func: str, *, channel_major: bool = False
+    x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int, func: str, *, channel_major: bool = False,
+    cols: np.ndarray | None = None,
 ) -> np.ndarray:
     """Grouped cross-correlation: ``(N, C_in, *g.in_size) -> (N, C_out, *g.out_size)``.
 
@@ -160,7 +163,9 @@ def _correlate(
     into chunks so that an im2col block stays near ``_BLOCK_BYTES``.  With
     ``channel_major=True`` the result is laid out ``(C_out, N, *g.out_size)``,
     the GEMM's own layout, which saves a transposing copy for callers that
-    rearrange the result anyway.
+    rearrange the result anyway.  ``cols``, a buffer of the shape of the
+    whole batch's im2col matrix, receives it in one chunk (a layer keeps it
+    for its weight gradient).
     """
     N, c_in = x.shape[:2]
     c_out = w.shape[0]
@@ -175,10 +180,12 @@ def _correlate(
         out = np.empty((N, c_out) + g.out_size, dtype=x.dtype)
     if N == 0:
         return out
-    chunk = max(1, min(N, _BLOCK_BYTES // max(1, c_in * K * P * x.itemsize)))
+    keep = cols
+    chunk = N if keep is not None else max(1, min(N, _BLOCK_BYTES // max(1, c_in * K * P * x.itemsize)))
     for start in range(0, N, chunk):
         m = min(chunk, N - start)
-        cols = _im2col(x[start : start + m], g, groups, out=scratch("im2col", (groups, ci_g * K, m * P), x.dtype))
+        buffer = keep if keep is not None else scratch("im2col", (groups, ci_g * K, m * P), x.dtype)
+        cols = _im2col(x[start : start + m], g, groups, out=buffer)
         if channel_major and m == N:  # one chunk: the GEMM writes the result in place
             np.matmul(wm, cols, out=out.reshape(groups, co_g, N * P))
             continue
@@ -273,6 +280,30 @@ def conv(
     _check_conv_channels(func, x.shape[1], w, b, groups)
     g = shapes.conv_geometry(x.shape[2:], w.shape[2:], stride, padding, dilation, func=func)
     return _finish(_correlate(x, w, g, groups, func), b, result_dtype, unbatched)
+
+
+def _conv_keeping_cols(
+    x: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: int,
+    buffer: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`conv`, and the whole batch's im2col matrix it multiplied, for the weight gradient.
+
+    The matrix is written into ``buffer`` when that has the right shape and
+    dtype (a layer passes last step's, which saves allocating and faulting
+    in a fresh one); it is None when it would be larger than
+    ``_KEEP_COLS_BYTES`` (the forward pass then works in chunks as ``conv``).
+    """
+    func = "conv"
+    result_dtype, x, w, b, groups, unbatched = _prepare(func, x, weight, bias, groups)
+    _check_conv_channels(func, x.shape[1], w, b, groups)
+    g = shapes.conv_geometry(x.shape[2:], w.shape[2:], stride, padding, dilation, func=func)
+    shape = (groups, x.shape[1] // groups * math.prod(g.kernel_size), x.shape[0] * math.prod(g.out_size))
+    cols = None
+    if math.prod(shape) * x.itemsize <= _KEEP_COLS_BYTES and 0 not in shape:
+        ok = buffer is not None and buffer.shape == shape and buffer.dtype == x.dtype
+        cols = buffer if ok else np.empty(shape, x.dtype)
+    out = _correlate(x, w, g, groups, func, cols=cols)
+    return _finish(out, b, result_dtype, unbatched), cols
 
 
 # --------------------------------------------------------------------------

@@ -345,6 +345,26 @@ def conv_grad_bias(
     return _sum_bias(gy, False).astype(result_dtype, copy=False)
 
 
+def _conv_grads(
+    grad_out: Any, x: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: int,
+    *, cols: np.ndarray | None = None, input_grad: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """``(grad_x, grad_weight, grad_bias)`` of :func:`upconv.conv`, equal to the three public functions.
+
+    ``cols``, the im2col matrix the forward pass multiplied
+    (:func:`upconv.conv._conv_keeping_cols`), is reused for the weight
+    gradient instead of being built again.
+    """
+    func = "conv_grads"
+    result_dtype, gy, xa, w, groups, unbatched, g = _conv_setup(
+        func, grad_out, x, weight, bias, stride, padding, dilation, groups
+    )
+    gw = _weight_grad(xa, gy, g, groups, func, cols=cols).astype(result_dtype, copy=False)
+    gb = None if bias is None else _sum_bias(gy, False).astype(result_dtype, copy=False)
+    gx = conv_grad_input(grad_out, x, weight, None, stride, padding, dilation, groups) if input_grad else None
+    return gx, gw, gb
+
+
 # --------------------------------------------------------------------------
 # conv_transpose
 
