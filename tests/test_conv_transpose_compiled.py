@@ -68,3 +68,52 @@ def test_auto_rule_picks_phase_only_where_it_is_the_sub_pixel_gemm():
     assert pick(x, no_overlap, shapes.conv_transpose_geometry((8, 8), 2, 2, 0), 1) == "scatter"
     few_rows = np.empty((64, 3, 4, 4))  # 4 classes x 3 channels: a GEMM of 12 rows
     assert pick(x, few_rows, shapes.conv_transpose_geometry((8, 8), 4, 2, 1), 1) == "scatter"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_compiled_im2col_equals_the_numpy_strided_slices(seed, monkeypatch):
+    # random 1-3 d geometries, with asymmetric and negative (cropping) padding, on tiny shapes
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 4))
+    k = tuple(int(a) for a in rng.integers(1, 4, n))
+    s = tuple(int(a) for a in rng.integers(1, 4, n))
+    d = tuple(int(a) for a in rng.integers(1, 3, n))
+    pads = tuple((int(b), int(e)) for b, e in rng.integers(-1, 4, (n, 2)))
+    size = tuple(int((kk - 1) * dd + 1 + max(0, -b) + max(0, -e) + rng.integers(0, 6))
+                 for kk, dd, (b, e) in zip(k, d, pads))
+    x = rng.standard_normal((int(rng.integers(1, 4)), int(rng.integers(1, 4))) + size)
+    # ConvGeometry directly: conv's public arguments refuse negative padding, which the phase view uses
+    out = tuple((i + b + e - dd * (kk - 1) - 1) // ss + 1 for i, (b, e), kk, ss, dd in zip(size, pads, k, s, d))
+    g = shapes.ConvGeometry(size, out, k, s, d, pads)
+    monkeypatch.setattr(conv_module, "_COMPILED_MIN_SIZE", 2**62)
+    expected = conv_module._im2col(x, g, 1)
+    monkeypatch.setattr(conv_module, "_COMPILED_MIN_SIZE", 0)
+    compiled = conv_module._im2col(x, g, 1)
+    np.testing.assert_array_equal(compiled, expected)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_direct_convolution_equals_im2col_gemm(seed, monkeypatch):
+    # one or two output channels per group take the compiled direct kernels (forward and weight
+    # gradient); compared with the im2col + GEMM path on random 1-3 d geometries
+    from upconv import grad
+
+    rng = np.random.default_rng(1000 + seed)
+    n = int(rng.integers(1, 4))
+    k = tuple(int(a) for a in rng.integers(1, 4, n))
+    s = tuple(int(a) for a in rng.integers(1, 4, n))
+    d = tuple(int(a) for a in rng.integers(1, 3, n))
+    p = tuple(int(a) for a in rng.integers(0, 3, n))
+    groups = int(rng.integers(1, 3))
+    size = tuple(int((kk - 1) * dd + 1 + rng.integers(0, 7)) for kk, dd in zip(k, d))
+    ci, co = groups * int(rng.integers(1, 4)), groups * int(rng.integers(1, 3))
+    x = rng.standard_normal((int(rng.integers(1, 4)), ci) + size)
+    w = rng.standard_normal((co, ci // groups) + k)
+    monkeypatch.setattr(conv_module, "_COMPILED_MIN_SIZE", 0)
+    direct = upconv.conv(x, w, None, s, p, d, groups)
+    gy = rng.standard_normal(direct.shape)
+    direct_gw = grad.conv_grad_weight(gy, x, w, None, s, p, d, groups)
+    monkeypatch.setattr(conv_module, "_DIRECT_MAX_CHANNELS", 0)
+    np.testing.assert_allclose(direct, upconv.conv(x, w, None, s, p, d, groups), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(direct_gw, grad.conv_grad_weight(gy, x, w, None, s, p, d, groups), rtol=1e-12,
+                               atol=1e-12)

@@ -164,6 +164,173 @@ def stamp_direct(start, stop, y, w, out, groups, k, s, d, pb):  # pragma: no cov
                 at += L2
 
 
+@numba.njit(cache=True, inline="always")
+def _run(L, m, e, s):  # pragma: no cover - compiled
+    """``[lo, hi)``: the outputs ``o < L`` whose input ``o*s + e`` lies in ``[0, m)``."""
+    lo = min(L, max(0, (s - 1 - e) // s))
+    hi = max(lo, min(L, (m - 1 - e) // s + 1)) if m - 1 - e >= 0 else lo
+    return lo, hi
+
+@numba.njit(cache=True, nogil=True)
+def im2col(start, stop, x, out, k, s, d, pb):  # pragma: no cover - compiled
+    """The im2col matrix of up to 3 spatial axes; items are the rows ``(c, t, n)``.
+
+    x   : (N, C, m0, m1, m2), unpadded
+    out : (C, k0*k1*k2, N, L0, L1, L2), written completely:
+          ``out[c, t, n, o] = x[n, c, o*s + t*d - pb]``, 0 outside ``x``
+
+    Reading the unpadded input saves the padded copy; the zero borders are
+    written as runs.
+    """
+    N, C, m0, m1, m2 = x.shape
+    K = out.shape[1]
+    L0, L1, L2 = out.shape[3], out.shape[4], out.shape[5]
+    k1, k2 = k[1], k[2]
+    s0, s1, s2 = s
+    flat_x = x.reshape(-1)
+    flat_out = out.reshape(-1)
+    for item in range(start, stop):
+        n = item % N
+        t = (item // N) % K
+        c = item // (N * K)
+        t0, t1, t2 = t // (k1 * k2), (t // k2) % k1, t % k2
+        e2 = t2 * d[2] - pb[2]
+        lo2, hi2 = _run(L2, m2, e2, s2)
+        at = item * L0 * L1 * L2
+        for o0 in range(L0):
+            i0 = o0 * s0 + t0 * d[0] - pb[0]
+            for o1 in range(L1):
+                i1 = o1 * s1 + t1 * d[1] - pb[1]
+                if i0 < 0 or i0 >= m0 or i1 < 0 or i1 >= m1:
+                    for o2 in range(L2):
+                        flat_out[np.uint64(at + o2)] = 0
+                else:
+                    src = (((n * C + c) * m0 + i0) * m1 + i1) * m2 + e2
+                    for o2 in range(lo2):
+                        flat_out[np.uint64(at + o2)] = 0
+                    if s2 == 1:  # contiguous: vectorised
+                        for o2 in range(lo2, hi2):
+                            flat_out[np.uint64(at + o2)] = flat_x[np.uint64(src + o2)]
+                    else:
+                        for o2 in range(lo2, hi2):
+                            flat_out[np.uint64(at + o2)] = flat_x[np.uint64(src + o2 * s2)]
+                    for o2 in range(hi2, L2):
+                        flat_out[np.uint64(at + o2)] = 0
+                at += L2
+
+
+@numba.njit(cache=True, nogil=True)
+def correlate_direct(start, stop, x, w, out, groups, k, s, d, pb):  # pragma: no cover - compiled
+    """Convolution without im2col, for groups with few output channels; items are the planes ``(n, co)``.
+
+    x   : (N, C_in, m0, m1, m2), unpadded
+    w   : (C_out, C_in/groups, k0*k1*k2)
+    out : (N, C_out, L0, L1, L2), ``out[n, co, o] = sum_{ci, t} w[co, ci, t] * x[n, ci, o*s + t*d - pb]``
+
+    Each output row is accumulated in a small buffer, one contiguous
+    multiply-add per (input channel, tap).
+    """
+    N, C, L0, L1, L2 = out.shape
+    c_in, m0, m1, m2 = x.shape[1], x.shape[2], x.shape[3], x.shape[4]
+    ci_g = w.shape[1]
+    co_g = C // groups
+    K = w.shape[2]
+    k0, k1, k2 = k
+    s0, s1, s2 = s
+    acc = np.empty(L2, out.dtype)
+    runs = np.empty((k2, 2), np.int64)
+    for t2 in range(k2):
+        runs[t2, 0], runs[t2, 1] = _run(L2, m2, t2 * d[2] - pb[2], s2)
+    flat_x = x.reshape(-1)
+    flat_w = w.reshape(-1)
+    flat_out = out.reshape(-1)
+    for plane in range(start, stop):
+        co = plane % C
+        n = plane // C
+        g = co // co_g
+        at = plane * L0 * L1 * L2
+        for o0 in range(L0):
+            for o1 in range(L1):
+                acc[:] = 0
+                for cl in range(ci_g):
+                    ci = g * ci_g + cl
+                    for t0 in range(k0):
+                        i0 = o0 * s0 + t0 * d[0] - pb[0]
+                        if i0 < 0 or i0 >= m0:
+                            continue
+                        for t1 in range(k1):
+                            i1 = o1 * s1 + t1 * d[1] - pb[1]
+                            if i1 < 0 or i1 >= m1:
+                                continue
+                            row = (((n * c_in + ci) * m0 + i0) * m1 + i1) * m2
+                            wrow = (co * ci_g + cl) * K + (t0 * k1 + t1) * k2
+                            for t2 in range(k2):
+                                e = t2 * d[2] - pb[2]
+                                lo, hi = runs[t2, 0], runs[t2, 1]
+                                wv = flat_w[wrow + t2]
+                                src = row + e
+                                if s2 == 1:  # contiguous: vectorised
+                                    for o2 in range(lo, hi):
+                                        acc[np.uint64(o2)] += wv * flat_x[np.uint64(src + o2)]
+                                else:
+                                    for o2 in range(lo, hi):
+                                        acc[np.uint64(o2)] += wv * flat_x[np.uint64(src + o2 * s2)]
+                for o2 in range(L2):
+                    flat_out[np.uint64(at + o2)] = acc[np.uint64(o2)]
+                at += L2
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def weight_grad_direct(start, stop, x, gy, gw, groups, k, s, d, pb):  # pragma: no cover - compiled
+    """Weight gradient of a convolution without im2col, for few output channels; items are ``(co, ci)`` pairs.
+
+    x  : (N, C_in, m0, m1, m2), unpadded
+    gy : (N, C_out, L0, L1, L2)
+    gw : (C_out, C_in/groups, k0*k1*k2), ``gw[co, ci, t] = sum_{n, o} gy[n, co, o] * x[n, ci, o*s + t*d - pb]``
+
+    Dot products of output-gradient rows with input rows (re-associated,
+    so rounding differs from the GEMM's in the last bits).
+    """
+    N, C, L0, L1, L2 = gy.shape
+    c_in, m0, m1, m2 = x.shape[1], x.shape[2], x.shape[3], x.shape[4]
+    ci_g = gw.shape[1]
+    co_g = C // groups
+    K = gw.shape[2]
+    k0, k1, k2 = k
+    s0, s1, s2 = s
+    flat_x = x.reshape(-1)
+    flat_g = gy.reshape(-1)
+    for item in range(start, stop):
+        co = item // ci_g
+        cl = item % ci_g
+        ci = (co // co_g) * ci_g + cl
+        for t0 in range(k0):
+            for t1 in range(k1):
+                for t2 in range(k2):
+                    e = t2 * d[2] - pb[2]
+                    lo, hi = _run(L2, m2, e, s2)
+                    total = flat_g.dtype.type(0)
+                    for n in range(N):
+                        for o0 in range(L0):
+                            i0 = o0 * s0 + t0 * d[0] - pb[0]
+                            if i0 < 0 or i0 >= m0:
+                                continue
+                            for o1 in range(L1):
+                                i1 = o1 * s1 + t1 * d[1] - pb[1]
+                                if i1 < 0 or i1 >= m1:
+                                    continue
+                                src = (((n * c_in + ci) * m0 + i0) * m1 + i1) * m2 + e
+                                grow = (((n * C + co) * L0 + o0) * L1 + o1) * L2
+                                part = flat_g.dtype.type(0)
+                                if s2 == 1:
+                                    for o2 in range(lo, hi):
+                                        part += flat_g[np.uint64(grow + o2)] * flat_x[np.uint64(src + o2)]
+                                else:
+                                    for o2 in range(lo, hi):
+                                        part += flat_g[np.uint64(grow + o2)] * flat_x[np.uint64(src + o2 * s2)]
+                                total += part
+                    gw[co, cl, (t0 * k1 + t1) * k2 + t2] = total
+
+
 @numba.njit(cache=True, nogil=True)
 def interleave_phases(start, stop, phases, out, pb):  # pragma: no cover - compiled
     """Interleave the residue classes of the sub-pixel form into the cropped output.

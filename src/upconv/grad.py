@@ -50,8 +50,9 @@ import numpy as np
 
 from . import _validate as v
 from . import shapes
+from ._parallel import parallel_for
 from ._workspace import scratch
-from .conv import _correlate, _im2col, _prepare, conv_transpose
+from .conv import _as_3d, _correlate, _direct_conv, _im2col, _prepare, conv_transpose
 from .interpolate import _interpolate_plans, _real, _resize_plans
 from .shapes import ConvGeometry
 
@@ -114,6 +115,14 @@ def _weight_grad(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: int, fu
     c_out = gy.shape[1]
     K, P = math.prod(g.kernel_size), math.prod(g.out_size)
     ci_g, co_g = c_in // groups, c_out // groups
+    if cols is None and _direct_conv(g, co_g, N * c_out * ci_g * K * P):
+        from . import _numba_kernels as nk
+
+        lead = (1,) * (3 - g.ndim)
+        gw = np.empty((c_out, ci_g, K), dtype=x.dtype)
+        parallel_for(nk.weight_grad_direct, c_out * ci_g, np.ascontiguousarray(x).reshape((N, c_in) + lead + g.in_size),
+                     np.ascontiguousarray(gy).reshape((N, c_out) + lead + g.out_size), gw, groups, *_as_3d(g))
+        return gw.reshape((c_out, ci_g) + g.kernel_size)
     acc = np.zeros((groups, co_g, ci_g * K), dtype=x.dtype)
     if cols is not None:
         chunk = max(N, 1)
