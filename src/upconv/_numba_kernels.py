@@ -338,36 +338,46 @@ def interleave_phases(start, stop, phases, out, pb):  # pragma: no cover - compi
     phases : (G, s0, s1, s2, C/G, N, m0, m1, m2): class ``r`` of un-cropped position ``j*s + r``
     out    : (N, C, L0, L1, L2), ``out[o] = full[o + pb]``, zero beyond the un-cropped result
 
-    Items are the output rows ``(n, c, o0, o1)``.
+    Items are the output planes ``(n, c)``.
     """
     N, C, L0, L1, L2 = out.shape
     s0, s1, s2 = phases.shape[1], phases.shape[2], phases.shape[3]
     co_g = phases.shape[4]
     m0, m1, m2 = phases.shape[6], phases.shape[7], phases.shape[8]
-    for row in range(start, stop):
-        o1 = row % L1
-        q = row // L1
-        o0 = q % L0
-        q //= L0
-        c = q % C
-        n = q // C
+    # per class r2 of the last axis: first output, its source index, how many outputs have a source
+    runs = np.empty((s2, 3), np.int64)
+    for r2 in range(s2):
+        first = (r2 - pb[2]) % s2
+        j2 = (first + pb[2]) // s2
+        runs[r2, 0], runs[r2, 1] = first, j2
+        runs[r2, 2] = max(0, min((L2 - first + s2 - 1) // s2, m2 - j2))
+    flat_p = phases.reshape(-1)
+    flat_out = out.reshape(-1)
+    for plane in range(start, stop):
+        c = plane % C
+        n = plane // C
         g = c // co_g
         co = c - g * co_g
-        dst = out[n, c, o0, o1]
-        f0 = o0 + pb[0]
-        f1 = o1 + pb[1]
-        j0 = f0 // s0
-        j1 = f1 // s1
-        if j0 >= m0 or j1 >= m1:
-            dst[:] = 0
-            continue
-        for r2 in range(s2):
-            first = (r2 - pb[2]) % s2
-            src = phases[g, f0 % s0, f1 % s1, r2, co, n, j0, j1]
-            j2 = (first + pb[2]) // s2
-            for o2 in range(first, L2, s2):
-                dst[o2] = src[j2] if j2 < m2 else 0
-                j2 += 1
+        at = plane * L0 * L1 * L2
+        for o0 in range(L0):
+            f0 = o0 + pb[0]
+            j0 = f0 // s0
+            for o1 in range(L1):
+                f1 = o1 + pb[1]
+                j1 = f1 // s1
+                if j0 >= m0 or j1 >= m1:
+                    for o2 in range(L2):
+                        flat_out[np.uint64(at + o2)] = 0
+                else:
+                    for o2 in range(L2):
+                        flat_out[np.uint64(at + o2)] = 0
+                    for r2 in range(s2):
+                        first, j2, count = runs[r2, 0], runs[r2, 1], runs[r2, 2]
+                        cls = ((g * s0 + f0 % s0) * s1 + f1 % s1) * s2 + r2
+                        src = (((cls * co_g + co) * N + n) * m0 + j0) * m1 * m2 + j1 * m2 + j2
+                        for u in range(count):
+                            flat_out[np.uint64(at + first + u * s2)] = flat_p[np.uint64(src + u)]
+                at += L2
 
 
 def as3(values, fill):

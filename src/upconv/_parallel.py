@@ -11,6 +11,7 @@ speed of the GEMMs running right after them (see benchmarks/README.md).
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,8 @@ from typing import Any
 from . import _validate as v
 
 _pool: ThreadPoolExecutor | None = None
+# Slices per thread in parallel_for: enough to balance a thread slowed by a busy core.
+_SLICES_PER_THREAD = 8
 _num_threads: int | None = None
 
 
@@ -60,7 +63,13 @@ def set_num_threads(n: int | None) -> None:
 
 
 def parallel_for(kernel: Callable[..., Any], n_items: int, *args: Any) -> None:
-    """Call ``kernel(start, stop, *args)`` on contiguous slices of ``range(n_items)`` in parallel."""
+    """Call ``kernel(start, stop, *args)`` on slices of ``range(n_items)`` on several threads.
+
+    The range is cut into ``_SLICES_PER_THREAD`` slices per thread, which the
+    threads take in turn: a thread whose core is busy (OpenBLAS's workers
+    keep spinning for a while after every GEMM) then simply takes fewer
+    slices, where an even split would make everyone wait for it.
+    """
     global _pool
     threads = min(get_num_threads(), n_items)
     if threads <= 1:
@@ -68,8 +77,17 @@ def parallel_for(kernel: Callable[..., Any], n_items: int, *args: Any) -> None:
         return
     if _pool is None or _pool._max_workers < threads - 1:
         _pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="upconv")
-    bounds = [n_items * i // threads for i in range(threads + 1)]
-    futures = [_pool.submit(kernel, bounds[i], bounds[i + 1], *args) for i in range(1, threads)]
-    kernel(bounds[0], bounds[1], *args)  # the calling thread takes the first slice
+    slices = min(n_items, threads * _SLICES_PER_THREAD)
+    bounds = [n_items * i // slices for i in range(slices + 1)]
+    taken = itertools.count()  # next() is atomic under the GIL
+
+    def work() -> None:
+        for i in iter(taken.__next__, None):
+            if i >= slices:
+                return
+            kernel(bounds[i], bounds[i + 1], *args)
+
+    futures = [_pool.submit(work) for _ in range(threads - 1)]
+    work()  # the calling thread works too
     for f in futures:
         f.result()
