@@ -415,23 +415,32 @@ def test_load_torch_state_dict_from_file(tmp_path):
         nn.load_torch_state_dict(nn.Sequential(nn.Conv(1, 2, 3, rng=rng())), str(path))
 
 
-@pytest.mark.parametrize("groups, padding, n, s", [(1, "same", 2, 2), (2, 1, 2, 3), (1, [(0, 2)], 1, 2),
-                                                   (1, 0, 3, 2), (2, "same", 1, (3,))])
-def test_nearest_resize_conv_layer_computed_as_transposed_convolution(groups, padding, n, s):
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
+@pytest.mark.parametrize("groups, padding, n, s, k, size", [
+    (1, "same", 2, 2, 3, 5), (2, 1, 2, 3, 3, 5), (1, [(0, 2)], 1, 2, 4, 5), (1, 0, 3, 2, 3, 4),
+    (2, "same", 1, (3,), 4, 5), (1, "same", 2, (2, 3), 4, 6), (1, [(2, 1), (0, 1)], 2, 2, (3, 2), 7),
+    (1, "same", 2, 1, 3, 5), (1, "same", 1, 2, 3, 3), (1, [(1, 0)], 1, 4, 5, 4), (1, "same", 2, 2, 1, 4),
+])
+def test_resize_conv_layer_computed_as_transposed_convolution(mode, groups, padding, n, s, k, size):
     """The layer's transposed-convolution form equals resize_conv and its gradients (upconv.grad)."""
     from upconv import grad as G
     from upconv.resize_conv import resize_conv
 
-    layer = nn.ResizeConv(4, 6, 3 if n != 1 else 4, scale_factor=s, padding=padding, groups=groups, ndim=n,
+    layer = nn.ResizeConv(4, 6, k, scale_factor=s, mode=mode, padding=padding, groups=groups, ndim=n,
                           dtype=np.float64, rng=rng())
-    x = rng(1).standard_normal((2, 4) + (5,) * n)
+    x = rng(1).standard_normal((2, 4) + (size,) * n)
     y = layer.forward(x)
     assert layer._form is not None
     w, b = layer.params["weight"], layer.params["bias"]
-    kw = dict(scale_factor=s, padding=padding, groups=groups)
+    kw = dict(scale_factor=s, mode=mode, padding=padding, groups=groups)
     np.testing.assert_allclose(y, resize_conv(x, w, b, **kw), rtol=1e-12, atol=1e-12)
     g = rng(2).standard_normal(y.shape)
+    g_before = g.copy()
     np.testing.assert_allclose(layer.backward(g), G.resize_conv_grad_input(g, x, w, b, **kw), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(g, g_before)  # grad_out is not modified
     np.testing.assert_allclose(layer.grads["weight"], G.resize_conv_grad_weight(g, x, w, b, **kw), rtol=1e-12,
                                atol=1e-12)
     np.testing.assert_allclose(layer.grads["bias"], G.resize_conv_grad_bias(g, x, w, b, **kw), rtol=1e-12)
+    assert layer.backward(g, input_grad=False) is None
+
+
