@@ -201,7 +201,6 @@ def test_strided_super_resolution_smoothness_beats_transpose():
 
 def periodic_blur(x, w, padding):
     """The circular correlation the Wiener model assumes (y on x's grid)."""
-    n = w.ndim - 2
     k = w.shape[2:]
     pads = [(0, 0), (0, 0)] + [(p, kk - 1 - p) for p, kk in zip(padding, k)]
     return upconv.conv(np.pad(x, pads, mode="wrap"), w)

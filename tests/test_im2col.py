@@ -181,7 +181,7 @@ def test_int_arguments_mean_2d_like_torch():
 
 
 def _onnx_col2im(cols, image_shape, block_shape, strides, pads, dilations):
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper
     from onnx.reference import ReferenceEvaluator
 

@@ -294,7 +294,6 @@ def weight_grad_direct(start, stop, x, gy, gw, groups, k, s, d, pb):  # pragma: 
     c_in, m0, m1, m2 = x.shape[1], x.shape[2], x.shape[3], x.shape[4]
     ci_g = gw.shape[1]
     co_g = C // groups
-    K = gw.shape[2]
     k0, k1, k2 = k
     s0, s1, s2 = s
     flat_x = x.reshape(-1)

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import _validate as v
 from .. import grad as G
-from ..conv import _conv_keeping_cols, conv, conv_transpose
+from ..conv import _conv_keeping_cols, conv_transpose
 from ..shuffle import pixel_shuffle, pixel_unshuffle
 from . import init as I
 
