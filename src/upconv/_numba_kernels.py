@@ -53,6 +53,13 @@ def _last_axis_taps(L, k, d, pb, s, m):  # pragma: no cover - compiled
 def _store_classes(acc, out, at, L, s):  # pragma: no cover - compiled
     """Interleave the residue classes of ``acc`` into the output row ``out[at : at + L]``."""
     per_class = (L + s - 1) // s
+    if s == 2:  # the common case, one loop that LLVM vectorises with shuffles
+        for u in range(L // 2):
+            out[np.uint64(at + 2 * u)] = acc[np.uint64(u)]
+            out[np.uint64(at + 2 * u + 1)] = acc[np.uint64(per_class + u)]
+        if L % 2:
+            out[np.uint64(at + L - 1)] = acc[np.uint64(per_class - 1)]
+        return
     for r in range(min(s, L)):
         for u in range((L - r + s - 1) // s):
             out[np.uint64(at + r + s * u)] = acc[np.uint64(r * per_class + u)]
