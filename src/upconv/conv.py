@@ -48,7 +48,8 @@ _BLOCK_BYTES = 64 * 2**20
 _KEEP_COLS_BYTES = 256 * 2**20
 # Below this many kernel stamps (or im2col elements) NumPy beats the threaded compiled kernels.
 _COMPILED_MIN_SIZE = 2**16
-# Up to this many input channels per group the compiled path stamps directly, without a GEMM.
+# Up to this many input channels per group (conv_transpose) or output channels per group (conv)
+# the compiled kernels compute directly, without im2col or a GEMM.
 _DIRECT_MAX_CHANNELS = 2
 
 
@@ -334,8 +335,10 @@ def _conv_keeping_cols(
 
     The matrix is written into ``buffer`` when that has the right shape and
     dtype (a layer passes last step's, which saves allocating and faulting
-    in a fresh one); it is None when it would be larger than
-    ``_KEEP_COLS_BYTES`` (the forward pass then works in chunks as ``conv``).
+    in a fresh one).  It is None when the direct kernel computes the
+    convolution (one or two output channels per group: no im2col) or when it
+    would be larger than ``_KEEP_COLS_BYTES`` (the forward pass then works in
+    chunks as ``conv``); the weight gradient then does without it.
     """
     func = "conv"
     result_dtype, x, w, b, groups, unbatched = _prepare(func, x, weight, bias, groups)

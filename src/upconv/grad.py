@@ -109,7 +109,9 @@ def _weight_grad(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: int, fu
     gradient, one GEMM per group whose inner dimension runs over the batch
     and the output positions; the batch in chunks of about
     ``_BLOCK_BYTES``.  ``cols``, the whole batch's im2col matrix, skips
-    building it (a layer keeps the one its forward pass multiplied).
+    building it (a layer keeps the one its forward pass multiplied).  With
+    one or two output channels per group a compiled kernel computes the dot
+    products directly, without the im2col matrix (``conv._direct_conv``).
     """
     N, c_in = x.shape[:2]
     c_out = gy.shape[1]
