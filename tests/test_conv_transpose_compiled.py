@@ -119,3 +119,31 @@ def test_direct_convolution_equals_im2col_gemm(seed, monkeypatch):
     np.testing.assert_allclose(direct, upconv.conv(x, w, None, s, p, d, groups), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(direct_gw, grad.conv_grad_weight(gy, x, w, None, s, p, d, groups), rtol=1e-12,
                                atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_compiled_conv_transpose_kernels_on_random_geometries(seed, monkeypatch):
+    # every compiled path (overlap-add, direct stamping, sub-pixel interleave) on random small 1-3 d
+    # geometries: dilation, stride > kernel, cropping padding, output padding, groups
+    rng = np.random.default_rng(2000 + seed)
+    while True:  # draw until the output is not empty
+        n = int(rng.integers(1, 4))
+        k = tuple(int(a) for a in rng.integers(1, 5, n))
+        s = tuple(int(a) for a in rng.integers(1, 4, n))
+        d = tuple(int(a) for a in rng.integers(1, 3, n))
+        size = tuple(int(a) for a in rng.integers(1, 6, n))
+        p = tuple(int(rng.integers(0, (kk - 1) * dd + 1)) for kk, dd in zip(k, d))
+        op = tuple(int(rng.integers(0, max(ss, dd))) for ss, dd in zip(s, d))
+        if all((i - 1) * ss - 2 * pp + dd * (kk - 1) + oo + 1 >= 1
+               for i, ss, pp, dd, kk, oo in zip(size, s, p, d, k, op)):
+            break
+    g = shapes.conv_transpose_geometry(size, k, s, p, op, d)
+    groups = int(rng.integers(1, 3))
+    ci = groups * int(rng.integers(1, 5))  # 1-2 channels per group stamp directly, more use the GEMM
+    x = rng.standard_normal((int(rng.integers(1, 3)), ci) + size)
+    w = rng.standard_normal((ci, int(rng.integers(1, 3))) + k)
+    expected = _reference(x, w, g, groups)
+    monkeypatch.setattr(conv_module, "_COMPILED_MIN_SIZE", 0)
+    for method in ("scatter", "phase"):
+        out = upconv.conv_transpose(x, w, None, s, p, op, groups, d, method=method)
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12, err_msg=method)
