@@ -65,6 +65,16 @@ def _store_classes(acc, out, at, L, s):  # pragma: no cover - compiled
             out[np.uint64(at + r + s * u)] = acc[np.uint64(r * per_class + u)]
 
 
+@numba.njit(cache=True, inline="always")
+def _gather_tables(out, k, s, d, pb, m):  # pragma: no cover - compiled
+    """The row accumulator and the tap tables with which kernel stamping gathers each output row."""
+    L0, L1, L2 = out.shape[2], out.shape[3], out.shape[4]
+    acc = np.empty(s[2] * ((L2 + s[2] - 1) // s[2]), out.dtype)
+    hits0 = _hits(L0, k[0], d[0], pb[0], s[0], m[0])
+    hits1 = _hits(L1, k[1], d[1], pb[1], s[1], m[1])
+    return acc, hits0, hits1, _last_axis_taps(L2, k[2], d[2], pb[2], s[2], m[2])
+
+
 # Indices are cast to unsigned in the inner loops: with a signed index numba
 # adds a negative-index wrap-around test that stops LLVM from vectorising
 # (measured 3x slower).
@@ -87,10 +97,7 @@ def overlap_add(start, stop, cols, out, k, s, d, pb, m):  # pragma: no cover - c
     K, P = cols.shape[1], cols.shape[3]
     k0, k1, k2 = k
     m1, m2 = m[1], m[2]
-    acc = np.empty(s[2] * ((L2 + s[2] - 1) // s[2]), out.dtype)
-    hits0 = _hits(L0, k0, d[0], pb[0], s[0], m[0])
-    hits1 = _hits(L1, k1, d[1], pb[1], s[1], m1)
-    taps = _last_axis_taps(L2, k2, d[2], pb[2], s[2], m2)
+    acc, hits0, hits1, taps = _gather_tables(out, k, s, d, pb, m)
     flat_cols = cols.reshape(-1)
     flat_out = out.reshape(-1)
     for plane in range(start, stop):
@@ -135,10 +142,7 @@ def stamp_direct(start, stop, y, w, out, groups, k, s, d, pb):  # pragma: no cov
     co_g = C // groups
     K = w.shape[2]
     k0, k1, k2 = k
-    acc = np.empty(s[2] * ((L2 + s[2] - 1) // s[2]), out.dtype)
-    hits0 = _hits(L0, k0, d[0], pb[0], s[0], m0)
-    hits1 = _hits(L1, k1, d[1], pb[1], s[1], m1)
-    taps = _last_axis_taps(L2, k2, d[2], pb[2], s[2], m2)
+    acc, hits0, hits1, taps = _gather_tables(out, k, s, d, pb, (m0, m1, m2))
     flat_y = y.reshape(-1)
     flat_w = w.reshape(-1)
     flat_out = out.reshape(-1)
