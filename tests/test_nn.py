@@ -444,3 +444,23 @@ def test_resize_conv_layer_computed_as_transposed_convolution(mode, groups, padd
     assert layer.backward(g, input_grad=False) is None
 
 
+
+
+def test_conv_layer_keeps_no_im2col_matrix_above_the_memory_limit():
+    layer = nn.Conv(3, 4, 3, padding=1, rng=rng(), dtype=np.float64)
+    x = rng(1).standard_normal((4, 3, 20, 20))
+    g = rng(2).standard_normal((4, 4, 20, 20))
+    before = upconv.get_memory_limit()
+    try:
+        # every per-sample buffer of forward and backward fits (at most 115,200 bytes), the batch's
+        # im2col matrix of x (345,600) does not
+        upconv.set_memory_limit(200_000)
+        layer.forward(x)
+        assert layer._cols is None
+        layer.backward(g)  # the weight gradient then builds the matrix in chunks
+        np.testing.assert_allclose(layer.grads["weight"], grad.conv_grad_weight(g, x, layer.params["weight"], None,
+                                                                                1, 1), rtol=1e-12)
+    finally:
+        upconv.set_memory_limit(before)
+    layer.forward(x)
+    assert layer._cols is not None

@@ -337,8 +337,9 @@ def _conv_keeping_cols(
     dtype (a layer passes last step's, which saves allocating and faulting
     in a fresh one).  It is None when the direct kernel computes the
     convolution (one or two output channels per group: no im2col) or when it
-    would be larger than ``_KEEP_COLS_BYTES`` (the forward pass then works in
-    chunks as ``conv``); the weight gradient then does without it.
+    would be larger than ``_KEEP_COLS_BYTES`` or the memory limit (the
+    forward pass then works in chunks as ``conv``); the weight gradient then
+    does without it.
     """
     func = "conv"
     result_dtype, x, w, b, groups, unbatched = _prepare(func, x, weight, bias, groups)
@@ -347,7 +348,7 @@ def _conv_keeping_cols(
     shape = (groups, x.shape[1] // groups * math.prod(g.kernel_size), x.shape[0] * math.prod(g.out_size))
     cols = None
     direct = _direct_conv(g, w.shape[0] // groups, math.prod(shape) * w.shape[0] // groups)
-    if not direct and math.prod(shape) * x.itemsize <= _KEEP_COLS_BYTES and 0 not in shape:
+    if not direct and math.prod(shape) * x.itemsize <= min(_KEEP_COLS_BYTES, v.get_memory_limit()) and 0 not in shape:
         ok = buffer is not None and buffer.shape == shape and buffer.dtype == x.dtype
         cols = buffer if ok else np.empty(shape, x.dtype)
     out = _correlate(x, w, g, groups, func, cols=cols)
