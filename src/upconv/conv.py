@@ -215,7 +215,7 @@ def _direct_conv(g: ConvGeometry, co_g: int, work: int) -> bool:
 
     The GEMM then reads the im2col matrix (``C_in/g * prod(k)`` times the
     input) for one or two multiply-adds per element, so building and reading
-    it costs more than the direct loops (measured 2-3x)."""
+    it costs more than the direct loops (measured 1.8-3x)."""
     return g.ndim <= 3 and co_g <= _DIRECT_MAX_CHANNELS and work >= _COMPILED_MIN_SIZE
 
 
