@@ -52,7 +52,8 @@ from . import _validate as v
 from . import shapes
 from ._parallel import parallel_for
 from ._workspace import scratch
-from .conv import _as_3d, _correlate, _direct_conv, _im2col, _prepare, conv_transpose
+from .conv import (_as_3d, _correlate, _direct_conv, _im2col, _prepare, _simd_conv, _weight_grad_simd,
+                   conv_transpose)
 from .interpolate import _interpolate_plans, _real, _resize_plans
 from .shapes import ConvGeometry
 
@@ -79,8 +80,6 @@ __all__ = [
 
 # Target size of one im2col block of the weight gradient.
 _BLOCK_BYTES = 64 * 2**20
-# Interpolation axes with at most this many (n_out * n_in) entries are transposed with a dense matrix.
-_DENSE_AXIS_MATRIX = 1 << 18
 
 
 # --------------------------------------------------------------------------
@@ -125,6 +124,8 @@ def _weight_grad(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: int, fu
         parallel_for(nk.weight_grad_direct, c_out * ci_g, np.ascontiguousarray(x).reshape((N, c_in) + lead + g.in_size),
                      np.ascontiguousarray(gy).reshape((N, c_out) + lead + g.out_size), gw, groups, *_as_3d(g))
         return gw.reshape((c_out, ci_g) + g.kernel_size)
+    if cols is None and _simd_conv(x, g, ci_g, co_g, weight_grad=True):
+        return _weight_grad_simd(x, gy, g, groups)
     acc = np.zeros((groups, co_g, ci_g * K), dtype=x.dtype)
     if cols is not None:
         chunk = max(N, 1)
@@ -936,45 +937,49 @@ def space_to_depth_grad_input(grad_out: Any, x: Any, blocksize: int, mode: str =
 # interpolation: the transposed (adjoint) resampling
 
 
-def _axis_matrix(p: Any, n_in: int, dtype: np.dtype) -> Any:
-    """The ``(n_out, n_in)`` matrix of one axis' plan: ``M[o, index[t, o]] += weight[t, o]``.
+def _adjoint_plan(p: Any, n_in: int) -> Any:
+    """The plan of the transposed resampling of one axis: for every input, the outputs that read it.
 
-    Dense when small, else a ``scipy.sparse`` CSR matrix (``T`` entries per row).
+    ``p`` reads ``x[index[t, o]]`` with ``weight[t, o]`` for output ``o``; the
+    adjoint sends ``g[o]`` back with the same weight, so input ``i`` gathers
+    ``sum weight[t, o] * g[o]`` over its entries ``index[t, o] == i``, in
+    output order.  Inputs read by fewer outputs than the busiest one are
+    padded with zero-weight taps; zero-weight entries and outputs marked
+    ``outside`` (the extrapolation value, a constant) pass no gradient.
     """
-    T, n_out = p.index.shape
-    rows = np.broadcast_to(np.arange(n_out), (T, n_out)).ravel()
-    if n_out * n_in <= _DENSE_AXIS_MATRIX:
-        m = np.zeros((n_out, n_in), dtype=dtype)
-        np.add.at(m, (rows, p.index.ravel()), p.weight.ravel().astype(dtype))
-        return m
-    from scipy import sparse
+    from ._interp import SEQUENTIAL, AxisPlan
 
-    return sparse.csr_matrix((p.weight.ravel().astype(dtype), (rows, p.index.ravel())), shape=(n_out, n_in))
+    T, n_out = p.index.shape
+    src = p.index.ravel()
+    out = np.broadcast_to(np.arange(n_out), (T, n_out)).ravel()
+    w = p.weight.ravel()
+    keep = w != 0
+    if p.outside is not None:
+        keep &= ~np.broadcast_to(p.outside, (T, n_out)).ravel()
+    src, out, w = src[keep], out[keep], w[keep]
+    by_input = np.lexsort((out, src))  # grouped by input, outputs in order within a group
+    src, out, w = src[by_input], out[by_input], w[by_input]
+    counts = np.bincount(src, minlength=n_in)
+    width = max(1, int(counts.max(initial=0)))
+    rank = np.arange(src.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    index = np.zeros((n_in, width), dtype=np.intp)
+    weight = np.zeros((n_in, width), dtype=p.weight.dtype)
+    index[src, rank], weight[src, rank] = out, w
+    return AxisPlan.taps(index, weight, n_out, p.weight.dtype, order=SEQUENTIAL)
 
 
 def _transposed_resample(g: np.ndarray, plans: Sequence[Any], in_shape: tuple[int, ...], func: str) -> np.ndarray:
     """Apply the adjoint of :func:`upconv._interp.apply` with ``plans`` to ``g``.
 
-    Per resampled axis ``a`` (any order: the per-axis maps commute), every
-    tap ``t`` adds ``weight[t, o] * g[..., o, ...]`` into position
-    ``index[t, o]``, i.e. ``g`` is multiplied by the transpose of the axis'
-    matrix (:func:`_axis_matrix`); outputs marked ``outside`` (the
-    extrapolation value, a constant) pass no gradient.
+    Interpolation is ``y = M x`` with one sparse matrix per axis; its
+    adjoint ``M^T g`` is again a resampling, one per axis
+    (:func:`_adjoint_plan`: every input gathers the outputs that read it),
+    computed by the same compiled engine (the last two axes fused).
     """
-    y = g
-    for a, p in enumerate(plans):
-        if p is None:
-            continue
-        moved = np.moveaxis(y, a, -1)
-        if p.outside is not None and p.outside.any():
-            moved = np.where(p.outside, moved.dtype.type(0), moved)
-        shape = moved.shape[:-1] + (in_shape[a],)
-        v.check_allocation(shape, y.dtype, func, "an intermediate result")
-        m = _axis_matrix(p, in_shape[a], y.dtype)
-        rows = moved.reshape(-1, moved.shape[-1])
-        out = rows @ m if isinstance(m, np.ndarray) else np.asarray((m.T @ rows.T).T)
-        y = np.moveaxis(out.reshape(shape), -1, a)
-    return np.ascontiguousarray(y)
+    from ._interp import apply
+
+    adjoint = [None if p is None else _adjoint_plan(p, in_shape[a]) for a, p in enumerate(plans)]
+    return apply(np.ascontiguousarray(g), adjoint, list(range(g.ndim - 1, -1, -1)), func)
 
 
 def interpolate_grad_input(
