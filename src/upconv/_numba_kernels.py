@@ -15,6 +15,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ._simd import vfma, vhead, vload, vsplat, vstore, vsum, vzero
+
 
 @numba.njit(cache=True, inline="always")
 def _hits(L, k, d, pb, s, m):  # pragma: no cover - compiled
@@ -339,6 +341,190 @@ def weight_grad_direct(start, stop, x, gy, gw, groups, k, s, d, pb):  # pragma: 
                                         part += flat_g[np.uint64(grow + o2)] * flat_x[np.uint64(src + o2 * s2)]
                                 total += part
                     gw[co, cl, (t0 * k1 + t1) * k2 + t2] = total
+
+
+@numba.njit(cache=True, nogil=True)
+def pad_copy(start, stop, x, xp, pb):  # pragma: no cover - compiled
+    """Zero-padded (or cropped) copy of up to 3 spatial axes; items are the slabs ``(n, c, i0)`` of ``xp``.
+
+    x  : (N, C, m0, m1, m2)
+    xp : (N, C, P0, P1, P2), written completely: ``xp[n, c, i] = x[n, c, i - pb]``, 0 outside ``x``
+    """
+    N, C, m0, m1, m2 = x.shape
+    P0, P1, P2 = xp.shape[2], xp.shape[3], xp.shape[4]
+    lo, hi = max(0, pb[2]), max(0, min(P2, m2 + pb[2]))
+    fx, fp = x.reshape(-1), xp.reshape(-1)
+    for item in range(start, stop):
+        i0 = item % P0
+        plane = item // P0
+        j0 = i0 - pb[0]
+        at = item * P1 * P2
+        for i1 in range(P1):
+            j1 = i1 - pb[1]
+            if j0 < 0 or j0 >= m0 or j1 < 0 or j1 >= m1 or lo >= hi:
+                for i2 in range(P2):
+                    fp[np.uint64(at + i2)] = 0
+            else:
+                src = ((plane * m0 + j0) * m1 + j1) * m2 - pb[2]
+                for i2 in range(lo):
+                    fp[np.uint64(at + i2)] = 0
+                for i2 in range(lo, hi):
+                    fp[np.uint64(at + i2)] = fx[np.uint64(src + i2)]
+                for i2 in range(hi, P2):
+                    fp[np.uint64(at + i2)] = 0
+            at += P2
+
+
+@numba.njit(cache=True, nogil=True)
+def correlate_simd(start, stop, xp, wt, out, groups, k, s, d):  # pragma: no cover - compiled
+    """Direct float32 convolution in register blocks of 4 output channels x 24 outputs; items are ``(n, b, o0)``.
+
+    xp  : (N, C_in, P0, P1, P2) float32, the padded input (``x_pad[n, c, o*s + t*d]``
+          of the convolution); a row reaches at least ``L2w - 1 + (k2 - 1) * d2``
+    wt  : (B, C_in/groups, k0, k1, k2, 4), the weights of output-channel block ``b``
+          (``B / groups`` blocks per group, channels ``4b .. 4b+3``, zero-padded)
+    out : (N, 4B, L0, L1, L2w), ``L2w`` a multiple of 8 (columns past the true
+          output width are computed from the padding and discarded by the caller):
+          ``out[n, 4b + j, o] = sum_{ci, t} wt[b, ci, t, j] * xp[n, g(b) C_in/groups + ci, o*s + t*d]``
+          with the last axis' stride 1.
+
+    The 12 (or, in the last columns, 4) accumulators stay in vector
+    registers through the whole reduction over input channels and taps; a
+    step loads 3 input vectors and 4 weights for 12 multiply-adds.
+    """
+    N, c_in, P0, P1, P2 = xp.shape
+    B, ci_g = wt.shape[0], wt.shape[1]
+    k0, k1, k2 = k
+    s0, s1 = s[0], s[1]
+    d0, d1, d2 = d
+    L0, L1, Lw = out.shape[2], out.shape[3], out.shape[4]
+    nb = B // groups
+    fx, fw, fo = xp.reshape(-1), wt.reshape(-1), out.reshape(-1)
+    plane = L0 * L1 * Lw
+    for item in range(start, stop):
+        o0 = item % L0
+        b = (item // L0) % B
+        n = item // (L0 * B)
+        xc = (n * c_in + (b // nb) * ci_g) * P0
+        for o1 in range(L1):
+            at = (((n * B + b) * 4 * L0 + o0) * L1 + o1) * Lw
+            w0 = 0
+            while w0 + 24 <= Lw:
+                a00, a01, a02, a10, a11, a12 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
+                a20, a21, a22, a30, a31, a32 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
+                for cl in range(ci_g):
+                    for t0 in range(k0):
+                        r0 = (xc + cl * P0 + o0 * s0 + t0 * d0) * P1 + o1 * s1
+                        for t1 in range(k1):
+                            src = (r0 + t1 * d1) * P2 + w0
+                            q = (((b * ci_g + cl) * k0 + t0) * k1 + t1) * k2 * 4
+                            for t2 in range(k2):
+                                x0 = vload(fx, src)
+                                x1 = vload(fx, src + 8)
+                                x2 = vload(fx, src + 16)
+                                c = vsplat(fw[np.uint64(q)])
+                                a00, a01, a02 = vfma(x0, c, a00), vfma(x1, c, a01), vfma(x2, c, a02)
+                                c = vsplat(fw[np.uint64(q + 1)])
+                                a10, a11, a12 = vfma(x0, c, a10), vfma(x1, c, a11), vfma(x2, c, a12)
+                                c = vsplat(fw[np.uint64(q + 2)])
+                                a20, a21, a22 = vfma(x0, c, a20), vfma(x1, c, a21), vfma(x2, c, a22)
+                                c = vsplat(fw[np.uint64(q + 3)])
+                                a30, a31, a32 = vfma(x0, c, a30), vfma(x1, c, a31), vfma(x2, c, a32)
+                                src += d2
+                                q += 4
+                o = at + w0
+                vstore(fo, o, a00), vstore(fo, o + 8, a01), vstore(fo, o + 16, a02)
+                o += plane
+                vstore(fo, o, a10), vstore(fo, o + 8, a11), vstore(fo, o + 16, a12)
+                o += plane
+                vstore(fo, o, a20), vstore(fo, o + 8, a21), vstore(fo, o + 16, a22)
+                o += plane
+                vstore(fo, o, a30), vstore(fo, o + 8, a31), vstore(fo, o + 16, a32)
+                w0 += 24
+            while w0 < Lw:
+                a0, a1, a2, a3 = vzero(), vzero(), vzero(), vzero()
+                for cl in range(ci_g):
+                    for t0 in range(k0):
+                        r0 = (xc + cl * P0 + o0 * s0 + t0 * d0) * P1 + o1 * s1
+                        for t1 in range(k1):
+                            src = (r0 + t1 * d1) * P2 + w0
+                            q = (((b * ci_g + cl) * k0 + t0) * k1 + t1) * k2 * 4
+                            for t2 in range(k2):
+                                x0 = vload(fx, src)
+                                a0 = vfma(x0, vsplat(fw[np.uint64(q)]), a0)
+                                a1 = vfma(x0, vsplat(fw[np.uint64(q + 1)]), a1)
+                                a2 = vfma(x0, vsplat(fw[np.uint64(q + 2)]), a2)
+                                a3 = vfma(x0, vsplat(fw[np.uint64(q + 3)]), a3)
+                                src += d2
+                                q += 4
+                o = at + w0
+                vstore(fo, o, a0), vstore(fo, o + plane, a1), vstore(fo, o + 2 * plane, a2)
+                vstore(fo, o + 3 * plane, a3)
+                w0 += 8
+
+
+@numba.njit(cache=True, nogil=True)
+def weight_grad_simd(start, stop, xp, gy, gw, groups, s, d, L2):  # pragma: no cover - compiled
+    """Float32 weight gradient in register blocks of 4 output channels x 3 taps; items are ``(b, ci, t0, t1, t2 / 3)``.
+
+    xp : (N, C_in, P0, P1, P2) float32, the padded input, as :func:`correlate_simd`;
+         a row reaches at least ``L2w - 1 + (k2w - 1) * d2``
+    gy : (N, 4B, L0, L1, L2w) the output gradient, zero in the padded
+         channels and in the columns from ``L2`` on (``L2w`` a multiple of 8)
+    gw : (B, 4, C_in/groups, k0, k1, k2w), ``k2w`` a multiple of 3 (taps past
+         ``k2`` are discarded by the caller):
+         ``gw[b, j, ci, t] = sum_{n, o} gy[n, 4b + j, o] * xp[n, g(b) C_in/groups + ci, o*s + t*d]``
+
+    Each of the 12 accumulators sums one weight's products over all output
+    positions in its 8 lanes (re-associated: rounding differs from the
+    GEMM's in the last bits); the input lanes past ``L2`` are masked, so
+    infinities there cannot meet the zero gradient.
+    """
+    N, c_in, P0, P1, P2 = xp.shape
+    L0, L1, Lw = gy.shape[2], gy.shape[3], gy.shape[4]
+    B, ci_g, k0, k1, k2w = gw.shape[0], gw.shape[2], gw.shape[3], gw.shape[4], gw.shape[5]
+    s0, s1 = s[0], s[1]
+    d0, d1, d2 = d
+    nb = B // groups
+    blocks = k2w // 3
+    fx, fg = xp.reshape(-1), gy.reshape(-1)
+    plane = L0 * L1 * Lw
+    full = L2 - L2 % 8
+    for item in range(start, stop):
+        t2 = 3 * (item % blocks)
+        t1 = (item // blocks) % k1
+        t0 = (item // (blocks * k1)) % k0
+        cl = (item // (blocks * k1 * k0)) % ci_g
+        b = item // (blocks * k1 * k0 * ci_g)
+        ci = (b // nb) * ci_g + cl
+        a00, a01, a02, a10, a11, a12 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
+        a20, a21, a22, a30, a31, a32 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
+        for n in range(N):
+            for o0 in range(L0):
+                r0 = ((n * c_in + ci) * P0 + o0 * s0 + t0 * d0) * P1 + t1 * d1
+                for o1 in range(L1):
+                    src = (r0 + o1 * s1) * P2 + t2 * d2
+                    gr = (((n * B + b) * 4 * L0 + o0) * L1 + o1) * Lw
+                    w = 0
+                    while w < Lw:
+                        x0 = vload(fx, src + w)
+                        x1 = vload(fx, src + w + d2)
+                        x2 = vload(fx, src + w + 2 * d2)
+                        if w >= full:
+                            x0, x1, x2 = vhead(x0, L2 - w), vhead(x1, L2 - w), vhead(x2, L2 - w)
+                        g = vload(fg, gr + w)
+                        a00, a01, a02 = vfma(g, x0, a00), vfma(g, x1, a01), vfma(g, x2, a02)
+                        g = vload(fg, gr + plane + w)
+                        a10, a11, a12 = vfma(g, x0, a10), vfma(g, x1, a11), vfma(g, x2, a12)
+                        g = vload(fg, gr + 2 * plane + w)
+                        a20, a21, a22 = vfma(g, x0, a20), vfma(g, x1, a21), vfma(g, x2, a22)
+                        g = vload(fg, gr + 3 * plane + w)
+                        a30, a31, a32 = vfma(g, x0, a30), vfma(g, x1, a31), vfma(g, x2, a32)
+                        w += 8
+        gw[b, 0, cl, t0, t1, t2], gw[b, 0, cl, t0, t1, t2 + 1], gw[b, 0, cl, t0, t1, t2 + 2] = vsum(a00), vsum(a01), vsum(a02)
+        gw[b, 1, cl, t0, t1, t2], gw[b, 1, cl, t0, t1, t2 + 1], gw[b, 1, cl, t0, t1, t2 + 2] = vsum(a10), vsum(a11), vsum(a12)
+        gw[b, 2, cl, t0, t1, t2], gw[b, 2, cl, t0, t1, t2 + 1], gw[b, 2, cl, t0, t1, t2 + 2] = vsum(a20), vsum(a21), vsum(a22)
+        gw[b, 3, cl, t0, t1, t2], gw[b, 3, cl, t0, t1, t2 + 1], gw[b, 3, cl, t0, t1, t2 + 2] = vsum(a30), vsum(a31), vsum(a32)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -51,6 +51,14 @@ _COMPILED_MIN_SIZE = 2**16
 # Up to this many input channels per group (conv_transpose) or output channels per group (conv)
 # the compiled kernels compute directly, without im2col or a GEMM.
 _DIRECT_MAX_CHANNELS = 2
+# Output channels per register block of the float32 vector kernels (conv._correlate_simd).
+_SIMD_BLOCK = 4
+# Where the vector kernels beat im2col + GEMM (conv._simd_conv), measured: output channels per group,
+# products C_in/g * C_out/g for the convolution and for its weight gradient, and output row length.
+_SIMD_MAX_CHANNELS = 64
+_SIMD_MAX_PRODUCT = 4096
+_SIMD_MAX_PRODUCT_GRAD = 1024
+_SIMD_MIN_WIDTH = 24
 
 
 # --------------------------------------------------------------------------
@@ -186,6 +194,8 @@ def _correlate(
     v.check_allocation((1, c_in, K, P), x.dtype, func, "the im2col matrix of one sample")
     if not channel_major and cols is None and _direct_conv(g, co_g, N * c_out * ci_g * K * P):
         return _correlate_direct(x, w, g, groups)
+    if not channel_major and cols is None and _simd_conv(x, g, ci_g, co_g):
+        return _correlate_simd(x, w, g, groups)
     wm = w.reshape(groups, co_g, ci_g * K)
     if channel_major:  # an intermediate for conv_transpose's phase method, never returned
         out = scratch("channel_major", (c_out, N) + g.out_size, x.dtype)
@@ -240,6 +250,102 @@ def _correlate_direct(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int
     parallel_for(nk.correlate_direct, N * c_out, x5, w3, out.reshape((N, c_out) + lead + g.out_size), groups,
                  *_as_3d(g))
     return out
+
+
+def _simd_conv(x: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int, *, weight_grad: bool = False) -> bool:
+    """Whether the compiled float32 vector kernels beat im2col + GEMM for this convolution (or its weight gradient).
+
+    They keep blocks of 4 output channels x 24 outputs in vector registers
+    (:func:`upconv._numba_kernels.correlate_simd`,
+    :func:`~upconv._numba_kernels.weight_grad_simd`) and need float32, up
+    to 3 spatial axes and stride 1 on the last one.  OpenBLAS multiplies a
+    matrix with few rows at a fraction of its full rate, so they win while
+    the channels are few: measured with ``benchmarks/bench_conv.py`` (1.3-3x
+    up to 64 -> 64 channels for the convolution, up to ``C_in * C_out =
+    1024`` per group for the weight gradient), for output rows of at least
+    24 (narrower rows fill the vectors less well).
+    """
+    channels = co_g * ci_g <= (_SIMD_MAX_PRODUCT_GRAD if weight_grad else _SIMD_MAX_PRODUCT)
+    return (x.dtype == np.float32 and g.ndim <= 3 and g.stride[-1] == 1 and g.out_size[-1] >= _SIMD_MIN_WIDTH
+            and _DIRECT_MAX_CHANNELS < co_g <= _SIMD_MAX_CHANNELS and channels
+            and x.shape[0] * co_g * math.prod(g.out_size) >= _COMPILED_MIN_SIZE)
+
+
+def _simd_input(x: np.ndarray, g: ConvGeometry, taps: int) -> np.ndarray:
+    """Zero-padded float32 copy ``(N, C, P0, P1, P2)`` of ``x`` for the vector kernels (a scratch buffer).
+
+    ``xp[n, c, i + p_begin] = x[n, c, i]`` (up to 3 axes, leading ones of
+    size 1), large enough for every window of the convolution and, on the
+    last axis, for ``taps`` taps read in whole vectors of 8 from outputs
+    ``0 .. ceil(L/8)*8 - 1``.
+    """
+    from . import _numba_kernels as nk
+
+    k, s, d, pb = _as_3d(g)
+    size, out = nk.as3(g.in_size, 1), nk.as3(g.out_size, 1)
+    lanes = -(-out[2] // 8) * 8
+    P = [(out[a] - 1) * s[a] + (k[a] - 1) * d[a] + 1 for a in range(2)] + [lanes + (taps - 1) * d[2]]
+    v.check_allocation(x.shape[:2] + tuple(P), np.float32, "conv", "the padded input")
+    xp = scratch("simd_input", x.shape[:2] + tuple(P), np.float32)
+    parallel_for(nk.pad_copy, x.shape[0] * x.shape[1] * P[0],
+                 np.ascontiguousarray(x, dtype=np.float32).reshape(x.shape[:2] + size), xp, pb)
+    return xp
+
+
+def _correlate_simd(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
+    """:func:`_correlate` by the compiled float32 vector kernel (see :func:`_simd_conv`)."""
+    from . import _numba_kernels as nk
+
+    N, c_in = x.shape[:2]
+    c_out = w.shape[0]
+    ci_g, co_g = c_in // groups, c_out // groups
+    nb = -(-co_g // _SIMD_BLOCK)
+    k, s, d = nk.as3(g.kernel_size, 1), nk.as3(g.stride, 1), nk.as3(g.dilation, 1)
+    L = nk.as3(g.out_size, 1)
+    lanes = -(-L[2] // 8) * 8
+    xp = _simd_input(x, g, k[2])
+    # (groups, co_g, ci_g, *k) -> blocks (groups * nb, ci_g, *k, 4), the block's 4 weights of a tap side by side
+    wt = np.zeros((groups, nb * _SIMD_BLOCK, ci_g) + k, np.float32)
+    wt[:, :co_g] = w.reshape((groups, co_g, ci_g) + k)
+    wt = np.ascontiguousarray(wt.reshape((groups * nb, _SIMD_BLOCK, ci_g) + k).transpose(0, 2, 3, 4, 5, 1))
+    exact = co_g % _SIMD_BLOCK == 0 and lanes == L[2]
+    out = np.empty((N, c_out) + g.out_size, np.float32)
+    res = out if exact else scratch("simd_out", (N, groups * nb * _SIMD_BLOCK) + L[:2] + (lanes,), np.float32)
+    parallel_for(nk.correlate_simd, N * groups * nb * L[0], xp, wt,
+                 res.reshape((N, groups * nb * _SIMD_BLOCK) + L[:2] + (lanes,)), groups, k, s, d)
+    if not exact:
+        blocks = res.reshape((N, groups, nb * _SIMD_BLOCK) + L[:2] + (lanes,))[:, :, :co_g, :, :, : L[2]]
+        out.reshape((N, groups, co_g) + L)[...] = blocks
+    return out
+
+
+def _weight_grad_simd(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
+    """The weight gradient ``(C_out, C_in/g, *k)`` of a convolution by the compiled float32 vector kernel.
+
+    ``dw[co, ci, t] = sum_{n, o} gy[n, co, o] * x_pad[n, g ci, o*s + t*d]``, for
+    the convolutions :func:`_simd_conv` accepts
+    (:func:`upconv._numba_kernels.weight_grad_simd`).
+    """
+    from . import _numba_kernels as nk
+
+    N, c_in = x.shape[:2]
+    c_out = gy.shape[1]
+    ci_g, co_g = c_in // groups, c_out // groups
+    nb = -(-co_g // _SIMD_BLOCK)
+    k, s, d = nk.as3(g.kernel_size, 1), nk.as3(g.stride, 1), nk.as3(g.dilation, 1)
+    L = nk.as3(g.out_size, 1)
+    lanes, k2w = -(-L[2] // 8) * 8, -(-k[2] // 3) * 3
+    xp = _simd_input(x, g, k2w)
+    if co_g % _SIMD_BLOCK == 0 and lanes == L[2]:
+        gp = np.ascontiguousarray(gy, dtype=np.float32).reshape((N, c_out) + L)
+    else:  # zero-padded to whole channel blocks and vectors
+        gp = np.zeros((N, groups, nb * _SIMD_BLOCK) + L[:2] + (lanes,), np.float32)
+        gp[:, :, :co_g, :, :, : L[2]] = gy.reshape((N, groups, co_g) + L)
+        gp = gp.reshape((N, groups * nb * _SIMD_BLOCK) + L[:2] + (lanes,))
+    gw = np.empty((groups * nb, _SIMD_BLOCK, ci_g) + k[:2] + (k2w,), np.float32)
+    parallel_for(nk.weight_grad_simd, groups * nb * ci_g * k[0] * k[1] * (k2w // 3), xp, gp, gw, groups, s, d, L[2])
+    gw = gw.reshape((groups, nb * _SIMD_BLOCK, ci_g) + k[:2] + (k2w,))[:, :co_g, ..., : k[2]]
+    return np.ascontiguousarray(gw).reshape((c_out, ci_g) + g.kernel_size)
 
 
 def _as_conv_weight(w: np.ndarray, groups: int) -> np.ndarray:
@@ -347,7 +453,8 @@ def _conv_keeping_cols(
     g = shapes.conv_geometry(x.shape[2:], w.shape[2:], stride, padding, dilation, func=func)
     shape = (groups, x.shape[1] // groups * math.prod(g.kernel_size), x.shape[0] * math.prod(g.out_size))
     cols = None
-    direct = _direct_conv(g, w.shape[0] // groups, math.prod(shape) * w.shape[0] // groups)
+    co_g = w.shape[0] // groups
+    direct = _direct_conv(g, co_g, math.prod(shape) * co_g) or _simd_conv(x, g, x.shape[1] // groups, co_g)
     if not direct and math.prod(shape) * x.itemsize <= min(_KEEP_COLS_BYTES, v.get_memory_limit()) and 0 not in shape:
         ok = buffer is not None and buffer.shape == shape and buffer.dtype == x.dtype
         cols = buffer if ok else np.empty(shape, x.dtype)
@@ -440,8 +547,11 @@ def conv_transpose_zero_insertion(y: np.ndarray, w: np.ndarray, g: ConvGeometry,
     N, c = y.shape[:2]
     gz = shapes.zero_insertion_geometry(g)
     v.check_allocation((N, c) + gz.in_size, y.dtype, "conv_transpose", "the zero-inserted input")
-    z = np.zeros((N, c) + gz.in_size, dtype=y.dtype)
-    z[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in g.stride)] = y
+    if all(s == 1 for s in g.stride):  # nothing to insert: the correlation pads
+        z = y
+    else:
+        z = np.zeros((N, c) + gz.in_size, dtype=y.dtype)
+        z[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in g.stride)] = y
     flipped = np.flip(_as_conv_weight(w, groups), axis=tuple(range(2, 2 + g.ndim)))
     return _correlate(z, flipped, gz, groups, "conv_transpose")
 

@@ -1,0 +1,143 @@
+"""Eight-lane float32 vectors for the compiled kernels (numba intrinsics).  Imported lazily, with numba.
+
+numba compiles loops to SIMD code only when LLVM's loop vectoriser can
+vectorise an innermost loop; it cannot keep a block of accumulators in
+registers across a reduction, which is what a fast direct convolution
+needs (numba leaves LLVM's SLP vectoriser off).  These intrinsics give the
+kernels an explicit vector type instead: ``f32x8`` is LLVM's ``<8 x float>``,
+which LLVM maps to one AVX register, two SSE/NEON registers, or whatever
+the machine has, so the kernels stay portable.  A kernel holds a few of them
+in local variables (registers) and accumulates with :func:`vfma`.
+
+Loads and stores take a float32 array and a flat element index; they do no
+bounds checks, so the caller guarantees that ``index + 8`` elements exist.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic, models, register_model
+
+#: Lanes of a vector.
+LANES = 8
+
+_VEC = ir.VectorType(ir.FloatType(), LANES)
+
+
+class F32x8(types.Type):
+    """numba type of an ``<8 x float>`` value."""
+
+    def __init__(self) -> None:
+        super().__init__(name="f32x8")
+
+
+f32x8 = F32x8()
+
+
+@register_model(F32x8)
+class _F32x8Model(models.PrimitiveModel):
+    def __init__(self, dmm, fe_type):
+        super().__init__(dmm, fe_type, _VEC)
+
+
+def _address(context, builder, array_type, array, index):
+    data = context.make_array(array_type)(context, builder, array).data
+    return builder.bitcast(builder.gep(data, [index]), _VEC.as_pointer())
+
+
+def _check_array(arr) -> None:
+    if not (isinstance(arr, types.Array) and arr.dtype == types.float32):
+        raise TypeError(f"f32x8 loads and stores need a float32 array, not {arr}")
+
+
+@intrinsic
+def vload(typingctx, arr, index):
+    """``arr.flat[index : index + 8]`` as a vector (unaligned load)."""
+    _check_array(arr)
+
+    def codegen(context, builder, sig, args):
+        return builder.load(_address(context, builder, sig.args[0], args[0], args[1]), align=4)
+
+    return f32x8(arr, index), codegen
+
+
+@intrinsic
+def vstore(typingctx, arr, index, value):
+    """``arr.flat[index : index + 8] = value`` (unaligned store)."""
+    _check_array(arr)
+
+    def codegen(context, builder, sig, args):
+        builder.store(args[2], _address(context, builder, sig.args[0], args[0], args[1]), align=4)
+        return context.get_dummy_value()
+
+    return types.void(arr, index, value), codegen
+
+
+@intrinsic
+def vsplat(typingctx, value):
+    """A vector with ``value`` (a float32) in every lane."""
+
+    def codegen(context, builder, sig, args):
+        one = builder.insert_element(ir.Constant(_VEC, ir.Undefined), args[0], ir.Constant(ir.IntType(32), 0))
+        zeros = ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES)
+        return builder.shuffle_vector(one, ir.Constant(_VEC, ir.Undefined), zeros)
+
+    return f32x8(types.float32), codegen
+
+
+@intrinsic
+def vzero(typingctx):
+    """The zero vector."""
+
+    def codegen(context, builder, sig, args):
+        return ir.Constant(_VEC, [0.0] * LANES)
+
+    return f32x8(), codegen
+
+
+@intrinsic
+def vfma(typingctx, a, b, c):
+    """``a * b + c`` lane by lane, fused into one instruction where the machine has FMA."""
+
+    def codegen(context, builder, sig, args):
+        product = builder.fmul(args[0], args[1], flags=("contract",))
+        return builder.fadd(product, args[2], flags=("contract",))
+
+    return f32x8(a, b, c), codegen
+
+
+@intrinsic
+def vhead(typingctx, a, count):
+    """``a`` with the lanes from ``count`` on set to zero."""
+
+    def codegen(context, builder, sig, args):
+        i32 = ir.IntType(32)
+        lanes = ir.Constant(ir.VectorType(i32, LANES), list(range(LANES)))
+        n = builder.trunc(args[1], i32) if args[1].type.width > 32 else args[1]
+        bound = builder.insert_element(ir.Constant(ir.VectorType(i32, LANES), ir.Undefined), n,
+                                       ir.Constant(i32, 0))
+        bound = builder.shuffle_vector(bound, ir.Constant(ir.VectorType(i32, LANES), ir.Undefined),
+                                       ir.Constant(ir.VectorType(i32, LANES), [0] * LANES))
+        keep = builder.icmp_signed("<", lanes, bound)
+        return builder.select(keep, args[0], ir.Constant(_VEC, [0.0] * LANES))
+
+    return f32x8(a, count), codegen
+
+
+@intrinsic
+def vsum(typingctx, a):
+    """The sum of the lanes of ``a`` (a float32), added pairwise."""
+
+    def codegen(context, builder, sig, args):
+        v = args[0]
+        width = LANES
+        while width > 1:
+            width //= 2
+            lo = builder.shuffle_vector(v, v, ir.Constant(ir.VectorType(ir.IntType(32), width), list(range(width))))
+            hi = builder.shuffle_vector(v, v, ir.Constant(ir.VectorType(ir.IntType(32), width),
+                                                         list(range(width, 2 * width))))
+            v = builder.fadd(lo, hi)
+        return builder.extract_element(v, ir.Constant(ir.IntType(32), 0))
+
+    return types.float32(a), codegen

@@ -1,0 +1,101 @@
+"""The float32 vector kernels of conv (register-blocked direct convolution and weight gradient).
+
+They take convolutions with few channels, float32, up to 3 spatial axes and
+output rows of at least 24 (``conv._simd_conv``); here the thresholds are
+lowered so that small random geometries take them, and every result is
+compared with the im2col + GEMM path (which the differential tests compare
+with torch) and, for a few, with torch itself.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import upconv
+from upconv import grad, shapes
+
+conv_module = sys.modules["upconv.conv"]
+
+
+def _random_case(rng):
+    n = int(rng.integers(1, 4))
+    k = tuple(int(a) for a in rng.integers(1, 5, n))
+    d = tuple(int(a) for a in rng.integers(1, 3, n))
+    s = tuple(int(a) for a in rng.integers(1, 3, n - 1)) + (1,)
+    p = tuple(int(a) for a in rng.integers(0, 3, n))
+    groups = int(rng.integers(1, 3))
+    # the last axis spans whole 24-wide blocks, 8-wide remainders and partial vectors
+    size = tuple(int((kk - 1) * dd + 1 + rng.integers(0, 6)) for kk, dd in zip(k[:-1], d[:-1]))
+    size += (int((k[-1] - 1) * d[-1] + 1 + rng.integers(0, 60)),)
+    ci, co = groups * int(rng.integers(1, 5)), groups * int(rng.integers(3, 10))
+    x = rng.standard_normal((int(rng.integers(1, 4)), ci) + size).astype(np.float32)
+    w = rng.standard_normal((co, ci // groups) + k).astype(np.float32)
+    return x, w, s, p, d, groups
+
+
+@pytest.fixture
+def simd_everywhere(monkeypatch):
+    monkeypatch.setattr(conv_module, "_COMPILED_MIN_SIZE", 0)
+    monkeypatch.setattr(conv_module, "_SIMD_MIN_WIDTH", 1)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_vector_kernels_equal_im2col_gemm(seed, simd_everywhere, monkeypatch):
+    x, w, s, p, d, groups = _random_case(np.random.default_rng(2000 + seed))
+    g = shapes.conv_geometry(x.shape[2:], w.shape[2:], s, p, d)
+    assert conv_module._simd_conv(x, g, x.shape[1] // groups, w.shape[0] // groups, weight_grad=True)
+    y = upconv.conv(x, w, None, s, p, d, groups)
+    gy = np.random.default_rng(seed).standard_normal(y.shape).astype(np.float32)
+    gw = grad.conv_grad_weight(gy, x, w, None, s, p, d, groups)
+    gx = grad.conv_grad_input(gy, x, w, None, s, p, d, groups)
+    monkeypatch.setattr(conv_module, "_SIMD_MAX_CHANNELS", 0)  # im2col + GEMM
+    scale = float(np.abs(x).max() * np.abs(w).max() * w[0].size)
+    np.testing.assert_allclose(y, upconv.conv(x, w, None, s, p, d, groups), rtol=1e-5, atol=1e-6 * scale)
+    np.testing.assert_allclose(gw, grad.conv_grad_weight(gy, x, w, None, s, p, d, groups), rtol=1e-4,
+                               atol=1e-5 * scale * y[0, 0].size)
+    np.testing.assert_allclose(gx, grad.conv_grad_input(gy, x, w, None, s, p, d, groups), rtol=1e-5,
+                               atol=1e-6 * scale)
+    assert y.dtype == gw.dtype == gx.dtype == np.float32
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_vector_kernels_against_torch(seed, simd_everywhere):
+    torch = pytest.importorskip("torch", reason="torch is the oracle of this test")
+    x, w, s, p, d, groups = _random_case(np.random.default_rng(3000 + seed))
+    n = w.ndim - 2
+    f = {1: torch.nn.functional.conv1d, 2: torch.nn.functional.conv2d, 3: torch.nn.functional.conv3d}[n]
+    tw = torch.from_numpy(w).requires_grad_()
+    ty = f(torch.from_numpy(x), tw, None, s, p, d, groups)
+    gy = np.random.default_rng(seed).standard_normal(tuple(ty.shape)).astype(np.float32)
+    ty.backward(torch.from_numpy(gy))
+    y = upconv.conv(x, w, None, s, p, d, groups)
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(grad.conv_grad_weight(gy, x, w, None, s, p, d, groups), tw.grad.numpy(),
+                               rtol=1e-4, atol=1e-3)
+
+
+def test_weight_gradient_masks_the_padded_lanes(simd_everywhere):
+    """Columns past the output width are computed in whole vectors; an inf read only there stays out."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 4, 30)).astype(np.float32)
+    x[..., -1] = np.inf  # read by tap 2 of the last output only, and by tap 0 of padded lanes
+    w = rng.standard_normal((4, 3, 1, 3)).astype(np.float32)
+    gy = rng.standard_normal((2, 4, 4, 28)).astype(np.float32)
+    gw = grad.conv_grad_weight(gy, x, w)
+    assert np.isfinite(gw[..., :2]).all()
+    expected = np.einsum("nchw,ndhw->cd", gy, x[..., :28]).reshape(4, 3)
+    np.testing.assert_allclose(gw[:, :, 0, 0], expected, rtol=1e-4, atol=1e-4)
+
+
+def test_the_rule_follows_dtype_stride_and_channels():
+    g = shapes.conv_geometry((48, 48), (3, 3), 1, 1, 1)
+    x32 = np.zeros((16, 16, 48, 48), np.float32)
+    assert conv_module._simd_conv(x32, g, 16, 16)
+    assert not conv_module._simd_conv(x32.astype(np.float64), g, 16, 16)
+    assert not conv_module._simd_conv(x32, shapes.conv_geometry((48, 48), (3, 3), 2, 1, 1), 16, 16)
+    assert not conv_module._simd_conv(x32, g, 16, 2)  # the direct kernels' case
+    assert not conv_module._simd_conv(x32, g, 128, 128)  # OpenBLAS's GEMM is fast there
+    assert not conv_module._simd_conv(x32[..., :12, :12], shapes.conv_geometry((12, 12), (3, 3), 1, 1, 1), 16, 16)
