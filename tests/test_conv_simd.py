@@ -1,7 +1,7 @@
 """The float32 vector kernels of conv (register-blocked direct convolution and weight gradient).
 
-They take convolutions with few channels, float32, up to 3 spatial axes and
-output rows of at least 24 (``conv._simd_conv``); here the thresholds are
+They take convolutions with few channels, float32, up to 3 spatial axes (any
+stride) and output rows of at least 24 (``conv._simd_conv``); here the thresholds are
 lowered so that small random geometries take them, and every result is
 compared with the im2col + GEMM path (which the differential tests compare
 with torch) and, for a few, with torch itself.
@@ -24,7 +24,7 @@ def _random_case(rng):
     n = int(rng.integers(1, 4))
     k = tuple(int(a) for a in rng.integers(1, 5, n))
     d = tuple(int(a) for a in rng.integers(1, 3, n))
-    s = tuple(int(a) for a in rng.integers(1, 3, n - 1)) + (1,)
+    s = tuple(int(a) for a in rng.integers(1, 4, n))
     p = tuple(int(a) for a in rng.integers(0, 3, n))
     groups = int(rng.integers(1, 3))
     # the last axis spans whole 24-wide blocks, 8-wide remainders and partial vectors
@@ -90,12 +90,13 @@ def test_weight_gradient_masks_the_padded_lanes(simd_everywhere):
     np.testing.assert_allclose(gw[:, :, 0, 0], expected, rtol=1e-4, atol=1e-4)
 
 
-def test_the_rule_follows_dtype_stride_and_channels():
+def test_the_rule_follows_dtype_width_and_channels():
     g = shapes.conv_geometry((48, 48), (3, 3), 1, 1, 1)
     x32 = np.zeros((16, 16, 48, 48), np.float32)
     assert conv_module._simd_conv(x32, g, 16, 16)
     assert not conv_module._simd_conv(x32.astype(np.float64), g, 16, 16)
-    assert not conv_module._simd_conv(x32, shapes.conv_geometry((48, 48), (3, 3), 2, 1, 1), 16, 16)
+    assert conv_module._simd_conv(x32, shapes.conv_geometry((48, 48), (3, 3), 2, 1, 1), 16, 16)  # 24 wide
+    assert not conv_module._simd_conv(x32, shapes.conv_geometry((48, 48), (3, 3), 4, 1, 1), 16, 16)  # 12 wide
     assert not conv_module._simd_conv(x32, g, 16, 2)  # the direct kernels' case
     assert not conv_module._simd_conv(x32, g, 128, 128)  # OpenBLAS's GEMM is fast there
     assert not conv_module._simd_conv(x32[..., :12, :12], shapes.conv_geometry((12, 12), (3, 3), 1, 1, 1), 16, 16)

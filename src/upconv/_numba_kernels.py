@@ -344,15 +344,18 @@ def weight_grad_direct(start, stop, x, gy, gw, groups, k, s, d, pb):  # pragma: 
 
 
 @numba.njit(cache=True, nogil=True)
-def pad_copy(start, stop, x, xp, pb):  # pragma: no cover - compiled
-    """Zero-padded (or cropped) copy of up to 3 spatial axes; items are the slabs ``(n, c, i0)`` of ``xp``.
+def pad_copy(start, stop, x, xp, pb, s2):  # pragma: no cover - compiled
+    """Zero-padded (or cropped) copy of up to 3 spatial axes, the last split by phase; items are the slabs ``(n, c, i0)``.
 
     x  : (N, C, m0, m1, m2)
-    xp : (N, C, P0, P1, P2), written completely: ``xp[n, c, i] = x[n, c, i - pb]``, 0 outside ``x``
+    xp : (N, C, P0, P1, s2 * Q2), written completely:
+         ``xp[n, c, i0, i1, r * Q2 + q] = x[n, c, i0 - pb0, i1 - pb1, q * s2 + r - pb2]``, 0 outside ``x``
+         (for ``s2 = 1`` a plain padded copy).  A convolution with stride
+         ``s2`` on the last axis then reads contiguous runs of a phase.
     """
     N, C, m0, m1, m2 = x.shape
     P0, P1, P2 = xp.shape[2], xp.shape[3], xp.shape[4]
-    lo, hi = max(0, pb[2]), max(0, min(P2, m2 + pb[2]))
+    Q2 = P2 // s2
     fx, fp = x.reshape(-1), xp.reshape(-1)
     for item in range(start, stop):
         i0 = item % P0
@@ -361,32 +364,43 @@ def pad_copy(start, stop, x, xp, pb):  # pragma: no cover - compiled
         at = item * P1 * P2
         for i1 in range(P1):
             j1 = i1 - pb[1]
-            if j0 < 0 or j0 >= m0 or j1 < 0 or j1 >= m1 or lo >= hi:
+            if j0 < 0 or j0 >= m0 or j1 < 0 or j1 >= m1:
                 for i2 in range(P2):
                     fp[np.uint64(at + i2)] = 0
             else:
-                src = ((plane * m0 + j0) * m1 + j1) * m2 - pb[2]
-                for i2 in range(lo):
-                    fp[np.uint64(at + i2)] = 0
-                for i2 in range(lo, hi):
-                    fp[np.uint64(at + i2)] = fx[np.uint64(src + i2)]
-                for i2 in range(hi, P2):
-                    fp[np.uint64(at + i2)] = 0
+                row = ((plane * m0 + j0) * m1 + j1) * m2
+                for r in range(s2):
+                    # phase entries q with 0 <= q*s2 + r - pb2 < m2
+                    lo = min(Q2, max(0, (pb[2] - r + s2 - 1) // s2))
+                    hi = max(lo, min(Q2, (m2 + pb[2] - r + s2 - 1) // s2))
+                    dst = at + r * Q2
+                    src = row + r - pb[2]
+                    for q in range(lo):
+                        fp[np.uint64(dst + q)] = 0
+                    if s2 == 1:  # contiguous: vectorised
+                        for q in range(lo, hi):
+                            fp[np.uint64(dst + q)] = fx[np.uint64(src + q)]
+                    else:
+                        for q in range(lo, hi):
+                            fp[np.uint64(dst + q)] = fx[np.uint64(src + q * s2)]
+                    for q in range(hi, Q2):
+                        fp[np.uint64(dst + q)] = 0
             at += P2
 
 
 @numba.njit(cache=True, nogil=True)
-def correlate_simd(start, stop, xp, wt, out, groups, k, s, d):  # pragma: no cover - compiled
+def correlate_simd(start, stop, xp, wt, out, groups, k, s, d, taps):  # pragma: no cover - compiled
     """Direct float32 convolution in register blocks of 4 output channels x 24 outputs; items are ``(n, b, o0)``.
 
-    xp  : (N, C_in, P0, P1, P2) float32, the padded input (``x_pad[n, c, o*s + t*d]``
-          of the convolution); a row reaches at least ``L2w - 1 + (k2 - 1) * d2``
+    xp  : (N, C_in, P0, P1, P2) float32, the padded input, its last axis split by
+          phase (:func:`pad_copy`): output ``o`` reads tap ``t`` of the last
+          axis at ``taps[t] + o`` of a row
     wt  : (B, C_in/groups, k0, k1, k2, 4), the weights of output-channel block ``b``
           (``B / groups`` blocks per group, channels ``4b .. 4b+3``, zero-padded)
     out : (N, 4B, L0, L1, L2w), ``L2w`` a multiple of 8 (columns past the true
           output width are computed from the padding and discarded by the caller):
           ``out[n, 4b + j, o] = sum_{ci, t} wt[b, ci, t, j] * xp[n, g(b) C_in/groups + ci, o*s + t*d]``
-          with the last axis' stride 1.
+    taps : (k2,) int64, ``(t*d2 % s2) * Q2 + t*d2 // s2``, the offsets of the last axis' taps in a row.
 
     The 12 (or, in the last columns, 4) accumulators stay in vector
     registers through the whole reduction over input channels and taps; a
@@ -396,7 +410,7 @@ def correlate_simd(start, stop, xp, wt, out, groups, k, s, d):  # pragma: no cov
     B, ci_g = wt.shape[0], wt.shape[1]
     k0, k1, k2 = k
     s0, s1 = s[0], s[1]
-    d0, d1, d2 = d
+    d0, d1 = d[0], d[1]
     L0, L1, Lw = out.shape[2], out.shape[3], out.shape[4]
     nb = B // groups
     fx, fw, fo = xp.reshape(-1), wt.reshape(-1), out.reshape(-1)
@@ -419,9 +433,10 @@ def correlate_simd(start, stop, xp, wt, out, groups, k, s, d):  # pragma: no cov
                             src = (r0 + t1 * d1) * P2 + w0
                             q = (((b * ci_g + cl) * k0 + t0) * k1 + t1) * k2 * 4
                             for t2 in range(k2):
-                                x0 = vload(fx, src)
-                                x1 = vload(fx, src + 8)
-                                x2 = vload(fx, src + 16)
+                                at2 = src + taps[t2]
+                                x0 = vload(fx, at2)
+                                x1 = vload(fx, at2 + 8)
+                                x2 = vload(fx, at2 + 16)
                                 c = vsplat(fw[np.uint64(q)])
                                 a00, a01, a02 = vfma(x0, c, a00), vfma(x1, c, a01), vfma(x2, c, a02)
                                 c = vsplat(fw[np.uint64(q + 1)])
@@ -430,7 +445,6 @@ def correlate_simd(start, stop, xp, wt, out, groups, k, s, d):  # pragma: no cov
                                 a20, a21, a22 = vfma(x0, c, a20), vfma(x1, c, a21), vfma(x2, c, a22)
                                 c = vsplat(fw[np.uint64(q + 3)])
                                 a30, a31, a32 = vfma(x0, c, a30), vfma(x1, c, a31), vfma(x2, c, a32)
-                                src += d2
                                 q += 4
                 o = at + w0
                 vstore(fo, o, a00), vstore(fo, o + 8, a01), vstore(fo, o + 16, a02)
@@ -450,12 +464,11 @@ def correlate_simd(start, stop, xp, wt, out, groups, k, s, d):  # pragma: no cov
                             src = (r0 + t1 * d1) * P2 + w0
                             q = (((b * ci_g + cl) * k0 + t0) * k1 + t1) * k2 * 4
                             for t2 in range(k2):
-                                x0 = vload(fx, src)
+                                x0 = vload(fx, src + taps[t2])
                                 a0 = vfma(x0, vsplat(fw[np.uint64(q)]), a0)
                                 a1 = vfma(x0, vsplat(fw[np.uint64(q + 1)]), a1)
                                 a2 = vfma(x0, vsplat(fw[np.uint64(q + 2)]), a2)
                                 a3 = vfma(x0, vsplat(fw[np.uint64(q + 3)]), a3)
-                                src += d2
                                 q += 4
                 o = at + w0
                 vstore(fo, o, a0), vstore(fo, o + plane, a1), vstore(fo, o + 2 * plane, a2)
@@ -464,11 +477,11 @@ def correlate_simd(start, stop, xp, wt, out, groups, k, s, d):  # pragma: no cov
 
 
 @numba.njit(cache=True, nogil=True)
-def weight_grad_simd(start, stop, xp, gy, gw, groups, s, d, L2):  # pragma: no cover - compiled
+def weight_grad_simd(start, stop, xp, gy, gw, groups, s, d, taps, L2):  # pragma: no cover - compiled
     """Float32 weight gradient in register blocks of 4 output channels x 3 taps; items are ``(b, ci, t0, t1, t2 / 3)``.
 
-    xp : (N, C_in, P0, P1, P2) float32, the padded input, as :func:`correlate_simd`;
-         a row reaches at least ``L2w - 1 + (k2w - 1) * d2``
+    xp : (N, C_in, P0, P1, P2) float32, the padded input split by phase, as :func:`correlate_simd`
+    taps : (k2w,) int64, the offsets of the last axis' taps in a row, as :func:`correlate_simd`
     gy : (N, 4B, L0, L1, L2w) the output gradient, zero in the padded
          channels and in the columns from ``L2`` on (``L2w`` a multiple of 8)
     gw : (B, 4, C_in/groups, k0, k1, k2w), ``k2w`` a multiple of 3 (taps past
@@ -484,7 +497,7 @@ def weight_grad_simd(start, stop, xp, gy, gw, groups, s, d, L2):  # pragma: no c
     L0, L1, Lw = gy.shape[2], gy.shape[3], gy.shape[4]
     B, ci_g, k0, k1, k2w = gw.shape[0], gw.shape[2], gw.shape[3], gw.shape[4], gw.shape[5]
     s0, s1 = s[0], s[1]
-    d0, d1, d2 = d
+    d0, d1 = d[0], d[1]
     nb = B // groups
     blocks = k2w // 3
     fx, fg = xp.reshape(-1), gy.reshape(-1)
@@ -497,19 +510,20 @@ def weight_grad_simd(start, stop, xp, gy, gw, groups, s, d, L2):  # pragma: no c
         cl = (item // (blocks * k1 * k0)) % ci_g
         b = item // (blocks * k1 * k0 * ci_g)
         ci = (b // nb) * ci_g + cl
+        e0, e1, e2 = taps[t2], taps[t2 + 1], taps[t2 + 2]
         a00, a01, a02, a10, a11, a12 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
         a20, a21, a22, a30, a31, a32 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
         for n in range(N):
             for o0 in range(L0):
                 r0 = ((n * c_in + ci) * P0 + o0 * s0 + t0 * d0) * P1 + t1 * d1
                 for o1 in range(L1):
-                    src = (r0 + o1 * s1) * P2 + t2 * d2
+                    src = (r0 + o1 * s1) * P2
                     gr = (((n * B + b) * 4 * L0 + o0) * L1 + o1) * Lw
                     w = 0
                     while w < Lw:
-                        x0 = vload(fx, src + w)
-                        x1 = vload(fx, src + w + d2)
-                        x2 = vload(fx, src + w + 2 * d2)
+                        x0 = vload(fx, src + e0 + w)
+                        x1 = vload(fx, src + e1 + w)
+                        x2 = vload(fx, src + e2 + w)
                         if w >= full:
                             x0, x1, x2 = vhead(x0, L2 - w), vhead(x1, L2 - w), vhead(x2, L2 - w)
                         g = vload(fg, gr + w)

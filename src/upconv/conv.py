@@ -257,8 +257,9 @@ def _simd_conv(x: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int, *, weight_g
 
     They keep blocks of 4 output channels x 24 outputs in vector registers
     (:func:`upconv._numba_kernels.correlate_simd`,
-    :func:`~upconv._numba_kernels.weight_grad_simd`) and need float32, up
-    to 3 spatial axes and stride 1 on the last one.  OpenBLAS multiplies a
+    :func:`~upconv._numba_kernels.weight_grad_simd`) and need float32 and up
+    to 3 spatial axes (a stride on the last axis is read from the input
+    split by phase, :func:`_simd_input`).  OpenBLAS multiplies a
     matrix with few rows at a fraction of its full rate, so they win while
     the channels are few: measured with ``benchmarks/bench_conv.py`` (1.3-3x
     up to 64 -> 64 channels for the convolution, up to ``C_in * C_out =
@@ -266,17 +267,21 @@ def _simd_conv(x: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int, *, weight_g
     24 (narrower rows fill the vectors less well).
     """
     channels = co_g * ci_g <= (_SIMD_MAX_PRODUCT_GRAD if weight_grad else _SIMD_MAX_PRODUCT)
-    return (x.dtype == np.float32 and g.ndim <= 3 and g.stride[-1] == 1 and g.out_size[-1] >= _SIMD_MIN_WIDTH
+    return (x.dtype == np.float32 and g.ndim <= 3 and g.out_size[-1] >= _SIMD_MIN_WIDTH
             and _DIRECT_MAX_CHANNELS < co_g <= _SIMD_MAX_CHANNELS and channels
             and x.shape[0] * co_g * math.prod(g.out_size) >= _COMPILED_MIN_SIZE)
 
 
-def _simd_input(x: np.ndarray, g: ConvGeometry, taps: int) -> np.ndarray:
-    """Zero-padded float32 copy ``(N, C, P0, P1, P2)`` of ``x`` for the vector kernels (a scratch buffer).
+def _simd_input(x: np.ndarray, g: ConvGeometry, taps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Zero-padded float32 copy of ``x`` for the vector kernels (a scratch buffer), and its tap offsets.
 
-    ``xp[n, c, i + p_begin] = x[n, c, i]`` (up to 3 axes, leading ones of
-    size 1), large enough for every window of the convolution and, on the
-    last axis, for ``taps`` taps read in whole vectors of 8 from outputs
+    ``xp (N, C, P0, P1, s2 * Q2)``, up to 3 axes (leading ones of size 1),
+    holds ``x_pad[n, c, i0, i1, q * s2 + r]`` at ``[n, c, i0, i1, r * Q2 + q]``,
+    where ``x_pad[n, c, i + p_begin] = x[n, c, i]``: the last axis split into
+    its ``s2`` phases, so that output ``o`` reads tap ``t`` of the last axis
+    at ``offsets[t] + o``, contiguous in ``o`` for every stride.  It is large
+    enough for every window of the convolution and, on the last axis, for
+    ``taps`` taps read in whole vectors of 8 from outputs
     ``0 .. ceil(L/8)*8 - 1``.
     """
     from . import _numba_kernels as nk
@@ -284,12 +289,16 @@ def _simd_input(x: np.ndarray, g: ConvGeometry, taps: int) -> np.ndarray:
     k, s, d, pb = _as_3d(g)
     size, out = nk.as3(g.in_size, 1), nk.as3(g.out_size, 1)
     lanes = -(-out[2] // 8) * 8
-    P = [(out[a] - 1) * s[a] + (k[a] - 1) * d[a] + 1 for a in range(2)] + [lanes + (taps - 1) * d[2]]
-    v.check_allocation(x.shape[:2] + tuple(P), np.float32, "conv", "the padded input")
-    xp = scratch("simd_input", x.shape[:2] + tuple(P), np.float32)
+    e = np.arange(taps) * d[2]
+    offsets = e // s[2]
+    Q2 = lanes + int(offsets[-1])
+    offsets += (e % s[2]) * Q2
+    P = tuple((out[a] - 1) * s[a] + (k[a] - 1) * d[a] + 1 for a in range(2)) + (s[2] * Q2,)
+    v.check_allocation(x.shape[:2] + P, np.float32, "conv", "the padded input")
+    xp = scratch("simd_input", x.shape[:2] + P, np.float32)
     parallel_for(nk.pad_copy, x.shape[0] * x.shape[1] * P[0],
-                 np.ascontiguousarray(x, dtype=np.float32).reshape(x.shape[:2] + size), xp, pb)
-    return xp
+                 np.ascontiguousarray(x, dtype=np.float32).reshape(x.shape[:2] + size), xp, pb, s[2])
+    return xp, offsets.astype(np.int64)
 
 
 def _correlate_simd(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
@@ -303,7 +312,7 @@ def _correlate_simd(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) 
     k, s, d = nk.as3(g.kernel_size, 1), nk.as3(g.stride, 1), nk.as3(g.dilation, 1)
     L = nk.as3(g.out_size, 1)
     lanes = -(-L[2] // 8) * 8
-    xp = _simd_input(x, g, k[2])
+    xp, taps = _simd_input(x, g, k[2])
     # (groups, co_g, ci_g, *k) -> blocks (groups * nb, ci_g, *k, 4), the block's 4 weights of a tap side by side
     wt = np.zeros((groups, nb * _SIMD_BLOCK, ci_g) + k, np.float32)
     wt[:, :co_g] = w.reshape((groups, co_g, ci_g) + k)
@@ -312,7 +321,7 @@ def _correlate_simd(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) 
     out = np.empty((N, c_out) + g.out_size, np.float32)
     res = out if exact else scratch("simd_out", (N, groups * nb * _SIMD_BLOCK) + L[:2] + (lanes,), np.float32)
     parallel_for(nk.correlate_simd, N * groups * nb * L[0], xp, wt,
-                 res.reshape((N, groups * nb * _SIMD_BLOCK) + L[:2] + (lanes,)), groups, k, s, d)
+                 res.reshape((N, groups * nb * _SIMD_BLOCK) + L[:2] + (lanes,)), groups, k, s, d, taps)
     if not exact:
         blocks = res.reshape((N, groups, nb * _SIMD_BLOCK) + L[:2] + (lanes,))[:, :, :co_g, :, :, : L[2]]
         out.reshape((N, groups, co_g) + L)[...] = blocks
@@ -335,7 +344,7 @@ def _weight_grad_simd(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: in
     k, s, d = nk.as3(g.kernel_size, 1), nk.as3(g.stride, 1), nk.as3(g.dilation, 1)
     L = nk.as3(g.out_size, 1)
     lanes, k2w = -(-L[2] // 8) * 8, -(-k[2] // 3) * 3
-    xp = _simd_input(x, g, k2w)
+    xp, taps = _simd_input(x, g, k2w)
     if co_g % _SIMD_BLOCK == 0 and lanes == L[2]:
         gp = np.ascontiguousarray(gy, dtype=np.float32).reshape((N, c_out) + L)
     else:  # zero-padded to whole channel blocks and vectors
@@ -343,7 +352,7 @@ def _weight_grad_simd(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: in
         gp[:, :, :co_g, :, :, : L[2]] = gy.reshape((N, groups, co_g) + L)
         gp = gp.reshape((N, groups * nb * _SIMD_BLOCK) + L[:2] + (lanes,))
     gw = np.empty((groups * nb, _SIMD_BLOCK, ci_g) + k[:2] + (k2w,), np.float32)
-    parallel_for(nk.weight_grad_simd, groups * nb * ci_g * k[0] * k[1] * (k2w // 3), xp, gp, gw, groups, s, d, L[2])
+    parallel_for(nk.weight_grad_simd, groups * nb * ci_g * k[0] * k[1] * (k2w // 3), xp, gp, gw, groups, s, d, taps, L[2])
     gw = gw.reshape((groups, nb * _SIMD_BLOCK, ci_g) + k[:2] + (k2w,))[:, :co_g, ..., : k[2]]
     return np.ascontiguousarray(gw).reshape((c_out, ci_g) + g.kernel_size)
 
