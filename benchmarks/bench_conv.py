@@ -48,7 +48,8 @@ def _engines(monkeypatch_value):
 
     class _Engine:
         def __enter__(self):
-            self.saved = conv_module._SIMD_MAX_CHANNELS, conv_module._SIMD_MAX_PRODUCT, conv_module._SIMD_MAX_PRODUCT_GRAD
+            self.saved = (conv_module._SIMD_MAX_CHANNELS, conv_module._SIMD_MAX_PRODUCT,
+                          conv_module._SIMD_MAX_PRODUCT_GRAD)
             big = monkeypatch_value
             conv_module._SIMD_MAX_CHANNELS = big
             conv_module._SIMD_MAX_PRODUCT = conv_module._SIMD_MAX_PRODUCT_GRAD = big * big

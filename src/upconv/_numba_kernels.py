@@ -345,7 +345,7 @@ def weight_grad_direct(start, stop, x, gy, gw, groups, k, s, d, pb):  # pragma: 
 
 @numba.njit(cache=True, nogil=True)
 def pad_copy(start, stop, x, xp, pb, s2):  # pragma: no cover - compiled
-    """Zero-padded (or cropped) copy of up to 3 spatial axes, the last split by phase; items are the slabs ``(n, c, i0)``.
+    """Zero-padded (or cropped) copy of up to 3 axes, the last split by phase; items are the slabs ``(n, c, i0)``.
 
     x  : (N, C, m0, m1, m2)
     xp : (N, C, P0, P1, s2 * Q2), written completely:
@@ -389,63 +389,60 @@ def pad_copy(start, stop, x, xp, pb, s2):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def correlate_simd(start, stop, xp, wt, out, groups, k, s, d, taps):  # pragma: no cover - compiled
+def correlate_simd(start, stop, xp, wt, out, groups, s, offsets):  # pragma: no cover - compiled
     """Direct float32 convolution in register blocks of 4 output channels x 24 outputs; items are ``(n, b, o0)``.
 
     xp  : (N, C_in, P0, P1, P2) float32, the padded input, its last axis split by
-          phase (:func:`pad_copy`): output ``o`` reads tap ``t`` of the last
-          axis at ``taps[t] + o`` of a row
-    wt  : (B, C_in/groups, k0, k1, k2, 4), the weights of output-channel block ``b``
-          (``B / groups`` blocks per group, channels ``4b .. 4b+3``, zero-padded)
+          phase (:func:`pad_copy`)
+    wt  : (B, R, 4), the weights of output-channel block ``b`` for the ``R =
+          C_in/groups * k0*k1*k2`` (input channel, tap) pairs (``B / groups``
+          blocks per group, channels ``4b .. 4b+3``, zero-padded)
     out : (N, 4B, L0, L1, L2w), ``L2w`` a multiple of 8 (columns past the true
           output width are computed from the padding and discarded by the caller):
-          ``out[n, 4b + j, o] = sum_{ci, t} wt[b, ci, t, j] * xp[n, g(b) C_in/groups + ci, o*s + t*d]``
-    taps : (k2,) int64, ``(t*d2 % s2) * Q2 + t*d2 // s2``, the offsets of the last axis' taps in a row.
+          ``out[n, 4b + j, o] = sum_r wt[b, r, j] * xp.flat[at(n, g(b), o) + offsets[r]]``
+    offsets : (R,) int64, where pair ``r`` reads, relative to the element of
+          output ``o`` in the group's first input channel,
+          ``at(n, g, o) = (((n C_in + g C_in/groups) P0 + o0 s0) P1 + o1 s1) P2 + o2``.
 
     The 12 (or, in the last columns, 4) accumulators stay in vector
-    registers through the whole reduction over input channels and taps; a
+    registers through the whole reduction, one flat loop over the pairs; a
     step loads 3 input vectors and 4 weights for 12 multiply-adds.
     """
     N, c_in, P0, P1, P2 = xp.shape
-    B, ci_g = wt.shape[0], wt.shape[1]
-    k0, k1, k2 = k
+    B, R = wt.shape[0], wt.shape[1]
     s0, s1 = s[0], s[1]
-    d0, d1 = d[0], d[1]
     L0, L1, Lw = out.shape[2], out.shape[3], out.shape[4]
     nb = B // groups
+    ci_g = c_in // groups
     fx, fw, fo = xp.reshape(-1), wt.reshape(-1), out.reshape(-1)
     plane = L0 * L1 * Lw
     for item in range(start, stop):
         o0 = item % L0
         b = (item // L0) % B
         n = item // (L0 * B)
-        xc = (n * c_in + (b // nb) * ci_g) * P0
+        row0 = ((n * c_in + (b // nb) * ci_g) * P0 + o0 * s0) * P1
         for o1 in range(L1):
             at = (((n * B + b) * 4 * L0 + o0) * L1 + o1) * Lw
             w0 = 0
             while w0 + 24 <= Lw:
+                base = (row0 + o1 * s1) * P2 + w0
                 a00, a01, a02, a10, a11, a12 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
                 a20, a21, a22, a30, a31, a32 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
-                for cl in range(ci_g):
-                    for t0 in range(k0):
-                        r0 = (xc + cl * P0 + o0 * s0 + t0 * d0) * P1 + o1 * s1
-                        for t1 in range(k1):
-                            src = (r0 + t1 * d1) * P2 + w0
-                            q = (((b * ci_g + cl) * k0 + t0) * k1 + t1) * k2 * 4
-                            for t2 in range(k2):
-                                at2 = src + taps[t2]
-                                x0 = vload(fx, at2)
-                                x1 = vload(fx, at2 + 8)
-                                x2 = vload(fx, at2 + 16)
-                                c = vsplat(fw[np.uint64(q)])
-                                a00, a01, a02 = vfma(x0, c, a00), vfma(x1, c, a01), vfma(x2, c, a02)
-                                c = vsplat(fw[np.uint64(q + 1)])
-                                a10, a11, a12 = vfma(x0, c, a10), vfma(x1, c, a11), vfma(x2, c, a12)
-                                c = vsplat(fw[np.uint64(q + 2)])
-                                a20, a21, a22 = vfma(x0, c, a20), vfma(x1, c, a21), vfma(x2, c, a22)
-                                c = vsplat(fw[np.uint64(q + 3)])
-                                a30, a31, a32 = vfma(x0, c, a30), vfma(x1, c, a31), vfma(x2, c, a32)
-                                q += 4
+                q = b * R * 4
+                for r in range(R):
+                    src = base + offsets[r]
+                    x0 = vload(fx, src)
+                    x1 = vload(fx, src + 8)
+                    x2 = vload(fx, src + 16)
+                    c = vsplat(fw[np.uint64(q)])
+                    a00, a01, a02 = vfma(x0, c, a00), vfma(x1, c, a01), vfma(x2, c, a02)
+                    c = vsplat(fw[np.uint64(q + 1)])
+                    a10, a11, a12 = vfma(x0, c, a10), vfma(x1, c, a11), vfma(x2, c, a12)
+                    c = vsplat(fw[np.uint64(q + 2)])
+                    a20, a21, a22 = vfma(x0, c, a20), vfma(x1, c, a21), vfma(x2, c, a22)
+                    c = vsplat(fw[np.uint64(q + 3)])
+                    a30, a31, a32 = vfma(x0, c, a30), vfma(x1, c, a31), vfma(x2, c, a32)
+                    q += 4
                 o = at + w0
                 vstore(fo, o, a00), vstore(fo, o + 8, a01), vstore(fo, o + 16, a02)
                 o += plane
@@ -456,20 +453,16 @@ def correlate_simd(start, stop, xp, wt, out, groups, k, s, d, taps):  # pragma: 
                 vstore(fo, o, a30), vstore(fo, o + 8, a31), vstore(fo, o + 16, a32)
                 w0 += 24
             while w0 < Lw:
+                base = (row0 + o1 * s1) * P2 + w0
                 a0, a1, a2, a3 = vzero(), vzero(), vzero(), vzero()
-                for cl in range(ci_g):
-                    for t0 in range(k0):
-                        r0 = (xc + cl * P0 + o0 * s0 + t0 * d0) * P1 + o1 * s1
-                        for t1 in range(k1):
-                            src = (r0 + t1 * d1) * P2 + w0
-                            q = (((b * ci_g + cl) * k0 + t0) * k1 + t1) * k2 * 4
-                            for t2 in range(k2):
-                                x0 = vload(fx, src + taps[t2])
-                                a0 = vfma(x0, vsplat(fw[np.uint64(q)]), a0)
-                                a1 = vfma(x0, vsplat(fw[np.uint64(q + 1)]), a1)
-                                a2 = vfma(x0, vsplat(fw[np.uint64(q + 2)]), a2)
-                                a3 = vfma(x0, vsplat(fw[np.uint64(q + 3)]), a3)
-                                q += 4
+                q = b * R * 4
+                for r in range(R):
+                    x0 = vload(fx, base + offsets[r])
+                    a0 = vfma(x0, vsplat(fw[np.uint64(q)]), a0)
+                    a1 = vfma(x0, vsplat(fw[np.uint64(q + 1)]), a1)
+                    a2 = vfma(x0, vsplat(fw[np.uint64(q + 2)]), a2)
+                    a3 = vfma(x0, vsplat(fw[np.uint64(q + 3)]), a3)
+                    q += 4
                 o = at + w0
                 vstore(fo, o, a0), vstore(fo, o + plane, a1), vstore(fo, o + 2 * plane, a2)
                 vstore(fo, o + 3 * plane, a3)
@@ -535,10 +528,11 @@ def weight_grad_simd(start, stop, xp, gy, gw, groups, s, d, taps, L2):  # pragma
                         g = vload(fg, gr + 3 * plane + w)
                         a30, a31, a32 = vfma(g, x0, a30), vfma(g, x1, a31), vfma(g, x2, a32)
                         w += 8
-        gw[b, 0, cl, t0, t1, t2], gw[b, 0, cl, t0, t1, t2 + 1], gw[b, 0, cl, t0, t1, t2 + 2] = vsum(a00), vsum(a01), vsum(a02)
-        gw[b, 1, cl, t0, t1, t2], gw[b, 1, cl, t0, t1, t2 + 1], gw[b, 1, cl, t0, t1, t2 + 2] = vsum(a10), vsum(a11), vsum(a12)
-        gw[b, 2, cl, t0, t1, t2], gw[b, 2, cl, t0, t1, t2 + 1], gw[b, 2, cl, t0, t1, t2 + 2] = vsum(a20), vsum(a21), vsum(a22)
-        gw[b, 3, cl, t0, t1, t2], gw[b, 3, cl, t0, t1, t2 + 1], gw[b, 3, cl, t0, t1, t2 + 2] = vsum(a30), vsum(a31), vsum(a32)
+        g0, g1, g2, g3 = gw[b, 0, cl, t0, t1], gw[b, 1, cl, t0, t1], gw[b, 2, cl, t0, t1], gw[b, 3, cl, t0, t1]
+        g0[t2], g0[t2 + 1], g0[t2 + 2] = vsum(a00), vsum(a01), vsum(a02)
+        g1[t2], g1[t2 + 1], g1[t2 + 2] = vsum(a10), vsum(a11), vsum(a12)
+        g2[t2], g2[t2 + 1], g2[t2 + 2] = vsum(a20), vsum(a21), vsum(a22)
+        g3[t2], g3[t2 + 1], g3[t2 + 2] = vsum(a30), vsum(a31), vsum(a32)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -53,6 +53,9 @@ _COMPILED_MIN_SIZE = 2**16
 _DIRECT_MAX_CHANNELS = 2
 # Output channels per register block of the float32 vector kernels (conv._correlate_simd).
 _SIMD_BLOCK = 4
+# Single-thread speeds of the vector kernels and of the padded copy, for parallel_for's estimate (measured).
+_SIMD_FLOPS_PER_NS = 80
+_COPY_ELEMENTS_PER_NS = 3
 # Where the vector kernels beat im2col + GEMM (conv._simd_conv), measured: output channels per group,
 # products C_in/g * C_out/g for the convolution and for its weight gradient, and output row length.
 _SIMD_MAX_CHANNELS = 64
@@ -297,7 +300,8 @@ def _simd_input(x: np.ndarray, g: ConvGeometry, taps: int) -> tuple[np.ndarray, 
     v.check_allocation(x.shape[:2] + P, np.float32, "conv", "the padded input")
     xp = scratch("simd_input", x.shape[:2] + P, np.float32)
     parallel_for(nk.pad_copy, x.shape[0] * x.shape[1] * P[0],
-                 np.ascontiguousarray(x, dtype=np.float32).reshape(x.shape[:2] + size), xp, pb, s[2])
+                 np.ascontiguousarray(x, dtype=np.float32).reshape(x.shape[:2] + size), xp, pb, s[2],
+                 cost_ns=xp.size / _COPY_ELEMENTS_PER_NS)
     return xp, offsets.astype(np.int64)
 
 
@@ -313,15 +317,20 @@ def _correlate_simd(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) 
     L = nk.as3(g.out_size, 1)
     lanes = -(-L[2] // 8) * 8
     xp, taps = _simd_input(x, g, k[2])
-    # (groups, co_g, ci_g, *k) -> blocks (groups * nb, ci_g, *k, 4), the block's 4 weights of a tap side by side
+    # where each (input channel, tap) pair reads, relative to the output's position in the group's first channel
+    P0, P1, P2 = xp.shape[2:]
+    offsets = (((np.arange(ci_g)[:, None, None, None] * P0 + np.arange(k[0])[:, None, None] * d[0]) * P1
+                + np.arange(k[1])[:, None] * d[1]) * P2 + taps).ravel()
+    # (groups, co_g, ci_g, *k) -> blocks (groups * nb, ci_g * K, 4), the block's 4 weights of a pair side by side
     wt = np.zeros((groups, nb * _SIMD_BLOCK, ci_g) + k, np.float32)
     wt[:, :co_g] = w.reshape((groups, co_g, ci_g) + k)
-    wt = np.ascontiguousarray(wt.reshape((groups * nb, _SIMD_BLOCK, ci_g) + k).transpose(0, 2, 3, 4, 5, 1))
+    wt = np.ascontiguousarray(wt.reshape(groups * nb, _SIMD_BLOCK, -1).transpose(0, 2, 1))
     exact = co_g % _SIMD_BLOCK == 0 and lanes == L[2]
     out = np.empty((N, c_out) + g.out_size, np.float32)
     res = out if exact else scratch("simd_out", (N, groups * nb * _SIMD_BLOCK) + L[:2] + (lanes,), np.float32)
     parallel_for(nk.correlate_simd, N * groups * nb * L[0], xp, wt,
-                 res.reshape((N, groups * nb * _SIMD_BLOCK) + L[:2] + (lanes,)), groups, k, s, d, taps)
+                 res.reshape((N, groups * nb * _SIMD_BLOCK) + L[:2] + (lanes,)), groups, s, offsets,
+                 cost_ns=2 * res.size * offsets.size / _SIMD_FLOPS_PER_NS)
     if not exact:
         blocks = res.reshape((N, groups, nb * _SIMD_BLOCK) + L[:2] + (lanes,))[:, :, :co_g, :, :, : L[2]]
         out.reshape((N, groups, co_g) + L)[...] = blocks
@@ -352,7 +361,8 @@ def _weight_grad_simd(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: in
         gp[:, :, :co_g, :, :, : L[2]] = gy.reshape((N, groups, co_g) + L)
         gp = gp.reshape((N, groups * nb * _SIMD_BLOCK) + L[:2] + (lanes,))
     gw = np.empty((groups * nb, _SIMD_BLOCK, ci_g) + k[:2] + (k2w,), np.float32)
-    parallel_for(nk.weight_grad_simd, groups * nb * ci_g * k[0] * k[1] * (k2w // 3), xp, gp, gw, groups, s, d, taps, L[2])
+    parallel_for(nk.weight_grad_simd, groups * nb * ci_g * k[0] * k[1] * (k2w // 3), xp, gp, gw, groups, s, d,
+                 taps, L[2], cost_ns=2 * gp.size * ci_g * k[0] * k[1] * k2w / _SIMD_FLOPS_PER_NS)
     gw = gw.reshape((groups, nb * _SIMD_BLOCK, ci_g) + k[:2] + (k2w,))[:, :co_g, ..., : k[2]]
     return np.ascontiguousarray(gw).reshape((c_out, ci_g) + g.kernel_size)
 

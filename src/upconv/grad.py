@@ -251,8 +251,10 @@ def conv_grad_input(
     # strided: the polyphase view, s**n dense correlations without products with inserted zeros
     # (kernel stamping instead when the convolution widens channels more than twice: its GEMM and
     # overlap-add cover the narrow x's channels, where zero insertion copies the wide grad_out's im2col)
+    # (unless the correlation takes the vector kernels, which read grad_out in place)
     if all(s == 1 for s in g.stride):
-        method = "scatter" if w.shape[0] // groups > 2 * w.shape[1] else "zero_insertion"
+        vector = _simd_conv(gy, shapes.zero_insertion_geometry(g), w.shape[0] // groups, w.shape[1])
+        method = "scatter" if w.shape[0] // groups > 2 * w.shape[1] and not vector else "zero_insertion"
     else:
         method = "phase"
     gx = conv_transpose(gy, w, None, g.stride, g.padding, output_padding, groups, g.dilation, method=method)
