@@ -1,9 +1,9 @@
-"""The float32 vector kernels of conv (register-blocked direct convolution and weight gradient).
+"""The float32 vector kernels: direct convolution, its weight gradient, and the direct polyphase conv_transpose.
 
 They take convolutions with few channels, float32, up to 3 spatial axes (any
 stride) and output rows of at least 24 (``conv._simd_conv``); here the thresholds are
 lowered so that small random geometries take them, and every result is
-compared with the im2col + GEMM path (which the differential tests compare
+compared with the im2col + GEMM paths (which the differential tests compare
 with torch) and, for a few, with torch itself.
 """
 
@@ -100,3 +100,45 @@ def test_the_rule_follows_dtype_width_and_channels():
     assert not conv_module._simd_conv(x32, g, 16, 2)  # the direct kernels' case
     assert not conv_module._simd_conv(x32, g, 128, 128)  # OpenBLAS's GEMM is fast there
     assert not conv_module._simd_conv(x32[..., :12, :12], shapes.conv_geometry((12, 12), (3, 3), 1, 1, 1), 16, 16)
+
+
+def _random_transpose_case(rng):
+    n = int(rng.integers(1, 4))
+    k = tuple(int(a) for a in rng.integers(1, 6, n))
+    s = tuple(int(a) for a in rng.integers(1, 4, n))  # stride > kernel leaves classes no tap reaches
+    if k == s:  # scatter's case (an interleave), not the vector kernel's
+        k = (k[0] + 1,) + k[1:]
+    d = tuple(int(a) for a in rng.integers(1, 3, n))
+    p = tuple(int(rng.integers(0, dd * (kk - 1) // 2 + 1)) for kk, dd in zip(k, d))  # output size >= 1
+    op = tuple(int(rng.integers(0, max(ss, dd))) for ss, dd in zip(s, d))
+    groups = int(rng.integers(1, 3))
+    size = tuple(int(a) for a in rng.integers(1, 7, n - 1)) + (int(rng.integers(1, 40)),)
+    ci, cog = groups * int(rng.integers(3, 6)), int(rng.choice([4, 8, 9]))
+    x = rng.standard_normal((int(rng.integers(1, 3)), ci) + size).astype(np.float32)
+    w = rng.standard_normal((ci, cog) + k).astype(np.float32)
+    return x, w, s, p, op, groups, d
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_direct_polyphase_conv_transpose_equals_stamping(seed, simd_everywhere):
+    x, w, s, p, op, groups, d = _random_transpose_case(np.random.default_rng(4000 + seed))
+    g = shapes.conv_transpose_geometry(x.shape[2:], w.shape[2:], s, p, op, d)
+    assert conv_module._simd_transpose(x, g, x.shape[1] // groups, w.shape[1])
+    direct = upconv.conv_transpose(x, w, None, s, p, op, groups, d, method="phase")
+    assert conv_module._auto_method(x, w, g, groups) == "phase"
+    scale = float(np.abs(x).max() * np.abs(w).max() * w.shape[0])
+    np.testing.assert_allclose(direct, upconv.conv_transpose(x, w, None, s, p, op, groups, d, method="scatter"),
+                               rtol=1e-5, atol=1e-6 * scale)
+    assert direct.dtype == np.float32
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_direct_polyphase_conv_transpose_against_torch(seed, simd_everywhere):
+    torch = pytest.importorskip("torch", reason="torch is the oracle of this test")
+    x, w, s, p, op, groups, d = _random_transpose_case(np.random.default_rng(5000 + seed))
+    n = w.ndim - 2
+    f = {1: torch.nn.functional.conv_transpose1d, 2: torch.nn.functional.conv_transpose2d,
+         3: torch.nn.functional.conv_transpose3d}[n]
+    ref = f(torch.from_numpy(x), torch.from_numpy(w), None, s, p, op, groups, d).numpy()
+    got = upconv.conv_transpose(x, w, None, s, p, op, groups, d, method="phase")
+    np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)

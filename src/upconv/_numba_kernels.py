@@ -390,7 +390,7 @@ def pad_copy(start, stop, x, xp, pb, s2):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def correlate_simd(start, stop, xp, wt, out, groups, s, offsets):  # pragma: no cover - compiled
-    """Direct float32 convolution in register blocks of 4 output channels x 24 outputs; items are ``(n, b, o0)``.
+    """Direct float32 convolution in blocks of 4 channels x 24 outputs; items are rows ``(n, g, o0, o1)``.
 
     xp  : (N, C_in, P0, P1, P2) float32, the padded input, its last axis split by
           phase (:func:`pad_copy`)
@@ -406,7 +406,9 @@ def correlate_simd(start, stop, xp, wt, out, groups, s, offsets):  # pragma: no 
 
     The 12 (or, in the last columns, 4) accumulators stay in vector
     registers through the whole reduction, one flat loop over the pairs; a
-    step loads 3 input vectors and 4 weights for 12 multiply-adds.
+    step loads 3 input vectors and 4 weights for 12 multiply-adds.  All
+    channel blocks of a group are computed for one stretch of outputs before
+    the next, while the input it reads is in L1.
     """
     N, c_in, P0, P1, P2 = xp.shape
     B, R = wt.shape[0], wt.shape[1]
@@ -417,15 +419,15 @@ def correlate_simd(start, stop, xp, wt, out, groups, s, offsets):  # pragma: no 
     fx, fw, fo = xp.reshape(-1), wt.reshape(-1), out.reshape(-1)
     plane = L0 * L1 * Lw
     for item in range(start, stop):
-        o0 = item % L0
-        b = (item // L0) % B
-        n = item // (L0 * B)
-        row0 = ((n * c_in + (b // nb) * ci_g) * P0 + o0 * s0) * P1
-        for o1 in range(L1):
-            at = (((n * B + b) * 4 * L0 + o0) * L1 + o1) * Lw
-            w0 = 0
-            while w0 + 24 <= Lw:
-                base = (row0 + o1 * s1) * P2 + w0
+        o1 = item % L1
+        o0 = (item // L1) % L0
+        g = (item // (L1 * L0)) % groups
+        n = item // (L1 * L0 * groups)
+        base0 = (((n * c_in + g * ci_g) * P0 + o0 * s0) * P1 + o1 * s1) * P2
+        w0 = 0
+        while w0 + 24 <= Lw:
+            base = base0 + w0
+            for b in range(g * nb, (g + 1) * nb):
                 a00, a01, a02, a10, a11, a12 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
                 a20, a21, a22, a30, a31, a32 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
                 q = b * R * 4
@@ -443,7 +445,7 @@ def correlate_simd(start, stop, xp, wt, out, groups, s, offsets):  # pragma: no 
                     c = vsplat(fw[np.uint64(q + 3)])
                     a30, a31, a32 = vfma(x0, c, a30), vfma(x1, c, a31), vfma(x2, c, a32)
                     q += 4
-                o = at + w0
+                o = (((n * B + b) * 4 * L0 + o0) * L1 + o1) * Lw + w0
                 vstore(fo, o, a00), vstore(fo, o + 8, a01), vstore(fo, o + 16, a02)
                 o += plane
                 vstore(fo, o, a10), vstore(fo, o + 8, a11), vstore(fo, o + 16, a12)
@@ -451,9 +453,10 @@ def correlate_simd(start, stop, xp, wt, out, groups, s, offsets):  # pragma: no 
                 vstore(fo, o, a20), vstore(fo, o + 8, a21), vstore(fo, o + 16, a22)
                 o += plane
                 vstore(fo, o, a30), vstore(fo, o + 8, a31), vstore(fo, o + 16, a32)
-                w0 += 24
-            while w0 < Lw:
-                base = (row0 + o1 * s1) * P2 + w0
+            w0 += 24
+        while w0 < Lw:
+            base = base0 + w0
+            for b in range(g * nb, (g + 1) * nb):
                 a0, a1, a2, a3 = vzero(), vzero(), vzero(), vzero()
                 q = b * R * 4
                 for r in range(R):
@@ -463,10 +466,99 @@ def correlate_simd(start, stop, xp, wt, out, groups, s, offsets):  # pragma: no 
                     a2 = vfma(x0, vsplat(fw[np.uint64(q + 2)]), a2)
                     a3 = vfma(x0, vsplat(fw[np.uint64(q + 3)]), a3)
                     q += 4
-                o = at + w0
+                o = (((n * B + b) * 4 * L0 + o0) * L1 + o1) * Lw + w0
                 vstore(fo, o, a0), vstore(fo, o + plane, a1), vstore(fo, o + 2 * plane, a2)
                 vstore(fo, o + 3 * plane, a3)
-                w0 += 8
+            w0 += 8
+
+
+@numba.njit(cache=True, nogil=True)
+def conv_transpose_simd(start, stop, yp, wt, out, groups, s, starts, offsets):  # pragma: no cover - compiled
+    """Direct float32 transposed convolution, class by class, in register blocks of 4 channels x 24 outputs.
+
+    Items are the output rows ``(n, g, o0, o1)``.  Output ``o = q*s + r`` of
+    residue class ``r`` (per axis) is a stride-1 correlation of the input
+    with the class's taps (the polyphase view):
+    ``out[n, c, o] = sum_e wt[b, e, j] * yp.flat[at(n, g, q) + offsets[e]]`` over
+    the entries ``e`` in ``[starts[cls], starts[cls + 1])`` of class
+    ``cls = (r0 s1 + r1) s2 + r2``, for channel ``c = g C_out/groups + 4 b' + j``
+    of block ``b = g B/groups + b'``.
+
+    yp  : (N, C_in, P0, P1, P2) float32, the zero-padded input; ``at(n, g, q) =
+          (((n C_in + g C_in/groups) P0 + q0) P1 + q1) P2 + q2``, offsets include the margins
+    wt  : (B, E, 4), the weights of every class's (input channel, tap) entries for
+          output-channel block ``b`` (``B / groups`` blocks per group, zero-padded)
+    out : (N, C_out, L0, L1, L2), written completely
+
+    A row is computed class by class, all channel blocks of a stretch of
+    outputs while its input is in L1, into a row buffer (whole vectors: a
+    class's extra lanes land in the next class's part, written after it),
+    then interleaved into the output rows.
+    """
+    N, c_in, P0, P1, P2 = yp.shape
+    B, E = wt.shape[0], wt.shape[1]
+    C, L0, L1, L2 = out.shape[1], out.shape[2], out.shape[3], out.shape[4]
+    s0, s1, s2 = s
+    nb = B // groups
+    ci_g, co_g = c_in // groups, C // groups
+    per_class = (L2 + s2 - 1) // s2
+    buf = np.empty((4 * nb, s2 * per_class + 24), np.float32)
+    fy, fw, fo = yp.reshape(-1), wt.reshape(-1), out.reshape(-1)
+    for item in range(start, stop):
+        o1 = item % L1
+        o0 = (item // L1) % L0
+        g = (item // (L1 * L0)) % groups
+        n = item // (L1 * L0 * groups)
+        base = (((n * c_in + g * ci_g) * P0 + o0 // s0) * P1 + o1 // s1) * P2
+        cls0 = ((o0 % s0) * s1 + o1 % s1) * s2
+        for r2 in range(min(s2, L2)):
+            lo, hi = starts[cls0 + r2], starts[cls0 + r2 + 1]
+            Q = (L2 - r2 + s2 - 1) // s2
+            Qw = (Q + 7) // 8 * 8
+            at = r2 * per_class
+            q = 0
+            while q + 24 <= Qw:
+                for bl in range(nb):
+                    a00, a01, a02, a10, a11, a12 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
+                    a20, a21, a22, a30, a31, a32 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
+                    w = ((g * nb + bl) * E + lo) * 4
+                    for e in range(lo, hi):
+                        src = base + q + offsets[e]
+                        x0 = vload(fy, src)
+                        x1 = vload(fy, src + 8)
+                        x2 = vload(fy, src + 16)
+                        c = vsplat(fw[np.uint64(w)])
+                        a00, a01, a02 = vfma(x0, c, a00), vfma(x1, c, a01), vfma(x2, c, a02)
+                        c = vsplat(fw[np.uint64(w + 1)])
+                        a10, a11, a12 = vfma(x0, c, a10), vfma(x1, c, a11), vfma(x2, c, a12)
+                        c = vsplat(fw[np.uint64(w + 2)])
+                        a20, a21, a22 = vfma(x0, c, a20), vfma(x1, c, a21), vfma(x2, c, a22)
+                        c = vsplat(fw[np.uint64(w + 3)])
+                        a30, a31, a32 = vfma(x0, c, a30), vfma(x1, c, a31), vfma(x2, c, a32)
+                        w += 4
+                    b0, b1, b2, b3 = buf[4 * bl], buf[4 * bl + 1], buf[4 * bl + 2], buf[4 * bl + 3]
+                    vstore(b0, at + q, a00), vstore(b0, at + q + 8, a01), vstore(b0, at + q + 16, a02)
+                    vstore(b1, at + q, a10), vstore(b1, at + q + 8, a11), vstore(b1, at + q + 16, a12)
+                    vstore(b2, at + q, a20), vstore(b2, at + q + 8, a21), vstore(b2, at + q + 16, a22)
+                    vstore(b3, at + q, a30), vstore(b3, at + q + 8, a31), vstore(b3, at + q + 16, a32)
+                q += 24
+            while q < Q:
+                for bl in range(nb):
+                    a0, a1, a2, a3 = vzero(), vzero(), vzero(), vzero()
+                    w = ((g * nb + bl) * E + lo) * 4
+                    for e in range(lo, hi):
+                        x0 = vload(fy, base + q + offsets[e])
+                        a0 = vfma(x0, vsplat(fw[np.uint64(w)]), a0)
+                        a1 = vfma(x0, vsplat(fw[np.uint64(w + 1)]), a1)
+                        a2 = vfma(x0, vsplat(fw[np.uint64(w + 2)]), a2)
+                        a3 = vfma(x0, vsplat(fw[np.uint64(w + 3)]), a3)
+                        w += 4
+                    vstore(buf[4 * bl], at + q, a0), vstore(buf[4 * bl + 1], at + q, a1)
+                    vstore(buf[4 * bl + 2], at + q, a2), vstore(buf[4 * bl + 3], at + q, a3)
+                q += 8
+        for c in range(co_g):
+            dst = (((n * C + g * co_g + c) * L0 + o0) * L1 + o1) * L2
+            _store_classes(buf[c], fo, dst, L2, s2)
 
 
 @numba.njit(cache=True, nogil=True)

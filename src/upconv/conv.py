@@ -328,12 +328,98 @@ def _correlate_simd(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) 
     exact = co_g % _SIMD_BLOCK == 0 and lanes == L[2]
     out = np.empty((N, c_out) + g.out_size, np.float32)
     res = out if exact else scratch("simd_out", (N, groups * nb * _SIMD_BLOCK) + L[:2] + (lanes,), np.float32)
-    parallel_for(nk.correlate_simd, N * groups * nb * L[0], xp, wt,
+    parallel_for(nk.correlate_simd, N * groups * L[0] * L[1], xp, wt,
                  res.reshape((N, groups * nb * _SIMD_BLOCK) + L[:2] + (lanes,)), groups, s, offsets,
                  cost_ns=2 * res.size * offsets.size / _SIMD_FLOPS_PER_NS)
     if not exact:
         blocks = res.reshape((N, groups, nb * _SIMD_BLOCK) + L[:2] + (lanes,))[:, :, :co_g, :, :, : L[2]]
         out.reshape((N, groups, co_g) + L)[...] = blocks
+    return out
+
+
+def _simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> bool:
+    """Whether the compiled float32 vector kernel computes this transposed convolution fastest.
+
+    :func:`_conv_transpose_simd` (the polyphase view, computed directly)
+    needs float32 and up to 3 spatial axes.  Measured against the GEMM
+    paths with ``benchmarks/bench_conv_transpose.py`` and
+    ``benchmarks/README.md``'s sweep: it wins for 1-d signals up to 128
+    channels, for images up to ``C_in * C_out = 1024`` per group when a
+    residue class has rows of at least 24 outputs (1.1-1.7x), and for up
+    to 8 channels at any width (1.5-2.8x); it loses where ``k == s``
+    (scatter's overlap-add is then a plain interleave), with one or two
+    input channels per group (direct stamping) and with fewer than 4 output
+    channels per group (its blocks of 4 channels run partly empty).
+    """
+    if (y.dtype != np.float32 or g.ndim > 3 or g.kernel_size == g.stride or ci_g <= _DIRECT_MAX_CHANNELS
+            or not (co_g == _SIMD_BLOCK or co_g >= 2 * _SIMD_BLOCK)
+            or y.shape[0] * co_g * math.prod(g.in_size) < _COMPILED_MIN_SIZE):
+        return False
+    rows = -(-g.in_size[-1] // g.stride[-1])
+    channels = ci_g * co_g
+    return channels <= 64 or (rows >= _SIMD_MIN_WIDTH and channels <= (16384 if g.ndim == 1 else 1024))
+
+
+def _class_shifts(g: ConvGeometry) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+    """Per axis (3, leading ones trivial) and output residue ``r``: the taps reaching class ``r``, their input shifts.
+
+    From :func:`upconv.shapes.phase_decomposition`: output ``o = q*s + r``
+    receives tap ``taps[i]`` of input ``q + shifts[i]``; classes that hold no
+    output or that no tap reaches are empty.
+    """
+    axes = [[(np.zeros(1, np.int64), np.zeros(1, np.int64))]] * (3 - g.ndim)
+    for a in range(g.ndim):
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        classes = [empty] * g.stride[a]
+        for c in shapes.phase_decomposition(g, a):
+            if c.count and c.taps:
+                classes[c.first] = (np.array(c.taps), np.arange(len(c.taps)) * c.dilation - c.padding[0])
+        axes.append(classes)
+    return axes
+
+
+def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
+    """:func:`conv_transpose_phase` computed directly by the compiled float32 vector kernel.
+
+    Every residue class of the output is a stride-1 correlation of ``y``
+    with the class's taps (the polyphase view); the kernel runs them class
+    by class on each output row and interleaves the row in cache, so that
+    nothing is multiplied by an inserted zero and no stamp matrix or
+    per-phase result goes through memory
+    (:func:`upconv._numba_kernels.conv_transpose_simd`).
+    """
+    from . import _numba_kernels as nk
+
+    N, c_in = y.shape[:2]
+    ci_g, co_g = c_in // groups, w.shape[1]
+    nb = -(-co_g // _SIMD_BLOCK)
+    k, s, _, _ = _as_3d(g)
+    m, L = nk.as3(g.out_size, 1), nk.as3(g.in_size, 1)
+    classes = _class_shifts(g)
+    # margins of the padded input: every read of a class, for every (vector-rounded) output, lands inside it
+    shifts = [np.concatenate([c for _, c in axis] + [np.zeros(1, np.int64)]) for axis in classes]
+    margin = [max(0, -int(c.min())) for c in shifts]
+    reach = [-(-L[a] // s[a]) for a in range(2)] + [-(-(-(-L[2] // s[2])) // 8) * 8 + 16]
+    P = tuple(margin[a] + max(m[a], reach[a] + int(shifts[a].max())) for a in range(3))
+    yp = np.zeros((N, c_in) + P, np.float32)
+    yp[(slice(None), slice(None)) + tuple(slice(margin[a], margin[a] + m[a]) for a in range(3))] = (
+        y.reshape((N, c_in) + m))
+    wk = np.zeros((groups, ci_g, nb * _SIMD_BLOCK) + k, np.float32)
+    wk[:, :, :co_g] = w.reshape((groups, ci_g, co_g) + k)
+    cl = np.arange(ci_g)[:, None, None, None]
+    starts, offsets, blocks = [0], [], []
+    for (t0, c0), (t1, c1), (t2, c2) in itertools.product(*classes):
+        off = ((cl * P[0] + (c0 + margin[0])[:, None, None]) * P[1] + (c1 + margin[1])[:, None]) * P[2] + c2 + margin[2]
+        offsets.append(off.ravel())
+        sub = wk[:, :, :, t0][:, :, :, :, t1][..., t2]  # (groups, ci_g, co_p, |t0|, |t1|, |t2|)
+        sub = sub.reshape((groups, ci_g, nb, _SIMD_BLOCK) + sub.shape[3:]).transpose(0, 2, 1, 4, 5, 6, 3)
+        blocks.append(sub.reshape(groups * nb, -1, _SIMD_BLOCK))
+        starts.append(starts[-1] + off.size)
+    wt = np.ascontiguousarray(np.concatenate(blocks, axis=1))
+    out = np.empty((N, co_g * groups) + g.in_size, np.float32)
+    parallel_for(nk.conv_transpose_simd, N * groups * L[0] * L[1], yp, wt, out.reshape((N, co_g * groups) + L),
+                 groups, s, np.array(starts, np.int64), np.concatenate(offsets).astype(np.int64),
+                 cost_ns=2 * out.size * ci_g * math.prod(k) / math.prod(s) / _SIMD_FLOPS_PER_NS)
     return out
 
 
@@ -593,6 +679,8 @@ def conv_transpose_phase(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     convolution is an ordinary correlation of the input with those taps
     (reversed, dilation ``d / gcd(d, s)``).
     """
+    if _simd_transpose(y, g, y.shape[1] // groups, w.shape[1]):
+        return _conv_transpose_simd(y, w, g, groups)
     if all(d == 1 and k % s == 0 for k, s, d in zip(g.kernel_size, g.stride, g.dilation)):
         return _phase_subpixel(y, w, g, groups)
     n = g.ndim
@@ -681,10 +769,13 @@ def _auto_method(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> 
     (``k == s``: scatter's overlap-add is then a plain interleave too),
     phase's GEMM has few rows (``s**n * C_out / groups < 64``), or there are
     one or two input channels per group (scatter then stamps directly,
-    without a GEMM).
+    without a GEMM).  Few channels in float32 take ``"phase"`` computed by
+    the vector kernel (:func:`_simd_transpose`), without any GEMM.
     """
     subpixel = all(d == 1 and k % s == 0 for k, s, d in zip(g.kernel_size, g.stride, g.dilation))
     ci_g, co_g = y.shape[1] // groups, w.shape[1]
+    if _simd_transpose(y, g, ci_g, co_g):
+        return "phase"
     overlap = g.kernel_size != g.stride
     if subpixel and overlap and _DIRECT_MAX_CHANNELS < ci_g < 256 and math.prod(g.stride) * co_g >= 64:
         return "phase"
