@@ -563,7 +563,7 @@ def conv_transpose_simd(start, stop, yp, wt, out, groups, s, starts, offsets):  
 
 @numba.njit(cache=True, nogil=True)
 def weight_grad_simd(start, stop, xp, gy, gw, groups, s, d, taps, L2):  # pragma: no cover - compiled
-    """Float32 weight gradient in register blocks of 4 output channels x 3 taps; items are ``(b, ci, t0, t1, t2 / 3)``.
+    """Float32 weight gradient in register blocks of 4 output channels x 3 taps; items are ``(b, ci)``.
 
     xp : (N, C_in, P0, P1, P2) float32, the padded input split by phase, as :func:`correlate_simd`
     taps : (k2w,) int64, the offsets of the last axis' taps in a row, as :func:`correlate_simd`
@@ -573,10 +573,12 @@ def weight_grad_simd(start, stop, xp, gy, gw, groups, s, d, taps, L2):  # pragma
          ``k2`` are discarded by the caller):
          ``gw[b, j, ci, t] = sum_{n, o} gy[n, 4b + j, o] * xp[n, g(b) C_in/groups + ci, o*s + t*d]``
 
-    Each of the 12 accumulators sums one weight's products over all output
-    positions in its 8 lanes (re-associated: rounding differs from the
-    GEMM's in the last bits); the input lanes past ``L2`` are masked, so
-    infinities there cannot meet the zero gradient.
+    The output positions are taken in tiles (the rows of one ``(n, o0)``),
+    so that the block's gradient rows stay in L1 while every tap of the
+    input channel is computed; each of the 12 accumulators sums one
+    weight's products over the tile in its 8 lanes (re-associated: rounding
+    differs from the GEMM's in the last bits).  The input lanes past ``L2``
+    are masked, so infinities there cannot meet the zero gradient.
     """
     N, c_in, P0, P1, P2 = xp.shape
     L0, L1, Lw = gy.shape[2], gy.shape[3], gy.shape[4]
@@ -584,47 +586,57 @@ def weight_grad_simd(start, stop, xp, gy, gw, groups, s, d, taps, L2):  # pragma
     s0, s1 = s[0], s[1]
     d0, d1 = d[0], d[1]
     nb = B // groups
-    blocks = k2w // 3
     fx, fg = xp.reshape(-1), gy.reshape(-1)
     plane = L0 * L1 * Lw
     full = L2 - L2 % 8
     for item in range(start, stop):
-        t2 = 3 * (item % blocks)
-        t1 = (item // blocks) % k1
-        t0 = (item // (blocks * k1)) % k0
-        cl = (item // (blocks * k1 * k0)) % ci_g
-        b = item // (blocks * k1 * k0 * ci_g)
+        cl = item % ci_g
+        b = item // ci_g
         ci = (b // nb) * ci_g + cl
-        e0, e1, e2 = taps[t2], taps[t2 + 1], taps[t2 + 2]
-        a00, a01, a02, a10, a11, a12 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
-        a20, a21, a22, a30, a31, a32 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
+        gw[b, :, cl] = 0
         for n in range(N):
-            for o0 in range(L0):
-                r0 = ((n * c_in + ci) * P0 + o0 * s0 + t0 * d0) * P1 + t1 * d1
-                for o1 in range(L1):
-                    src = (r0 + o1 * s1) * P2
-                    gr = (((n * B + b) * 4 * L0 + o0) * L1 + o1) * Lw
-                    w = 0
-                    while w < Lw:
-                        x0 = vload(fx, src + e0 + w)
-                        x1 = vload(fx, src + e1 + w)
-                        x2 = vload(fx, src + e2 + w)
-                        if w >= full:
-                            x0, x1, x2 = vhead(x0, L2 - w), vhead(x1, L2 - w), vhead(x2, L2 - w)
-                        g = vload(fg, gr + w)
-                        a00, a01, a02 = vfma(g, x0, a00), vfma(g, x1, a01), vfma(g, x2, a02)
-                        g = vload(fg, gr + plane + w)
-                        a10, a11, a12 = vfma(g, x0, a10), vfma(g, x1, a11), vfma(g, x2, a12)
-                        g = vload(fg, gr + 2 * plane + w)
-                        a20, a21, a22 = vfma(g, x0, a20), vfma(g, x1, a21), vfma(g, x2, a22)
-                        g = vload(fg, gr + 3 * plane + w)
-                        a30, a31, a32 = vfma(g, x0, a30), vfma(g, x1, a31), vfma(g, x2, a32)
-                        w += 8
-        g0, g1, g2, g3 = gw[b, 0, cl, t0, t1], gw[b, 1, cl, t0, t1], gw[b, 2, cl, t0, t1], gw[b, 3, cl, t0, t1]
-        g0[t2], g0[t2 + 1], g0[t2 + 2] = vsum(a00), vsum(a01), vsum(a02)
-        g1[t2], g1[t2 + 1], g1[t2 + 2] = vsum(a10), vsum(a11), vsum(a12)
-        g2[t2], g2[t2 + 1], g2[t2 + 2] = vsum(a20), vsum(a21), vsum(a22)
-        g3[t2], g3[t2 + 1], g3[t2 + 2] = vsum(a30), vsum(a31), vsum(a32)
+            for o0 in range(L0):  # a tile: the block's gradient rows stay in L1 for all taps
+                gt = ((n * B + b) * 4 * L0 + o0) * L1 * Lw
+                for t0 in range(k0):
+                    for t1 in range(k1):
+                        r0 = ((n * c_in + ci) * P0 + o0 * s0 + t0 * d0) * P1 + t1 * d1
+                        for t2 in range(0, k2w, 3):
+                            e0, e1, e2 = taps[t2], taps[t2 + 1], taps[t2 + 2]
+                            a00, a01, a02, a10, a11, a12 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
+                            a20, a21, a22, a30, a31, a32 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
+                            for o1 in range(L1):
+                                src = (r0 + o1 * s1) * P2
+                                gr = gt + o1 * Lw
+                                w = 0
+                                while w < Lw:
+                                    x0 = vload(fx, src + e0 + w)
+                                    x1 = vload(fx, src + e1 + w)
+                                    x2 = vload(fx, src + e2 + w)
+                                    if w >= full:
+                                        x0, x1, x2 = vhead(x0, L2 - w), vhead(x1, L2 - w), vhead(x2, L2 - w)
+                                    g = vload(fg, gr + w)
+                                    a00, a01, a02 = vfma(g, x0, a00), vfma(g, x1, a01), vfma(g, x2, a02)
+                                    g = vload(fg, gr + plane + w)
+                                    a10, a11, a12 = vfma(g, x0, a10), vfma(g, x1, a11), vfma(g, x2, a12)
+                                    g = vload(fg, gr + 2 * plane + w)
+                                    a20, a21, a22 = vfma(g, x0, a20), vfma(g, x1, a21), vfma(g, x2, a22)
+                                    g = vload(fg, gr + 3 * plane + w)
+                                    a30, a31, a32 = vfma(g, x0, a30), vfma(g, x1, a31), vfma(g, x2, a32)
+                                    w += 8
+                            g0, g1 = gw[b, 0, cl, t0, t1], gw[b, 1, cl, t0, t1]
+                            g2, g3 = gw[b, 2, cl, t0, t1], gw[b, 3, cl, t0, t1]
+                            g0[t2] += vsum(a00)
+                            g0[t2 + 1] += vsum(a01)
+                            g0[t2 + 2] += vsum(a02)
+                            g1[t2] += vsum(a10)
+                            g1[t2 + 1] += vsum(a11)
+                            g1[t2 + 2] += vsum(a12)
+                            g2[t2] += vsum(a20)
+                            g2[t2 + 1] += vsum(a21)
+                            g2[t2 + 2] += vsum(a22)
+                            g3[t2] += vsum(a30)
+                            g3[t2 + 1] += vsum(a31)
+                            g3[t2 + 2] += vsum(a32)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -447,7 +447,7 @@ def _weight_grad_simd(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: in
         gp[:, :, :co_g, :, :, : L[2]] = gy.reshape((N, groups, co_g) + L)
         gp = gp.reshape((N, groups * nb * _SIMD_BLOCK) + L[:2] + (lanes,))
     gw = np.empty((groups * nb, _SIMD_BLOCK, ci_g) + k[:2] + (k2w,), np.float32)
-    parallel_for(nk.weight_grad_simd, groups * nb * ci_g * k[0] * k[1] * (k2w // 3), xp, gp, gw, groups, s, d,
+    parallel_for(nk.weight_grad_simd, groups * nb * ci_g, xp, gp, gw, groups, s, d,
                  taps, L[2], cost_ns=2 * gp.size * ci_g * k[0] * k[1] * k2w / _SIMD_FLOPS_PER_NS)
     gw = gw.reshape((groups, nb * _SIMD_BLOCK, ci_g) + k[:2] + (k2w,))[:, :co_g, ..., : k[2]]
     return np.ascontiguousarray(gw).reshape((c_out, ci_g) + g.kernel_size)
