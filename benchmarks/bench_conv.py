@@ -48,15 +48,12 @@ def _engines(monkeypatch_value):
 
     class _Engine:
         def __enter__(self):
-            self.saved = (conv_module._SIMD_MAX_CHANNELS, conv_module._SIMD_MAX_PRODUCT,
-                          conv_module._SIMD_MAX_PRODUCT_GRAD)
-            big = monkeypatch_value
-            conv_module._SIMD_MAX_CHANNELS = big
-            conv_module._SIMD_MAX_PRODUCT = conv_module._SIMD_MAX_PRODUCT_GRAD = big * big
+            self.saved = conv_module._SIMD_MAX_CHANNELS, conv_module._SIMD_MAX_PRODUCT
+            conv_module._SIMD_MAX_CHANNELS = monkeypatch_value
+            conv_module._SIMD_MAX_PRODUCT = monkeypatch_value**2
 
         def __exit__(self, *exc):
-            (conv_module._SIMD_MAX_CHANNELS, conv_module._SIMD_MAX_PRODUCT,
-             conv_module._SIMD_MAX_PRODUCT_GRAD) = self.saved
+            conv_module._SIMD_MAX_CHANNELS, conv_module._SIMD_MAX_PRODUCT = self.saved
 
     return _Engine()
 

@@ -57,10 +57,9 @@ _SIMD_BLOCK = 4
 _SIMD_FLOPS_PER_NS = 80
 _COPY_ELEMENTS_PER_NS = 3
 # Where the vector kernels beat im2col + GEMM (conv._simd_conv), measured: output channels per group,
-# products C_in/g * C_out/g for the convolution and for its weight gradient, and output row length.
-_SIMD_MAX_CHANNELS = 64
-_SIMD_MAX_PRODUCT = 4096
-_SIMD_MAX_PRODUCT_GRAD = 1024
+# the product C_in/g * C_out/g, and the output row length.
+_SIMD_MAX_CHANNELS = 128
+_SIMD_MAX_PRODUCT = 16384
 _SIMD_MIN_WIDTH = 24
 
 
@@ -255,23 +254,21 @@ def _correlate_direct(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int
     return out
 
 
-def _simd_conv(x: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int, *, weight_grad: bool = False) -> bool:
-    """Whether the compiled float32 vector kernels beat im2col + GEMM for this convolution (or its weight gradient).
+def _simd_conv(x: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> bool:
+    """Whether the compiled float32 vector kernels beat im2col + GEMM for this convolution and its weight gradient.
 
     They keep blocks of 4 output channels x 24 outputs in vector registers
     (:func:`upconv._numba_kernels.correlate_simd`,
     :func:`~upconv._numba_kernels.weight_grad_simd`) and need float32 and up
     to 3 spatial axes (a stride on the last axis is read from the input
-    split by phase, :func:`_simd_input`).  OpenBLAS multiplies a
-    matrix with few rows at a fraction of its full rate, so they win while
-    the channels are few: measured with ``benchmarks/bench_conv.py`` (1.3-3x
-    up to 64 -> 64 channels for the convolution, up to ``C_in * C_out =
-    1024`` per group for the weight gradient), for output rows of at least
-    24 (narrower rows fill the vectors less well).
+    split by phase, :func:`_simd_input`).  OpenBLAS multiplies a matrix
+    with few rows at a fraction of its full rate, so they win while the
+    channels are few: measured with ``benchmarks/bench_conv.py``, 1.5-4x up
+    to 64 -> 64 channels, 1.0-1.2x at 128 -> 128, for output rows of at
+    least 24 (narrower rows fill the vectors less well).
     """
-    channels = co_g * ci_g <= (_SIMD_MAX_PRODUCT_GRAD if weight_grad else _SIMD_MAX_PRODUCT)
     return (x.dtype == np.float32 and g.ndim <= 3 and g.out_size[-1] >= _SIMD_MIN_WIDTH
-            and _DIRECT_MAX_CHANNELS < co_g <= _SIMD_MAX_CHANNELS and channels
+            and _DIRECT_MAX_CHANNELS < co_g <= _SIMD_MAX_CHANNELS and ci_g * co_g <= _SIMD_MAX_PRODUCT
             and x.shape[0] * co_g * math.prod(g.out_size) >= _COMPILED_MIN_SIZE)
 
 

@@ -124,7 +124,7 @@ def _weight_grad(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: int, fu
         parallel_for(nk.weight_grad_direct, c_out * ci_g, np.ascontiguousarray(x).reshape((N, c_in) + lead + g.in_size),
                      np.ascontiguousarray(gy).reshape((N, c_out) + lead + g.out_size), gw, groups, *_as_3d(g))
         return gw.reshape((c_out, ci_g) + g.kernel_size)
-    if cols is None and _simd_conv(x, g, ci_g, co_g, weight_grad=True):
+    if cols is None and _simd_conv(x, g, ci_g, co_g):
         return _weight_grad_simd(x, gy, g, groups)
     acc = np.zeros((groups, co_g, ci_g * K), dtype=x.dtype)
     if cols is not None:
