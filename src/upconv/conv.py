@@ -1,6 +1,8 @@
 """N-d convolution and transposed convolution, with torch's semantics.
 
-``conv`` is cross-correlation computed as im2col + one GEMM per group.
+``conv`` is cross-correlation computed as im2col + one GEMM per group, or,
+for few channels, directly by compiled kernels (float32: register blocks of
+8-lane vectors, :mod:`upconv._simd`).
 ``conv_transpose`` is its adjoint, computed four ways (the four views of the
 transposed convolution) that give the same result for every configuration:
 

@@ -201,9 +201,10 @@ class Conv(_ConvBase):
 
     Notes
     -----
-    ``forward`` keeps the im2col matrix it multiplies (``C_in * prod(k)``
-    times the output size, up to 256 MiB; reused every step) so that
-    ``backward`` computes the weight gradient with one GEMM.
+    When ``forward`` computes by im2col + GEMM, it keeps the im2col matrix
+    it multiplies (``C_in * prod(k)`` times the output size, up to 256 MiB;
+    reused every step) so that ``backward`` computes the weight gradient
+    with one GEMM; the direct kernels (few channels) need none.
 
     Examples
     --------
