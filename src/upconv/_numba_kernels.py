@@ -184,6 +184,21 @@ def _run(L, m, e, s):  # pragma: no cover - compiled
     hi = max(lo, min(L, (m - 1 - e) // s + 1)) if m - 1 - e >= 0 else lo
     return lo, hi
 
+@numba.njit(cache=True, inline="always")
+def _copy_run(out, at, length, lo, hi, x, src, step):  # pragma: no cover - compiled
+    """``out[at + i] = x[src + i*step]`` for ``lo <= i < hi`` and 0 for the other ``i < length``."""
+    for i in range(lo):
+        out[np.uint64(at + i)] = 0
+    if step == 1:  # contiguous: vectorised
+        for i in range(lo, hi):
+            out[np.uint64(at + i)] = x[np.uint64(src + i)]
+    else:
+        for i in range(lo, hi):
+            out[np.uint64(at + i)] = x[np.uint64(src + i * step)]
+    for i in range(hi, length):
+        out[np.uint64(at + i)] = 0
+
+
 @numba.njit(cache=True, nogil=True)
 def im2col(start, stop, x, out, k, s, d, pb):  # pragma: no cover - compiled
     """The im2col matrix of up to 3 spatial axes; items are the rows ``(c, t, n)``.
@@ -219,16 +234,7 @@ def im2col(start, stop, x, out, k, s, d, pb):  # pragma: no cover - compiled
                         flat_out[np.uint64(at + o2)] = 0
                 else:
                     src = (((n * C + c) * m0 + i0) * m1 + i1) * m2 + e2
-                    for o2 in range(lo2):
-                        flat_out[np.uint64(at + o2)] = 0
-                    if s2 == 1:  # contiguous: vectorised
-                        for o2 in range(lo2, hi2):
-                            flat_out[np.uint64(at + o2)] = flat_x[np.uint64(src + o2)]
-                    else:
-                        for o2 in range(lo2, hi2):
-                            flat_out[np.uint64(at + o2)] = flat_x[np.uint64(src + o2 * s2)]
-                    for o2 in range(hi2, L2):
-                        flat_out[np.uint64(at + o2)] = 0
+                    _copy_run(flat_out, at, L2, lo2, hi2, flat_x, src, s2)
                 at += L2
 
 
@@ -373,18 +379,7 @@ def pad_copy(start, stop, x, xp, pb, s2):  # pragma: no cover - compiled
                     # phase entries q with 0 <= q*s2 + r - pb2 < m2
                     lo = min(Q2, max(0, (pb[2] - r + s2 - 1) // s2))
                     hi = max(lo, min(Q2, (m2 + pb[2] - r + s2 - 1) // s2))
-                    dst = at + r * Q2
-                    src = row + r - pb[2]
-                    for q in range(lo):
-                        fp[np.uint64(dst + q)] = 0
-                    if s2 == 1:  # contiguous: vectorised
-                        for q in range(lo, hi):
-                            fp[np.uint64(dst + q)] = fx[np.uint64(src + q)]
-                    else:
-                        for q in range(lo, hi):
-                            fp[np.uint64(dst + q)] = fx[np.uint64(src + q * s2)]
-                    for q in range(hi, Q2):
-                        fp[np.uint64(dst + q)] = 0
+                    _copy_run(fp, at + r * Q2, Q2, lo, hi, fx, row + r - pb[2], s2)
             at += P2
 
 
