@@ -383,6 +383,55 @@ def pad_copy(start, stop, x, xp, pb, s2):  # pragma: no cover - compiled
             at += P2
 
 
+@numba.njit(cache=True, inline="always")
+def _mac24(fx, fw, base, offsets, lo, hi, w, out, at, stride):  # pragma: no cover - compiled
+    """The register block of the vector kernels: 4 channels x 24 outputs, stored to ``out[at + j*stride + u]``.
+
+    ``sum_e fw[w + 4 (e - lo) + j] * fx[base + offsets[e] + u]`` over the
+    entries ``e`` in ``[lo, hi)``, for ``j < 4`` and ``u < 24``: 12
+    accumulators in vector registers; a step loads 3 input vectors and 4
+    weights for 12 multiply-adds.
+    """
+    a00, a01, a02, a10, a11, a12 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
+    a20, a21, a22, a30, a31, a32 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
+    for e in range(lo, hi):
+        src = base + offsets[e]
+        x0 = vload(fx, src)
+        x1 = vload(fx, src + 8)
+        x2 = vload(fx, src + 16)
+        c = vsplat(fw[np.uint64(w)])
+        a00, a01, a02 = vfma(x0, c, a00), vfma(x1, c, a01), vfma(x2, c, a02)
+        c = vsplat(fw[np.uint64(w + 1)])
+        a10, a11, a12 = vfma(x0, c, a10), vfma(x1, c, a11), vfma(x2, c, a12)
+        c = vsplat(fw[np.uint64(w + 2)])
+        a20, a21, a22 = vfma(x0, c, a20), vfma(x1, c, a21), vfma(x2, c, a22)
+        c = vsplat(fw[np.uint64(w + 3)])
+        a30, a31, a32 = vfma(x0, c, a30), vfma(x1, c, a31), vfma(x2, c, a32)
+        w += 4
+    vstore(out, at, a00), vstore(out, at + 8, a01), vstore(out, at + 16, a02)
+    at += stride
+    vstore(out, at, a10), vstore(out, at + 8, a11), vstore(out, at + 16, a12)
+    at += stride
+    vstore(out, at, a20), vstore(out, at + 8, a21), vstore(out, at + 16, a22)
+    at += stride
+    vstore(out, at, a30), vstore(out, at + 8, a31), vstore(out, at + 16, a32)
+
+
+@numba.njit(cache=True, inline="always")
+def _mac8(fx, fw, base, offsets, lo, hi, w, out, at, stride):  # pragma: no cover - compiled
+    """:func:`_mac24` for 8 outputs (the rest of a row): 4 accumulators."""
+    a0, a1, a2, a3 = vzero(), vzero(), vzero(), vzero()
+    for e in range(lo, hi):
+        x0 = vload(fx, base + offsets[e])
+        a0 = vfma(x0, vsplat(fw[np.uint64(w)]), a0)
+        a1 = vfma(x0, vsplat(fw[np.uint64(w + 1)]), a1)
+        a2 = vfma(x0, vsplat(fw[np.uint64(w + 2)]), a2)
+        a3 = vfma(x0, vsplat(fw[np.uint64(w + 3)]), a3)
+        w += 4
+    vstore(out, at, a0), vstore(out, at + stride, a1), vstore(out, at + 2 * stride, a2)
+    vstore(out, at + 3 * stride, a3)
+
+
 @numba.njit(cache=True, nogil=True)
 def correlate_simd(start, stop, xp, wt, out, groups, s, offsets):  # pragma: no cover - compiled
     """Direct float32 convolution in blocks of 4 channels x 24 outputs; items are rows ``(n, g, o0, o1)``.
@@ -418,53 +467,16 @@ def correlate_simd(start, stop, xp, wt, out, groups, s, offsets):  # pragma: no 
         o0 = (item // L1) % L0
         g = (item // (L1 * L0)) % groups
         n = item // (L1 * L0 * groups)
-        base0 = (((n * c_in + g * ci_g) * P0 + o0 * s0) * P1 + o1 * s1) * P2
+        base = (((n * c_in + g * ci_g) * P0 + o0 * s0) * P1 + o1 * s1) * P2
         w0 = 0
-        while w0 + 24 <= Lw:
-            base = base0 + w0
-            for b in range(g * nb, (g + 1) * nb):
-                a00, a01, a02, a10, a11, a12 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
-                a20, a21, a22, a30, a31, a32 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
-                q = b * R * 4
-                for r in range(R):
-                    src = base + offsets[r]
-                    x0 = vload(fx, src)
-                    x1 = vload(fx, src + 8)
-                    x2 = vload(fx, src + 16)
-                    c = vsplat(fw[np.uint64(q)])
-                    a00, a01, a02 = vfma(x0, c, a00), vfma(x1, c, a01), vfma(x2, c, a02)
-                    c = vsplat(fw[np.uint64(q + 1)])
-                    a10, a11, a12 = vfma(x0, c, a10), vfma(x1, c, a11), vfma(x2, c, a12)
-                    c = vsplat(fw[np.uint64(q + 2)])
-                    a20, a21, a22 = vfma(x0, c, a20), vfma(x1, c, a21), vfma(x2, c, a22)
-                    c = vsplat(fw[np.uint64(q + 3)])
-                    a30, a31, a32 = vfma(x0, c, a30), vfma(x1, c, a31), vfma(x2, c, a32)
-                    q += 4
-                o = (((n * B + b) * 4 * L0 + o0) * L1 + o1) * Lw + w0
-                vstore(fo, o, a00), vstore(fo, o + 8, a01), vstore(fo, o + 16, a02)
-                o += plane
-                vstore(fo, o, a10), vstore(fo, o + 8, a11), vstore(fo, o + 16, a12)
-                o += plane
-                vstore(fo, o, a20), vstore(fo, o + 8, a21), vstore(fo, o + 16, a22)
-                o += plane
-                vstore(fo, o, a30), vstore(fo, o + 8, a31), vstore(fo, o + 16, a32)
-            w0 += 24
         while w0 < Lw:
-            base = base0 + w0
             for b in range(g * nb, (g + 1) * nb):
-                a0, a1, a2, a3 = vzero(), vzero(), vzero(), vzero()
-                q = b * R * 4
-                for r in range(R):
-                    x0 = vload(fx, base + offsets[r])
-                    a0 = vfma(x0, vsplat(fw[np.uint64(q)]), a0)
-                    a1 = vfma(x0, vsplat(fw[np.uint64(q + 1)]), a1)
-                    a2 = vfma(x0, vsplat(fw[np.uint64(q + 2)]), a2)
-                    a3 = vfma(x0, vsplat(fw[np.uint64(q + 3)]), a3)
-                    q += 4
                 o = (((n * B + b) * 4 * L0 + o0) * L1 + o1) * Lw + w0
-                vstore(fo, o, a0), vstore(fo, o + plane, a1), vstore(fo, o + 2 * plane, a2)
-                vstore(fo, o + 3 * plane, a3)
-            w0 += 8
+                if w0 + 24 <= Lw:
+                    _mac24(fx, fw, base + w0, offsets, 0, R, b * R * 4, fo, o, plane)
+                else:
+                    _mac8(fx, fw, base + w0, offsets, 0, R, b * R * 4, fo, o, plane)
+            w0 += 24 if w0 + 24 <= Lw else 8
 
 
 @numba.njit(cache=True, nogil=True)
@@ -497,8 +509,9 @@ def conv_transpose_simd(start, stop, yp, wt, out, groups, s, starts, offsets):  
     nb = B // groups
     ci_g, co_g = c_in // groups, C // groups
     per_class = (L2 + s2 - 1) // s2
-    buf = np.empty((4 * nb, s2 * per_class + 24), np.float32)
-    fy, fw, fo = yp.reshape(-1), wt.reshape(-1), out.reshape(-1)
+    width = s2 * per_class + 24
+    buf = np.empty((4 * nb, width), np.float32)
+    fy, fw, fo, fb = yp.reshape(-1), wt.reshape(-1), out.reshape(-1), buf.reshape(-1)
     for item in range(start, stop):
         o1 = item % L1
         o0 = (item // L1) % L0
@@ -512,45 +525,14 @@ def conv_transpose_simd(start, stop, yp, wt, out, groups, s, starts, offsets):  
             Qw = (Q + 7) // 8 * 8
             at = r2 * per_class
             q = 0
-            while q + 24 <= Qw:
+            while q < Qw:
                 for bl in range(nb):
-                    a00, a01, a02, a10, a11, a12 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
-                    a20, a21, a22, a30, a31, a32 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
                     w = ((g * nb + bl) * E + lo) * 4
-                    for e in range(lo, hi):
-                        src = base + q + offsets[e]
-                        x0 = vload(fy, src)
-                        x1 = vload(fy, src + 8)
-                        x2 = vload(fy, src + 16)
-                        c = vsplat(fw[np.uint64(w)])
-                        a00, a01, a02 = vfma(x0, c, a00), vfma(x1, c, a01), vfma(x2, c, a02)
-                        c = vsplat(fw[np.uint64(w + 1)])
-                        a10, a11, a12 = vfma(x0, c, a10), vfma(x1, c, a11), vfma(x2, c, a12)
-                        c = vsplat(fw[np.uint64(w + 2)])
-                        a20, a21, a22 = vfma(x0, c, a20), vfma(x1, c, a21), vfma(x2, c, a22)
-                        c = vsplat(fw[np.uint64(w + 3)])
-                        a30, a31, a32 = vfma(x0, c, a30), vfma(x1, c, a31), vfma(x2, c, a32)
-                        w += 4
-                    b0, b1, b2, b3 = buf[4 * bl], buf[4 * bl + 1], buf[4 * bl + 2], buf[4 * bl + 3]
-                    vstore(b0, at + q, a00), vstore(b0, at + q + 8, a01), vstore(b0, at + q + 16, a02)
-                    vstore(b1, at + q, a10), vstore(b1, at + q + 8, a11), vstore(b1, at + q + 16, a12)
-                    vstore(b2, at + q, a20), vstore(b2, at + q + 8, a21), vstore(b2, at + q + 16, a22)
-                    vstore(b3, at + q, a30), vstore(b3, at + q + 8, a31), vstore(b3, at + q + 16, a32)
-                q += 24
-            while q < Q:
-                for bl in range(nb):
-                    a0, a1, a2, a3 = vzero(), vzero(), vzero(), vzero()
-                    w = ((g * nb + bl) * E + lo) * 4
-                    for e in range(lo, hi):
-                        x0 = vload(fy, base + q + offsets[e])
-                        a0 = vfma(x0, vsplat(fw[np.uint64(w)]), a0)
-                        a1 = vfma(x0, vsplat(fw[np.uint64(w + 1)]), a1)
-                        a2 = vfma(x0, vsplat(fw[np.uint64(w + 2)]), a2)
-                        a3 = vfma(x0, vsplat(fw[np.uint64(w + 3)]), a3)
-                        w += 4
-                    vstore(buf[4 * bl], at + q, a0), vstore(buf[4 * bl + 1], at + q, a1)
-                    vstore(buf[4 * bl + 2], at + q, a2), vstore(buf[4 * bl + 3], at + q, a3)
-                q += 8
+                    if q + 24 <= Qw:
+                        _mac24(fy, fw, base + q, offsets, lo, hi, w, fb, 4 * bl * width + at + q, width)
+                    else:
+                        _mac8(fy, fw, base + q, offsets, lo, hi, w, fb, 4 * bl * width + at + q, width)
+                q += 24 if q + 24 <= Qw else 8
         for c in range(co_g):
             dst = (((n * C + g * co_g + c) * L0 + o0) * L1 + o1) * L2
             _store_classes(buf[c], fo, dst, L2, s2)
