@@ -288,14 +288,15 @@ def _simd_input(x: np.ndarray, g: ConvGeometry, taps: int) -> tuple[np.ndarray, 
     """
     from . import _numba_kernels as nk
 
-    k, s, d, pb = _as_3d(g)
+    _, s, d, pb = _as_3d(g)
     size, out = nk.as3(g.in_size, 1), nk.as3(g.out_size, 1)
+    padded = nk.as3([i + b + e for i, (b, e) in zip(g.in_size, g.padding)], 1)  # holds every window
     lanes = -(-out[2] // 8) * 8
     e = np.arange(taps) * d[2]
     offsets = e // s[2]
     Q2 = lanes + int(offsets[-1])
     offsets += (e % s[2]) * Q2
-    P = tuple((out[a] - 1) * s[a] + (k[a] - 1) * d[a] + 1 for a in range(2)) + (s[2] * Q2,)
+    P = padded[:2] + (s[2] * Q2,)
     v.check_allocation(x.shape[:2] + P, np.float32, "conv", "the padded input")
     xp = scratch("simd_input", x.shape[:2] + P, np.float32)
     parallel_for(nk.pad_copy, x.shape[0] * x.shape[1] * P[0],
@@ -400,6 +401,7 @@ def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     margin = [max(0, -int(c.min())) for c in shifts]
     reach = [-(-L[a] // s[a]) for a in range(2)] + [-(-(-(-L[2] // s[2])) // 8) * 8 + 16]
     P = tuple(margin[a] + max(m[a], reach[a] + int(shifts[a].max())) for a in range(3))
+    v.check_allocation((N, c_in) + P, np.float32, "conv_transpose", "the padded input")
     yp = np.zeros((N, c_in) + P, np.float32)
     yp[(slice(None), slice(None)) + tuple(slice(margin[a], margin[a] + m[a]) for a in range(3))] = (
         y.reshape((N, c_in) + m))
