@@ -142,3 +142,25 @@ def test_direct_polyphase_conv_transpose_against_torch(seed, simd_everywhere):
     ref = f(torch.from_numpy(x), torch.from_numpy(w), None, s, p, op, groups, d).numpy()
     got = upconv.conv_transpose(x, w, None, s, p, op, groups, d, method="phase")
     np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_vector_kernels_keep_the_adjoint_identity(seed, simd_everywhere):
+    """<conv(x), y> == <x, conv_transpose(y)> with both sides computed by the vector kernels."""
+    rng = np.random.default_rng(6000 + seed)
+    x, w, s, p, d, groups = _random_case(rng)
+    if w.shape[2:] == s:  # k == s is kernel stamping's case (an interleave), not the vector kernel's
+        s = s[:-1] + (s[-1] % 3 + 1,)
+    cig = int(rng.choice([4, 8]))  # the transposed convolution's output channels: whole blocks of 4
+    x = rng.standard_normal((x.shape[0], groups * cig) + x.shape[2:]).astype(np.float32)
+    w = rng.standard_normal((w.shape[0], cig) + w.shape[2:]).astype(np.float32)
+    g = shapes.conv_geometry(x.shape[2:], w.shape[2:], s, p, d)
+    # conv's weight (C_out, C_in/groups, *k) is, read as (C_in, C_out/groups, *k), its adjoint's
+    y = np.random.default_rng(seed).standard_normal((x.shape[0], w.shape[0]) + g.out_size).astype(np.float32)
+    op = shapes.conv_transpose_output_padding(g.in_size, g.out_size, g.kernel_size, g.stride, g.padding, g.dilation)
+    assert conv_module._simd_conv(x, g, x.shape[1] // groups, w.shape[0] // groups)
+    gt = shapes.conv_transpose_geometry(g.out_size, g.kernel_size, g.stride, g.padding, op, g.dilation)
+    assert conv_module._simd_transpose(y, gt, w.shape[0] // groups, cig)
+    lhs = np.vdot(upconv.conv(x, w, None, s, p, d, groups).astype(np.float64), y)
+    rhs = np.vdot(x.astype(np.float64), upconv.conv_transpose(y, w, None, s, p, op, groups, d, method="phase"))
+    assert abs(lhs - rhs) <= 1e-4 * (abs(lhs) + np.abs(x).sum() * np.abs(w).max())
