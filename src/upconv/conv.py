@@ -678,7 +678,11 @@ def conv_transpose_phase(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     Output positions ``o`` with ``(o + p_begin) % s == r`` receive only the
     kernel taps ``t`` with ``t*d % s == r``; for them the transposed
     convolution is an ordinary correlation of the input with those taps
-    (reversed, dilation ``d / gcd(d, s)``).
+    (reversed, dilation ``d / gcd(d, s)``).  Few channels in float32 are
+    computed class by class per output row by a compiled vector kernel
+    (:func:`_conv_transpose_simd`); otherwise ``k % s == 0`` makes one
+    sub-pixel GEMM (:func:`_phase_subpixel`) and other shapes one
+    correlation per class.
     """
     if _simd_transpose(y, g, y.shape[1] // groups, w.shape[1]):
         return _conv_transpose_simd(y, w, g, groups)
