@@ -164,3 +164,20 @@ def test_vector_kernels_keep_the_adjoint_identity(seed, simd_everywhere):
     lhs = np.vdot(upconv.conv(x, w, None, s, p, d, groups).astype(np.float64), y)
     rhs = np.vdot(x.astype(np.float64), upconv.conv_transpose(y, w, None, s, p, op, groups, d, method="phase"))
     assert abs(lhs - rhs) <= 1e-4 * (abs(lhs) + np.abs(x).sum() * np.abs(w).max())
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_layer_backward_of_conv_transpose_by_the_vector_kernels(seed, simd_everywhere, monkeypatch):
+    """The ConvTranspose layer's backward (grad._conv_transpose_grads) equals the im2col + GEMM one."""
+    x, w, s, p, op, groups, d = _random_transpose_case(np.random.default_rng(7000 + seed))
+    y = upconv.conv_transpose(x, w, None, s, p, op, groups, d)
+    gy = np.random.default_rng(seed).standard_normal(y.shape).astype(np.float32)
+    g = shapes.conv_geometry(y.shape[2:], w.shape[2:], s, p, d)
+    assert conv_module._simd_conv(gy, g, w.shape[1], x.shape[1] // groups)
+    gx, gw, gb = grad._conv_transpose_grads(gy, x, w, np.zeros(y.shape[1], np.float32), s, p, op, groups, d)
+    monkeypatch.setattr(conv_module, "_SIMD_MAX_CHANNELS", 0)  # im2col + GEMM
+    ref = grad._conv_transpose_grads(gy, x, w, np.zeros(y.shape[1], np.float32), s, p, op, groups, d)
+    scale = float(np.abs(gy).max() * max(np.abs(w).max(), np.abs(x).max()) * w[0].size * gy[0, 0].size)
+    for got, want in zip((gx, gw, gb), ref):
+        assert got.shape == want.shape and got.dtype == want.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6 * scale)

@@ -599,7 +599,8 @@ def _conv_transpose_grads(
 
     The input gradient (the convolution of ``grad_out``) and the weight
     gradient (its correlation with ``x``) multiply the same im2col matrix of
-    ``grad_out``; it is built once.  Equal to the three public functions.
+    ``grad_out``; it is built once, unless the vector kernels compute both
+    without it (``conv._simd_conv``).  Equal to the three public functions.
     """
     func = "conv_transpose_grads"
     result_dtype, gy, xa, w, groups, unbatched, g = _conv_transpose_setup(
@@ -608,14 +609,19 @@ def _conv_transpose_grads(
     N, c_out = gy.shape[:2]
     co_g, ci_g = c_out // groups, xa.shape[1] // groups
     K, P = math.prod(g.kernel_size), math.prod(g.out_size)
-    v.check_allocation((groups, co_g * K, N * P), gy.dtype, func, "the im2col matrix of grad_out")
-    cols = _im2col(gy, g, groups, out=np.empty((groups, co_g * K, N * P), dtype=gy.dtype))
-    gw = _weight_grad(gy, xa, g, groups, func, cols=cols).astype(result_dtype, copy=False)
     gb = None if bias is None else _sum_bias(gy, False).astype(result_dtype, copy=False)
-    gx = None
-    if input_grad:
-        gx = np.matmul(w.reshape(groups, ci_g, co_g * K), cols)  # (groups, ci_g, N * P)
-        gx = np.moveaxis(gx.reshape((groups * ci_g, N) + g.out_size), 1, 0)
+    if _simd_conv(gy, g, co_g, ci_g):  # w, read as a conv weight, maps grad_out's channels to x's
+        gw = _weight_grad(gy, xa, g, groups, func).astype(result_dtype, copy=False)
+        gx = _correlate(gy, w, g, groups, func) if input_grad else None
+    else:
+        v.check_allocation((groups, co_g * K, N * P), gy.dtype, func, "the im2col matrix of grad_out")
+        cols = _im2col(gy, g, groups, out=np.empty((groups, co_g * K, N * P), dtype=gy.dtype))
+        gw = _weight_grad(gy, xa, g, groups, func, cols=cols).astype(result_dtype, copy=False)
+        gx = None
+        if input_grad:
+            gx = np.matmul(w.reshape(groups, ci_g, co_g * K), cols)  # (groups, ci_g, N * P)
+            gx = np.moveaxis(gx.reshape((groups * ci_g, N) + g.out_size), 1, 0)
+    if gx is not None:
         gx = np.ascontiguousarray(gx[0] if unbatched else gx).astype(result_dtype, copy=False)
     return gx, gw, gb
 
