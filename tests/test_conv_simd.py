@@ -102,6 +102,21 @@ def test_the_rule_follows_dtype_width_and_channels():
     assert not conv_module._simd_conv(x32[..., :12, :12], shapes.conv_geometry((12, 12), (3, 3), 1, 1, 1), 16, 16)
 
 
+def test_the_transposed_rule_follows_dtype_channels_and_rows():
+    rule = conv_module._simd_transpose
+    y = np.zeros((8, 64, 32, 32), np.float32)
+    k3s2 = shapes.conv_transpose_geometry((32, 32), (3, 3), 2, 1, 1)
+    assert rule(y, k3s2, 64, 64)  # workload d: images up to C_in * C_out = 4096
+    assert rule(y[..., :8, :8], shapes.conv_transpose_geometry((8, 8), (3, 3), 2, 1, 1), 64, 64)  # rows of 4
+    assert not rule(y.astype(np.float64), k3s2, 64, 64)
+    assert not rule(y, k3s2, 128, 64)  # OpenBLAS's GEMM is fast there
+    assert not rule(y, shapes.conv_transpose_geometry((32, 32), (2, 2), 2, 0), 64, 64)  # k == s: an interleave
+    assert not rule(y, k3s2, 64, 3)  # blocks of 4 channels would run partly empty
+    y1 = np.zeros((32, 64, 1024), np.float32)
+    assert rule(y1, shapes.conv_transpose_geometry((1024,), (4,), 2, 1), 64, 64)  # workload f
+    assert not rule(y1[..., :20], shapes.conv_transpose_geometry((20,), (4,), 2, 1), 64, 64)  # classes of 20
+
+
 def _random_transpose_case(rng):
     n = int(rng.integers(1, 4))
     k = tuple(int(a) for a in rng.integers(1, 6, n))
@@ -120,8 +135,10 @@ def _random_transpose_case(rng):
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_direct_polyphase_conv_transpose_equals_stamping(seed, simd_everywhere):
-    x, w, s, p, op, groups, d = _random_transpose_case(np.random.default_rng(4000 + seed))
+def test_direct_polyphase_conv_transpose_equals_stamping(seed, simd_everywhere, monkeypatch):
+    rng = np.random.default_rng(4000 + seed)
+    x, w, s, p, op, groups, d = _random_transpose_case(rng)
+    monkeypatch.setattr(conv_module, "_CHUNK", int(rng.choice([1, 3, 256])))  # the reduction in chunks
     g = shapes.conv_transpose_geometry(x.shape[2:], w.shape[2:], s, p, op, d)
     assert conv_module._simd_transpose(x, g, x.shape[1] // groups, w.shape[1])
     direct = upconv.conv_transpose(x, w, None, s, p, op, groups, d, method="phase")

@@ -363,6 +363,10 @@ def pad_copy(start, stop, x, xp, pb, s2):  # pragma: no cover - compiled
     P0, P1, P2 = xp.shape[2], xp.shape[3], xp.shape[4]
     Q2 = P2 // s2
     fx, fp = x.reshape(-1), xp.reshape(-1)
+    runs = np.empty((s2, 2), np.int64)  # phase r's entries q with 0 <= q*s2 + r - pb2 < m2
+    for r in range(s2):
+        runs[r, 0] = min(Q2, max(0, (pb[2] - r + s2 - 1) // s2))
+        runs[r, 1] = max(runs[r, 0], min(Q2, (m2 + pb[2] - r + s2 - 1) // s2))
     for item in range(start, stop):
         i0 = item % P0
         plane = item // P0
@@ -376,29 +380,35 @@ def pad_copy(start, stop, x, xp, pb, s2):  # pragma: no cover - compiled
             else:
                 row = ((plane * m0 + j0) * m1 + j1) * m2
                 for r in range(s2):
-                    # phase entries q with 0 <= q*s2 + r - pb2 < m2
-                    lo = min(Q2, max(0, (pb[2] - r + s2 - 1) // s2))
-                    hi = max(lo, min(Q2, (m2 + pb[2] - r + s2 - 1) // s2))
-                    _copy_run(fp, at + r * Q2, Q2, lo, hi, fx, row + r - pb[2], s2)
+                    _copy_run(fp, at + r * Q2, Q2, runs[r, 0], runs[r, 1], fx, row + r - pb[2], s2)
             at += P2
 
 
 @numba.njit(cache=True, inline="always")
-def _mac24(fx, fw, base, offsets, lo, hi, w, out, at, stride):  # pragma: no cover - compiled
-    """The register block of the vector kernels: 4 channels x 24 outputs, stored to ``out[at + j*stride + u]``.
+def _mac24(fx, fw, base, step, offsets, lo, hi, w, out, at, ostep, stride, add=False):  # pragma: no cover - compiled
+    """The register block of the vector kernels: 4 channels x 3 vectors of 8 outputs.
 
-    ``sum_e fw[w + 4 (e - lo) + j] * fx[base + offsets[e] + u]`` over the
-    entries ``e`` in ``[lo, hi)``, for ``j < 4`` and ``u < 24``: 12
-    accumulators in vector registers; a step loads 3 input vectors and 4
-    weights for 12 multiply-adds.
+    ``out[at + j*stride + v*ostep + u] = sum_e fw[w + 4 (e - lo) + j] * fx[base + v*step + offsets[e] + u]``
+    over the entries ``e`` in ``[lo, hi)``, for channel ``j < 4``, vector
+    ``v < 3`` and lane ``u < 8``: 12 accumulators in vector registers; a step
+    loads 3 input vectors and 4 weights for 12 multiply-adds.  The vectors
+    are 24 outputs of a row (``step = ostep = 8``) or, for narrow rows, the
+    same columns of 3 rows.  With ``add``, the sums are added to ``out``.
     """
     a00, a01, a02, a10, a11, a12 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
     a20, a21, a22, a30, a31, a32 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
+    if add:
+        a00, a01, a02 = vload(out, at), vload(out, at + ostep), vload(out, at + 2 * ostep)
+        a10, a11, a12 = vload(out, at + stride), vload(out, at + stride + ostep), vload(out, at + stride + 2 * ostep)
+        a20, a21 = vload(out, at + 2 * stride), vload(out, at + 2 * stride + ostep)
+        a22 = vload(out, at + 2 * stride + 2 * ostep)
+        a30, a31 = vload(out, at + 3 * stride), vload(out, at + 3 * stride + ostep)
+        a32 = vload(out, at + 3 * stride + 2 * ostep)
     for e in range(lo, hi):
         src = base + offsets[e]
         x0 = vload(fx, src)
-        x1 = vload(fx, src + 8)
-        x2 = vload(fx, src + 16)
+        x1 = vload(fx, src + step)
+        x2 = vload(fx, src + 2 * step)
         c = vsplat(fw[np.uint64(w)])
         a00, a01, a02 = vfma(x0, c, a00), vfma(x1, c, a01), vfma(x2, c, a02)
         c = vsplat(fw[np.uint64(w + 1)])
@@ -408,19 +418,52 @@ def _mac24(fx, fw, base, offsets, lo, hi, w, out, at, stride):  # pragma: no cov
         c = vsplat(fw[np.uint64(w + 3)])
         a30, a31, a32 = vfma(x0, c, a30), vfma(x1, c, a31), vfma(x2, c, a32)
         w += 4
-    vstore(out, at, a00), vstore(out, at + 8, a01), vstore(out, at + 16, a02)
+    vstore(out, at, a00), vstore(out, at + ostep, a01), vstore(out, at + 2 * ostep, a02)
     at += stride
-    vstore(out, at, a10), vstore(out, at + 8, a11), vstore(out, at + 16, a12)
+    vstore(out, at, a10), vstore(out, at + ostep, a11), vstore(out, at + 2 * ostep, a12)
     at += stride
-    vstore(out, at, a20), vstore(out, at + 8, a21), vstore(out, at + 16, a22)
+    vstore(out, at, a20), vstore(out, at + ostep, a21), vstore(out, at + 2 * ostep, a22)
     at += stride
-    vstore(out, at, a30), vstore(out, at + 8, a31), vstore(out, at + 16, a32)
+    vstore(out, at, a30), vstore(out, at + ostep, a31), vstore(out, at + 2 * ostep, a32)
 
 
 @numba.njit(cache=True, inline="always")
-def _mac8(fx, fw, base, offsets, lo, hi, w, out, at, stride):  # pragma: no cover - compiled
-    """:func:`_mac24` for 8 outputs (the rest of a row): 4 accumulators."""
+def _mac16(fx, fw, base, step, offsets, lo, hi, w, out, at, ostep, stride, add=False):  # pragma: no cover - compiled
+    """:func:`_mac24` for 2 vectors: 8 accumulators."""
+    a00, a01, a10, a11 = vzero(), vzero(), vzero(), vzero()
+    a20, a21, a30, a31 = vzero(), vzero(), vzero(), vzero()
+    if add:
+        a00, a01, a10, a11 = vload(out, at), vload(out, at + ostep), vload(out, at + stride), vload(out, at + stride + ostep)
+        a20, a21 = vload(out, at + 2 * stride), vload(out, at + 2 * stride + ostep)
+        a30, a31 = vload(out, at + 3 * stride), vload(out, at + 3 * stride + ostep)
+    for e in range(lo, hi):
+        src = base + offsets[e]
+        x0 = vload(fx, src)
+        x1 = vload(fx, src + step)
+        c = vsplat(fw[np.uint64(w)])
+        a00, a01 = vfma(x0, c, a00), vfma(x1, c, a01)
+        c = vsplat(fw[np.uint64(w + 1)])
+        a10, a11 = vfma(x0, c, a10), vfma(x1, c, a11)
+        c = vsplat(fw[np.uint64(w + 2)])
+        a20, a21 = vfma(x0, c, a20), vfma(x1, c, a21)
+        c = vsplat(fw[np.uint64(w + 3)])
+        a30, a31 = vfma(x0, c, a30), vfma(x1, c, a31)
+        w += 4
+    vstore(out, at, a00), vstore(out, at + ostep, a01)
+    at += stride
+    vstore(out, at, a10), vstore(out, at + ostep, a11)
+    at += stride
+    vstore(out, at, a20), vstore(out, at + ostep, a21)
+    at += stride
+    vstore(out, at, a30), vstore(out, at + ostep, a31)
+
+
+@numba.njit(cache=True, inline="always")
+def _mac8(fx, fw, base, offsets, lo, hi, w, out, at, stride, add=False):  # pragma: no cover - compiled
+    """:func:`_mac24` for 1 vector: 4 accumulators."""
     a0, a1, a2, a3 = vzero(), vzero(), vzero(), vzero()
+    if add:
+        a0, a1, a2, a3 = vload(out, at), vload(out, at + stride), vload(out, at + 2 * stride), vload(out, at + 3 * stride)
     for e in range(lo, hi):
         x0 = vload(fx, base + offsets[e])
         a0 = vfma(x0, vsplat(fw[np.uint64(w)]), a0)
@@ -473,19 +516,18 @@ def correlate_simd(start, stop, xp, wt, out, groups, s, offsets):  # pragma: no 
             for b in range(g * nb, (g + 1) * nb):
                 o = (((n * B + b) * 4 * L0 + o0) * L1 + o1) * Lw + w0
                 if w0 + 24 <= Lw:
-                    _mac24(fx, fw, base + w0, offsets, 0, R, b * R * 4, fo, o, plane)
+                    _mac24(fx, fw, base + w0, 8, offsets, 0, R, b * R * 4, fo, o, 8, plane)
                 else:
                     _mac8(fx, fw, base + w0, offsets, 0, R, b * R * 4, fo, o, plane)
             w0 += 24 if w0 + 24 <= Lw else 8
 
 
 @numba.njit(cache=True, nogil=True)
-def conv_transpose_simd(start, stop, yp, wt, out, groups, s, starts, offsets):  # pragma: no cover - compiled
-    """Direct float32 transposed convolution, class by class, in register blocks of 4 channels x 24 outputs.
+def conv_transpose_simd(start, stop, yp, wt, out, groups, s, starts, offsets, rows, chunk):  # pragma: no cover - compiled
+    """Direct float32 transposed convolution, class by class, in register blocks of 4 channels x 3 vectors.
 
-    Items are the output rows ``(n, g, o0, o1)``.  Output ``o = q*s + r`` of
-    residue class ``r`` (per axis) is a stride-1 correlation of the input
-    with the class's taps (the polyphase view):
+    Output ``o = q*s + r`` of residue class ``r`` (per axis) is a stride-1
+    correlation of the input with the class's taps (the polyphase view):
     ``out[n, c, o] = sum_e wt[b, e, j] * yp.flat[at(n, g, q) + offsets[e]]`` over
     the entries ``e`` in ``[starts[cls], starts[cls + 1])`` of class
     ``cls = (r0 s1 + r1) s2 + r2``, for channel ``c = g C_out/groups + 4 b' + j``
@@ -496,11 +538,15 @@ def conv_transpose_simd(start, stop, yp, wt, out, groups, s, starts, offsets):  
     wt  : (B, E, 4), the weights of every class's (input channel, tap) entries for
           output-channel block ``b`` (``B / groups`` blocks per group, zero-padded)
     out : (N, C_out, L0, L1, L2), written completely
+    rows : (H, 2) int64, the output rows ``o1 = rows[h, 0] + j*s1``, ``j < rows[h, 1] <= 3``,
+          of one class along axis 1 that an item computes together
 
-    A row is computed class by class, all channel blocks of a stretch of
-    outputs while its input is in L1, into a row buffer (whole vectors: a
-    class's extra lanes land in the next class's part, written after it),
-    then interleaved into the output rows.
+    Items are ``(n, g, o0, h)``.  A class's rows are computed in blocks of 3
+    vectors: 24 outputs of a row, and where fewer than 3 vectors of a row are
+    left (rows narrower than 24), the same columns of the item's rows.  All
+    channel blocks of a stretch are computed while its input is in L1, into a
+    row buffer (whole vectors: a class's extra lanes land in the next
+    class's part, written after it), then interleaved into the output rows.
     """
     N, c_in, P0, P1, P2 = yp.shape
     B, E = wt.shape[0], wt.shape[1]
@@ -508,34 +554,73 @@ def conv_transpose_simd(start, stop, yp, wt, out, groups, s, starts, offsets):  
     s0, s1, s2 = s
     nb = B // groups
     ci_g, co_g = c_in // groups, C // groups
+    H = rows.shape[0]
     per_class = (L2 + s2 - 1) // s2
     width = s2 * per_class + 24
-    buf = np.empty((4 * nb, width), np.float32)
+    buf = np.empty((4 * nb, 3, width), np.float32)
     fy, fw, fo, fb = yp.reshape(-1), wt.reshape(-1), out.reshape(-1), buf.reshape(-1)
+    plane = 3 * width  # channel stride of the buffer
     for item in range(start, stop):
-        o1 = item % L1
-        o0 = (item // L1) % L0
-        g = (item // (L1 * L0)) % groups
-        n = item // (L1 * L0 * groups)
+        h = item % H
+        o0 = (item // H) % L0
+        g = (item // (H * L0)) % groups
+        n = item // (H * L0 * groups)
+        o1, count = rows[h, 0], rows[h, 1]
         base = (((n * c_in + g * ci_g) * P0 + o0 // s0) * P1 + o1 // s1) * P2
         cls0 = ((o0 % s0) * s1 + o1 % s1) * s2
         for r2 in range(min(s2, L2)):
-            lo, hi = starts[cls0 + r2], starts[cls0 + r2 + 1]
-            Q = (L2 - r2 + s2 - 1) // s2
-            Qw = (Q + 7) // 8 * 8
+            Qw = ((L2 - r2 + s2 - 1) // s2 + 7) // 8 * 8
+            across = Qw - Qw % 24  # whole blocks of 24 along the row, then blocks down the rows
             at = r2 * per_class
-            q = 0
-            while q < Qw:
-                for bl in range(nb):
-                    w = ((g * nb + bl) * E + lo) * 4
-                    if q + 24 <= Qw:
-                        _mac24(fy, fw, base + q, offsets, lo, hi, w, fb, 4 * bl * width + at + q, width)
-                    else:
-                        _mac8(fy, fw, base + q, offsets, lo, hi, w, fb, 4 * bl * width + at + q, width)
-                q += 24 if q + 24 <= Qw else 8
+            first, last = starts[cls0 + r2], starts[cls0 + r2 + 1]
+            for lo in range(first, max(last, first + 1), chunk):  # the entries in chunks that stay in L1
+                hi = min(lo + chunk, last)  # (a class that no tap reaches: one empty chunk, zeros)
+                add = lo > first
+                for j in range(count):
+                    for q in range(0, across, 24):
+                        for bl in range(nb):
+                            w = ((g * nb + bl) * E + lo) * 4
+                            _mac24(fy, fw, base + j * P2 + q, 8, offsets, lo, hi, w, fb,
+                                   bl * 4 * plane + j * width + at + q, 8, plane, add)
+                for q in range(across, Qw, 8):
+                    for bl in range(nb):
+                        w = ((g * nb + bl) * E + lo) * 4
+                        o = bl * 4 * plane + at + q
+                        if count == 3:
+                            _mac24(fy, fw, base + q, P2, offsets, lo, hi, w, fb, o, width, plane, add)
+                        elif count == 2:
+                            _mac16(fy, fw, base + q, P2, offsets, lo, hi, w, fb, o, width, plane, add)
+                        else:
+                            _mac8(fy, fw, base + q, offsets, lo, hi, w, fb, o, plane, add)
         for c in range(co_g):
-            dst = (((n * C + g * co_g + c) * L0 + o0) * L1 + o1) * L2
-            _store_classes(buf[c], fo, dst, L2, s2)
+            for j in range(count):
+                dst = (((n * C + g * co_g + c) * L0 + o0) * L1 + o1 + j * s1) * L2
+                _store_classes(buf[c, j], fo, dst, L2, s2)
+
+
+@numba.njit(cache=True, nogil=True)
+def pack_weights(start, stop, w, entry, wt):  # pragma: no cover - compiled
+    """The weights of the vector kernels, blocks of 4 channels side by side; items are the blocks ``b``.
+
+    w  : (C_in, C_out/groups, K), a transposed convolution's weight with its taps flattened
+    entry : (C_in/groups, K) int64, the entry ``e`` of input channel ``ci`` of a group and tap ``t``, or -1
+    wt : (groups * nb, E, 4), ``wt[b, entry[ci, t], j] = w[g C_in/groups + ci, 4 (b - g nb) + j, t]``
+         for ``b`` in group ``g`` (``nb`` blocks each), 0 past ``C_out/groups``
+    """
+    co_g, K = w.shape[1], w.shape[2]
+    ci_g = entry.shape[0]
+    nb = (co_g + 3) // 4
+    for b in range(start, stop):
+        g, c0 = b // nb, 4 * (b % nb)
+        if c0 + 4 > co_g:
+            wt[b] = 0
+        J = min(4, co_g - c0)
+        for ci in range(ci_g):
+            for t in range(K):
+                e = entry[ci, t]
+                if e >= 0:
+                    for j in range(J):
+                        wt[b, e, j] = w[g * ci_g + ci, c0 + j, t]
 
 
 @numba.njit(cache=True, nogil=True)

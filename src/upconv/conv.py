@@ -63,6 +63,7 @@ _COPY_ELEMENTS_PER_NS = 3
 _SIMD_MAX_CHANNELS = 128
 _SIMD_MAX_PRODUCT = 16384
 _SIMD_MIN_WIDTH = 24
+_CHUNK = 256
 
 
 # --------------------------------------------------------------------------
@@ -343,11 +344,12 @@ def _simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> boo
     :func:`_conv_transpose_simd` (the polyphase view, computed directly)
     needs float32 and up to 3 spatial axes.  Measured against the GEMM
     paths with ``benchmarks/bench_conv_transpose.py`` and
-    ``benchmarks/README.md``'s sweep: it wins for 1-d signals up to 128
-    channels, for images up to ``C_in * C_out = 1024`` per group when a
-    residue class has rows of at least 24 outputs (1.1-1.7x), and for up
-    to 8 channels at any width (1.5-2.8x); it loses where ``k == s``
-    (scatter's overlap-add is then a plain interleave), with one or two
+    ``benchmarks/README.md``'s sweep: it wins for images up to ``C_in * C_out
+    = 4096`` per group at any width (64 -> 64 channels: 0.9-1.5x, median
+    1.15x; 128 -> 64: 0.65-1.15x, so not there), and for 1-d signals up to
+    128 channels when a residue class has at least 24 outputs (a row of 1-d
+    has no rows below it to fill a vector block with); it loses where ``k ==
+    s`` (scatter's overlap-add is then a plain interleave), with one or two
     input channels per group (direct stamping) and with fewer than 4 output
     channels per group (its blocks of 4 channels run partly empty).
     """
@@ -355,9 +357,10 @@ def _simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> boo
             or not (co_g == _SIMD_BLOCK or co_g >= 2 * _SIMD_BLOCK)
             or y.shape[0] * co_g * math.prod(g.in_size) < _COMPILED_MIN_SIZE):
         return False
-    rows = -(-g.in_size[-1] // g.stride[-1])
     channels = ci_g * co_g
-    return channels <= 64 or (rows >= _SIMD_MIN_WIDTH and channels <= (16384 if g.ndim == 1 else 1024))
+    if g.ndim > 1:
+        return channels <= 4096
+    return channels <= 64 or (-(-g.in_size[-1] // g.stride[-1]) >= _SIMD_MIN_WIDTH and channels <= 16384)
 
 
 def _class_shifts(g: ConvGeometry) -> list[list[tuple[np.ndarray, np.ndarray]]]:
@@ -399,27 +402,33 @@ def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     # margins of the padded input: every read of a class, for every (vector-rounded) output, lands inside it
     shifts = [np.concatenate([c for _, c in axis] + [np.zeros(1, np.int64)]) for axis in classes]
     margin = [max(0, -int(c.min())) for c in shifts]
-    reach = [-(-L[a] // s[a]) for a in range(2)] + [-(-(-(-L[2] // s[2])) // 8) * 8 + 16]
-    P = tuple(margin[a] + max(m[a], reach[a] + int(shifts[a].max())) for a in range(3))
+    reach = [-(-L[a] // s[a]) for a in range(2)] + [-(-(-(-L[2] // s[2])) // 8) * 8]
+    P = [margin[a] + max(m[a], reach[a] + int(shifts[a].max())) for a in range(3)]
+    P = (P[0], P[1], -(-P[2] // 8) * 8)  # rows start on a vector boundary: fewer loads split across cache lines
     v.check_allocation((N, c_in) + P, np.float32, "conv_transpose", "the padded input")
-    yp = np.zeros((N, c_in) + P, np.float32)
-    yp[(slice(None), slice(None)) + tuple(slice(margin[a], margin[a] + m[a]) for a in range(3))] = (
-        y.reshape((N, c_in) + m))
-    wk = np.zeros((groups, ci_g, nb * _SIMD_BLOCK) + k, np.float32)
-    wk[:, :, :co_g] = w.reshape((groups, ci_g, co_g) + k)
+    yp = scratch("simd_input", (N, c_in) + P, np.float32)
+    parallel_for(nk.pad_copy, N * c_in * P[0], np.ascontiguousarray(y, dtype=np.float32).reshape((N, c_in) + m),
+                 yp, np.array(margin, np.int64), 1, cost_ns=yp.size / _COPY_ELEMENTS_PER_NS)
+    # every class's (input channel, tap) entries, and where they read relative to the output's class position
+    K = math.prod(k)
     cl = np.arange(ci_g)[:, None, None, None]
-    starts, offsets, blocks = [0], [], []
+    starts, offsets, entries = [0], [], []
     for (t0, c0), (t1, c1), (t2, c2) in itertools.product(*classes):
         off = ((cl * P[0] + (c0 + margin[0])[:, None, None]) * P[1] + (c1 + margin[1])[:, None]) * P[2] + c2 + margin[2]
         offsets.append(off.ravel())
-        sub = wk[:, :, :, t0][:, :, :, :, t1][..., t2]  # (groups, ci_g, co_p, |t0|, |t1|, |t2|)
-        sub = sub.reshape((groups, ci_g, nb, _SIMD_BLOCK) + sub.shape[3:]).transpose(0, 2, 1, 4, 5, 6, 3)
-        blocks.append(sub.reshape(groups * nb, -1, _SIMD_BLOCK))
+        entries.append((cl * K + ((t0[:, None, None] * k[1] + t1[:, None]) * k[2] + t2)).ravel())
         starts.append(starts[-1] + off.size)
-    wt = np.ascontiguousarray(np.concatenate(blocks, axis=1))
+    entry = np.full(ci_g * K, -1, np.int64)
+    entry[np.concatenate(entries)] = np.arange(starts[-1])
+    wt = np.empty((groups * nb, starts[-1], _SIMD_BLOCK), np.float32)
+    parallel_for(nk.pack_weights, groups * nb, np.ascontiguousarray(w, dtype=np.float32).reshape(c_in, co_g, K),
+                 entry.reshape(ci_g, K), wt, cost_ns=wt.size)
     out = np.empty((N, co_g * groups) + g.in_size, np.float32)
-    parallel_for(nk.conv_transpose_simd, N * groups * L[0] * L[1], yp, wt, out.reshape((N, co_g * groups) + L),
-                 groups, s, np.array(starts, np.int64), np.concatenate(offsets).astype(np.int64),
+    # the items' rows along axis 1: up to 3 consecutive rows of a residue class, computed together
+    rows = np.array([(o, len(range(o, L[1], s[1])[:3])) for r in range(min(s[1], L[1]))
+                     for o in range(r, L[1], 3 * s[1])], np.int64)
+    parallel_for(nk.conv_transpose_simd, N * groups * L[0] * len(rows), yp, wt, out.reshape((N, co_g * groups) + L),
+                 groups, s, np.array(starts, np.int64), np.concatenate(offsets).astype(np.int64), rows, _CHUNK,
                  cost_ns=2 * out.size * ci_g * math.prod(k) / math.prod(s) / _SIMD_FLOPS_PER_NS)
     return out
 
