@@ -63,6 +63,7 @@ _COPY_ELEMENTS_PER_NS = 3
 _SIMD_MAX_CHANNELS = 128
 _SIMD_MAX_PRODUCT = 16384
 _SIMD_MIN_WIDTH = 24
+# (input channel, tap) entries per chunk of the transposed vector kernel's reduction: their input stays in L1.
 _CHUNK = 256
 
 
@@ -386,10 +387,13 @@ def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
 
     Every residue class of the output is a stride-1 correlation of ``y``
     with the class's taps (the polyphase view); the kernel runs them class
-    by class on each output row and interleaves the row in cache, so that
-    nothing is multiplied by an inserted zero and no stamp matrix or
-    per-phase result goes through memory
-    (:func:`upconv._numba_kernels.conv_transpose_simd`).
+    by class on up to 3 output rows at a time and interleaves the rows in
+    cache, so that nothing is multiplied by an inserted zero and no stamp
+    matrix or per-phase result goes through memory
+    (:func:`upconv._numba_kernels.conv_transpose_simd`).  The input is
+    copied once with zero margins (rows padded to whole vectors) and the
+    weights are packed per class in blocks of 4 output channels
+    (:func:`~upconv._numba_kernels.pack_weights`).
     """
     from . import _numba_kernels as nk
 
@@ -687,8 +691,9 @@ def conv_transpose_phase(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     Output positions ``o`` with ``(o + p_begin) % s == r`` receive only the
     kernel taps ``t`` with ``t*d % s == r``; for them the transposed
     convolution is an ordinary correlation of the input with those taps
-    (reversed, dilation ``d / gcd(d, s)``).  Few channels in float32 are
-    computed class by class per output row by a compiled vector kernel
+    (reversed, dilation ``d / gcd(d, s)``).  Float32 with up to
+    ``C_in * C_out = 4096`` channel pairs per group is computed class by
+    class, a few output rows at a time, by a compiled vector kernel
     (:func:`_conv_transpose_simd`); otherwise ``k % s == 0`` makes one
     sub-pixel GEMM (:func:`_phase_subpixel`) and other shapes one
     correlation per class.
