@@ -346,8 +346,9 @@ def _simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> boo
     needs float32 and up to 3 spatial axes.  Measured against the GEMM
     paths with ``benchmarks/bench_conv_transpose.py`` and
     ``benchmarks/README.md``'s sweep: it wins for images up to ``C_in * C_out
-    = 4096`` per group at any width (64 -> 64 channels: 0.9-1.5x, median
-    1.15x; 128 -> 64: 0.65-1.15x, so not there), and for 1-d signals up to
+    = 4096`` per group at any width (64 -> 64 channels: 0.63-1.5x, median
+    1.15x; 128 -> 64 and 64 -> 128: 0.48-1.71x, median about 0.85x, so not
+    there), and for 1-d signals up to
     128 channels when a residue class has at least 24 outputs (a row of 1-d
     has no rows below it to fill a vector block with); it loses where ``k ==
     s`` (scatter's overlap-add is then a plain interleave), with one or two
