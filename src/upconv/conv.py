@@ -348,10 +348,10 @@ def _simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> boo
     ``benchmarks/README.md``'s sweep: it wins for images up to ``C_in * C_out
     = 4096`` per group at any width (64 -> 64 channels: 0.63-1.5x, median
     1.15x; 128 -> 64 and 64 -> 128: 0.48-1.71x, median about 0.85x, so not
-    there), and for 1-d signals up to
-    128 channels when a residue class has at least 24 outputs (a row of 1-d
-    has no rows below it to fill a vector block with); it loses where ``k ==
-    s`` (scatter's overlap-add is then a plain interleave), with one or two
+    there), and for 1-d signals up to 128 channels when a residue class has
+    at least 24 outputs (a row of 1-d has no rows below it to fill a vector
+    block with); it loses where ``k == s`` (scatter's overlap-add is then a
+    plain interleave), with one or two
     input channels per group (direct stamping) and with fewer than 4 output
     channels per group (its blocks of 4 channels run partly empty).
     """
