@@ -8,6 +8,7 @@ the normalised value.  User input is never checked with ``assert``.
 
 from __future__ import annotations
 
+import math
 import numbers
 import operator
 import os
@@ -64,7 +65,7 @@ def set_memory_limit(nbytes: int | None) -> None:
 
 def check_allocation(shape: Sequence[int], dtype: Any, func: str, what: str) -> None:
     """Raise MemoryError if an array of ``shape`` and ``dtype`` exceeds the memory limit."""
-    nbytes = int(np.prod([int(s) for s in shape], dtype=object)) * np.dtype(dtype).itemsize
+    nbytes = math.prod(int(s) for s in shape) * np.dtype(dtype).itemsize  # Python ints: no overflow
     limit = get_memory_limit()
     if nbytes > limit:
         raise MemoryError(
