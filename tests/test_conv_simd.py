@@ -109,7 +109,9 @@ def test_the_transposed_rule_follows_dtype_channels_and_rows():
     assert rule(y, k3s2, 64, 64)  # workload d: images up to C_in * C_out = 4096
     assert rule(y[..., :8, :8], shapes.conv_transpose_geometry((8, 8), (3, 3), 2, 1, 1), 64, 64)  # rows of 4
     assert not rule(y.astype(np.float64), k3s2, 64, 64)
-    assert not rule(y, k3s2, 128, 64)  # OpenBLAS's GEMM is fast there
+    assert not rule(y[:1], k3s2, 128, 64)  # OpenBLAS's GEMM is faster on 1024 pixels of 128 -> 64
+    assert rule(y[:4], k3s2, 128, 64)  # but not on 4096
+    assert not rule(y, k3s2, 256, 128)  # nor with 256 -> 128
     assert not rule(y, shapes.conv_transpose_geometry((32, 32), (2, 2), 2, 0), 64, 64)  # k == s: an interleave
     assert not rule(y, k3s2, 64, 3)  # blocks of 4 channels would run partly empty
     y1 = np.zeros((32, 64, 1024), np.float32)

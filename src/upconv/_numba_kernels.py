@@ -523,7 +523,7 @@ def correlate_simd(start, stop, xp, wt, out, groups, s, offsets):  # pragma: no 
 
 
 @numba.njit(cache=True, nogil=True)
-def conv_transpose_simd(start, stop, yp, wt, out, groups, s, starts, offsets, rows, chunk):  # pragma: no cover - compiled
+def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, starts, offsets, rows, chunk):  # pragma: no cover - compiled
     """Direct float32 transposed convolution, class by class, in register blocks of 4 channels x 3 vectors.
 
     Output ``o = q*s + r`` of residue class ``r`` (per axis) is a stride-1
@@ -535,6 +535,9 @@ def conv_transpose_simd(start, stop, yp, wt, out, groups, s, starts, offsets, ro
 
     yp  : (N, C_in, P0, P1, P2) float32, the zero-padded input; ``at(n, g, q) =
           (((n C_in + g C_in/groups) P0 + q0) P1 + q1) P2 + q2``, offsets include the margins
+    y   : (N, C_in, m0, m1, m2) float32, the input; with ``fused`` (items are whole signals ``(n, g)``, as
+          in 1-d), an item copies its part of ``yp`` itself (:func:`pad_copy`, ``margin`` zeros before)
+          and computes it while it is in cache; otherwise ``yp`` is filled already
     wt  : (B, E, 4), the weights of every class's (input channel, tap) entries for
           output-channel block ``b`` (``B / groups`` blocks per group, zero-padded)
     out : (N, C_out, L0, L1, L2), written completely
@@ -566,6 +569,8 @@ def conv_transpose_simd(start, stop, yp, wt, out, groups, s, starts, offsets, ro
         g = (item // (H * L0)) % groups
         n = item // (H * L0 * groups)
         o1, count = rows[h, 0], rows[h, 1]
+        if fused:
+            pad_copy((n * c_in + g * ci_g) * P0, (n * c_in + (g + 1) * ci_g) * P0, y, yp, margin, 1)
         base = (((n * c_in + g * ci_g) * P0 + o0 // s0) * P1 + o1 // s1) * P2
         cls0 = ((o0 % s0) * s1 + o1 % s1) * s2
         for r2 in range(min(s2, L2)):
@@ -599,28 +604,31 @@ def conv_transpose_simd(start, stop, yp, wt, out, groups, s, starts, offsets, ro
 
 
 @numba.njit(cache=True, nogil=True)
-def pack_weights(start, stop, w, entry, wt):  # pragma: no cover - compiled
+def pack_weights(start, stop, w, source, wt):  # pragma: no cover - compiled
     """The weights of the vector kernels, blocks of 4 channels side by side; items are the blocks ``b``.
 
     w  : (C_in, C_out/groups, K), a transposed convolution's weight with its taps flattened
-    entry : (C_in/groups, K) int64, the entry ``e`` of input channel ``ci`` of a group and tap ``t``, or -1
-    wt : (groups * nb, E, 4), ``wt[b, entry[ci, t], j] = w[g C_in/groups + ci, 4 (b - g nb) + j, t]``
+    source : (E, 2) int64, the input channel ``ci`` (of a group) and tap ``t`` of entry ``e``
+    wt : (groups * nb, E, 4), ``wt[b, e, j] = w[g C_in/groups + ci, 4 (b - g nb) + j, t]``
          for ``b`` in group ``g`` (``nb`` blocks each), 0 past ``C_out/groups``
+
+    Written in order (reading a block's weights from cache).
     """
     co_g, K = w.shape[1], w.shape[2]
-    ci_g = entry.shape[0]
-    nb = (co_g + 3) // 4
+    nb, E = (co_g + 3) // 4, source.shape[0]
+    ci_g = w.shape[0] // (wt.shape[0] // nb)
+    fw, ft = w.reshape(-1), wt.reshape(-1)
     for b in range(start, stop):
         g, c0 = b // nb, 4 * (b % nb)
-        if c0 + 4 > co_g:
-            wt[b] = 0
         J = min(4, co_g - c0)
-        for ci in range(ci_g):
-            for t in range(K):
-                e = entry[ci, t]
-                if e >= 0:
-                    for j in range(J):
-                        wt[b, e, j] = w[g * ci_g + ci, c0 + j, t]
+        first = (g * ci_g * co_g + c0) * K
+        for e in range(E):
+            at, to = first + source[e, 0] * co_g * K + source[e, 1], (b * E + e) * 4
+            if J == 4:
+                ft[to], ft[to + 1], ft[to + 2], ft[to + 3] = fw[at], fw[at + K], fw[at + 2 * K], fw[at + 3 * K]
+            else:
+                for j in range(4):
+                    ft[to + j] = fw[at + j * K] if j < J else 0.0
 
 
 @numba.njit(cache=True, nogil=True)

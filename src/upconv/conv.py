@@ -28,10 +28,11 @@ Everything works on a :class:`upconv.shapes.ConvGeometry`: ``conv`` maps
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -346,12 +347,14 @@ def _simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> boo
     needs float32 and up to 3 spatial axes.  Measured against the GEMM
     paths with ``benchmarks/bench_conv_transpose.py`` and
     ``benchmarks/README.md``'s sweep: it wins for images up to ``C_in * C_out
-    = 4096`` per group at any width (64 -> 64 channels: 0.63-1.5x, median
-    1.15x; 128 -> 64 and 64 -> 128: 0.48-1.71x, median about 0.85x, so not
-    there), and for 1-d signals up to 128 channels when a residue class has
-    at least 24 outputs (a row of 1-d has no rows below it to fill a vector
-    block with); it loses where ``k == s`` (scatter's overlap-add is then a
-    plain interleave), with one or two
+    = 4096`` per group at any size (64 -> 64 channels: 0.73-2.4x, median
+    1.14x), and up to ``128 * 128`` from 4096 input pixels per call
+    (``N * H * W``; 128 -> 64, 64 -> 128 and 128 -> 128: 0.97-1.64x, median
+    1.19x; with fewer pixels 0.57-1.48x, median 0.9x; 256 -> 128 and 128 ->
+    256 from 4096 pixels: 0.86-1.18x, so not there); for 1-d signals up to
+    128 channels when a residue class has at least 24 outputs (a row of 1-d
+    has no rows below it to fill a vector block with); it loses where ``k ==
+    s`` (scatter's overlap-add is then a plain interleave), with one or two
     input channels per group (direct stamping) and with fewer than 4 output
     channels per group (its blocks of 4 channels run partly empty).
     """
@@ -361,7 +364,7 @@ def _simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> boo
         return False
     channels = ci_g * co_g
     if g.ndim > 1:
-        return channels <= 4096
+        return channels <= 4096 or (channels <= 16384 and math.prod(y.shape[:1] + y.shape[2:]) >= 4096)
     return channels <= 64 or (-(-g.in_size[-1] // g.stride[-1]) >= _SIMD_MIN_WIDTH and channels <= 16384)
 
 
@@ -383,24 +386,29 @@ def _class_shifts(g: ConvGeometry) -> list[list[tuple[np.ndarray, np.ndarray]]]:
     return axes
 
 
-def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
-    """:func:`conv_transpose_phase` computed directly by the compiled float32 vector kernel.
+class _TransposeTables(NamedTuple):
+    """What :func:`_conv_transpose_simd` computes from the geometry alone (3-d: leading axes of size 1)."""
 
-    Every residue class of the output is a stride-1 correlation of ``y``
-    with the class's taps (the polyphase view); the kernel runs them class
-    by class on up to 3 output rows at a time and interleaves the rows in
-    cache, so that nothing is multiplied by an inserted zero and no stamp
-    matrix or per-phase result goes through memory
-    (:func:`upconv._numba_kernels.conv_transpose_simd`).  The input is
-    copied once with zero margins (rows padded to whole vectors) and the
-    weights are packed per class in blocks of 4 output channels
-    (:func:`~upconv._numba_kernels.pack_weights`).
+    m: tuple[int, int, int]  # the input's size
+    L: tuple[int, int, int]  # the output's size
+    s: tuple[int, int, int]  # the stride
+    margin: tuple[int, int, int]  # zeros before the input, per axis
+    padded: tuple[int, int, int]  # the padded input's size
+    starts: np.ndarray  # (classes + 1,) where each class's entries start
+    offsets: np.ndarray  # (entries,) where an entry reads, relative to the item's base
+    source: np.ndarray  # (entries, 2) the input channel and tap of each entry
+    rows: np.ndarray  # (H, 2) an item's first row along axis 1 and its number of rows (<= 3)
+
+
+@functools.lru_cache(maxsize=256)
+def _transpose_tables(g: ConvGeometry, ci_g: int) -> _TransposeTables:
+    """The tables of :func:`_conv_transpose_simd` for geometry ``g``, cached (read-only arrays).
+
+    Computing them costs 0.1-0.4 ms of Python per call, as much as the
+    kernel on a small layer.
     """
     from . import _numba_kernels as nk
 
-    N, c_in = y.shape[:2]
-    ci_g, co_g = c_in // groups, w.shape[1]
-    nb = -(-co_g // _SIMD_BLOCK)
     k, s, _, _ = _as_3d(g)
     m, L = nk.as3(g.out_size, 1), nk.as3(g.in_size, 1)
     classes = _class_shifts(g)
@@ -410,31 +418,59 @@ def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     reach = [-(-L[a] // s[a]) for a in range(2)] + [-(-(-(-L[2] // s[2])) // 8) * 8]
     P = [margin[a] + max(m[a], reach[a] + int(shifts[a].max())) for a in range(3)]
     P = (P[0], P[1], -(-P[2] // 8) * 8)  # rows start on a vector boundary: fewer loads split across cache lines
-    v.check_allocation((N, c_in) + P, np.float32, "conv_transpose", "the padded input")
-    yp = scratch("simd_input", (N, c_in) + P, np.float32)
-    parallel_for(nk.pad_copy, N * c_in * P[0], np.ascontiguousarray(y, dtype=np.float32).reshape((N, c_in) + m),
-                 yp, np.array(margin, np.int64), 1, cost_ns=yp.size / _COPY_ELEMENTS_PER_NS)
     # every class's (input channel, tap) entries, and where they read relative to the output's class position
-    K = math.prod(k)
     cl = np.arange(ci_g)[:, None, None, None]
     starts, offsets, entries = [0], [], []
     for (t0, c0), (t1, c1), (t2, c2) in itertools.product(*classes):
         off = ((cl * P[0] + (c0 + margin[0])[:, None, None]) * P[1] + (c1 + margin[1])[:, None]) * P[2] + c2 + margin[2]
         offsets.append(off.ravel())
-        entries.append((cl * K + ((t0[:, None, None] * k[1] + t1[:, None]) * k[2] + t2)).ravel())
+        taps = (t0[:, None, None] * k[1] + t1[:, None]) * k[2] + t2
+        entries.append(np.stack(np.broadcast_arrays(cl, taps), -1).reshape(-1, 2))
         starts.append(starts[-1] + off.size)
-    entry = np.full(ci_g * K, -1, np.int64)
-    entry[np.concatenate(entries)] = np.arange(starts[-1])
-    wt = np.empty((groups * nb, starts[-1], _SIMD_BLOCK), np.float32)
-    parallel_for(nk.pack_weights, groups * nb, np.ascontiguousarray(w, dtype=np.float32).reshape(c_in, co_g, K),
-                 entry.reshape(ci_g, K), wt, cost_ns=wt.size)
-    out = np.empty((N, co_g * groups) + g.in_size, np.float32)
     # the items' rows along axis 1: up to 3 consecutive rows of a residue class, computed together
     rows = np.array([(o, len(range(o, L[1], s[1])[:3])) for r in range(min(s[1], L[1]))
                      for o in range(r, L[1], 3 * s[1])], np.int64)
-    parallel_for(nk.conv_transpose_simd, N * groups * L[0] * len(rows), yp, wt, out.reshape((N, co_g * groups) + L),
-                 groups, s, np.array(starts, np.int64), np.concatenate(offsets).astype(np.int64), rows, _CHUNK,
-                 cost_ns=2 * out.size * ci_g * math.prod(k) / math.prod(s) / _SIMD_FLOPS_PER_NS)
+    arrays = [np.array(starts, np.int64), np.concatenate(offsets).astype(np.int64), np.concatenate(entries), rows]
+    for a in arrays:
+        a.flags.writeable = False
+    return _TransposeTables(m, L, s, tuple(margin), P, *arrays)
+
+
+def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
+    """:func:`conv_transpose_phase` computed directly by the compiled float32 vector kernel.
+
+    Every residue class of the output is a stride-1 correlation of ``y``
+    with the class's taps (the polyphase view); the kernel runs them class
+    by class on up to 3 output rows at a time and interleaves the rows in
+    cache, so that nothing is multiplied by an inserted zero and no stamp
+    matrix or per-phase result goes through memory
+    (:func:`upconv._numba_kernels.conv_transpose_simd`).  The input is
+    copied once with zero margins (rows padded to whole vectors; in 1-d each
+    work item copies its own signal, right before it reads it), the weights
+    are packed per class in blocks of 4 output channels
+    (:func:`~upconv._numba_kernels.pack_weights`), and the tables that depend
+    only on the geometry are cached (:func:`_transpose_tables`).
+    """
+    from . import _numba_kernels as nk
+
+    N, c_in = y.shape[:2]
+    ci_g, co_g = c_in // groups, w.shape[1]
+    nb = -(-co_g // _SIMD_BLOCK)
+    t = _transpose_tables(g, ci_g)
+    v.check_allocation((N, c_in) + t.padded, np.float32, "conv_transpose", "the padded input")
+    yp = scratch("simd_input", (N, c_in) + t.padded, np.float32)
+    y5 = np.ascontiguousarray(y, dtype=np.float32).reshape(yp.shape[:2] + t.m)
+    fused = t.L[0] * len(t.rows) == 1  # items are whole signals (1-d): each pads its own while it is in cache
+    if not fused:
+        parallel_for(nk.pad_copy, N * c_in * t.padded[0], y5, yp, t.margin, 1,
+                     cost_ns=yp.size / _COPY_ELEMENTS_PER_NS)
+    wt = scratch("simd_weights", (groups * nb, t.starts[-1], _SIMD_BLOCK), np.float32)
+    parallel_for(nk.pack_weights, groups * nb, np.ascontiguousarray(w, dtype=np.float32).reshape(c_in, co_g, -1),
+                 t.source, wt, cost_ns=wt.size)
+    out = np.empty((N, co_g * groups) + g.in_size, np.float32)
+    parallel_for(nk.conv_transpose_simd, N * groups * t.L[0] * len(t.rows), y5, fused, yp, t.margin, wt,
+                 out.reshape((N, co_g * groups) + t.L), groups, t.s, t.starts, t.offsets, t.rows, _CHUNK,
+                 cost_ns=2 * out.size * ci_g * math.prod(g.kernel_size) / math.prod(g.stride) / _SIMD_FLOPS_PER_NS)
     return out
 
 
