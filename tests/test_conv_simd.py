@@ -141,6 +141,7 @@ def test_direct_polyphase_conv_transpose_equals_stamping(seed, simd_everywhere, 
     rng = np.random.default_rng(4000 + seed)
     x, w, s, p, op, groups, d = _random_transpose_case(rng)
     monkeypatch.setattr(conv_module, "_CHUNK", int(rng.choice([1, 3, 256])))  # the reduction in chunks
+    monkeypatch.setattr(conv_module, "_FUSED_ITEMS_PER_THREAD", int(rng.choice([0, 10**6])))  # items (n, g) or rows
     g = shapes.conv_transpose_geometry(x.shape[2:], w.shape[2:], s, p, op, d)
     assert conv_module._simd_transpose(x, g, x.shape[1] // groups, w.shape[1])
     direct = upconv.conv_transpose(x, w, None, s, p, op, groups, d, method="phase")
@@ -152,8 +153,9 @@ def test_direct_polyphase_conv_transpose_equals_stamping(seed, simd_everywhere, 
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_direct_polyphase_conv_transpose_against_torch(seed, simd_everywhere):
+def test_direct_polyphase_conv_transpose_against_torch(seed, simd_everywhere, monkeypatch):
     torch = pytest.importorskip("torch", reason="torch is the oracle of this test")
+    monkeypatch.setattr(conv_module, "_FUSED_ITEMS_PER_THREAD", seed % 2 * 10**6)  # items (n, g) or rows
     x, w, s, p, op, groups, d = _random_transpose_case(np.random.default_rng(5000 + seed))
     n = w.ndim - 2
     f = {1: torch.nn.functional.conv_transpose1d, 2: torch.nn.functional.conv_transpose2d,

@@ -535,16 +535,16 @@ def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, s
 
     yp  : (N, C_in, P0, P1, P2) float32, the zero-padded input; ``at(n, g, q) =
           (((n C_in + g C_in/groups) P0 + q0) P1 + q1) P2 + q2``, offsets include the margins
-    y   : (N, C_in, m0, m1, m2) float32, the input; with ``fused`` (items are whole signals ``(n, g)``, as
-          in 1-d), an item copies its part of ``yp`` itself (:func:`pad_copy`, ``margin`` zeros before)
-          and computes it while it is in cache; otherwise ``yp`` is filled already
+    y   : (N, C_in, m0, m1, m2) float32, the input; with ``fused``, items are whole inputs ``(n, g)``,
+          and each copies its part of ``yp`` itself (:func:`pad_copy`, ``margin`` zeros before) and
+          computes it while it is in cache; otherwise ``yp`` is filled already
     wt  : (B, E, 4), the weights of every class's (input channel, tap) entries for
           output-channel block ``b`` (``B / groups`` blocks per group, zero-padded)
     out : (N, C_out, L0, L1, L2), written completely
     rows : (H, 2) int64, the output rows ``o1 = rows[h, 0] + j*s1``, ``j < rows[h, 1] <= 3``,
           of one class along axis 1 that an item computes together
 
-    Items are ``(n, g, o0, h)``.  A class's rows are computed in blocks of 3
+    Items are ``(n, g, o0, h)`` (with ``fused``, ``(n, g)``).  A class's rows are computed in blocks of 3
     vectors: 24 outputs of a row, and where fewer than 3 vectors of a row are
     left (rows narrower than 24), the same columns of the item's rows.  All
     channel blocks of a stretch are computed while its input is in L1, into a
@@ -563,44 +563,46 @@ def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, s
     buf = np.empty((4 * nb, 3, width), np.float32)
     fy, fw, fo, fb = yp.reshape(-1), wt.reshape(-1), out.reshape(-1), buf.reshape(-1)
     plane = 3 * width  # channel stride of the buffer
+    per_item = L0 * H if fused else 1  # fused: an item is a whole input (n, g), all its rows
     for item in range(start, stop):
-        h = item % H
-        o0 = (item // H) % L0
-        g = (item // (H * L0)) % groups
-        n = item // (H * L0 * groups)
-        o1, count = rows[h, 0], rows[h, 1]
-        if fused:
-            pad_copy((n * c_in + g * ci_g) * P0, (n * c_in + (g + 1) * ci_g) * P0, y, yp, margin, 1)
-        base = (((n * c_in + g * ci_g) * P0 + o0 // s0) * P1 + o1 // s1) * P2
-        cls0 = ((o0 % s0) * s1 + o1 % s1) * s2
-        for r2 in range(min(s2, L2)):
-            Qw = ((L2 - r2 + s2 - 1) // s2 + 7) // 8 * 8
-            across = Qw - Qw % 24  # whole blocks of 24 along the row, then blocks down the rows
-            at = r2 * per_class
-            first, last = starts[cls0 + r2], starts[cls0 + r2 + 1]
-            for lo in range(first, max(last, first + 1), chunk):  # the entries in chunks that stay in L1
-                hi = min(lo + chunk, last)  # (a class that no tap reaches: one empty chunk, zeros)
-                add = lo > first
-                for j in range(count):
-                    for q in range(0, across, 24):
+        if fused:  # c_in = groups * ci_g: the item's channels start at (n * groups + g) * ci_g
+            pad_copy(item * ci_g * P0, (item + 1) * ci_g * P0, y, yp, margin, 1)
+        for unit in range(item * per_item, (item + 1) * per_item):
+            h = unit % H
+            o0 = (unit // H) % L0
+            g = (unit // (H * L0)) % groups
+            n = unit // (H * L0 * groups)
+            o1, count = rows[h, 0], rows[h, 1]
+            base = (((n * c_in + g * ci_g) * P0 + o0 // s0) * P1 + o1 // s1) * P2
+            cls0 = ((o0 % s0) * s1 + o1 % s1) * s2
+            for r2 in range(min(s2, L2)):
+                Qw = ((L2 - r2 + s2 - 1) // s2 + 7) // 8 * 8
+                across = Qw - Qw % 24  # whole blocks of 24 along the row, then blocks down the rows
+                at = r2 * per_class
+                first, last = starts[cls0 + r2], starts[cls0 + r2 + 1]
+                for lo in range(first, max(last, first + 1), chunk):  # the entries in chunks that stay in L1
+                    hi = min(lo + chunk, last)  # (a class that no tap reaches: one empty chunk, zeros)
+                    add = lo > first
+                    for j in range(count):
+                        for q in range(0, across, 24):
+                            for bl in range(nb):
+                                w = ((g * nb + bl) * E + lo) * 4
+                                _mac24(fy, fw, base + j * P2 + q, 8, offsets, lo, hi, w, fb,
+                                       bl * 4 * plane + j * width + at + q, 8, plane, add)
+                    for q in range(across, Qw, 8):
                         for bl in range(nb):
                             w = ((g * nb + bl) * E + lo) * 4
-                            _mac24(fy, fw, base + j * P2 + q, 8, offsets, lo, hi, w, fb,
-                                   bl * 4 * plane + j * width + at + q, 8, plane, add)
-                for q in range(across, Qw, 8):
-                    for bl in range(nb):
-                        w = ((g * nb + bl) * E + lo) * 4
-                        o = bl * 4 * plane + at + q
-                        if count == 3:
-                            _mac24(fy, fw, base + q, P2, offsets, lo, hi, w, fb, o, width, plane, add)
-                        elif count == 2:
-                            _mac16(fy, fw, base + q, P2, offsets, lo, hi, w, fb, o, width, plane, add)
-                        else:
-                            _mac8(fy, fw, base + q, offsets, lo, hi, w, fb, o, plane, add)
-        for c in range(co_g):
-            for j in range(count):
-                dst = (((n * C + g * co_g + c) * L0 + o0) * L1 + o1 + j * s1) * L2
-                _store_classes(buf[c, j], fo, dst, L2, s2)
+                            o = bl * 4 * plane + at + q
+                            if count == 3:
+                                _mac24(fy, fw, base + q, P2, offsets, lo, hi, w, fb, o, width, plane, add)
+                            elif count == 2:
+                                _mac16(fy, fw, base + q, P2, offsets, lo, hi, w, fb, o, width, plane, add)
+                            else:
+                                _mac8(fy, fw, base + q, offsets, lo, hi, w, fb, o, plane, add)
+            for c in range(co_g):
+                for j in range(count):
+                    dst = (((n * C + g * co_g + c) * L0 + o0) * L1 + o1 + j * s1) * L2
+                    _store_classes(buf[c, j], fo, dst, L2, s2)
 
 
 @numba.njit(cache=True, nogil=True)

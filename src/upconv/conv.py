@@ -39,7 +39,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from . import _validate as v
 from . import shapes
-from ._parallel import parallel_for
+from ._parallel import get_num_threads, parallel_for
 from ._workspace import scratch
 from .shapes import ConvGeometry
 
@@ -66,6 +66,10 @@ _SIMD_MAX_PRODUCT = 16384
 _SIMD_MIN_WIDTH = 24
 # (input channel, tap) entries per chunk of the transposed vector kernel's reduction: their input stays in L1.
 _CHUNK = 256
+# The transposed vector kernel's items are whole inputs (n, g), padded by the item itself, when there are
+# this many per thread and one padded input fits in half of L2.
+_FUSED_ITEMS_PER_THREAD = 4
+_FUSED_MAX_BYTES = 512 * 2**10
 
 
 # --------------------------------------------------------------------------
@@ -460,7 +464,11 @@ def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     v.check_allocation((N, c_in) + t.padded, np.float32, "conv_transpose", "the padded input")
     yp = scratch("simd_input", (N, c_in) + t.padded, np.float32)
     y5 = np.ascontiguousarray(y, dtype=np.float32).reshape(yp.shape[:2] + t.m)
-    fused = t.L[0] * len(t.rows) == 1  # items are whole signals (1-d): each pads its own while it is in cache
+    # an item is a whole input (n, g) that pads its own part while it is in cache, where that leaves
+    # enough items to balance the threads (1-d: an item is one anyway)
+    units = t.L[0] * len(t.rows)
+    fused = units == 1 or (N * groups >= _FUSED_ITEMS_PER_THREAD * get_num_threads()
+                           and ci_g * math.prod(t.padded) * 4 <= _FUSED_MAX_BYTES)
     if not fused:
         parallel_for(nk.pad_copy, N * c_in * t.padded[0], y5, yp, t.margin, 1,
                      cost_ns=yp.size / _COPY_ELEMENTS_PER_NS)
@@ -468,7 +476,7 @@ def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     parallel_for(nk.pack_weights, groups * nb, np.ascontiguousarray(w, dtype=np.float32).reshape(c_in, co_g, -1),
                  t.source, wt, cost_ns=wt.size)
     out = np.empty((N, co_g * groups) + g.in_size, np.float32)
-    parallel_for(nk.conv_transpose_simd, N * groups * t.L[0] * len(t.rows), y5, fused, yp, t.margin, wt,
+    parallel_for(nk.conv_transpose_simd, N * groups * (1 if fused else units), y5, fused, yp, t.margin, wt,
                  out.reshape((N, co_g * groups) + t.L), groups, t.s, t.starts, t.offsets, t.rows, _CHUNK,
                  cost_ns=2 * out.size * ci_g * math.prod(g.kernel_size) / math.prod(g.stride) / _SIMD_FLOPS_PER_NS)
     return out
