@@ -4,8 +4,9 @@ Run: ``python benchmarks/bench_conv_transpose.py [--methods auto,scatter,phase] 
 
 For every workload it prints torch's and upconv's best time, their ratio
 torch_ms / upconv_ms (> 1: upconv is faster), and for the GEMM-bound
-workloads the fraction of NumPy's own float32 matmul rate that upconv reaches
-on the useful work ``2 * N * C_in * C_out/groups * prod(in) * prod(k)``.
+workloads the fraction of NumPy's own float32 matmul rate (timed in the same
+rounds) that upconv reaches on the useful work
+``2 * N * C_in * C_out/groups * prod(in) * prod(k)``.
 The geometric mean of the ratios closes the table.
 """
 
@@ -15,6 +16,7 @@ import argparse
 import math
 import os
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -34,24 +36,16 @@ WORKLOADS = [
 GEMM_BOUND = ("a", "d", "f")
 
 
-def best_time(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
-def best_times(fns, repeat: int, rounds: int = 3) -> list[float]:
+def best_times(fns, repeat: int, rounds: int = 3, settle: float = 0.3) -> list[float]:
     """Best time of each function over ``rounds`` rounds of ``repeat`` calls.
 
     The functions take turns round by round, so that all of them see the
     same machine state (timings on a shared machine drift by 2x over
     minutes); within a round each is called back to back, because torch's
     OpenMP workers spin for a while after each call and would slow a
-    different library timed right after it.
+    different library timed right after it.  OpenBLAS's workers spin for
+    longer (about 200 ms), so each round ends with a pause of ``settle``
+    seconds.
     """
     times = [[] for _ in fns]
     for _ in range(rounds):
@@ -61,13 +55,15 @@ def best_times(fns, repeat: int, rounds: int = 3) -> list[float]:
                 t = time.perf_counter()
                 fn()
                 ts.append(time.perf_counter() - t)
+        time.sleep(settle)
     return [min(ts) for ts in times]
 
 
-def numpy_matmul_rate(repeat: int) -> float:
+def matmul_flops() -> tuple[Callable[[], np.ndarray], int]:
+    """NumPy's float32 matmul of (2048, 1024) x (1024, 2048), and its work in FLOP."""
     a = np.random.default_rng(0).standard_normal((2048, 1024), dtype=np.float32)
     b = np.random.default_rng(1).standard_normal((1024, 2048), dtype=np.float32)
-    return 2 * 2048 * 1024 * 2048 / best_time(lambda: a @ b, repeat)
+    return (lambda: a @ b), 2 * 2048 * 1024 * 2048
 
 
 def main() -> None:
@@ -80,10 +76,11 @@ def main() -> None:
 
     torch.set_num_threads(2)
     methods = args.methods.split(",")
-    rate = numpy_matmul_rate(args.repeat)
+    matmul, matmul_work = matmul_flops()
     print(f"upconv {upconv.__version__}, torch {torch.__version__}, numpy {np.__version__}, "
           f"{os.cpu_count()} cpus, torch threads {torch.get_num_threads()}")
-    print(f"NumPy float32 matmul: {rate / 1e9:.1f} GFLOP/s\n")
+    print("%matmul: the useful work per second as a fraction of NumPy's float32 matmul rate, "
+          "timed in the same rounds\n")
     head = f"{'workload':16s} {'method':15s} {'torch ms':>9s} {'upconv ms':>10s} {'ratio':>6s} {'%matmul':>8s}"
     print(head)
     print("-" * len(head))
@@ -110,11 +107,13 @@ def main() -> None:
             runnable.append(m)
         fns = [lambda: tfn(tx, tw, None, s, p, op, g)]
         fns += [lambda m=m: upconv.conv_transpose(x, w, None, s, p, op, g, method=m) for m in runnable]
-        t_torch, *t_ups = best_times(fns, args.repeat)
+        gemm_bound = name[0] in GEMM_BOUND
+        t_torch, *t_ups = best_times(fns + [matmul] * gemm_bound, args.repeat)
+        rate = matmul_work / t_ups.pop() if gemm_bound else None
         for m, t_up in zip(runnable, t_ups):
             ratio = t_torch / t_up
             ratios[m].append(ratio)
-            frac = f"{flops / t_up / rate:8.0%}" if name[0] in GEMM_BOUND else ""
+            frac = f"{flops / t_up / rate:8.0%}" if gemm_bound else ""
             print(f"{name:16s} {m:15s} {t_torch * 1e3:9.2f} {t_up * 1e3:10.2f} {ratio:6.2f} {frac}")
     print()
     for m, r in ratios.items():
