@@ -352,10 +352,11 @@ def _simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> boo
     paths with ``benchmarks/bench_conv_transpose.py`` and
     ``benchmarks/README.md``'s sweep: it wins for images up to ``C_in * C_out
     = 4096`` per group at any size (64 -> 64 channels: 0.73-2.4x, median
-    1.14x), and up to ``128 * 128`` from 4096 input pixels per call
+    1.10x), and up to ``128 * 128`` from 4096 input pixels per call
     (``N * H * W``; 128 -> 64, 64 -> 128 and 128 -> 128: 0.97-1.64x, median
-    1.19x; with fewer pixels 0.57-1.48x, median 0.9x; 256 -> 128 and 128 ->
-    256 from 4096 pixels: 0.86-1.18x, so not there); for 1-d signals up to
+    1.18x; with fewer pixels 0.57-1.48x, median 0.9x; 256 -> 128 and 128 ->
+    256 from 4096 pixels: 0.73-1.39x, median 1.06x, and 0.9-1.0x on workload
+    a in alternating runs, so not there); for 1-d signals up to
     128 channels when a residue class has at least 24 outputs (a row of 1-d
     has no rows below it to fill a vector block with); it loses where ``k ==
     s`` (scatter's overlap-add is then a plain interleave), with one or two
