@@ -450,8 +450,9 @@ def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     cache, so that nothing is multiplied by an inserted zero and no stamp
     matrix or per-phase result goes through memory
     (:func:`upconv._numba_kernels.conv_transpose_simd`).  The input is
-    copied once with zero margins (rows padded to whole vectors; in 1-d each
-    work item copies its own signal, right before it reads it), the weights
+    copied once with zero margins (rows padded to whole vectors; where a work
+    item is a whole input ``(n, g)``, always in 1-d, it copies its own part
+    right before it reads it), the weights
     are packed per class in blocks of 4 output channels
     (:func:`~upconv._numba_kernels.pack_weights`), and the tables that depend
     only on the geometry are cached (:func:`_transpose_tables`).
