@@ -150,7 +150,7 @@ def test_pixel_shuffle_gradients_match_torch():
     np.testing.assert_array_equal(G.pixel_unshuffle_grad_input(g2, x2, 2), tx2.grad.numpy())
 
 
-@pytest.mark.parametrize("shape, kw", [
+INTERPOLATE_CASES = [
     ((2, 3, 5), dict(scale_factor=2, mode="nearest")),
     ((1, 2, 5, 4), dict(size=(7, 9), mode="nearest-exact")),
     ((1, 2, 5), dict(scale_factor=2.5, mode="linear")),
@@ -160,7 +160,10 @@ def test_pixel_shuffle_gradients_match_torch():
     ((1, 2, 9, 8), dict(size=(4, 3), mode="bilinear", antialias=True)),
     ((1, 2, 7, 5), dict(size=(3, 4), mode="area")),
     ((1, 1, 3, 4, 2), dict(scale_factor=(2, 1.5, 2), mode="trilinear")),
-])
+]
+
+
+@pytest.mark.parametrize("shape, kw", INTERPOLATE_CASES)
 def test_interpolate_gradient_matches_torch(shape, kw):
     rng = np.random.default_rng(8)
     x = rng.standard_normal(shape)
@@ -169,6 +172,25 @@ def test_interpolate_gradient_matches_torch(shape, kw):
     g = rng.standard_normal(tuple(ty.shape))
     ty.backward(torch.tensor(g))
     np.testing.assert_allclose(G.interpolate_grad_input(g, x, **kw), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape, kw", INTERPOLATE_CASES)
+@pytest.mark.parametrize("seed", range(3))
+def test_interpolate_gradient_with_inf_and_nan_matches_torch(shape, kw, seed):
+    """An inf or NaN in the gradient reaches the inputs torch's backward sends it to, and no others."""
+    rng = np.random.default_rng(80 + seed)
+    x = rng.standard_normal(shape)
+    tx = _t(x)
+    ty = F.interpolate(tx, **kw)
+    g = rng.standard_normal(tuple(ty.shape))
+    bad = rng.choice(g.size, size=1 + seed, replace=False)
+    g.flat[bad] = rng.choice([np.inf, -np.inf, np.nan], size=bad.size)
+    g.flat[0] = [np.inf, np.nan, -np.inf][seed]  # output 0: where the padding taps of the fast path point
+    ty.backward(torch.tensor(g))
+    got = G.interpolate_grad_input(g, x, **kw)
+    want = tx.grad.numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("mode, align_corners", [("nearest", None), ("bilinear", None), ("bilinear", True),

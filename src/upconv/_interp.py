@@ -10,8 +10,10 @@ positions ``index[t, o]``, already clamped into ``[0, n_in)``) and weights
 in the compute dtype, summed in the order of the library being reproduced
 (``AxisPlan.order``).  Nearest modes are one tap of weight 1, an exact
 gather.  Windows of varying width (antialiasing, ``area``) are padded with
-zero-weight taps.  An N-d resampling is one plan per axis, applied axis
-after axis (``None`` means the axis is unchanged).
+zero-weight taps (``AxisPlan.size`` says how many are real); a result with
+a NaN, which they make of an inf, is computed again without them.  An N-d
+resampling is one plan per axis, applied axis after axis (``None`` means
+the axis is unchanged).
 
 This module holds the engine (:func:`apply`) and the per-axis "taps and
 weights" functions, one per library and mode (tables ``TORCH_PLANS``,
@@ -86,12 +88,19 @@ class AxisPlan:
         (numpy's pairwise summation, which ``ndarray.sum`` uses when the
         summed axis is the contiguous one; the same as sequential below 8
         taps).
+    size : (n_out,) intp ndarray or None
+        Taps of each output position that the library reproduced computes;
+        the rest are zero-weight padding of varying windows (``None``: all
+        ``T``).  Padding read an inf or NaN from ``x`` as ``0 * inf = NaN``,
+        which the library never computes, so :func:`apply` computes a result
+        with a NaN again without it (sequential order only).
     """
 
     index: np.ndarray
     weight: np.ndarray
     outside: np.ndarray | None = None
     order: int = 0
+    size: np.ndarray | None = None
 
     @property
     def n_out(self) -> int:
@@ -105,14 +114,20 @@ class AxisPlan:
 
     @classmethod
     def taps(cls, index: np.ndarray, weight: np.ndarray, n_in: int, dtype: np.dtype,
-             outside: np.ndarray | None = None, order: int = SEQUENTIAL) -> AxisPlan:
-        """Plan from ``(n_out, T)`` indices (clamped here) and weights."""
+             outside: np.ndarray | None = None, order: int = SEQUENTIAL,
+             size: np.ndarray | None = None) -> AxisPlan:
+        """Plan from ``(n_out, T)`` indices (clamped here) and weights; ``size``: the real taps per output."""
         index = np.clip(np.asarray(index), 0, n_in - 1)
+        if size is not None:
+            size = np.asarray(size, dtype=np.intp)
+            if (size >= index.shape[1]).all():
+                size = None  # no padding
         return cls(
             np.ascontiguousarray(index.T, dtype=np.intp),
             np.ascontiguousarray(np.asarray(weight).T, dtype=dtype),
             outside,
             order,
+            size,
         )
 
 
@@ -180,6 +195,37 @@ def apply(
             out.reshape(outer, pa.n_out, inner)[:, pa.outside, :] = fill
         y = out
         i += 1
+    if any(plans[a].size is not None for a in todo):
+        with np.errstate(invalid="ignore", over="ignore"):  # a sum overflowing both ways costs the slow path
+            if np.isnan(np.add.reduce(y, axis=None)):
+                return _apply_without_padding(x, plans, todo, func, fill)
+    return y
+
+
+def _apply_without_padding(x: np.ndarray, plans: Sequence[AxisPlan | None], todo: Sequence[int], func: str,
+                           fill: float) -> np.ndarray:
+    """:func:`apply` axis by axis, skipping the padding taps past each output's ``size`` (NumPy; slow).
+
+    For results with a NaN, which padding taps make from an inf or NaN
+    they read with weight 0.  Plans with padding are summed in sequential
+    order, so every value equals the compiled engine's where that has no NaN.
+    """
+    y = np.ascontiguousarray(x)
+    for a in todo:
+        p = plans[a]
+        if p.size is None:
+            y = apply(y, [p if b == a else None for b in range(y.ndim)], [a], func, fill)
+            continue
+        src = np.moveaxis(y, a, 0)
+        bcast = (-1,) + (1,) * (src.ndim - 1)
+        acc = np.zeros((p.n_out,) + src.shape[1:], dtype=y.dtype)
+        with np.errstate(invalid="ignore", over="ignore"):
+            for t in range(p.index.shape[0]):
+                term = p.weight[t].reshape(bcast) * src[p.index[t]]
+                acc = np.where((t < p.size).reshape(bcast), term if t == 0 else acc + term, acc)
+        if p.outside is not None:
+            acc[p.outside] = fill
+        y = np.ascontiguousarray(np.moveaxis(acc, 0, a))
     return y
 
 
@@ -343,7 +389,7 @@ def _torch_area(n_in: int, n_out: int, sf: float | None, ax: TorchAxis) -> AxisP
     taps = np.arange(int(width.max()))
     valid = taps[None, :] < width[:, None]
     w = np.where(valid, T(1) / width[:, None].astype(T), T(0))
-    return AxisPlan.taps(start[:, None] + taps, w, n_in, ax.dtype)
+    return AxisPlan.taps(start[:, None] + taps, w, n_in, ax.dtype, size=width)
 
 
 TorchPlan = Callable[[int, int, "float | None", TorchAxis], "AxisPlan | None"]
@@ -423,7 +469,7 @@ def torch_antialias_plan(n_in: int, n_out: int, sf: float | None, ax: TorchAxis,
     for t in range(max_taps):  # sequential sum in T, as the C++ loop
         total = total + w[:, t]
     w = np.where(total[:, None] != 0, w / np.where(total == 0, T(1), total)[:, None], w).astype(T)
-    return AxisPlan.taps(pos, w, n_in, ax.dtype)
+    return AxisPlan.taps(pos, w, n_in, ax.dtype, size=xsize)
 
 
 # --------------------------------------------------------------------------

@@ -945,15 +945,18 @@ def space_to_depth_grad_input(grad_out: Any, x: Any, blocksize: int, mode: str =
 # interpolation: the transposed (adjoint) resampling
 
 
-def _adjoint_plan(p: Any, n_in: int) -> Any:
+def _adjoint_plan(p: Any, n_in: int, every_tap: bool = False) -> Any:
     """The plan of the transposed resampling of one axis: for every input, the outputs that read it.
 
     ``p`` reads ``x[index[t, o]]`` with ``weight[t, o]`` for output ``o``; the
     adjoint sends ``g[o]`` back with the same weight, so input ``i`` gathers
     ``sum weight[t, o] * g[o]`` over its entries ``index[t, o] == i``, in
-    output order.  Inputs read by fewer outputs than the busiest one are
-    padded with zero-weight taps; zero-weight entries and outputs marked
-    ``outside`` (the extrapolation value, a constant) pass no gradient.
+    output order.  Outputs marked ``outside`` (the extrapolation value, a
+    constant) and the padding of varying windows (past ``p.size``) send
+    nothing; nor do zero-weight taps, unless ``every_tap``: torch's backward
+    sends ``0 * g`` along them too, which matters only for an inf or NaN.
+    Inputs read by fewer outputs than the busiest one are padded with
+    zero-weight taps in turn (``size``).
     """
     from ._interp import SEQUENTIAL, AxisPlan
 
@@ -961,9 +964,12 @@ def _adjoint_plan(p: Any, n_in: int) -> Any:
     src = p.index.ravel()
     out = np.broadcast_to(np.arange(n_out), (T, n_out)).ravel()
     w = p.weight.ravel()
-    keep = w != 0
+    keep = np.ones((T, n_out), bool) if p.size is None else np.arange(T)[:, None] < p.size
+    if not every_tap:
+        keep &= p.weight != 0
     if p.outside is not None:
-        keep &= ~np.broadcast_to(p.outside, (T, n_out)).ravel()
+        keep &= ~p.outside
+    keep = keep.ravel()
     src, out, w = src[keep], out[keep], w[keep]
     by_input = np.lexsort((out, src))  # grouped by input, outputs in order within a group
     src, out, w = src[by_input], out[by_input], w[by_input]
@@ -973,7 +979,7 @@ def _adjoint_plan(p: Any, n_in: int) -> Any:
     index = np.zeros((n_in, width), dtype=np.intp)
     weight = np.zeros((n_in, width), dtype=p.weight.dtype)
     index[src, rank], weight[src, rank] = out, w
-    return AxisPlan.taps(index, weight, n_out, p.weight.dtype, order=SEQUENTIAL)
+    return AxisPlan.taps(index, weight, n_out, p.weight.dtype, order=SEQUENTIAL, size=counts if every_tap else None)
 
 
 def _transposed_resample(g: np.ndarray, plans: Sequence[Any], in_shape: tuple[int, ...], func: str) -> np.ndarray:
@@ -982,12 +988,22 @@ def _transposed_resample(g: np.ndarray, plans: Sequence[Any], in_shape: tuple[in
     Interpolation is ``y = M x`` with one sparse matrix per axis; its
     adjoint ``M^T g`` is again a resampling, one per axis
     (:func:`_adjoint_plan`: every input gathers the outputs that read it),
-    computed by the same compiled engine (the last two axes fused).
+    computed by the same compiled engine (the last two axes fused).  With
+    an inf or NaN in ``g`` it is computed again with torch's taps (zero
+    weights too) and without the padding, which would have turned an inf
+    into NaN elsewhere (:func:`upconv._interp.apply`).
     """
     from ._interp import apply
 
-    adjoint = [None if p is None else _adjoint_plan(p, in_shape[a]) for a, p in enumerate(plans)]
-    return apply(np.ascontiguousarray(g), adjoint, list(range(g.ndim - 1, -1, -1)), func)
+    order = list(range(g.ndim - 1, -1, -1))
+    g = np.ascontiguousarray(g)
+    out = apply(g, [None if p is None else _adjoint_plan(p, in_shape[a]) for a, p in enumerate(plans)], order, func)
+    # one pass over the smaller array: an inf or NaN in g reaches out (every output weighs a tap by nonzero)
+    with np.errstate(invalid="ignore", over="ignore"):  # a finite sum that overflows only costs the slow path
+        if np.isfinite(np.add.reduce(out if out.size <= g.size else g, axis=None)):
+            return out
+    exact = [None if p is None else _adjoint_plan(p, in_shape[a], every_tap=True) for a, p in enumerate(plans)]
+    return apply(g, exact, order, func)
 
 
 def interpolate_grad_input(
