@@ -302,6 +302,28 @@ def test_inf_and_nan_reach_the_outputs_torch_sends_them_to(mode, seed):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "area"])
+def test_the_path_without_padding_equals_the_engine_where_that_is_finite(mode, dtype):
+    """Results with a NaN are computed again in NumPy without the padding taps, bit for bit the same elsewhere."""
+    import dataclasses
+
+    from upconv import grad
+
+    x = np.random.default_rng(0).standard_normal((2, 3, 37, 29)).astype(dtype)
+    x[1, 2, -1, -1] = np.inf  # read with weight 0 by the padding of windows that end before it
+    antialias = mode != "area"
+    _, plans = grad._interpolate_plans("test", x, (10, 8), None, mode, None, None, antialias)
+    assert plans[2].size is not None and plans[3].size is not None  # windows of varying width
+    engine = _interp.apply(x, [None if p is None else dataclasses.replace(p, size=None) for p in plans],
+                           [3, 2, 1, 0], "test")
+    exact = _interp._apply_without_padding(x, plans, [3, 2], "test", 0.0)
+    assert np.isnan(engine).any() and not np.isnan(exact).any()
+    finite = np.isfinite(engine)
+    np.testing.assert_array_equal(exact[finite], engine[finite])
+    np.testing.assert_array_equal(upconv.interpolate(x, size=(10, 8), mode=mode, antialias=antialias), exact)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
 def test_nearest_indices_match_torch_exactly(mode, dtype):
     """torch's float32 index arithmetic (and its 2-d kernels' two paths) on a grid of sizes."""
