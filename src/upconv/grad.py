@@ -998,7 +998,8 @@ def _transposed_resample(g: np.ndarray, plans: Sequence[Any], in_shape: tuple[in
     order = list(range(g.ndim - 1, -1, -1))
     g = np.ascontiguousarray(g)
     out = apply(g, [None if p is None else _adjoint_plan(p, in_shape[a]) for a, p in enumerate(plans)], order, func)
-    # one pass over the smaller array: an inf or NaN in g reaches out (every output weighs a tap by nonzero)
+    # one pass over the smaller array: an inf or NaN in g reaches out, since an output's weights sum to 1
+    # (not with ONNX exclude_outside, where an output may weigh its only taps by 0: its g then stays out)
     with np.errstate(invalid="ignore", over="ignore"):  # a finite sum that overflows only costs the slow path
         if np.isfinite(np.add.reduce(out if out.size <= g.size else g, axis=None)):
             return out
