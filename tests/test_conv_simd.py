@@ -142,7 +142,6 @@ def test_direct_polyphase_conv_transpose_equals_stamping(seed, simd_everywhere, 
     x, w, s, p, op, groups, d = _random_transpose_case(rng)
     monkeypatch.setattr(conv_module, "_CHUNK", int(rng.choice([1, 3, 256])))  # the reduction in chunks
     monkeypatch.setattr(conv_module, "_FUSED_ITEMS_PER_THREAD", int(rng.choice([0, 10**6])))  # items (n, g) or rows
-    monkeypatch.setattr(conv_module, "_PASS_WEIGHT_BYTES", int(rng.choice([1, 2**30])))  # 1 block per pass, or all
     g = shapes.conv_transpose_geometry(x.shape[2:], w.shape[2:], s, p, op, d)
     assert conv_module._simd_transpose(x, g, x.shape[1] // groups, w.shape[1])
     direct = upconv.conv_transpose(x, w, None, s, p, op, groups, d, method="phase")
@@ -151,27 +150,6 @@ def test_direct_polyphase_conv_transpose_equals_stamping(seed, simd_everywhere, 
     np.testing.assert_allclose(direct, upconv.conv_transpose(x, w, None, s, p, op, groups, d, method="scatter"),
                                rtol=1e-5, atol=1e-6 * scale)
     assert direct.dtype == np.float32
-
-
-@pytest.mark.parametrize("size, kernel, stride", [((7, 5), (3, 4), (2, 3)), ((4, 9), (4, 4), (2, 2)), ((1, 6), (3, 3), (1, 2))])
-def test_the_transposed_kernels_units_are_every_row_once_grouped_by_class(size, kernel, stride):
-    g = shapes.conv_transpose_geometry(size, kernel, stride, 1)
-    t = conv_module._transpose_tables(g, 3)
-    o0, h, end = t.units.T
-    assert sorted(zip(o0, h)) == [(a, b) for a in range(t.L[0]) for b in range(len(t.rows))]
-    pair = (o0 % t.s[0]) * t.s[1] + t.rows[h, 0] % t.s[1]
-    runs = np.flatnonzero(np.diff(pair)) + 1  # where the pair changes: each pair is one run, ends known
-    assert len(set(pair)) == len(runs) + 1
-    np.testing.assert_array_equal(end, np.repeat(np.append(runs, len(pair)), np.diff(np.r_[0, runs, len(pair)])))
-    # a pair's entries: all classes along the last axis; the weights of all blocks of a pass stay under the budget
-    assert t.pair_entries == max(t.starts[(i + 1) * t.s[2]] - t.starts[i * t.s[2]] for i in range(t.s[0] * t.s[1]))
-
-
-@pytest.mark.parametrize("nb, entries, expected", [(32, 2048, 11), (32, 1, 32), (16, 768, 16), (5, 10**6, 1), (1, 1, 1)])
-def test_blocks_per_pass_split_the_weights_evenly_under_the_budget(nb, entries, expected):
-    per_pass = conv_module._blocks_per_pass(nb, entries)
-    assert per_pass == expected
-    assert per_pass == 1 or per_pass * entries * 16 <= conv_module._PASS_WEIGHT_BYTES
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -523,8 +523,7 @@ def correlate_simd(start, stop, xp, wt, out, groups, s, offsets):  # pragma: no 
 
 
 @numba.njit(cache=True, nogil=True)
-def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, starts, offsets, rows, units, chunk,
-                        per_pass):  # pragma: no cover - compiled
+def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, starts, offsets, rows, chunk):  # pragma: no cover - compiled
     """Direct float32 transposed convolution, class by class, in register blocks of 4 channels x 3 vectors.
 
     Output ``o = q*s + r`` of residue class ``r`` (per axis) is a stride-1
@@ -543,17 +542,13 @@ def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, s
           output-channel block ``b`` (``B / groups`` blocks per group, zero-padded)
     out : (N, C_out, L0, L1, L2), written completely
     rows : (H, 2) int64, the output rows ``o1 = rows[h, 0] + j*s1``, ``j < rows[h, 1] <= 3``,
-          of one class along axis 1 that a unit computes together
-    units : (L0 * H, 3) int64, the units ``(o0, h)`` of an input, those of a class
-          along axes 0 and 1 (a "pair") together, and where each one's pair ends
-    per_pass : channel blocks computed per pass over a pair's units (their weights stay in L2)
+          of one class along axis 1 that an item computes together
 
-    Units are ``(n, g, o0, h)``; items are units, or, with ``fused``, whole
-    inputs ``(n, g)``.  A class's rows are computed in blocks of 3
+    Items are ``(n, g, o0, h)`` (with ``fused``, ``(n, g)``).  A class's rows are computed in blocks of 3
     vectors: 24 outputs of a row, and where fewer than 3 vectors of a row are
-    left (rows narrower than 24), the same columns of the unit's rows.  The
-    channel blocks of a pass are computed while a stretch's input is in L1,
-    into a row buffer (whole vectors: a class's extra lanes land in the next
+    left (rows narrower than 24), the same columns of the item's rows.  All
+    channel blocks of a stretch are computed while its input is in L1, into a
+    row buffer (whole vectors: a class's extra lanes land in the next
     class's part, written after it), then interleaved into the output rows.
     """
     N, c_in, P0, P1, P2 = yp.shape
@@ -562,57 +557,52 @@ def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, s
     s0, s1, s2 = s
     nb = B // groups
     ci_g, co_g = c_in // groups, C // groups
-    U = units.shape[0]
+    H = rows.shape[0]
     per_class = (L2 + s2 - 1) // s2
     width = s2 * per_class + 24
     buf = np.empty((4 * nb, 3, width), np.float32)
     fy, fw, fo, fb = yp.reshape(-1), wt.reshape(-1), out.reshape(-1), buf.reshape(-1)
     plane = 3 * width  # channel stride of the buffer
-    per_item = U if fused else 1  # fused: an item is a whole input (n, g), all its units
+    per_item = L0 * H if fused else 1  # fused: an item is a whole input (n, g), all its rows
     for item in range(start, stop):
         if fused:  # c_in = groups * ci_g: the item's channels start at (n * groups + g) * ci_g
             pad_copy(item * ci_g * P0, (item + 1) * ci_g * P0, y, yp, margin, 1)
-        first_unit, end = item * per_item, (item + 1) * per_item
-        while first_unit < end:  # a run of units of one pair, pass by pass over the channel blocks
-            run_end = min(end, first_unit - first_unit % U + units[first_unit % U, 2])
-            for b0 in range(0, nb, per_pass):
-                b1 = min(nb, b0 + per_pass)
-                for unit in range(first_unit, run_end):
-                    o0, h = units[unit % U, 0], units[unit % U, 1]
-                    g = (unit // U) % groups
-                    n = unit // (U * groups)
-                    o1, count = rows[h, 0], rows[h, 1]
-                    base = (((n * c_in + g * ci_g) * P0 + o0 // s0) * P1 + o1 // s1) * P2
-                    cls0 = ((o0 % s0) * s1 + o1 % s1) * s2
-                    for r2 in range(min(s2, L2)):
-                        Qw = ((L2 - r2 + s2 - 1) // s2 + 7) // 8 * 8
-                        across = Qw - Qw % 24  # whole blocks of 24 along the row, then blocks down the rows
-                        at = r2 * per_class
-                        first, last = starts[cls0 + r2], starts[cls0 + r2 + 1]
-                        for lo in range(first, max(last, first + 1), chunk):  # entries in chunks that stay in L1
-                            hi = min(lo + chunk, last)  # (a class that no tap reaches: one empty chunk, zeros)
-                            add = lo > first
-                            for j in range(count):
-                                for q in range(0, across, 24):
-                                    for bl in range(b0, b1):
-                                        w = ((g * nb + bl) * E + lo) * 4
-                                        _mac24(fy, fw, base + j * P2 + q, 8, offsets, lo, hi, w, fb,
-                                               bl * 4 * plane + j * width + at + q, 8, plane, add)
-                            for q in range(across, Qw, 8):
-                                for bl in range(b0, b1):
-                                    w = ((g * nb + bl) * E + lo) * 4
-                                    o = bl * 4 * plane + at + q
-                                    if count == 3:
-                                        _mac24(fy, fw, base + q, P2, offsets, lo, hi, w, fb, o, width, plane, add)
-                                    elif count == 2:
-                                        _mac16(fy, fw, base + q, P2, offsets, lo, hi, w, fb, o, width, plane, add)
-                                    else:
-                                        _mac8(fy, fw, base + q, offsets, lo, hi, w, fb, o, plane, add)
-                    for c in range(4 * b0, min(co_g, 4 * b1)):
-                        for j in range(count):
-                            dst = (((n * C + g * co_g + c) * L0 + o0) * L1 + o1 + j * s1) * L2
-                            _store_classes(buf[c, j], fo, dst, L2, s2)
-            first_unit = run_end
+        for unit in range(item * per_item, (item + 1) * per_item):
+            h = unit % H
+            o0 = (unit // H) % L0
+            g = (unit // (H * L0)) % groups
+            n = unit // (H * L0 * groups)
+            o1, count = rows[h, 0], rows[h, 1]
+            base = (((n * c_in + g * ci_g) * P0 + o0 // s0) * P1 + o1 // s1) * P2
+            cls0 = ((o0 % s0) * s1 + o1 % s1) * s2
+            for r2 in range(min(s2, L2)):
+                Qw = ((L2 - r2 + s2 - 1) // s2 + 7) // 8 * 8
+                across = Qw - Qw % 24  # whole blocks of 24 along the row, then blocks down the rows
+                at = r2 * per_class
+                first, last = starts[cls0 + r2], starts[cls0 + r2 + 1]
+                for lo in range(first, max(last, first + 1), chunk):  # the entries in chunks that stay in L1
+                    hi = min(lo + chunk, last)  # (a class that no tap reaches: one empty chunk, zeros)
+                    add = lo > first
+                    for j in range(count):
+                        for q in range(0, across, 24):
+                            for bl in range(nb):
+                                w = ((g * nb + bl) * E + lo) * 4
+                                _mac24(fy, fw, base + j * P2 + q, 8, offsets, lo, hi, w, fb,
+                                       bl * 4 * plane + j * width + at + q, 8, plane, add)
+                    for q in range(across, Qw, 8):
+                        for bl in range(nb):
+                            w = ((g * nb + bl) * E + lo) * 4
+                            o = bl * 4 * plane + at + q
+                            if count == 3:
+                                _mac24(fy, fw, base + q, P2, offsets, lo, hi, w, fb, o, width, plane, add)
+                            elif count == 2:
+                                _mac16(fy, fw, base + q, P2, offsets, lo, hi, w, fb, o, width, plane, add)
+                            else:
+                                _mac8(fy, fw, base + q, offsets, lo, hi, w, fb, o, plane, add)
+            for c in range(co_g):
+                for j in range(count):
+                    dst = (((n * C + g * co_g + c) * L0 + o0) * L1 + o1 + j * s1) * L2
+                    _store_classes(buf[c, j], fo, dst, L2, s2)
 
 
 @numba.njit(cache=True, nogil=True)

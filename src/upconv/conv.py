@@ -70,9 +70,6 @@ _CHUNK = 256
 # this many per thread and one padded input fits in half of L2.
 _FUSED_ITEMS_PER_THREAD = 4
 _FUSED_MAX_BYTES = 512 * 2**10
-# The transposed vector kernel computes a pair of classes in passes over channel blocks whose weights
-# take up to this many bytes, so that they stay in L2 (1 MiB per core here) from one unit to the next.
-_PASS_WEIGHT_BYTES = 384 * 2**10
 
 
 # --------------------------------------------------------------------------
@@ -405,9 +402,7 @@ class _TransposeTables(NamedTuple):
     starts: np.ndarray  # (classes + 1,) where each class's entries start
     offsets: np.ndarray  # (entries,) where an entry reads, relative to the item's base
     source: np.ndarray  # (entries, 2) the input channel and tap of each entry
-    rows: np.ndarray  # (H, 2) a unit's first row along axis 1 and its number of rows (<= 3)
-    units: np.ndarray  # (L0 * H, 3) the units (o0, h) of a pair of classes along axes 0 and 1, where the pair ends
-    pair_entries: int  # the most entries of a pair (all classes along axis 2)
+    rows: np.ndarray  # (H, 2) an item's first row along axis 1 and its number of rows (<= 3)
 
 
 @functools.lru_cache(maxsize=256)
@@ -437,32 +432,13 @@ def _transpose_tables(g: ConvGeometry, ci_g: int) -> _TransposeTables:
         taps = (t0[:, None, None] * k[1] + t1[:, None]) * k[2] + t2
         entries.append(np.stack(np.broadcast_arrays(cl, taps), -1).reshape(-1, 2))
         starts.append(starts[-1] + off.size)
-    # the units' rows along axis 1: up to 3 consecutive rows of a residue class, computed together
+    # the items' rows along axis 1: up to 3 consecutive rows of a residue class, computed together
     rows = np.array([(o, len(range(o, L[1], s[1])[:3])) for r in range(min(s[1], L[1]))
                      for o in range(r, L[1], 3 * s[1])], np.int64)
-    # the units (o0, h), those of a pair of classes (o0 % s0, o1 % s1) together (in 3-d; in 1-d and 2-d the
-    # rows are in that order already): they read the same weights
-    pair = [(o0 % s[0]) * s[1] + o1 % s[1] for o0 in range(L[0]) for o1 in rows[:, 0]]
-    order = np.argsort(pair, kind="stable")
-    run_end = np.searchsorted(np.sort(pair), np.sort(pair), side="right")
-    units = np.stack([order // len(rows), order % len(rows), run_end], -1).astype(np.int64)
-    arrays = [np.array(starts, np.int64), np.concatenate(offsets).astype(np.int64), np.concatenate(entries), rows,
-              units]
+    arrays = [np.array(starts, np.int64), np.concatenate(offsets).astype(np.int64), np.concatenate(entries), rows]
     for a in arrays:
         a.flags.writeable = False
-    pair_entries = np.diff(np.array(starts)[:: s[2]])  # a pair's classes are consecutive
-    return _TransposeTables(m, L, s, tuple(margin), P, *arrays, int(pair_entries.max()))
-
-
-def _blocks_per_pass(nb: int, entries: int) -> int:
-    """How many of ``nb`` blocks of 4 channels the transposed kernel computes per pass over a pair's units.
-
-    A pass's weights (16 bytes per entry and block) stay in L2 while it runs
-    over the units: as many passes as ``_PASS_WEIGHT_BYTES`` requires, with
-    the blocks split evenly between them.
-    """
-    passes = -(-nb * entries * 4 * _SIMD_BLOCK // _PASS_WEIGHT_BYTES)
-    return -(-nb // max(1, passes))
+    return _TransposeTables(m, L, s, tuple(margin), P, *arrays)
 
 
 def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
@@ -479,13 +455,7 @@ def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     right before it reads it), the weights
     are packed per class in blocks of 4 output channels
     (:func:`~upconv._numba_kernels.pack_weights`), and the tables that depend
-    only on the geometry are cached (:func:`_transpose_tables`).  Where a
-    pair of classes (all classes along the last axis, for one class along
-    each other axis) has more weights than fit in L2, the kernel computes its
-    units in passes over the channel blocks (:func:`_blocks_per_pass`): on
-    workload a (256 -> 128 channels, 1 MiB of weights per pair), with two
-    threads each running the whole kernel at once (L3 shared), that took
-    9-20 % off their time (minimums of alternating runs; alone, no change).
+    only on the geometry are cached (:func:`_transpose_tables`).
     """
     from . import _numba_kernels as nk
 
@@ -498,7 +468,7 @@ def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     y5 = np.ascontiguousarray(y, dtype=np.float32).reshape(yp.shape[:2] + t.m)
     # an item is a whole input (n, g) that pads its own part while it is in cache, where that leaves
     # enough items to balance the threads (1-d: an item is one anyway)
-    units = len(t.units)
+    units = t.L[0] * len(t.rows)
     fused = units == 1 or (N * groups >= _FUSED_ITEMS_PER_THREAD * get_num_threads()
                            and ci_g * math.prod(t.padded) * 4 <= _FUSED_MAX_BYTES)
     if not fused:
@@ -509,8 +479,7 @@ def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
                  t.source, wt, cost_ns=wt.size)
     out = np.empty((N, co_g * groups) + g.in_size, np.float32)
     parallel_for(nk.conv_transpose_simd, N * groups * (1 if fused else units), y5, fused, yp, t.margin, wt,
-                 out.reshape((N, co_g * groups) + t.L), groups, t.s, t.starts, t.offsets, t.rows, t.units, _CHUNK,
-                 _blocks_per_pass(nb, t.pair_entries),
+                 out.reshape((N, co_g * groups) + t.L), groups, t.s, t.starts, t.offsets, t.rows, _CHUNK,
                  cost_ns=2 * out.size * ci_g * math.prod(g.kernel_size) / math.prod(g.stride) / _SIMD_FLOPS_PER_NS)
     return out
 
