@@ -52,8 +52,8 @@ from . import _validate as v
 from . import shapes
 from ._parallel import parallel_for
 from ._workspace import scratch
-from .conv import (_as_3d, _correlate, _direct_conv, _im2col, _prepare, _simd_conv, _weight_grad_simd,
-                   conv_transpose)
+from .conv import (_as_3d, _check_conv_channels, _correlate, _direct_conv, _im2col, _prepare, _simd_conv,
+                   _weight_grad_simd, conv_transpose)
 from .interpolate import _interpolate_plans, _real, _resize_plans
 from .shapes import ConvGeometry
 
@@ -157,16 +157,8 @@ def _conv_setup(func, grad_out, x, weight, bias, stride, padding, dilation, grou
         raise TypeError(
             f"{func}: grad_out must have the dtype of conv's output, {result_dtype2}, got {result_dtype}"
         )
-    c_in, c_out = x.shape[1], w.shape[0]
-    if c_out % groups:
-        raise ValueError(f"{func}: weight.shape[0] (out channels, {c_out}) must be divisible by groups={groups}")
-    if c_in != w.shape[1] * groups:
-        raise ValueError(
-            f"{func}: x has {c_in} channels but weight of shape {w.shape} with groups={groups} "
-            f"expects {w.shape[1] * groups} (weight.shape[1] * groups)"
-        )
-    if b is not None and b.shape != (c_out,):
-        raise ValueError(f"{func}: bias must have shape ({c_out},), got {b.shape}")
+    _check_conv_channels(func, x.shape[1], w, b, groups)
+    c_out = w.shape[0]
     g = shapes.conv_geometry(x.shape[2:], w.shape[2:], stride, padding, dilation, func=func)
     expected = ((c_out,) if unbatched else (x.shape[0], c_out)) + g.out_size
     _check_grad_out(func, grad_out, expected, "conv")
