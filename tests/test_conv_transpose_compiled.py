@@ -122,16 +122,20 @@ def test_direct_convolution_equals_im2col_gemm(seed, monkeypatch):
 
 
 @pytest.mark.parametrize("seed", range(60))
-def test_compiled_conv_transpose_kernels_on_random_geometries(seed, monkeypatch):
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_conv_transpose_kernels_on_random_geometries(seed, dtype, monkeypatch):
     # every compiled path (overlap-add, direct stamping, sub-pixel interleave) on random small 1-3 d
-    # geometries: dilation, stride > kernel, cropping padding, output padding, groups
+    # geometries: dilation, stride > kernel, cropping padding, output padding, groups; in float32 half
+    # the draws have stride 2 along the last axis (the vector overlap-add), with rows up to 60 long
     rng = np.random.default_rng(2000 + seed)
     while True:  # draw until the output is not empty
         n = int(rng.integers(1, 4))
         k = tuple(int(a) for a in rng.integers(1, 5, n))
         s = tuple(int(a) for a in rng.integers(1, 4, n))
+        if dtype == np.float32 and seed % 2:
+            k, s = k[:-1] + (int(rng.integers(3, 8)),), s[:-1] + (2,)
         d = tuple(int(a) for a in rng.integers(1, 3, n))
-        size = tuple(int(a) for a in rng.integers(1, 6, n))
+        size = tuple(int(a) for a in rng.integers(1, 6, n - 1)) + (int(rng.integers(1, 31 if seed % 2 else 6)),)
         p = tuple(int(rng.integers(0, (kk - 1) * dd + 1)) for kk, dd in zip(k, d))
         op = tuple(int(rng.integers(0, max(ss, dd))) for ss, dd in zip(s, d))
         if all((i - 1) * ss - 2 * pp + dd * (kk - 1) + oo + 1 >= 1
@@ -140,10 +144,12 @@ def test_compiled_conv_transpose_kernels_on_random_geometries(seed, monkeypatch)
     g = shapes.conv_transpose_geometry(size, k, s, p, op, d)
     groups = int(rng.integers(1, 3))
     ci = groups * int(rng.integers(1, 5))  # 1-2 channels per group stamp directly, more use the GEMM
-    x = rng.standard_normal((int(rng.integers(1, 3)), ci) + size)
-    w = rng.standard_normal((ci, int(rng.integers(1, 3))) + k)
+    x = rng.standard_normal((int(rng.integers(1, 3)), ci) + size).astype(dtype)
+    w = rng.standard_normal((ci, int(rng.integers(1, 3))) + k).astype(dtype)
     expected = _reference(x, w, g, groups)
     monkeypatch.setattr(conv_module, "_COMPILED_MIN_SIZE", 0)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
     for method in ("scatter", "phase"):
         out = upconv.conv_transpose(x, w, None, s, p, op, groups, d, method=method)
-        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12, err_msg=method)
+        assert out.dtype == dtype
+        np.testing.assert_allclose(out, expected, rtol=tol, atol=tol * max(1.0, np.abs(expected).max()), err_msg=method)

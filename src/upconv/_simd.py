@@ -107,22 +107,77 @@ def vfma(typingctx, a, b, c):
     return f32x8(a, b, c), codegen
 
 
+def _splat_i32(builder, value):
+    i32 = ir.IntType(32)
+    value = builder.trunc(value, i32) if value.type.width > 32 else value
+    one = builder.insert_element(ir.Constant(ir.VectorType(i32, LANES), ir.Undefined), value, ir.Constant(i32, 0))
+    return builder.shuffle_vector(one, ir.Constant(ir.VectorType(i32, LANES), ir.Undefined),
+                                  ir.Constant(ir.VectorType(i32, LANES), [0] * LANES))
+
+
+def _keep_lanes(builder, a, lo, hi):
+    """``a`` with the lanes outside ``[lo, hi)`` set to zero (``lo`` None: from lane 0)."""
+    lanes = ir.Constant(ir.VectorType(ir.IntType(32), LANES), list(range(LANES)))
+    keep = builder.icmp_signed("<", lanes, _splat_i32(builder, hi))
+    if lo is not None:
+        keep = builder.and_(keep, builder.icmp_signed(">=", lanes, _splat_i32(builder, lo)))
+    return builder.select(keep, a, ir.Constant(_VEC, [0.0] * LANES))
+
+
 @intrinsic
 def vhead(typingctx, a, count):
     """``a`` with the lanes from ``count`` on set to zero."""
 
     def codegen(context, builder, sig, args):
-        i32 = ir.IntType(32)
-        lanes = ir.Constant(ir.VectorType(i32, LANES), list(range(LANES)))
-        n = builder.trunc(args[1], i32) if args[1].type.width > 32 else args[1]
-        bound = builder.insert_element(ir.Constant(ir.VectorType(i32, LANES), ir.Undefined), n,
-                                       ir.Constant(i32, 0))
-        bound = builder.shuffle_vector(bound, ir.Constant(ir.VectorType(i32, LANES), ir.Undefined),
-                                       ir.Constant(ir.VectorType(i32, LANES), [0] * LANES))
-        keep = builder.icmp_signed("<", lanes, bound)
-        return builder.select(keep, args[0], ir.Constant(_VEC, [0.0] * LANES))
+        return _keep_lanes(builder, args[0], None, args[1])
 
     return f32x8(a, count), codegen
+
+
+@intrinsic
+def vrange(typingctx, a, lo, hi):
+    """``a`` with the lanes outside ``[lo, hi)`` set to zero."""
+
+    def codegen(context, builder, sig, args):
+        return _keep_lanes(builder, args[0], args[1], args[2])
+
+    return f32x8(a, lo, hi), codegen
+
+
+@intrinsic
+def vadd(typingctx, a, b):
+    """``a + b`` lane by lane."""
+
+    def codegen(context, builder, sig, args):
+        return builder.fadd(args[0], args[1])
+
+    return f32x8(a, b), codegen
+
+
+def _interleave(builder, a, b, first):
+    """Lanes ``first .. first + 3`` of ``a`` and ``b``, interleaved."""
+    mask = [i for u in range(first, first + LANES // 2) for i in (u, LANES + u)]
+    return builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(ir.IntType(32), LANES), mask))
+
+
+@intrinsic
+def vzip_lo(typingctx, a, b):
+    """``[a0, b0, a1, b1, a2, b2, a3, b3]``: the low halves of ``a`` and ``b``, interleaved."""
+
+    def codegen(context, builder, sig, args):
+        return _interleave(builder, args[0], args[1], 0)
+
+    return f32x8(a, b), codegen
+
+
+@intrinsic
+def vzip_hi(typingctx, a, b):
+    """``[a4, b4, a5, b5, a6, b6, a7, b7]``: the high halves of ``a`` and ``b``, interleaved."""
+
+    def codegen(context, builder, sig, args):
+        return _interleave(builder, args[0], args[1], LANES // 2)
+
+    return f32x8(a, b), codegen
 
 
 @intrinsic

@@ -70,6 +70,9 @@ _CHUNK = 256
 # this many per thread and one padded input fits in half of L2.
 _FUSED_ITEMS_PER_THREAD = 4
 _FUSED_MAX_BYTES = 512 * 2**10
+# Spare elements before and after the stamp matrix of conv_transpose_scatter: the masked whole-vector
+# loads of _numba_kernels.overlap_add_simd reach up to 7 elements past a stamp row's ends.
+_STAMP_MARGIN = 8
 
 
 # --------------------------------------------------------------------------
@@ -638,7 +641,9 @@ def conv_transpose_scatter(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups
     ``cols[c_out, t, n, j] = sum_ci w[ci, c_out, t] * y[n, ci, j]`` is tap
     ``t`` of the stamp of input pixel ``j``; it lands at output position
     ``j*s + t*d - p_begin``.  Up to 3 spatial axes the overlap-add is a
-    compiled kernel (parallel over output planes); beyond 3 axes, and for
+    compiled kernel (parallel over output planes; in float32 with stride 2
+    along the last axis, :func:`~upconv._numba_kernels.overlap_add_simd`,
+    where the stamps overlap there); beyond 3 axes, and for
     small problems where starting threads costs more than it saves, it is
     :func:`_overlap_add` in NumPy.
     """
@@ -662,20 +667,28 @@ def conv_transpose_scatter(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups
         w3 = np.ascontiguousarray(w).reshape(c_in, -1, K)
         parallel_for(nk.stamp_direct, N * c_out, y3, w3, out3, groups, k, s, d, pb)
     else:
-        cols = _scatter_gemm(y, w, groups)
-        parallel_for(nk.overlap_add, N * c_out, cols, out3, k, s, d, pb, nk.as3(g.out_size, 1))
+        # float32 with stride 2 along the last axis (and stamps that overlap there): in vector registers
+        vector = y.dtype == np.float32 and g.stride[-1] == 2 < g.kernel_size[-1]
+        parallel_for(nk.overlap_add_simd if vector else nk.overlap_add, N * c_out, _scatter_gemm(y, w, groups),
+                     out3, k, s, d, pb, nk.as3(g.out_size, 1))
     return out
 
 
 def _scatter_gemm(y: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
-    """``(C_out, K, N, P)`` products of every input pixel with every kernel tap."""
+    """``(C_out, K, N, P)`` products of every input pixel with every kernel tap.
+
+    They live in a scratch buffer with ``_STAMP_MARGIN`` spare elements on
+    either side, which :func:`~upconv._numba_kernels.overlap_add_simd` reads.
+    """
     N, c_in = y.shape[:2]
     ci_g, co_g = c_in // groups, w.shape[1]
     K, P = math.prod(w.shape[2:]), math.prod(y.shape[2:])
     v.check_allocation((groups * co_g, K, N, P), y.dtype, "conv_transpose", "the kernel-stamp matrix")
     ym = y.reshape(N, groups, ci_g, P).transpose(1, 2, 0, 3).reshape(groups, ci_g, N * P)
     wm = w.reshape(groups, ci_g, co_g * K).transpose(0, 2, 1)
-    cols = scratch("stamps", (groups, co_g * K, N * P), y.dtype)
+    size = groups * co_g * K * N * P
+    flat = scratch("stamps", (size + 2 * _STAMP_MARGIN,), y.dtype)
+    cols = flat[_STAMP_MARGIN:_STAMP_MARGIN + size].reshape(groups, co_g * K, N * P)
     np.matmul(wm, ym, out=cols)
     return cols.reshape(groups * co_g, K, N, P)
 
