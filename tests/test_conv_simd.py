@@ -202,3 +202,32 @@ def test_layer_backward_of_conv_transpose_by_the_vector_kernels(seed, simd_every
     for got, want in zip((gx, gw, gb), ref):
         assert got.shape == want.shape and got.dtype == want.dtype == np.float32
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6 * scale)
+
+
+def test_vector_intrinsics_lane_by_lane():
+    import numba
+
+    from upconv._simd import vadd, vhead, vload, vrange, vstore, vzip_hi, vzip_lo
+
+    @numba.njit
+    def lanes(x, lo, hi):
+        a, b = vload(x, 0), vload(x, 8)
+        out = np.empty((5, 8), np.float32)
+        flat = out.reshape(-1)
+        vstore(flat, 0, vzip_lo(a, b))
+        vstore(flat, 8, vzip_hi(a, b))
+        vstore(flat, 16, vrange(a, lo, hi))
+        vstore(flat, 24, vhead(b, hi))
+        vstore(flat, 32, vadd(a, b))
+        return out
+
+    x = np.arange(16, dtype=np.float32) + 1
+    a, b = x[:8], x[8:]
+    for lo, hi in [(0, 8), (2, 5), (-3, 3), (6, 20), (4, 4)]:
+        out = lanes(x, lo, hi)
+        np.testing.assert_array_equal(out[0], np.stack([a[:4], b[:4]], 1).ravel())
+        np.testing.assert_array_equal(out[1], np.stack([a[4:], b[4:]], 1).ravel())
+        kept = (np.arange(8) >= lo) & (np.arange(8) < hi)
+        np.testing.assert_array_equal(out[2], np.where(kept, a, 0))
+        np.testing.assert_array_equal(out[3], np.where(np.arange(8) < hi, b, 0))
+        np.testing.assert_array_equal(out[4], a + b)

@@ -37,6 +37,7 @@ CASES = [
     (16, 4, 4, (300,), (5,), (2,), (4,), (1,), (1,), 2),  # 1-d, heavy cropping, direct stamping
     (8, 8, 8, (16, 14), (3, 3), (2, 2), (1, 1), (0, 0), (1, 1), 1),  # stride 2, odd output sizes (31, 27)
     (8, 2, 8, (16, 14), (3, 3), (2, 2), (1, 1), (0, 0), (1, 1), 1),  # the same, direct stamping
+    (16, 8, 16, (8, 8), (4, 4), (2, 2), (1, 1), (0, 0), (1, 1), 1),  # DCGAN-like rows of 16: one vector per class
 ]
 
 
