@@ -323,7 +323,7 @@ def _correlate_simd(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) 
     c_out = w.shape[0]
     ci_g, co_g = c_in // groups, c_out // groups
     nb = -(-co_g // _SIMD_BLOCK)
-    k, s, d = nk.as3(g.kernel_size, 1), nk.as3(g.stride, 1), nk.as3(g.dilation, 1)
+    k, s, d, _ = _as_3d(g)
     L = nk.as3(g.out_size, 1)
     lanes = -(-L[2] // 8) * 8
     xp, taps = _simd_input(x, g, k[2])
@@ -500,7 +500,7 @@ def _weight_grad_simd(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: in
     c_out = gy.shape[1]
     ci_g, co_g = c_in // groups, c_out // groups
     nb = -(-co_g // _SIMD_BLOCK)
-    k, s, d = nk.as3(g.kernel_size, 1), nk.as3(g.stride, 1), nk.as3(g.dilation, 1)
+    k, s, d, _ = _as_3d(g)
     L = nk.as3(g.out_size, 1)
     lanes, k2w = -(-L[2] // 8) * 8, -(-k[2] // 3) * 3
     xp, taps = _simd_input(x, g, k2w)
@@ -658,8 +658,7 @@ def conv_transpose_scatter(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups
     out = np.empty((N, c_out) + g.in_size, dtype=y.dtype)
     lead = (1,) * (3 - g.ndim)
     out3 = out.reshape((N, c_out) + lead + g.in_size)
-    k, s, d = nk.as3(g.kernel_size, 1), nk.as3(g.stride, 1), nk.as3(g.dilation, 1)
-    pb = nk.as3([b for b, _ in g.padding], 0)
+    k, s, d, pb = _as_3d(g)
     if ci_g <= _DIRECT_MAX_CHANNELS:
         # Few input channels per group: a GEMM would be a batch of thin outer
         # products, so multiply while stamping instead.
