@@ -207,10 +207,11 @@ def test_layer_backward_of_conv_transpose_by_the_vector_kernels(seed, simd_every
 def test_vector_intrinsics_lane_by_lane():
     import numba
 
-    from upconv._simd import vadd, vhead, vload, vrange, vstore, vzip_hi, vzip_lo
+    from upconv._simd import vadd, vhead, vload, vprefetch_write, vrange, vstore, vzip_hi, vzip_lo
 
     @numba.njit
     def lanes(x, lo, hi):
+        vprefetch_write(x, 0)  # a hint: changes nothing
         a, b = vload(x, 0), vload(x, 8)
         out = np.empty((5, 8), np.float32)
         flat = out.reshape(-1)
@@ -225,6 +226,7 @@ def test_vector_intrinsics_lane_by_lane():
     a, b = x[:8], x[8:]
     for lo, hi in [(0, 8), (2, 5), (-3, 3), (6, 20), (4, 4)]:
         out = lanes(x, lo, hi)
+        np.testing.assert_array_equal(x, np.arange(16, dtype=np.float32) + 1)
         np.testing.assert_array_equal(out[0], np.stack([a[:4], b[:4]], 1).ravel())
         np.testing.assert_array_equal(out[1], np.stack([a[4:], b[4:]], 1).ravel())
         kept = (np.arange(8) >= lo) & (np.arange(8) < hi)

@@ -15,7 +15,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._simd import vadd, vfma, vhead, vload, vrange, vsplat, vstore, vsum, vzero, vzip_hi, vzip_lo
+from ._simd import (vadd, vfma, vhead, vload, vprefetch_write, vrange, vsplat, vstore, vsum, vzero, vzip_hi,
+                    vzip_lo)
 
 
 @numba.njit(cache=True, inline="always")
@@ -447,7 +448,7 @@ def pad_copy(start, stop, x, xp, pb, s2):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, inline="always")
-def _mac24(fx, fw, base, step, offsets, lo, hi, w, out, at, ostep, stride, add=False):  # pragma: no cover - compiled
+def _mac24(fx, fw, base, step, offsets, lo, hi, w, out, at, ostep, stride):  # pragma: no cover - compiled
     """The register block of the vector kernels: 4 channels x 3 vectors of 8 outputs.
 
     ``out[at + j*stride + v*ostep + u] = sum_e fw[w + 4 (e - lo) + j] * fx[base + v*step + offsets[e] + u]``
@@ -455,17 +456,10 @@ def _mac24(fx, fw, base, step, offsets, lo, hi, w, out, at, ostep, stride, add=F
     ``v < 3`` and lane ``u < 8``: 12 accumulators in vector registers; a step
     loads 3 input vectors and 4 weights for 12 multiply-adds.  The vectors
     are 24 outputs of a row (``step = ostep = 8``) or, for narrow rows, the
-    same columns of 3 rows.  With ``add``, the sums are added to ``out``.
+    same columns of 3 rows.
     """
     a00, a01, a02, a10, a11, a12 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
     a20, a21, a22, a30, a31, a32 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
-    if add:
-        a00, a01, a02 = vload(out, at), vload(out, at + ostep), vload(out, at + 2 * ostep)
-        a10, a11, a12 = vload(out, at + stride), vload(out, at + stride + ostep), vload(out, at + stride + 2 * ostep)
-        a20, a21 = vload(out, at + 2 * stride), vload(out, at + 2 * stride + ostep)
-        a22 = vload(out, at + 2 * stride + 2 * ostep)
-        a30, a31 = vload(out, at + 3 * stride), vload(out, at + 3 * stride + ostep)
-        a32 = vload(out, at + 3 * stride + 2 * ostep)
     for e in range(lo, hi):
         src = base + offsets[e]
         x0 = vload(fx, src)
@@ -490,14 +484,10 @@ def _mac24(fx, fw, base, step, offsets, lo, hi, w, out, at, ostep, stride, add=F
 
 
 @numba.njit(cache=True, inline="always")
-def _mac16(fx, fw, base, step, offsets, lo, hi, w, out, at, ostep, stride, add=False):  # pragma: no cover - compiled
+def _mac16(fx, fw, base, step, offsets, lo, hi, w, out, at, ostep, stride):  # pragma: no cover - compiled
     """:func:`_mac24` for 2 vectors: 8 accumulators."""
     a00, a01, a10, a11 = vzero(), vzero(), vzero(), vzero()
     a20, a21, a30, a31 = vzero(), vzero(), vzero(), vzero()
-    if add:
-        a00, a01, a10, a11 = vload(out, at), vload(out, at + ostep), vload(out, at + stride), vload(out, at + stride + ostep)
-        a20, a21 = vload(out, at + 2 * stride), vload(out, at + 2 * stride + ostep)
-        a30, a31 = vload(out, at + 3 * stride), vload(out, at + 3 * stride + ostep)
     for e in range(lo, hi):
         src = base + offsets[e]
         x0 = vload(fx, src)
@@ -521,11 +511,9 @@ def _mac16(fx, fw, base, step, offsets, lo, hi, w, out, at, ostep, stride, add=F
 
 
 @numba.njit(cache=True, inline="always")
-def _mac8(fx, fw, base, offsets, lo, hi, w, out, at, stride, add=False):  # pragma: no cover - compiled
+def _mac8(fx, fw, base, offsets, lo, hi, w, out, at, stride):  # pragma: no cover - compiled
     """:func:`_mac24` for 1 vector: 4 accumulators."""
     a0, a1, a2, a3 = vzero(), vzero(), vzero(), vzero()
-    if add:
-        a0, a1, a2, a3 = vload(out, at), vload(out, at + stride), vload(out, at + 2 * stride), vload(out, at + 3 * stride)
     for e in range(lo, hi):
         x0 = vload(fx, base + offsets[e])
         a0 = vfma(x0, vsplat(fw[np.uint64(w)]), a0)
@@ -584,9 +572,77 @@ def correlate_simd(start, stop, xp, wt, out, groups, s, offsets):  # pragma: no 
             w0 += 24 if w0 + 24 <= Lw else 8
 
 
+# The block buffer of conv_transpose_simd: per residue class along the last axis, 4 channels x 3 rows x 24 outputs.
+_ROW = 24
+_CHANNEL = 3 * _ROW
+_CLASS = 4 * _CHANNEL
+
+
+@numba.njit(cache=True, inline="always")
+def _interleave_block(tb, at, fo, row, q, nq, L2, s2, classes, add):  # pragma: no cover - compiled
+    """Interleave a block's classes into an output row: ``fo[row + s2 (q + u) + r] = tb[at + r _CLASS + u]``.
+
+    For ``u < nq`` and the classes ``r < classes``, where ``s2 (q + u) + r <
+    L2``; with ``add``, added to the output.  Stride 2 with whole vectors zips
+    pairs of vectors; otherwise element by element.
+    """
+    if s2 == 2 and 2 * (q + nq) <= L2:
+        for v in range(0, nq, 8):
+            a, b = vload(tb, at + v), vload(tb, at + _CLASS + v)
+            low, high, dst = vzip_lo(a, b), vzip_hi(a, b), row + 2 * (q + v)
+            if add:
+                low, high = vadd(low, vload(fo, dst)), vadd(high, vload(fo, dst + 8))
+            vstore(fo, dst, low)
+            vstore(fo, dst + 8, high)
+        return
+    for u in range(min(nq, (L2 + s2 - 1) // s2 - q)):
+        for r in range(min(classes, L2 - s2 * (q + u))):
+            o = np.uint64(row + s2 * (q + u) + r)
+            value = tb[np.uint64(at + r * _CLASS + u)]
+            fo[o] = fo[o] + value if add else value
+
+
+@numba.njit(cache=True, inline="always")
+def _class_block(fy, fw, fo, tb, src, step, count, offsets, starts, cls0, classes, lo_k, chunk, w, row, plane, J,
+                 row_step, q, nq, L2, s2, add):  # pragma: no cover - compiled
+    """One register block of 4 channels for every residue class along the last axis, into the output.
+
+    The block is ``nq = 24`` outputs of one row of each class (3 vectors
+    along the row, ``step = 8``) or ``nq = 8`` outputs of ``count`` rows
+    (``step`` the input's row length).  Each class's sum over its entries
+    ``[lo_k, lo_k + chunk)`` (counted from its first) goes to ``tb``, then
+    :func:`_interleave_block` writes (or with ``add`` adds) the ``J`` channels
+    into the output rows ``row + c plane + j row_step``.  The output lines are
+    prefetched first: the multiply-adds hide the latency of fetching them.
+    """
+    rows = 1 if nq == _ROW else count
+    end = min(L2, s2 * (q + nq))
+    for c in range(J):
+        for j in range(rows):
+            for o in range(s2 * q, end, 16):
+                vprefetch_write(fo, row + c * plane + j * row_step + o)
+    for r in range(classes):
+        last = starts[cls0 + r + 1]
+        lo = min(starts[cls0 + r] + lo_k, last)
+        hi = min(lo + chunk, last)
+        at = r * _CLASS
+        if nq == _ROW:
+            _mac24(fy, fw, src, 8, offsets, lo, hi, w + 4 * lo, tb, at, 8, _CHANNEL)
+        elif count == 3:
+            _mac24(fy, fw, src, step, offsets, lo, hi, w + 4 * lo, tb, at, _ROW, _CHANNEL)
+        elif count == 2:
+            _mac16(fy, fw, src, step, offsets, lo, hi, w + 4 * lo, tb, at, _ROW, _CHANNEL)
+        else:
+            _mac8(fy, fw, src, offsets, lo, hi, w + 4 * lo, tb, at, _CHANNEL)
+    for c in range(J):
+        for j in range(rows):
+            _interleave_block(tb, c * _CHANNEL + j * _ROW, fo, row + c * plane + j * row_step, q, nq, L2, s2,
+                              classes, add)
+
+
 @numba.njit(cache=True, nogil=True)
 def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, starts, offsets, rows, chunk):  # pragma: no cover - compiled
-    """Direct float32 transposed convolution, class by class, in register blocks of 4 channels x 3 vectors.
+    """Direct float32 transposed convolution in register blocks of 4 channels x 3 vectors, all classes of a block together.
 
     Output ``o = q*s + r`` of residue class ``r`` (per axis) is a stride-1
     correlation of the input with the class's taps (the polyphase view):
@@ -606,12 +662,14 @@ def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, s
     rows : (H, 2) int64, the output rows ``o1 = rows[h, 0] + j*s1``, ``j < rows[h, 1] <= 3``,
           of one class along axis 1 that an item computes together
 
-    Items are ``(n, g, o0, h)`` (with ``fused``, ``(n, g)``).  A class's rows are computed in blocks of 3
-    vectors: 24 outputs of a row, and where fewer than 3 vectors of a row are
-    left (rows narrower than 24), the same columns of the item's rows.  All
-    channel blocks of a stretch are computed while its input is in L1, into a
-    row buffer (whole vectors: a class's extra lanes land in the next
-    class's part, written after it), then interleaved into the output rows.
+    Items are ``(n, g, o0, h)`` (with ``fused``, ``(n, g)``).  An item's rows
+    are computed in blocks (:func:`_class_block`): 24 outputs of a row where
+    every class has them, then 8 outputs of all the item's rows; a block
+    computes every class along the last axis into a small buffer and
+    interleaves them straight into the output (stride 2: two zipped vectors
+    make 16 outputs), so no output goes through memory twice.  A class's
+    entries are summed in chunks of ``chunk`` that keep the input they read in
+    L1 across the channel blocks; later chunks add to the output.
     """
     N, c_in, P0, P1, P2 = yp.shape
     B, E = wt.shape[0], wt.shape[1]
@@ -620,11 +678,12 @@ def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, s
     nb = B // groups
     ci_g, co_g = c_in // groups, C // groups
     H = rows.shape[0]
-    per_class = (L2 + s2 - 1) // s2
-    width = s2 * per_class + 24
-    buf = np.empty((4 * nb, 3, width), np.float32)
-    fy, fw, fo, fb = yp.reshape(-1), wt.reshape(-1), out.reshape(-1), buf.reshape(-1)
-    plane = 3 * width  # channel stride of the buffer
+    classes = min(s2, L2)
+    tb = np.empty(classes * _CLASS, np.float32)
+    fy, fw, fo = yp.reshape(-1), wt.reshape(-1), out.reshape(-1)
+    plane = L0 * L1 * L2
+    across = L2 // s2 // _ROW * _ROW  # blocks of 24 along a row, while every class has them
+    Qw = ((L2 + s2 - 1) // s2 + 7) // 8 * 8  # then blocks of 8 down the rows, the last one partly outside
     per_item = L0 * H if fused else 1  # fused: an item is a whole input (n, g), all its rows
     for item in range(start, stop):
         if fused:  # c_in = groups * ci_g: the item's channels start at (n * groups + g) * ci_g
@@ -637,34 +696,22 @@ def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, s
             o1, count = rows[h, 0], rows[h, 1]
             base = (((n * c_in + g * ci_g) * P0 + o0 // s0) * P1 + o1 // s1) * P2
             cls0 = ((o0 % s0) * s1 + o1 % s1) * s2
-            for r2 in range(min(s2, L2)):
-                Qw = ((L2 - r2 + s2 - 1) // s2 + 7) // 8 * 8
-                across = Qw - Qw % 24  # whole blocks of 24 along the row, then blocks down the rows
-                at = r2 * per_class
-                first, last = starts[cls0 + r2], starts[cls0 + r2 + 1]
-                for lo in range(first, max(last, first + 1), chunk):  # the entries in chunks that stay in L1
-                    hi = min(lo + chunk, last)  # (a class that no tap reaches: one empty chunk, zeros)
-                    add = lo > first
-                    for j in range(count):
-                        for q in range(0, across, 24):
-                            for bl in range(nb):
-                                w = ((g * nb + bl) * E + lo) * 4
-                                _mac24(fy, fw, base + j * P2 + q, 8, offsets, lo, hi, w, fb,
-                                       bl * 4 * plane + j * width + at + q, 8, plane, add)
-                    for q in range(across, Qw, 8):
-                        for bl in range(nb):
-                            w = ((g * nb + bl) * E + lo) * 4
-                            o = bl * 4 * plane + at + q
-                            if count == 3:
-                                _mac24(fy, fw, base + q, P2, offsets, lo, hi, w, fb, o, width, plane, add)
-                            elif count == 2:
-                                _mac16(fy, fw, base + q, P2, offsets, lo, hi, w, fb, o, width, plane, add)
-                            else:
-                                _mac8(fy, fw, base + q, offsets, lo, hi, w, fb, o, plane, add)
-            for c in range(co_g):
+            chunks = 1
+            for r in range(classes):
+                chunks = max(chunks, (starts[cls0 + r + 1] - starts[cls0 + r] + chunk - 1) // chunk)
+            row = (((n * C + g * co_g) * L0 + o0) * L1 + o1) * L2
+            for k in range(chunks):  # (a class that no tap reaches: zeros)
                 for j in range(count):
-                    dst = (((n * C + g * co_g + c) * L0 + o0) * L1 + o1 + j * s1) * L2
-                    _store_classes(buf[c, j], fo, dst, L2, s2)
+                    for q in range(0, across, _ROW):
+                        for bl in range(nb):
+                            _class_block(fy, fw, fo, tb, base + j * P2 + q, 8, 1, offsets, starts, cls0, classes,
+                                         k * chunk, chunk, (g * nb + bl) * E * 4, row + (4 * bl * plane + j * s1 * L2),
+                                         plane, min(4, co_g - 4 * bl), s1 * L2, q, _ROW, L2, s2, k > 0)
+                for q in range(across, Qw, 8):
+                    for bl in range(nb):
+                        _class_block(fy, fw, fo, tb, base + q, P2, count, offsets, starts, cls0, classes, k * chunk,
+                                     chunk, (g * nb + bl) * E * 4, row + 4 * bl * plane, plane,
+                                     min(4, co_g - 4 * bl), s1 * L2, q, 8, L2, s2, k > 0)
 
 
 @numba.njit(cache=True, nogil=True)

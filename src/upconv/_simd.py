@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 from numba import types
+from numba.core import cgutils
 from numba.extending import intrinsic, models, register_model
 
 #: Lanes of a vector.
@@ -72,6 +73,24 @@ def vstore(typingctx, arr, index, value):
         return context.get_dummy_value()
 
     return types.void(arr, index, value), codegen
+
+
+@intrinsic
+def vprefetch_write(typingctx, arr, index):
+    """Ask the cache for the line of ``arr.flat[index]``, about to be written (a hint: never faults)."""
+    _check_array(arr)
+
+    def codegen(context, builder, sig, args):
+        data = context.make_array(sig.args[0])(context, builder, args[0]).data
+        address = builder.bitcast(builder.gep(data, [args[1]]), ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        prefetch = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [address.type, i32, i32, i32]), "llvm.prefetch.p0i8")
+        # write, keep in all cache levels, data cache
+        builder.call(prefetch, [address, ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, index), codegen
 
 
 @intrinsic
