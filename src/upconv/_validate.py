@@ -91,6 +91,11 @@ def int_tuple(value: Any, n: int, func: str, name: str, *, minimum: int | None =
     Unlike ``torch.nn.modules.utils._ntuple``, a sequence of the wrong length is
     an error rather than passed through.
     """
+    if type(value) is int or (type(value) is tuple and len(value) == n and all(type(v) is int for v in value)):
+        values = (value,) * n if type(value) is int else value  # the common case, without the ABC checks below
+        if minimum is not None and min(values, default=minimum) < minimum:
+            raise ValueError(f"{func}: every entry of {name} must be >= {minimum}, got {value!r}")
+        return values
     if isinstance(value, (str, bytes, bool, np.bool_)) or not isinstance(
         value, (numbers.Integral, Sequence, np.ndarray)
     ):
