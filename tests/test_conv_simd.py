@@ -129,7 +129,7 @@ def _random_transpose_case(rng):
     p = tuple(int(rng.integers(0, dd * (kk - 1) // 2 + 1)) for kk, dd in zip(k, d))  # output size >= 1
     op = tuple(int(rng.integers(0, max(ss, dd))) for ss, dd in zip(s, d))
     groups = int(rng.integers(1, 3))
-    size = tuple(int(a) for a in rng.integers(1, 7, n - 1)) + (int(rng.integers(1, 40)),)
+    size = tuple(int(a) for a in rng.integers(1, 7, n - 1)) + (int(rng.integers(1, 64)),)  # rows of 48 + 24 + 8
     ci, cog = groups * int(rng.integers(3, 6)), int(rng.choice([4, 8, 9]))
     x = rng.standard_normal((int(rng.integers(1, 3)), ci) + size).astype(np.float32)
     w = rng.standard_normal((ci, cog) + k).astype(np.float32)
@@ -138,9 +138,12 @@ def _random_transpose_case(rng):
 
 @pytest.mark.parametrize("seed", range(40))
 def test_direct_polyphase_conv_transpose_equals_stamping(seed, simd_everywhere, monkeypatch):
+    from upconv import _numba_kernels
+
     rng = np.random.default_rng(4000 + seed)
     x, w, s, p, op, groups, d = _random_transpose_case(rng)
     monkeypatch.setattr(conv_module, "_CHUNK", int(rng.choice([1, 3, 256])))  # the reduction in chunks
+    monkeypatch.setattr(_numba_kernels, "WIDE", bool(seed % 2))  # blocks of 24 accumulators or of 12 only
     monkeypatch.setattr(conv_module, "_FUSED_ITEMS_PER_THREAD", int(rng.choice([0, 10**6])))  # items (n, g) or rows
     g = shapes.conv_transpose_geometry(x.shape[2:], w.shape[2:], s, p, op, d)
     assert conv_module._simd_transpose(x, g, x.shape[1] // groups, w.shape[1])

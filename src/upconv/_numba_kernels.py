@@ -16,7 +16,10 @@ import numba
 import numpy as np
 
 from ._simd import (vadd, vfma, vhead, vload, vprefetch_write, vrange, vsplat, vstore, vsum, vzero, vzip_hi,
-                    vzip_lo)
+                    vzip_lo, wide_register_file)
+
+#: Whether the vector kernels may use register blocks of 24 accumulators (:func:`_mac48`).
+WIDE = wide_register_file()
 
 
 @numba.njit(cache=True, inline="always")
@@ -484,6 +487,50 @@ def _mac24(fx, fw, base, step, offsets, lo, hi, w, out, at, ostep, stride):  # p
 
 
 @numba.njit(cache=True, inline="always")
+def _mac48(fx, fw, base, step, offsets, lo, hi, w, out, at, ostep, stride):  # pragma: no cover - compiled
+    """:func:`_mac24` for 6 vectors, in 3 pairs: 24 accumulators, for 32 vector registers (AVX-512VL).
+
+    Pair ``r < 3`` reads ``fx[base + r*step + offsets[e] + (0 or 8) + u]`` and is
+    stored at ``out[at + r*ostep + (0 or 8) + u]``: 16 outputs of 3 rows, or
+    with ``step = ostep = 16`` 48 outputs of one row.  A step loads 6 input
+    vectors and 4 weights for 24 multiply-adds.
+    """
+    a00, a01, a02, a03, a04, a05 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
+    a10, a11, a12, a13, a14, a15 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
+    a20, a21, a22, a23, a24, a25 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
+    a30, a31, a32, a33, a34, a35 = vzero(), vzero(), vzero(), vzero(), vzero(), vzero()
+    for e in range(lo, hi):
+        src = base + offsets[e]
+        x0, x1, x2 = vload(fx, src), vload(fx, src + 8), vload(fx, src + step)
+        x3, x4, x5 = vload(fx, src + step + 8), vload(fx, src + 2 * step), vload(fx, src + 2 * step + 8)
+        c = vsplat(fw[np.uint64(w)])
+        a00, a01, a02 = vfma(x0, c, a00), vfma(x1, c, a01), vfma(x2, c, a02)
+        a03, a04, a05 = vfma(x3, c, a03), vfma(x4, c, a04), vfma(x5, c, a05)
+        c = vsplat(fw[np.uint64(w + 1)])
+        a10, a11, a12 = vfma(x0, c, a10), vfma(x1, c, a11), vfma(x2, c, a12)
+        a13, a14, a15 = vfma(x3, c, a13), vfma(x4, c, a14), vfma(x5, c, a15)
+        c = vsplat(fw[np.uint64(w + 2)])
+        a20, a21, a22 = vfma(x0, c, a20), vfma(x1, c, a21), vfma(x2, c, a22)
+        a23, a24, a25 = vfma(x3, c, a23), vfma(x4, c, a24), vfma(x5, c, a25)
+        c = vsplat(fw[np.uint64(w + 3)])
+        a30, a31, a32 = vfma(x0, c, a30), vfma(x1, c, a31), vfma(x2, c, a32)
+        a33, a34, a35 = vfma(x3, c, a33), vfma(x4, c, a34), vfma(x5, c, a35)
+        w += 4
+    o1, o2 = ostep, 2 * ostep
+    vstore(out, at, a00), vstore(out, at + 8, a01), vstore(out, at + o1, a02)
+    vstore(out, at + o1 + 8, a03), vstore(out, at + o2, a04), vstore(out, at + o2 + 8, a05)
+    at += stride
+    vstore(out, at, a10), vstore(out, at + 8, a11), vstore(out, at + o1, a12)
+    vstore(out, at + o1 + 8, a13), vstore(out, at + o2, a14), vstore(out, at + o2 + 8, a15)
+    at += stride
+    vstore(out, at, a20), vstore(out, at + 8, a21), vstore(out, at + o1, a22)
+    vstore(out, at + o1 + 8, a23), vstore(out, at + o2, a24), vstore(out, at + o2 + 8, a25)
+    at += stride
+    vstore(out, at, a30), vstore(out, at + 8, a31), vstore(out, at + o1, a32)
+    vstore(out, at + o1 + 8, a33), vstore(out, at + o2, a34), vstore(out, at + o2 + 8, a35)
+
+
+@numba.njit(cache=True, inline="always")
 def _mac16(fx, fw, base, step, offsets, lo, hi, w, out, at, ostep, stride):  # pragma: no cover - compiled
     """:func:`_mac24` for 2 vectors: 8 accumulators."""
     a00, a01, a10, a11 = vzero(), vzero(), vzero(), vzero()
@@ -607,15 +654,15 @@ def _class_block(fy, fw, fo, tb, src, step, count, offsets, starts, cls0, classe
                  row_step, q, nq, L2, s2, add):  # pragma: no cover - compiled
     """One register block of 4 channels for every residue class along the last axis, into the output.
 
-    The block is ``nq = 24`` outputs of one row of each class (3 vectors
-    along the row, ``step = 8``) or ``nq = 8`` outputs of ``count`` rows
-    (``step`` the input's row length).  Each class's sum over its entries
+    The block is ``nq`` outputs of each class: 48 or 24 of one row (6 or 3
+    vectors along it), 16 of 3 rows or 8 of ``count`` rows (2 or 1 vectors
+    per row; ``step`` the input's row length).  Each class's sum over its entries
     ``[lo_k, lo_k + chunk)`` (counted from its first) goes to ``tb``, then
     :func:`_interleave_block` writes (or with ``add`` adds) the ``J`` channels
     into the output rows ``row + c plane + j row_step``.  The output lines are
     prefetched first: the multiply-adds hide the latency of fetching them.
     """
-    rows = 1 if nq == _ROW else count
+    rows = 1 if nq >= _ROW else count
     end = min(L2, s2 * (q + nq))
     for c in range(J):
         for j in range(rows):
@@ -626,8 +673,12 @@ def _class_block(fy, fw, fo, tb, src, step, count, offsets, starts, cls0, classe
         lo = min(starts[cls0 + r] + lo_k, last)
         hi = min(lo + chunk, last)
         at = r * _CLASS
-        if nq == _ROW:
+        if nq == 2 * _ROW:
+            _mac48(fy, fw, src, 16, offsets, lo, hi, w + 4 * lo, tb, at, 16, _CHANNEL)
+        elif nq == _ROW:
             _mac24(fy, fw, src, 8, offsets, lo, hi, w + 4 * lo, tb, at, 8, _CHANNEL)
+        elif nq == 16:
+            _mac48(fy, fw, src, step, offsets, lo, hi, w + 4 * lo, tb, at, _ROW, _CHANNEL)
         elif count == 3:
             _mac24(fy, fw, src, step, offsets, lo, hi, w + 4 * lo, tb, at, _ROW, _CHANNEL)
         elif count == 2:
@@ -641,7 +692,8 @@ def _class_block(fy, fw, fo, tb, src, step, count, offsets, starts, cls0, classe
 
 
 @numba.njit(cache=True, nogil=True)
-def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, starts, offsets, rows, chunk):  # pragma: no cover - compiled
+def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, starts, offsets, rows, chunk,
+                        wide):  # pragma: no cover - compiled
     """Direct float32 transposed convolution in register blocks of 4 channels x 3 vectors, all classes of a block together.
 
     Output ``o = q*s + r`` of residue class ``r`` (per axis) is a stride-1
@@ -661,10 +713,12 @@ def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, s
     out : (N, C_out, L0, L1, L2), written completely
     rows : (H, 2) int64, the output rows ``o1 = rows[h, 0] + j*s1``, ``j < rows[h, 1] <= 3``,
           of one class along axis 1 that an item computes together
+    wide : whether 24 accumulators fit the registers (:func:`upconv._simd.wide_register_file`)
 
     Items are ``(n, g, o0, h)`` (with ``fused``, ``(n, g)``).  An item's rows
     are computed in blocks (:func:`_class_block`): 24 outputs of a row where
-    every class has them, then 8 outputs of all the item's rows; a block
+    every class has them, then 8 outputs of all the item's rows (``wide``:
+    16 outputs of 3 rows where an item has 3, else 48 then 24 of a row); a block
     computes every class along the last axis into a small buffer and
     interleaves them straight into the output (stride 2: two zipped vectors
     make 16 outputs), so no output goes through memory twice.  A class's
@@ -700,14 +754,23 @@ def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, s
             for r in range(classes):
                 chunks = max(chunks, (starts[cls0 + r + 1] - starts[cls0 + r] + chunk - 1) // chunk)
             row = (((n * C + g * co_g) * L0 + o0) * L1 + o1) * L2
+            down = L2 // s2 // 16 * 16 if wide and count == 3 else 0  # blocks of 16 down 3 rows
             for k in range(chunks):  # (a class that no tap reaches: zeros)
-                for j in range(count):
-                    for q in range(0, across, _ROW):
+                for q in range(0, down, 16):
+                    for bl in range(nb):
+                        _class_block(fy, fw, fo, tb, base + q, P2, count, offsets, starts, cls0, classes, k * chunk,
+                                     chunk, (g * nb + bl) * E * 4, row + 4 * bl * plane, plane,
+                                     min(4, co_g - 4 * bl), s1 * L2, q, 16, L2, s2, k > 0)
+                for j in range(0 if down else count):
+                    q = 0
+                    while q < across:  # wide: blocks of 48 first
+                        nq = 2 * _ROW if wide and q + 2 * _ROW <= L2 // s2 else _ROW
                         for bl in range(nb):
                             _class_block(fy, fw, fo, tb, base + j * P2 + q, 8, 1, offsets, starts, cls0, classes,
                                          k * chunk, chunk, (g * nb + bl) * E * 4, row + (4 * bl * plane + j * s1 * L2),
-                                         plane, min(4, co_g - 4 * bl), s1 * L2, q, _ROW, L2, s2, k > 0)
-                for q in range(across, Qw, 8):
+                                         plane, min(4, co_g - 4 * bl), s1 * L2, q, nq, L2, s2, k > 0)
+                        q += nq
+                for q in range(down if down else across, Qw, 8):
                     for bl in range(nb):
                         _class_block(fy, fw, fo, tb, base + q, P2, count, offsets, starts, cls0, classes, k * chunk,
                                      chunk, (g * nb + bl) * E * 4, row + 4 * bl * plane, plane,

@@ -26,6 +26,18 @@ LANES = 8
 _VEC = ir.VectorType(ir.FloatType(), LANES)
 
 
+def wide_register_file() -> bool:
+    """Whether numba compiles for 32 vector registers of 8 lanes (x86 AVX-512VL): room for 24 accumulators.
+
+    With 16 (AVX2) or 128-bit ones (NEON), a block of 24 accumulators would
+    spill to memory; the kernels then keep to blocks of 12.
+    """
+    from numba.core import codegen, config
+
+    features = config.CPU_FEATURES if config.CPU_FEATURES is not None else codegen.get_host_cpu_features()
+    return "+avx512vl" in features.split(",")
+
+
 class F32x8(types.Type):
     """numba type of an ``<8 x float>`` value."""
 

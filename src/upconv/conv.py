@@ -482,7 +482,7 @@ def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
                  t.source, wt, cost_ns=wt.size)
     out = np.empty((N, co_g * groups) + g.in_size, np.float32)
     parallel_for(nk.conv_transpose_simd, N * groups * (1 if fused else units), y5, fused, yp, t.margin, wt,
-                 out.reshape((N, co_g * groups) + t.L), groups, t.s, t.starts, t.offsets, t.rows, _CHUNK,
+                 out.reshape((N, co_g * groups) + t.L), groups, t.s, t.starts, t.offsets, t.rows, _CHUNK, nk.WIDE,
                  cost_ns=2 * out.size * ci_g * math.prod(g.kernel_size) / math.prod(g.stride) / _SIMD_FLOPS_PER_NS)
     return out
 
