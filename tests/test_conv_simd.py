@@ -144,6 +144,7 @@ def test_direct_polyphase_conv_transpose_equals_stamping(seed, simd_everywhere, 
     x, w, s, p, op, groups, d = _random_transpose_case(rng)
     monkeypatch.setattr(conv_module, "_CHUNK", int(rng.choice([1, 3, 256])))  # the reduction in chunks
     monkeypatch.setattr(_numba_kernels, "WIDE", bool(seed % 2))  # blocks of 24 accumulators or of 12 only
+    monkeypatch.setattr(conv_module, "_STREAM_MIN_BYTES", 0 if seed % 4 < 2 else 2**62)  # stores past the caches
     monkeypatch.setattr(conv_module, "_FUSED_ITEMS_PER_THREAD", int(rng.choice([0, 10**6])))  # items (n, g) or rows
     g = shapes.conv_transpose_geometry(x.shape[2:], w.shape[2:], s, p, op, d)
     assert conv_module._simd_transpose(x, g, x.shape[1] // groups, w.shape[1])
@@ -153,6 +154,39 @@ def test_direct_polyphase_conv_transpose_equals_stamping(seed, simd_everywhere, 
     np.testing.assert_allclose(direct, upconv.conv_transpose(x, w, None, s, p, op, groups, d, method="scatter"),
                                rtol=1e-5, atol=1e-6 * scale)
     assert direct.dtype == np.float32
+
+
+@pytest.mark.parametrize("chunk", [256, 5])
+@pytest.mark.parametrize("wide", [False, True])
+def test_streamed_stores_of_the_polyphase_kernel(chunk, wide, simd_everywhere, monkeypatch):
+    # stride 2 along rows of whole cache lines (32 and 64 outputs), 1-3 d, each class's sum in one chunk
+    # (streamed) or in several (stored through the caches: later chunks read the output back)
+    from upconv import _numba_kernels
+
+    monkeypatch.setattr(conv_module, "_STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr(conv_module, "_CHUNK", chunk)
+    monkeypatch.setattr(_numba_kernels, "WIDE", wide)
+    rng = np.random.default_rng(chunk + wide)
+    for size, k in [((16,), 4), ((32,), 3), ((7, 16), 4), ((3, 5, 32), 3)]:
+        x = rng.standard_normal((2, 6) + size).astype(np.float32)
+        w = rng.standard_normal((6, 8) + (k,) * len(size)).astype(np.float32)
+        op = (1,) * len(size) if k == 3 else 0
+        g = shapes.conv_transpose_geometry(size, w.shape[2:], 2, 1, op)
+        assert g.in_size[-1] % 16 == 0 and conv_module._simd_transpose(x, g, 6, 8)
+        got = upconv.conv_transpose(x, w, None, 2, 1, op, method="phase")
+        assert got.ctypes.data % 64 == 0
+        np.testing.assert_allclose(got, upconv.conv_transpose(x, w, None, 2, 1, op, method="scatter"), rtol=1e-5,
+                                   atol=1e-4)
+
+
+def test_aligned_empty():
+    from upconv._workspace import aligned_empty
+
+    for shape in [(0,), (3, 5), (2, 3, 7)]:
+        for alignment in (32, 64, 4096):
+            a = aligned_empty(shape, np.float32, alignment)
+            assert a.shape == shape and a.dtype == np.float32 and a.flags.c_contiguous and a.flags.writeable
+            assert a.size == 0 or a.ctypes.data % alignment == 0
 
 
 @pytest.mark.parametrize("seed", range(6))

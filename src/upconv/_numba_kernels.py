@@ -15,8 +15,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._simd import (vadd, vfma, vhead, vload, vprefetch_write, vrange, vsplat, vstore, vsum, vzero, vzip_hi,
-                    vzip_lo, wide_register_file)
+from ._simd import (vadd, vfence, vfma, vhead, vload, vprefetch_write, vrange, vsplat, vstore, vstream, vsum,
+                    vzero, vzip_hi, vzip_lo, wide_register_file)
 
 #: Whether the vector kernels may use register blocks of 24 accumulators (:func:`_mac48`).
 WIDE = wide_register_file()
@@ -626,12 +626,13 @@ _CLASS = 4 * _CHANNEL
 
 
 @numba.njit(cache=True, inline="always")
-def _interleave_block(tb, at, fo, row, q, nq, L2, s2, classes, add):  # pragma: no cover - compiled
+def _interleave_block(tb, at, fo, row, q, nq, L2, s2, classes, add, stream):  # pragma: no cover - compiled
     """Interleave a block's classes into an output row: ``fo[row + s2 (q + u) + r] = tb[at + r _CLASS + u]``.
 
     For ``u < nq`` and the classes ``r < classes``, where ``s2 (q + u) + r <
     L2``; with ``add``, added to the output.  Stride 2 with whole vectors zips
-    pairs of vectors; otherwise element by element.
+    pairs of vectors, each pair one cache line, which ``stream`` stores past
+    the caches (:func:`~upconv._simd.vstream`); otherwise element by element.
     """
     if s2 == 2 and 2 * (q + nq) <= L2:
         for v in range(0, nq, 8):
@@ -639,8 +640,12 @@ def _interleave_block(tb, at, fo, row, q, nq, L2, s2, classes, add):  # pragma: 
             low, high, dst = vzip_lo(a, b), vzip_hi(a, b), row + 2 * (q + v)
             if add:
                 low, high = vadd(low, vload(fo, dst)), vadd(high, vload(fo, dst + 8))
-            vstore(fo, dst, low)
-            vstore(fo, dst + 8, high)
+            if stream:
+                vstream(fo, dst, low)
+                vstream(fo, dst + 8, high)
+            else:
+                vstore(fo, dst, low)
+                vstore(fo, dst + 8, high)
         return
     for u in range(min(nq, (L2 + s2 - 1) // s2 - q)):
         for r in range(min(classes, L2 - s2 * (q + u))):
@@ -651,7 +656,7 @@ def _interleave_block(tb, at, fo, row, q, nq, L2, s2, classes, add):  # pragma: 
 
 @numba.njit(cache=True, inline="always")
 def _class_block(fy, fw, fo, tb, src, step, count, offsets, starts, cls0, classes, lo_k, chunk, w, row, plane, J,
-                 row_step, q, nq, L2, s2, add):  # pragma: no cover - compiled
+                 row_step, q, nq, L2, s2, add, stream):  # pragma: no cover - compiled
     """One register block of 4 channels for every residue class along the last axis, into the output.
 
     The block is ``nq`` outputs of each class: 48 or 24 of one row (6 or 3
@@ -659,12 +664,13 @@ def _class_block(fy, fw, fo, tb, src, step, count, offsets, starts, cls0, classe
     per row; ``step`` the input's row length).  Each class's sum over its entries
     ``[lo_k, lo_k + chunk)`` (counted from its first) goes to ``tb``, then
     :func:`_interleave_block` writes (or with ``add`` adds) the ``J`` channels
-    into the output rows ``row + c plane + j row_step``.  The output lines are
-    prefetched first: the multiply-adds hide the latency of fetching them.
+    into the output rows ``row + c plane + j row_step``.  Unless they are
+    streamed, the output lines are prefetched first: the multiply-adds hide
+    the latency of fetching them.
     """
     rows = 1 if nq >= _ROW else count
     end = min(L2, s2 * (q + nq))
-    for c in range(J):
+    for c in range(0 if stream else J):
         for j in range(rows):
             for o in range(s2 * q, end, 16):
                 vprefetch_write(fo, row + c * plane + j * row_step + o)
@@ -688,12 +694,12 @@ def _class_block(fy, fw, fo, tb, src, step, count, offsets, starts, cls0, classe
     for c in range(J):
         for j in range(rows):
             _interleave_block(tb, c * _CHANNEL + j * _ROW, fo, row + c * plane + j * row_step, q, nq, L2, s2,
-                              classes, add)
+                              classes, add, stream)
 
 
 @numba.njit(cache=True, nogil=True)
 def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, starts, offsets, rows, chunk,
-                        wide):  # pragma: no cover - compiled
+                        wide, stream):  # pragma: no cover - compiled
     """Direct float32 transposed convolution in register blocks of 4 channels x 3 vectors, all classes of a block together.
 
     Output ``o = q*s + r`` of residue class ``r`` (per axis) is a stride-1
@@ -714,6 +720,8 @@ def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, s
     rows : (H, 2) int64, the output rows ``o1 = rows[h, 0] + j*s1``, ``j < rows[h, 1] <= 3``,
           of one class along axis 1 that an item computes together
     wide : whether 24 accumulators fit the registers (:func:`upconv._simd.wide_register_file`)
+    stream : whether to store past the caches (stride 2 along the last axis, whose rows are whole
+          cache lines: ``out`` 64-byte aligned, ``L2`` a multiple of 16), where a unit's sum takes one chunk
 
     Items are ``(n, g, o0, h)`` (with ``fused``, ``(n, g)``).  An item's rows
     are computed in blocks (:func:`_class_block`): 24 outputs of a row where
@@ -754,13 +762,14 @@ def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, s
             for r in range(classes):
                 chunks = max(chunks, (starts[cls0 + r + 1] - starts[cls0 + r] + chunk - 1) // chunk)
             row = (((n * C + g * co_g) * L0 + o0) * L1 + o1) * L2
+            streamed = stream and chunks == 1  # (later chunks read the output back)
             down = L2 // s2 // 16 * 16 if wide and count == 3 else 0  # blocks of 16 down 3 rows
             for k in range(chunks):  # (a class that no tap reaches: zeros)
                 for q in range(0, down, 16):
                     for bl in range(nb):
                         _class_block(fy, fw, fo, tb, base + q, P2, count, offsets, starts, cls0, classes, k * chunk,
                                      chunk, (g * nb + bl) * E * 4, row + 4 * bl * plane, plane,
-                                     min(4, co_g - 4 * bl), s1 * L2, q, 16, L2, s2, k > 0)
+                                     min(4, co_g - 4 * bl), s1 * L2, q, 16, L2, s2, k > 0, streamed)
                 for j in range(0 if down else count):
                     q = 0
                     while q < across:  # wide: blocks of 48 first
@@ -768,13 +777,15 @@ def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, s
                         for bl in range(nb):
                             _class_block(fy, fw, fo, tb, base + j * P2 + q, 8, 1, offsets, starts, cls0, classes,
                                          k * chunk, chunk, (g * nb + bl) * E * 4, row + (4 * bl * plane + j * s1 * L2),
-                                         plane, min(4, co_g - 4 * bl), s1 * L2, q, nq, L2, s2, k > 0)
+                                         plane, min(4, co_g - 4 * bl), s1 * L2, q, nq, L2, s2, k > 0, streamed)
                         q += nq
                 for q in range(down if down else across, Qw, 8):
                     for bl in range(nb):
                         _class_block(fy, fw, fo, tb, base + q, P2, count, offsets, starts, cls0, classes, k * chunk,
                                      chunk, (g * nb + bl) * E * 4, row + 4 * bl * plane, plane,
-                                     min(4, co_g - 4 * bl), s1 * L2, q, 8, L2, s2, k > 0)
+                                     min(4, co_g - 4 * bl), s1 * L2, q, 8, L2, s2, k > 0, streamed)
+    if stream:
+        vfence()  # the streamed stores are visible before the caller goes on
 
 
 @numba.njit(cache=True, nogil=True)

@@ -106,6 +106,34 @@ def vprefetch_write(typingctx, arr, index):
 
 
 @intrinsic
+def vstream(typingctx, arr, index, value):
+    """``arr.flat[index : index + 8] = value``, past the caches (a non-temporal store).
+
+    The address must be a multiple of 32 bytes.  Streamed stores are weakly
+    ordered: a kernel that makes them ends with :func:`vfence`.
+    """
+    _check_array(arr)
+
+    def codegen(context, builder, sig, args):
+        store = builder.store(args[2], _address(context, builder, sig.args[0], args[0], args[1]), align=32)
+        store.set_metadata("nontemporal", builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)]))
+        return context.get_dummy_value()
+
+    return types.void(arr, index, value), codegen
+
+
+@intrinsic
+def vfence(typingctx):
+    """A full memory fence: every store before it, streamed ones too, is visible before any after it."""
+
+    def codegen(context, builder, sig, args):
+        builder.fence("seq_cst")
+        return context.get_dummy_value()
+
+    return types.void(), codegen
+
+
+@intrinsic
 def vsplat(typingctx, value):
     """A vector with ``value`` (a float32) in every lane."""
 

@@ -1,4 +1,4 @@
-"""Per-thread scratch buffers for the intermediate arrays of the conv kernels.
+"""Per-thread scratch buffers for the intermediate arrays of the conv kernels, and aligned results.
 
 Fresh large arrays cost a page fault per 4 KiB page on their first write,
 which for the im2col and stamp matrices of a layer took as long as copying
@@ -31,3 +31,16 @@ def scratch(role: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     if buf is None or buf.nbytes < nbytes:
         buf = buffers[role] = np.empty(max(nbytes, 1), dtype=np.uint8)
     return buf[:nbytes].view(dtype).reshape(shape)
+
+
+def aligned_empty(shape: tuple[int, ...], dtype: np.dtype, alignment: int = 64) -> np.ndarray:
+    """An uninitialised C-contiguous array whose data starts on a multiple of ``alignment`` bytes.
+
+    NumPy's large arrays start 16 bytes past a page; the vector kernels'
+    streamed stores need whole cache lines.
+    """
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    raw = np.empty(nbytes + alignment, dtype=np.uint8)
+    start = -raw.ctypes.data % alignment
+    return raw[start : start + nbytes].view(dtype).reshape(shape)

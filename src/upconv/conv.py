@@ -40,7 +40,7 @@ from numpy.lib.stride_tricks import as_strided
 from . import _validate as v
 from . import shapes
 from ._parallel import get_num_threads, parallel_for
-from ._workspace import scratch
+from ._workspace import aligned_empty, scratch
 from .shapes import ConvGeometry
 
 __all__ = ["conv", "conv_transpose", "CONV_TRANSPOSE_METHODS"]
@@ -70,6 +70,10 @@ _CHUNK = 256
 # this many per thread and one padded input fits in half of L2.
 _FUSED_ITEMS_PER_THREAD = 4
 _FUSED_MAX_BYTES = 512 * 2**10
+# Results of at least this many bytes the transposed vector kernel stores past the caches (stride 2 along
+# the last axis, rows of whole cache lines): measured 4-5 % faster on d and f (8 and 16 MiB), and a
+# ReLU reading the result back was not slower (benchmarks/README.md).
+_STREAM_MIN_BYTES = 4 * 2**20
 # Spare elements before and after the stamp matrix of conv_transpose_scatter: the masked whole-vector
 # loads of _numba_kernels.overlap_add_simd reach up to 7 elements past a stamp row's ends.
 _STAMP_MARGIN = 8
@@ -480,9 +484,10 @@ def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     wt = scratch("simd_weights", (groups * nb, t.starts[-1], _SIMD_BLOCK), np.float32)
     parallel_for(nk.pack_weights, groups * nb, np.ascontiguousarray(w, dtype=np.float32).reshape(c_in, co_g, -1),
                  t.source, wt, cost_ns=wt.size)
-    out = np.empty((N, co_g * groups) + g.in_size, np.float32)
+    out = aligned_empty((N, co_g * groups) + g.in_size, np.float32)
+    stream = out.nbytes >= _STREAM_MIN_BYTES and t.s[2] == 2 and t.L[2] % 16 == 0
     parallel_for(nk.conv_transpose_simd, N * groups * (1 if fused else units), y5, fused, yp, t.margin, wt,
-                 out.reshape((N, co_g * groups) + t.L), groups, t.s, t.starts, t.offsets, t.rows, _CHUNK, nk.WIDE,
+                 out.reshape((N, co_g * groups) + t.L), groups, t.s, t.starts, t.offsets, t.rows, _CHUNK, nk.WIDE, stream,
                  cost_ns=2 * out.size * ci_g * math.prod(g.kernel_size) / math.prod(g.stride) / _SIMD_FLOPS_PER_NS)
     return out
 
