@@ -731,7 +731,7 @@ def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, s
     interleaves them straight into the output (stride 2: two zipped vectors
     make 16 outputs), so no output goes through memory twice.  A class's
     entries are summed in chunks of ``chunk`` that keep the input they read in
-    L1 across the channel blocks; later chunks add to the output.
+    cache across the channel blocks; later chunks add to the output.
     """
     N, c_in, P0, P1, P2 = yp.shape
     B, E = wt.shape[0], wt.shape[1]
