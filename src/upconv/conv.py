@@ -363,9 +363,10 @@ def _simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> boo
     = 4096`` per group at any size (64 -> 64 channels: 0.73-2.4x, median
     1.10x), and up to ``128 * 128`` from 4096 input pixels per call
     (``N * H * W``; 128 -> 64, 64 -> 128 and 128 -> 128: 0.97-1.64x, median
-    1.18x; with fewer pixels 0.57-1.48x, median 0.9x; 256 -> 128 and 128 ->
-    256 from 4096 pixels: 0.73-1.39x, median 1.06x, and 0.9-1.0x on workload
-    a in alternating runs, so not there); for 1-d signals up to
+    1.18x; with fewer pixels 0.57-1.48x, median 0.9x), and 128 -> 256 from
+    4096 pixels (a later sweep and paired runs with the faster kernel:
+    1.04-1.71x; 256 -> 128 there 0.92-1.30x, a tie, and at 1024 pixels
+    0.62-1.26x, workload a among them, so not there); for 1-d signals up to
     128 channels when a residue class has at least 24 outputs (a row of 1-d
     has no rows below it to fill a vector block with); it loses where ``k ==
     s`` (scatter's overlap-add is then a plain interleave), with one or two
@@ -378,7 +379,8 @@ def _simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> boo
         return False
     channels = ci_g * co_g
     if g.ndim > 1:
-        return channels <= 4096 or (channels <= 16384 and math.prod(y.shape[:1] + y.shape[2:]) >= 4096)
+        return channels <= 4096 or (math.prod(y.shape[:1] + y.shape[2:]) >= 4096
+                                    and (channels <= 16384 or (ci_g <= 128 and co_g <= 256)))
     return channels <= 64 or (-(-g.in_size[-1] // g.stride[-1]) >= _SIMD_MIN_WIDTH and channels <= 16384)
 
 
