@@ -271,3 +271,17 @@ def test_vector_intrinsics_lane_by_lane():
         np.testing.assert_array_equal(out[2], np.where(kept, a, 0))
         np.testing.assert_array_equal(out[3], np.where(np.arange(8) < hi, b, 0))
         np.testing.assert_array_equal(out[4], a + b)
+
+
+def test_wide_register_file_follows_numba_cpu_features(monkeypatch):
+    from numba.core import config
+
+    from upconv._simd import wide_register_file
+
+    assert isinstance(wide_register_file(), bool)
+    monkeypatch.setattr(config, "CPU_FEATURES", "+avx2,+avx512f,+avx512vl")
+    assert wide_register_file()
+    monkeypatch.setattr(config, "CPU_FEATURES", "+avx2,+avx512f,-avx512vl")
+    assert not wide_register_file()
+    monkeypatch.setattr(config, "CPU_FEATURES", "+neon")
+    assert not wide_register_file()
