@@ -655,8 +655,7 @@ def _interleave_block(tb, at, fo, row, q, nq, L2, s2, classes, add, stream):  # 
 
 
 @numba.njit(cache=True, inline="always")
-def _class_block(fy, fw, fo, tb, src, step, count, offsets, starts, cls0, classes, lo_k, chunk, w, row, plane, J,
-                 row_step, q, nq, L2, s2, add, stream):  # pragma: no cover - compiled
+def _class_block(shared, src, step, count, lo_k, w, row, J, q, nq, add, stream):  # pragma: no cover - compiled
     """One register block of 4 channels for every residue class along the last axis, into the output.
 
     The block is ``nq`` outputs of each class: 48 or 24 of one row (6 or 3
@@ -666,8 +665,9 @@ def _class_block(fy, fw, fo, tb, src, step, count, offsets, starts, cls0, classe
     :func:`_interleave_block` writes (or with ``add`` adds) the ``J`` channels
     into the output rows ``row + c plane + j row_step``.  Unless they are
     streamed, the output lines are prefetched first: the multiply-adds hide
-    the latency of fetching them.
+    the latency of fetching them.  ``shared``: what all blocks of a unit share.
     """
+    fy, fw, fo, tb, offsets, starts, cls0, classes, chunk, plane, row_step, L2, s2 = shared
     rows = 1 if nq >= _ROW else count
     end = min(L2, s2 * (q + nq))
     for c in range(0 if stream else J):
@@ -764,26 +764,26 @@ def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, s
             row = (((n * C + g * co_g) * L0 + o0) * L1 + o1) * L2
             streamed = stream and chunks == 1  # (later chunks read the output back)
             down = L2 // s2 // 16 * 16 if wide and count == 3 else 0  # blocks of 16 down 3 rows
+            shared = (fy, fw, fo, tb, offsets, starts, cls0, classes, chunk, plane, s1 * L2, L2, s2)
+            w0 = g * nb * E * 4  # the weights of the group's first channel block
             for k in range(chunks):  # (a class that no tap reaches: zeros)
                 for q in range(0, down, 16):
                     for bl in range(nb):
-                        _class_block(fy, fw, fo, tb, base + q, P2, count, offsets, starts, cls0, classes, k * chunk,
-                                     chunk, (g * nb + bl) * E * 4, row + 4 * bl * plane, plane,
-                                     min(4, co_g - 4 * bl), s1 * L2, q, 16, L2, s2, k > 0, streamed)
+                        _class_block(shared, base + q, P2, count, k * chunk, w0 + bl * E * 4, row + 4 * bl * plane,
+                                     min(4, co_g - 4 * bl), q, 16, k > 0, streamed)
                 for j in range(0 if down else count):
                     q = 0
                     while q < across:  # wide: blocks of 48 first
                         nq = 2 * _ROW if wide and q + 2 * _ROW <= L2 // s2 else _ROW
                         for bl in range(nb):
-                            _class_block(fy, fw, fo, tb, base + j * P2 + q, 8, 1, offsets, starts, cls0, classes,
-                                         k * chunk, chunk, (g * nb + bl) * E * 4, row + (4 * bl * plane + j * s1 * L2),
-                                         plane, min(4, co_g - 4 * bl), s1 * L2, q, nq, L2, s2, k > 0, streamed)
+                            _class_block(shared, base + j * P2 + q, 8, 1, k * chunk, w0 + bl * E * 4,
+                                         row + 4 * bl * plane + j * s1 * L2, min(4, co_g - 4 * bl), q, nq, k > 0,
+                                         streamed)
                         q += nq
                 for q in range(down if down else across, Qw, 8):
                     for bl in range(nb):
-                        _class_block(fy, fw, fo, tb, base + q, P2, count, offsets, starts, cls0, classes, k * chunk,
-                                     chunk, (g * nb + bl) * E * 4, row + 4 * bl * plane, plane,
-                                     min(4, co_g - 4 * bl), s1 * L2, q, 8, L2, s2, k > 0, streamed)
+                        _class_block(shared, base + q, P2, count, k * chunk, w0 + bl * E * 4, row + 4 * bl * plane,
+                                     min(4, co_g - 4 * bl), q, 8, k > 0, streamed)
     if stream:
         vfence()  # the streamed stores are visible before the caller goes on
 
