@@ -44,6 +44,9 @@ def simd_everywhere(monkeypatch):
 
 @pytest.mark.parametrize("seed", range(40))
 def test_vector_kernels_equal_im2col_gemm(seed, simd_everywhere, monkeypatch):
+    from upconv import _numba_kernels
+
+    monkeypatch.setattr(_numba_kernels, "WIDE", bool(seed % 2))  # blocks of 48 outputs or of 24 only
     x, w, s, p, d, groups = _random_case(np.random.default_rng(2000 + seed))
     g = shapes.conv_geometry(x.shape[2:], w.shape[2:], s, p, d)
     assert conv_module._simd_conv(x, g, x.shape[1] // groups, w.shape[0] // groups)

@@ -573,8 +573,8 @@ def _mac8(fx, fw, base, offsets, lo, hi, w, out, at, stride):  # pragma: no cove
 
 
 @numba.njit(cache=True, nogil=True)
-def correlate_simd(start, stop, xp, wt, out, groups, s, offsets):  # pragma: no cover - compiled
-    """Direct float32 convolution in blocks of 4 channels x 24 outputs; items are rows ``(n, g, o0, o1)``.
+def correlate_simd(start, stop, xp, wt, out, groups, s, offsets, wide):  # pragma: no cover - compiled
+    """Direct float32 convolution in blocks of 4 channels x 24 (``wide``: 48) outputs; items are rows ``(n, g, o0, o1)``.
 
     xp  : (N, C_in, P0, P1, P2) float32, the padded input, its last axis split by
           phase (:func:`pad_copy`)
@@ -587,6 +587,7 @@ def correlate_simd(start, stop, xp, wt, out, groups, s, offsets):  # pragma: no 
     offsets : (R,) int64, where pair ``r`` reads, relative to the element of
           output ``o`` in the group's first input channel,
           ``at(n, g, o) = (((n C_in + g C_in/groups) P0 + o0 s0) P1 + o1 s1) P2 + o2``.
+    wide : blocks of 48 outputs (24 accumulators, :func:`_mac48`) while they fit the row
 
     The 12 (or, in the last columns, 4) accumulators stay in vector
     registers through the whole reduction, one flat loop over the pairs; a
@@ -610,13 +611,16 @@ def correlate_simd(start, stop, xp, wt, out, groups, s, offsets):  # pragma: no 
         base = (((n * c_in + g * ci_g) * P0 + o0 * s0) * P1 + o1 * s1) * P2
         w0 = 0
         while w0 < Lw:
+            width = 48 if wide and w0 + 48 <= Lw else 24 if w0 + 24 <= Lw else 8
             for b in range(g * nb, (g + 1) * nb):
                 o = (((n * B + b) * 4 * L0 + o0) * L1 + o1) * Lw + w0
-                if w0 + 24 <= Lw:
+                if width == 48:
+                    _mac48(fx, fw, base + w0, 16, offsets, 0, R, b * R * 4, fo, o, 16, plane)
+                elif width == 24:
                     _mac24(fx, fw, base + w0, 8, offsets, 0, R, b * R * 4, fo, o, 8, plane)
                 else:
                     _mac8(fx, fw, base + w0, offsets, 0, R, b * R * 4, fo, o, plane)
-            w0 += 24 if w0 + 24 <= Lw else 8
+            w0 += width
 
 
 # The block buffer of conv_transpose_simd: per residue class along the last axis, 4 channels x 3 rows x 24 outputs.

@@ -345,7 +345,7 @@ def _correlate_simd(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) 
     out = np.empty((N, c_out) + g.out_size, np.float32)
     res = out if exact else scratch("simd_out", (N, groups * nb * _SIMD_BLOCK) + L[:2] + (lanes,), np.float32)
     parallel_for(nk.correlate_simd, N * groups * L[0] * L[1], xp, wt,
-                 res.reshape((N, groups * nb * _SIMD_BLOCK) + L[:2] + (lanes,)), groups, s, offsets,
+                 res.reshape((N, groups * nb * _SIMD_BLOCK) + L[:2] + (lanes,)), groups, s, offsets, nk.WIDE,
                  cost_ns=2 * res.size * offsets.size / _SIMD_FLOPS_PER_NS)
     if not exact:
         blocks = res.reshape((N, groups, nb * _SIMD_BLOCK) + L[:2] + (lanes,))[:, :, :co_g, :, :, : L[2]]
