@@ -9,6 +9,7 @@ with torch) and, for a few, with torch itself.
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 import numpy as np
@@ -171,16 +172,19 @@ def test_streamed_stores_of_the_polyphase_kernel(chunk, wide, simd_everywhere, m
     monkeypatch.setattr(conv_module, "_CHUNK", chunk)
     monkeypatch.setattr(_numba_kernels, "WIDE", wide)
     rng = np.random.default_rng(chunk + wide)
-    for size, k in [((16,), 4), ((32,), 3), ((7, 16), 4), ((3, 5, 32), 3)]:
-        x = rng.standard_normal((2, 6) + size).astype(np.float32)
-        w = rng.standard_normal((6, 8) + (k,) * len(size)).astype(np.float32)
+    cases = [((16,), 4, 1, 8), ((32,), 3, 2, 9), ((7, 16), 4, 1, 9), ((3, 5, 32), 3, 2, 8)]
+    for (size, k, groups, cog), fused in itertools.product(cases, (0, 10**6)):
+        # blocks of 4 channels full or not (9 per group), one or two groups, items (n, g) or rows
+        monkeypatch.setattr(conv_module, "_FUSED_ITEMS_PER_THREAD", fused)
+        x = rng.standard_normal((2, 6 * groups) + size).astype(np.float32)
+        w = rng.standard_normal((6 * groups, cog) + (k,) * len(size)).astype(np.float32)
         op = (1,) * len(size) if k == 3 else 0
         g = shapes.conv_transpose_geometry(size, w.shape[2:], 2, 1, op)
-        assert g.in_size[-1] % 16 == 0 and conv_module._simd_transpose(x, g, 6, 8)
-        got = upconv.conv_transpose(x, w, None, 2, 1, op, method="phase")
+        assert g.in_size[-1] % 16 == 0 and conv_module._simd_transpose(x, g, 6, cog)
+        got = upconv.conv_transpose(x, w, None, 2, 1, op, groups, method="phase")
         assert got.ctypes.data % 64 == 0
-        np.testing.assert_allclose(got, upconv.conv_transpose(x, w, None, 2, 1, op, method="scatter"), rtol=1e-5,
-                                   atol=1e-4)
+        want = upconv.conv_transpose(x, w, None, 2, 1, op, groups, method="scatter")
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
 
 
 def test_aligned_empty():
