@@ -29,8 +29,8 @@ _VEC = ir.VectorType(ir.FloatType(), LANES)
 def wide_register_file() -> bool:
     """Whether numba compiles for 32 vector registers of 8 lanes (x86 AVX-512VL): room for 24 accumulators.
 
-    With 16 (AVX2) or 128-bit ones (NEON), a block of 24 accumulators would
-    spill to memory; the kernels then keep to blocks of 12.
+    A block of 24 accumulators needs 31 registers with its 6 inputs and a
+    weight; with 16 (AVX2) or 128-bit ones (NEON) the kernels keep to blocks of 12.
     """
     from numba.core import codegen, config
 
