@@ -122,6 +122,8 @@ def test_the_transposed_rule_follows_dtype_channels_and_rows():
     y1 = np.zeros((32, 64, 1024), np.float32)
     assert rule(y1, shapes.conv_transpose_geometry((1024,), (4,), 2, 1), 64, 64)  # workload f
     assert not rule(y1[..., :20], shapes.conv_transpose_geometry((20,), (4,), 2, 1), 64, 64)  # classes of 20
+    f256 = shapes.conv_transpose_geometry((256,), (4,), 2, 1)
+    assert rule(y1[:, :, :256], f256, 256, 256) and not rule(y1[:8, :, :256], f256, 256, 256)  # from 8192 positions
 
 
 def _random_transpose_case(rng):

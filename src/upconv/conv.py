@@ -368,7 +368,10 @@ def _simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> boo
     1.04-1.71x; 256 -> 128 there 0.92-1.30x, a tie, and at 1024 pixels
     0.62-1.26x, workload a among them, so not there); for 1-d signals up to
     128 channels when a residue class has at least 24 outputs (a row of 1-d
-    has no rows below it to fill a vector block with); it loses where ``k ==
+    has no rows below it to fill a vector block with), and up to 256 from
+    8192 input positions (``N * L``; 256 -> 128, 128 -> 256 and 256 -> 256,
+    k3 and k4, medians of 8 paired rounds: 1.00-1.51x; with 2048 positions
+    0.73-1.06x); it loses where ``k ==
     s`` (scatter's overlap-add is then a plain interleave), with one or two
     input channels per group (direct stamping) and with fewer than 4 output
     channels per group (its blocks of 4 channels run partly empty).
@@ -377,11 +380,11 @@ def _simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> boo
             or not (co_g == _SIMD_BLOCK or co_g >= 2 * _SIMD_BLOCK)
             or y.shape[0] * co_g * math.prod(g.in_size) < _COMPILED_MIN_SIZE):
         return False
-    channels = ci_g * co_g
+    channels, positions = ci_g * co_g, math.prod(y.shape[:1] + y.shape[2:])
     if g.ndim > 1:
-        return channels <= 4096 or (math.prod(y.shape[:1] + y.shape[2:]) >= 4096
-                                    and (channels <= 16384 or (ci_g <= 128 and co_g <= 256)))
-    return channels <= 64 or (-(-g.in_size[-1] // g.stride[-1]) >= _SIMD_MIN_WIDTH and channels <= 16384)
+        return channels <= 4096 or (positions >= 4096 and (channels <= 16384 or (ci_g <= 128 and co_g <= 256)))
+    return channels <= 64 or (-(-g.in_size[-1] // g.stride[-1]) >= _SIMD_MIN_WIDTH
+                              and (channels <= 16384 or (positions >= 8192 and ci_g <= 256 and co_g <= 256)))
 
 
 def _class_shifts(g: ConvGeometry) -> list[list[tuple[np.ndarray, np.ndarray]]]:
