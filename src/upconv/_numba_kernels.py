@@ -574,7 +574,9 @@ def _mac8(fx, fw, base, offsets, lo, hi, w, out, at, stride):  # pragma: no cove
 
 @numba.njit(cache=True, nogil=True)
 def correlate_simd(start, stop, xp, wt, out, groups, s, offsets, wide):  # pragma: no cover - compiled
-    """Direct float32 convolution in blocks of 4 channels x 24 (``wide``: 48) outputs; items are rows ``(n, g, o0, o1)``.
+    """Direct float32 convolution in blocks of 4 channels x 24 (``wide``: 48) outputs.
+
+    Items are rows ``(n, g, o0, o1)``.
 
     xp  : (N, C_in, P0, P1, P2) float32, the padded input, its last axis split by
           phase (:func:`pad_copy`)
@@ -704,7 +706,7 @@ def _class_block(shared, src, step, count, lo_k, w, row, J, q, nq, add, stream):
 @numba.njit(cache=True, nogil=True)
 def conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, starts, offsets, rows, chunk,
                         wide, stream):  # pragma: no cover - compiled
-    """Direct float32 transposed convolution in register blocks of 4 channels x 3 vectors, all classes of a block together.
+    """Direct float32 transposed convolution in register blocks of 4 channels, all classes of a block together.
 
     Output ``o = q*s + r`` of residue class ``r`` (per axis) is a stride-1
     correlation of the input with the class's taps (the polyphase view):

@@ -73,8 +73,8 @@ _CHUNK = 2048
 _FUSED_ITEMS_PER_THREAD = 4
 _FUSED_MAX_BYTES = 512 * 2**10
 # Results of at least this many bytes the transposed vector kernel stores past the caches (stride 2 along
-# the last axis, rows of whole cache lines): measured 4-5 % faster on d and f (8 and 16 MiB), and a
-# ReLU reading the result back was not slower (benchmarks/README.md).
+# the last axis, rows of whole cache lines): whole calls measured 3-7 % faster on d and f (8 and 16 MiB),
+# and an in-place ReLU and a sum reading the result back were not slower (benchmarks/README.md).
 _STREAM_MIN_BYTES = 4 * 2**20
 # Spare elements before and after the stamp matrix of conv_transpose_scatter: the masked whole-vector
 # loads of _numba_kernels.overlap_add_simd reach up to 7 elements past a stamp row's ends.
@@ -459,11 +459,13 @@ def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     """:func:`conv_transpose_phase` computed directly by the compiled float32 vector kernel.
 
     Every residue class of the output is a stride-1 correlation of ``y``
-    with the class's taps (the polyphase view); the kernel runs them class
-    by class on up to 3 output rows at a time and interleaves the rows in
-    cache, so that nothing is multiplied by an inserted zero and no stamp
-    matrix or per-phase result goes through memory
-    (:func:`upconv._numba_kernels.conv_transpose_simd`).  The input is
+    with the class's taps (the polyphase view); the kernel computes all
+    classes of the last axis for a block of outputs of up to 3 rows and
+    interleaves them straight into the output, so that nothing is multiplied
+    by an inserted zero and no stamp matrix or per-phase result goes through
+    memory (:func:`upconv._numba_kernels.conv_transpose_simd`); results of
+    ``_STREAM_MIN_BYTES`` and more with stride 2 along rows of whole cache
+    lines are stored past the caches into a 64-byte aligned array.  The input is
     copied once with zero margins (rows padded to whole vectors; where a work
     item is a whole input ``(n, g)``, always in 1-d, it copies its own part
     right before it reads it), the weights
@@ -494,7 +496,8 @@ def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     out = aligned_empty((N, co_g * groups) + g.in_size, np.float32)
     stream = out.nbytes >= _STREAM_MIN_BYTES and t.s[2] == 2 and t.L[2] % 16 == 0
     parallel_for(nk.conv_transpose_simd, N * groups * (1 if fused else units), y5, fused, yp, t.margin, wt,
-                 out.reshape((N, co_g * groups) + t.L), groups, t.s, t.starts, t.offsets, t.rows, _CHUNK, nk.WIDE, stream,
+                 out.reshape((N, co_g * groups) + t.L), groups, t.s, t.starts, t.offsets, t.rows, _CHUNK, nk.WIDE,
+                 stream,
                  cost_ns=2 * out.size * ci_g * math.prod(g.kernel_size) / math.prod(g.stride) / _SIMD_FLOPS_PER_NS)
     return out
 
