@@ -116,6 +116,13 @@ def test_the_transposed_rule_follows_dtype_channels_and_rows():
     assert not rule(y[:1], k3s2, 128, 64)  # OpenBLAS's GEMM is faster on 1024 pixels of 128 -> 64
     assert rule(y[:4], k3s2, 128, 64)  # but not on 4096
     assert not rule(y, k3s2, 256, 128)  # nor with 256 -> 128
+    a = shapes.conv_transpose_geometry((8, 8), (4, 4), 2, 1)
+    ya = np.zeros((16, 256, 8, 8), np.float32)
+    assert rule(ya, a, 256, 128) and rule(ya[:, :128], a, 128, 256)  # workload a: even overlap on 16 images
+    assert not rule(ya[:8], a, 256, 128)  # 8 images
+    assert not rule(ya, shapes.conv_transpose_geometry((8, 8), (3, 3), 2, 1, 1), 256, 128)  # k3: uneven
+    assert not rule(ya, a, 256, 256)  # 256 -> 256
+    assert not rule(ya[..., :4, :4], shapes.conv_transpose_geometry((4, 4), (4, 4), 2, 1), 256, 128)  # 256 pixels
     assert rule(y, k3s2, 128, 256) and not rule(y[:1], k3s2, 128, 256)  # but 128 -> 256 from 4096 pixels
     assert not rule(y, shapes.conv_transpose_geometry((32, 32), (2, 2), 2, 0), 64, 64)  # k == s: an interleave
     assert not rule(y, k3s2, 64, 3)  # blocks of 4 channels would run partly empty
