@@ -870,8 +870,8 @@ def _auto_method(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> 
     (``k == s``: scatter's overlap-add is then a plain interleave too),
     phase's GEMM has few rows (``s**n * C_out / groups < 64``), or there are
     one or two input channels per group (scatter then stamps directly,
-    without a GEMM).  Few channels in float32 take ``"phase"`` computed by
-    the vector kernel (:func:`_simd_transpose`), without any GEMM.
+    without a GEMM).  The float32 shapes that :func:`_simd_transpose`
+    accepts take ``"phase"`` computed by the vector kernel, without any GEMM.
     """
     subpixel = all(d == 1 and k % s == 0 for k, s, d in zip(g.kernel_size, g.stride, g.dilation))
     ci_g, co_g = y.shape[1] // groups, w.shape[1]
