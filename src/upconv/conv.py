@@ -366,11 +366,12 @@ def _simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> boo
     1.18x; with fewer pixels 0.57-1.48x, median 0.9x), and 128 -> 256 from
     4096 pixels (a later sweep and paired runs with the faster kernel:
     1.04-1.71x; 256 -> 128 there 0.92-1.30x, a tie), and up to ``256 * 128``
-    where every kernel size is a multiple of its stride (even overlap: every
-    residue class has the same taps) in batches of at least 16 images of
-    1024 pixels in all (workload a and 128 -> 256 on 16 images of 8 x 8:
-    1.07-1.26x, paired rounds timed as the benchmark times them and in
-    isolation; with k3, 8 images or 256 -> 256 0.67-1.04x, so not there);
+    where every stride is at least 2 and divides its kernel size (even
+    overlap: every residue class has the same taps) in batches of at least
+    16 images of 1024 pixels in all (workload a and 128 -> 256 on 16 images
+    of 8 x 8: 1.07-1.26x, paired rounds timed as the benchmark times them
+    and in isolation; with k3, 8 images or 256 -> 256 0.67-1.04x, and with
+    stride 1 0.54-1.54x, so not there);
     for 1-d signals up to
     128 channels when a residue class has at least 24 outputs (a row of 1-d
     has no rows below it to fill a vector block with), and up to 256 from
@@ -387,7 +388,7 @@ def _simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> boo
         return False
     channels, positions = ci_g * co_g, math.prod(y.shape[:1] + y.shape[2:])
     if g.ndim > 1:
-        even = all(k % s == 0 for k, s in zip(g.kernel_size, g.stride))
+        even = all(s > 1 and k % s == 0 for k, s in zip(g.kernel_size, g.stride))  # up-sampling, even overlap
         images = y.shape[0] * (y.shape[1] // ci_g)
         return (channels <= 4096 or (positions >= 4096 and (channels <= 16384 or (ci_g <= 128 and co_g <= 256)))
                 or (even and images >= 16 and positions >= 1024 and channels <= 32768))
