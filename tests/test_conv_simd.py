@@ -123,6 +123,8 @@ def test_the_transposed_rule_follows_dtype_channels_and_rows():
     assert not rule(ya, shapes.conv_transpose_geometry((8, 8), (3, 3), 2, 1, 1), 256, 128)  # k3: uneven
     assert not rule(ya, a, 256, 256)  # 256 -> 256
     assert not rule(ya, shapes.conv_transpose_geometry((8, 8), (2, 2), 1, 0), 256, 128)  # stride 1
+    a3 = shapes.conv_transpose_geometry((4, 4, 4), (4, 4, 4), 2, 1)
+    assert not rule(np.zeros((16, 256, 4, 4, 4), np.float32), a3, 256, 128)  # 3-d
     assert not rule(ya[..., :4, :4], shapes.conv_transpose_geometry((4, 4), (4, 4), 2, 1), 256, 128)  # 256 pixels
     assert rule(y, k3s2, 128, 256) and not rule(y[:1], k3s2, 128, 256)  # but 128 -> 256 from 4096 pixels
     assert not rule(y, shapes.conv_transpose_geometry((32, 32), (2, 2), 2, 0), 64, 64)  # k == s: an interleave

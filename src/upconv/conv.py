@@ -357,30 +357,30 @@ def _simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> boo
     """Whether the compiled float32 vector kernel computes this transposed convolution fastest.
 
     :func:`_conv_transpose_simd` (the polyphase view, computed directly)
-    needs float32 and up to 3 spatial axes.  Measured against the GEMM
-    paths with ``benchmarks/bench_conv_transpose.py`` and
-    ``benchmarks/README.md``'s sweep: it wins for images up to ``C_in * C_out
-    = 4096`` per group at any size (64 -> 64 channels: 0.73-2.4x, median
-    1.10x), and up to ``128 * 128`` from 4096 input pixels per call
-    (``N * H * W``; 128 -> 64, 64 -> 128 and 128 -> 128: 0.97-1.64x, median
-    1.18x; with fewer pixels 0.57-1.48x, median 0.9x), and 128 -> 256 from
-    4096 pixels (a later sweep and paired runs with the faster kernel:
-    1.04-1.71x; 256 -> 128 there 0.92-1.30x, a tie), and up to ``256 * 128``
-    where every stride is at least 2 and divides its kernel size (even
-    overlap: every residue class has the same taps) in batches of at least
-    16 images of 1024 pixels in all (workload a and 128 -> 256 on 16 images
-    of 8 x 8: 1.07-1.26x, paired rounds timed as the benchmark times them
-    and in isolation; with k3, 8 images or 256 -> 256 0.67-1.04x, and with
-    stride 1 0.54-1.54x, so not there);
-    for 1-d signals up to
-    128 channels when a residue class has at least 24 outputs (a row of 1-d
-    has no rows below it to fill a vector block with), and up to 256 from
-    8192 input positions (``N * L``; 256 -> 128, 128 -> 256 and 256 -> 256,
-    k3 and k4, medians of 8 paired rounds: 1.00-1.51x; with 2048 positions
-    0.73-1.06x); it loses where ``k ==
-    s`` (scatter's overlap-add is then a plain interleave), with one or two
-    input channels per group (direct stamping) and with fewer than 4 output
-    channels per group (its blocks of 4 channels run partly empty).
+    needs float32 and up to 3 spatial axes.  Measured against the GEMM paths
+    (``benchmarks/bench_conv_transpose.py``, the sweeps and paired rounds of
+    ``benchmarks/README.md``; ``C_in * C_out`` are channel pairs per group,
+    pixels are ``N * prod(in_size)``), it wins for:
+
+    - images up to 4096 channel pairs at any size (64 -> 64: 0.73-2.4x,
+      median 1.10x);
+    - images up to 128 x 128 and 128 -> 256 from 4096 pixels (0.97-1.71x;
+      with fewer pixels 0.57-1.48x; 256 -> 128 there a tie, 0.92-1.30x);
+    - 2-d images up to 256 x 128 where every stride is at least 2 and
+      divides its kernel size (even overlap: every residue class has the same
+      taps), in batches of at least 16 images and 1024 pixels (workload a and
+      128 -> 256 on 16 images of 8 x 8: 1.07-1.26x, timed as the benchmark
+      times them and in isolation; with k3, 8 images or 256 -> 256
+      0.67-1.04x, with stride 1 0.54-1.54x, in 3-d 0.46-1.18x);
+    - 1-d signals up to 64 channel pairs, and where a residue class has at
+      least 24 outputs (a 1-d row has no rows below it to fill a vector block
+      with) up to 128 x 128, and up to 256 x 256 from 8192 positions
+      (1.00-1.51x; with 2048 positions 0.73-1.06x).
+
+    It loses where ``k == s`` (scatter's overlap-add is then a plain
+    interleave), with one or two input channels per group (direct stamping)
+    and with fewer than 4 output channels per group (its blocks of 4
+    channels run partly empty).
     """
     if (y.dtype != np.float32 or g.ndim > 3 or g.kernel_size == g.stride or ci_g <= _DIRECT_MAX_CHANNELS
             or not (co_g == _SIMD_BLOCK or co_g >= 2 * _SIMD_BLOCK)
@@ -391,7 +391,7 @@ def _simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> boo
         even = all(s > 1 and k % s == 0 for k, s in zip(g.kernel_size, g.stride))  # up-sampling, even overlap
         images = y.shape[0] * (y.shape[1] // ci_g)
         return (channels <= 4096 or (positions >= 4096 and (channels <= 16384 or (ci_g <= 128 and co_g <= 256)))
-                or (even and images >= 16 and positions >= 1024 and channels <= 32768))
+                or (g.ndim == 2 and even and images >= 16 and positions >= 1024 and channels <= 32768))
     return channels <= 64 or (-(-g.in_size[-1] // g.stride[-1]) >= _SIMD_MIN_WIDTH
                               and (channels <= 16384 or (positions >= 8192 and ci_g <= 256 and co_g <= 256)))
 
