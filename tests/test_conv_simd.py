@@ -65,6 +65,24 @@ def test_vector_kernels_equal_im2col_gemm(seed, simd_everywhere, monkeypatch):
     assert y.dtype == gw.dtype == gx.dtype == np.float32
 
 
+@pytest.mark.parametrize("wide", [False, True])
+@pytest.mark.parametrize("width", [48, 55, 72, 97])  # one 48-block; + 8 and a partial vector; 48 + 24; 48*2 + 1
+def test_vector_conv_on_rows_of_48_and_more(width, wide, simd_everywhere, monkeypatch):
+    from upconv import _numba_kernels
+
+    monkeypatch.setattr(_numba_kernels, "WIDE", wide)  # 48-wide blocks where rows fit them, or 24-wide only
+    rng = np.random.default_rng(width + wide)
+    for x, w, p in [(rng.standard_normal((2, 6, width + 2)), rng.standard_normal((9, 6, 3)), 0),
+                    (rng.standard_normal((1, 4, 5, width)), rng.standard_normal((6, 2, 3, 3)), 1)]:
+        groups = x.shape[1] // w.shape[1]
+        g = shapes.conv_geometry(x.shape[2:], w.shape[2:], 1, p, 1)
+        x32 = x.astype(np.float32)
+        assert g.out_size[-1] == width and conv_module._simd_conv(x32, g, x.shape[1] // groups, w.shape[0] // groups)
+        y = upconv.conv(x32, w.astype(np.float32), None, 1, p, 1, groups)
+        # float64 takes im2col + GEMM
+        np.testing.assert_allclose(y, upconv.conv(x, w, None, 1, p, 1, groups), rtol=1e-5, atol=1e-4)
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_vector_kernels_against_torch(seed, simd_everywhere):
     torch = pytest.importorskip("torch", reason="torch is the oracle of this test")
