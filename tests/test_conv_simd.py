@@ -134,6 +134,7 @@ def test_the_transposed_rule_follows_dtype_channels_and_rows():
     assert not rule(y[:1], k3s2, 128, 64)  # OpenBLAS's GEMM is faster on 1024 pixels of 128 -> 64
     assert rule(y[:4], k3s2, 128, 64)  # but not on 4096
     assert not rule(y, k3s2, 256, 128)  # nor with 256 -> 128
+    assert rule(y, k3s2, 128, 256) and not rule(y[:1], k3s2, 128, 256)  # but 128 -> 256 from 4096 pixels
     a = shapes.conv_transpose_geometry((8, 8), (4, 4), 2, 1)
     ya = np.zeros((16, 256, 8, 8), np.float32)
     assert rule(ya, a, 256, 128) and rule(ya[:, :128], a, 128, 256)  # workload a: even overlap on 16 images
@@ -144,7 +145,6 @@ def test_the_transposed_rule_follows_dtype_channels_and_rows():
     a3 = shapes.conv_transpose_geometry((4, 4, 4), (4, 4, 4), 2, 1)
     assert not rule(np.zeros((16, 256, 4, 4, 4), np.float32), a3, 256, 128)  # 3-d
     assert not rule(ya[..., :4, :4], shapes.conv_transpose_geometry((4, 4), (4, 4), 2, 1), 256, 128)  # 256 pixels
-    assert rule(y, k3s2, 128, 256) and not rule(y[:1], k3s2, 128, 256)  # but 128 -> 256 from 4096 pixels
     assert not rule(y, shapes.conv_transpose_geometry((32, 32), (2, 2), 2, 0), 64, 64)  # k == s: an interleave
     assert not rule(y, k3s2, 64, 3)  # blocks of 4 channels would run partly empty
     y1 = np.zeros((32, 64, 1024), np.float32)
