@@ -227,6 +227,17 @@ def test_aligned_empty():
             assert a.size == 0 or a.ctypes.data % alignment == 0
 
 
+def test_scratch_buffers_start_on_a_cache_line_and_are_reused():
+    from upconv._workspace import scratch
+
+    a = scratch("test_role", (5, 7), np.float32)
+    assert a.shape == (5, 7) and a.dtype == np.float32 and a.ctypes.data % 64 == 0
+    b = scratch("test_role", (3, 3), np.float64)  # smaller: the same memory
+    assert b.ctypes.data == a.ctypes.data and b.dtype == np.float64
+    c = scratch("test_role", (100, 100), np.float32)  # larger: a new buffer, aligned too
+    assert c.shape == (100, 100) and c.ctypes.data % 64 == 0
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_direct_polyphase_conv_transpose_against_torch(seed, simd_everywhere, monkeypatch):
     torch = pytest.importorskip("torch", reason="torch is the oracle of this test")

@@ -19,7 +19,13 @@ _local = threading.local()
 
 
 def scratch(role: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """An uninitialised C-contiguous array for ``role``; valid until the next call with the same role."""
+    """An uninitialised C-contiguous array for ``role``; valid until the next call with the same role.
+
+    It starts on a cache line (64 bytes), as :func:`aligned_empty`: the
+    vector kernels' row starts are then vector-aligned, which made the
+    transposed vector kernel 7-16 % faster on workload d than NumPy's
+    16-byte alignment (serial, thread CPU time, paired runs).
+    """
     dtype = np.dtype(dtype)
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes > MAX_BYTES:
@@ -29,7 +35,7 @@ def scratch(role: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         buffers = _local.buffers = {}
     buf = buffers.get(role)
     if buf is None or buf.nbytes < nbytes:
-        buf = buffers[role] = np.empty(max(nbytes, 1), dtype=np.uint8)
+        buf = buffers[role] = aligned_empty((max(nbytes, 1),), np.uint8)
     return buf[:nbytes].view(dtype).reshape(shape)
 
 
