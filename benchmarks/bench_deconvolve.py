@@ -31,8 +31,8 @@ import time
 import numpy as np
 
 import upconv
-from upconv.deconvolve import blur_kernel
-from upconv.metrics import psnr
+from upconv.restore.deconvolution import blur_kernel
+from upconv.restore.metrics import psnr
 
 
 def test_image(n: int, seed: int = 0) -> np.ndarray:

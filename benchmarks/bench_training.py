@@ -3,7 +3,7 @@
 Run ``python benchmarks/bench_training.py [--repeat R] [--threads T] [--batch B] [--patch P]``.
 
 A step is forward + MSE loss + backward (no input gradient) + Adam, float32,
-on the x4 decoder of :func:`upconv.experiment.build_decoder` (16 features,
+on the x4 decoder of :func:`upconv.studies.experiment.build_decoder` (16 features,
 batch 16 of 12x12 -> 48x48) with each up-sampling method.  The torch model
 has the same layers and, through :func:`upconv.nn.load_torch_state_dict`,
 the same weights.  Both run in this process on ``T`` threads (2 by default:
@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 
 import upconv  # noqa: E402
 from upconv import nn  # noqa: E402
-from upconv.experiment import METHODS, build_decoder  # noqa: E402
+from upconv.studies.experiment import METHODS, build_decoder  # noqa: E402
 
 
 def torch_decoder(method: str, features: int, channels: int = 1):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import upconv
 from upconv import shapes
-from upconv.checkerboard import (
+from upconv.explain.checkerboard import (
     dc_gain_spread,
     input_gradient_pattern,
     overlap_map,

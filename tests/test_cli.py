@@ -16,7 +16,7 @@ import pytest
 import upconv
 from upconv.cli import _format as fmt
 from upconv.cli import explain, main
-from upconv.conv import CONV_TRANSPOSE_METHODS
+from upconv.ops.convolution import CONV_TRANSPOSE_METHODS
 
 SEED_RESULT = [[1, 1, 3, 2, 2], [1, 1, 3, 2, 2], [4, 4, 10, 6, 6], [3, 3, 7, 4, 4], [3, 3, 7, 4, 4]]
 

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 import upconv
-from upconv import data, shapes
+from upconv import shapes
+from upconv.images import samples as data
 from upconv.cli import main
-from upconv.deconvolve import METHODS, blur_kernel
-from upconv.image_io import read_image, write_image
+from upconv.restore.deconvolution import METHODS, blur_kernel
+from upconv.images.files import read_image, write_image
 
 PIL = pytest.importorskip("PIL")
 from PIL import Image  # noqa: E402
@@ -194,7 +195,7 @@ def test_errors_unreadable_image_and_output(capsys, tmp_path):
 def test_demo_uses_builtin_photograph(capsys, size):
     """The demo's original x is upconv.data's gray photograph, area-averaged to --size (bilinear above 256):
     with no noise, the printed PSNR of the degraded input is that of x against its blur."""
-    from upconv.metrics import psnr
+    from upconv.restore.metrics import psnr
 
     photo = data.photograph(gray=True)
     if size == 256:

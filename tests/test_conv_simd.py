@@ -18,7 +18,7 @@ import pytest
 import upconv
 from upconv import grad, shapes
 
-conv_module = sys.modules["upconv.conv"]
+conv_module = sys.modules["upconv.ops.convolution"]
 
 
 def _random_case(rng):
@@ -45,7 +45,7 @@ def simd_everywhere(monkeypatch):
 
 @pytest.mark.parametrize("seed", range(40))
 def test_vector_kernels_equal_im2col_gemm(seed, simd_everywhere, monkeypatch):
-    from upconv import _numba_kernels
+    from upconv.kernels import convolution as _numba_kernels
 
     monkeypatch.setattr(_numba_kernels, "WIDE", bool(seed % 2))  # blocks of 48 outputs or of 24 only
     x, w, s, p, d, groups = _random_case(np.random.default_rng(2000 + seed))
@@ -68,7 +68,7 @@ def test_vector_kernels_equal_im2col_gemm(seed, simd_everywhere, monkeypatch):
 @pytest.mark.parametrize("wide", [False, True])
 @pytest.mark.parametrize("width", [48, 55, 72, 97])  # one 48-block; + 8 and a partial vector; 48 + 24; 48*2 + 1
 def test_vector_conv_on_rows_of_48_and_more(width, wide, simd_everywhere, monkeypatch):
-    from upconv import _numba_kernels
+    from upconv.kernels import convolution as _numba_kernels
 
     monkeypatch.setattr(_numba_kernels, "WIDE", wide)  # 48-wide blocks where rows fit them, or 24-wide only
     rng = np.random.default_rng(width + wide)
@@ -174,7 +174,7 @@ def _random_transpose_case(rng):
 
 @pytest.mark.parametrize("seed", range(40))
 def test_direct_polyphase_conv_transpose_equals_stamping(seed, simd_everywhere, monkeypatch):
-    from upconv import _numba_kernels
+    from upconv.kernels import convolution as _numba_kernels
 
     rng = np.random.default_rng(4000 + seed)
     x, w, s, p, op, groups, d = _random_transpose_case(rng)
@@ -197,7 +197,7 @@ def test_direct_polyphase_conv_transpose_equals_stamping(seed, simd_everywhere, 
 def test_streamed_stores_of_the_polyphase_kernel(chunk, wide, simd_everywhere, monkeypatch):
     # stride 2 along rows of whole cache lines (32 and 64 outputs), 1-3 d, each class's sum in one chunk
     # (streamed) or in several (stored through the caches: later chunks read the output back)
-    from upconv import _numba_kernels
+    from upconv.kernels import convolution as _numba_kernels
 
     monkeypatch.setattr(conv_module, "_STREAM_MIN_BYTES", 0)
     monkeypatch.setattr(conv_module, "_CHUNK", chunk)
@@ -219,7 +219,7 @@ def test_streamed_stores_of_the_polyphase_kernel(chunk, wide, simd_everywhere, m
 
 
 def test_aligned_empty():
-    from upconv._workspace import aligned_empty
+    from upconv.kernels.workspace import aligned_empty
 
     for shape in [(0,), (3, 5), (2, 3, 7)]:
         for alignment in (32, 64, 4096):
@@ -229,7 +229,7 @@ def test_aligned_empty():
 
 
 def test_scratch_buffers_start_on_a_cache_line_and_are_reused():
-    from upconv._workspace import scratch
+    from upconv.kernels.workspace import scratch
 
     a = scratch("test_role", (5, 7), np.float32)
     assert a.shape == (5, 7) and a.dtype == np.float32 and a.ctypes.data % 64 == 0
@@ -282,9 +282,9 @@ def test_layer_backward_of_conv_transpose_by_the_vector_kernels(seed, simd_every
     gy = np.random.default_rng(seed).standard_normal(y.shape).astype(np.float32)
     g = shapes.conv_geometry(y.shape[2:], w.shape[2:], s, p, d)
     assert conv_module._simd_conv(gy, g, w.shape[1], x.shape[1] // groups)
-    gx, gw, gb = grad._conv_transpose_grads(gy, x, w, np.zeros(y.shape[1], np.float32), s, p, op, groups, d)
+    gx, gw, gb = grad.convolution._conv_transpose_grads(gy, x, w, np.zeros(y.shape[1], np.float32), s, p, op, groups, d)
     monkeypatch.setattr(conv_module, "_SIMD_MAX_CHANNELS", 0)  # im2col + GEMM
-    ref = grad._conv_transpose_grads(gy, x, w, np.zeros(y.shape[1], np.float32), s, p, op, groups, d)
+    ref = grad.convolution._conv_transpose_grads(gy, x, w, np.zeros(y.shape[1], np.float32), s, p, op, groups, d)
     scale = float(np.abs(gy).max() * max(np.abs(w).max(), np.abs(x).max()) * w[0].size * gy[0, 0].size)
     for got, want in zip((gx, gw, gb), ref):
         assert got.shape == want.shape and got.dtype == want.dtype == np.float32
@@ -294,7 +294,7 @@ def test_layer_backward_of_conv_transpose_by_the_vector_kernels(seed, simd_every
 def test_vector_intrinsics_lane_by_lane():
     import numba
 
-    from upconv._simd import vadd, vhead, vload, vprefetch_write, vrange, vstore, vzip_hi, vzip_lo
+    from upconv.kernels.simd import vadd, vhead, vload, vprefetch_write, vrange, vstore, vzip_hi, vzip_lo
 
     @numba.njit
     def lanes(x, lo, hi):
@@ -325,7 +325,7 @@ def test_vector_intrinsics_lane_by_lane():
 def test_wide_register_file_follows_numba_cpu_features(monkeypatch):
     from numba.core import config
 
-    from upconv._simd import wide_register_file
+    from upconv.kernels.simd import wide_register_file
 
     assert isinstance(wide_register_file(), bool)
     monkeypatch.setattr(config, "CPU_FEATURES", "+avx2,+avx512f,+avx512vl")

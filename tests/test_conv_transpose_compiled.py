@@ -15,7 +15,7 @@ import pytest
 import upconv
 from upconv import shapes
 
-conv_module = sys.modules["upconv.conv"]
+conv_module = sys.modules["upconv.ops.convolution"]
 
 
 def _reference(x, w, g, groups):

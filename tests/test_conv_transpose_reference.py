@@ -17,7 +17,7 @@ RNG = np.random.default_rng(20240602)
 
 
 def test_every_registered_method_is_tested():
-    assert sorted(importlib.import_module("upconv.conv").CONV_TRANSPOSE_METHODS) == sorted(METHODS)
+    assert sorted(importlib.import_module("upconv.ops.convolution").CONV_TRANSPOSE_METHODS) == sorted(METHODS)
 
 
 def _rand(*shape, dtype=np.float64):

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import upconv
-from upconv import data
-from upconv.image_io import ImageInfo, read_image, write_image
+from upconv.images import samples as data
+from upconv.images.files import ImageInfo, read_image, write_image
 
 Image = pytest.importorskip("PIL.Image")
 
@@ -155,7 +155,7 @@ def test_builtin_memory_limit():
 
 
 def test_modules_import_no_pillow():
-    code = "import sys, upconv.data, upconv.image_io; print('PIL' in sys.modules, 'numba' in sys.modules)"
+    code = "import sys, upconv.images.samples, upconv.images.files; print('PIL' in sys.modules, 'numba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 

@@ -14,8 +14,8 @@ import pytest
 
 import upconv
 from upconv import shapes
-from upconv.deconvolve import _OPS, ENGINES, METHODS, _Monitor, blur_kernel
-from upconv.metrics import psnr
+from upconv.restore.deconvolution import _OPS, ENGINES, METHODS, _Monitor, blur_kernel
+from upconv.restore.metrics import psnr
 
 ENGINE_NAMES = [e for e in ENGINES if e != "auto"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from upconv.cli import main
-from upconv.experiment import METHODS, build_decoder, checkerboard_experiment
+from upconv.studies.experiment import METHODS, build_decoder, checkerboard_experiment
 
 
 def test_cli_quick_run_reports_every_method(tmp_path, capsys):

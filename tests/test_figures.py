@@ -186,16 +186,16 @@ def test_frames_end_on_the_true_output(cfg):
     x, w = rng.normal(size=size), rng.normal(size=g.kernel_size)
     want = upconv.conv_transpose(x[None, None], w[None, None], stride=s, padding=p, output_padding=a,
                                  dilation=d)[0, 0]
-    stamping = figures._stamping_frames(g, x, w)
+    stamping = figures.animation._stamping_frames(g, x, w)
     assert len(stamping["shown"]) == np.prod(size) + 2
     np.testing.assert_allclose(stamping["shown"][-1][stamping["crop"]], want, atol=1e-12)
-    zero = figures._zero_insertion_frames(g, x, w)
+    zero = figures.animation._zero_insertion_frames(g, x, w)
     assert len(zero["shown"]) == np.prod(want.shape) + 2
     np.testing.assert_allclose(zero["shown"][-1], want, atol=1e-12)
     assert np.isnan(zero["shown"][0]).all() and np.isnan(stamping["shown"][0]).all()
     # the drawn zero-inserted input holds the input at stride s, and its used part has the geometry's size
     for frames, view in ((stamping, "stamping"), (zero, "zero_insertion")):  # checked before drawing
-        predicted = figures._grid_shapes(g, view)
+        predicted = figures.animation._grid_shapes(g, view)
         assert [((1,) + s)[-2:] for s in predicted.values()] == list(frames["grids"].values())
     gz = shapes.zero_insertion_geometry(g)
     used = zero["drawn"][zero["used"]]
@@ -208,7 +208,7 @@ def test_stamping_gif(tmp_path):
     assert anim.frames == 4 + 2
     frames = gif_frames(path)
     assert len(frames) == anim.frames
-    W, H = (int(round(v * figures.ANIMATION_DPI)) for v in anim.figure.get_size_inches())
+    W, H = (int(round(v * figures.style.ANIMATION_DPI)) for v in anim.figure.get_size_inches())
     assert frames[0].shape == (H, W, 3)
     expected = [[1, 1, 3, 2, 2], [1, 1, 3, 2, 2], [4, 4, 10, 6, 6], [3, 3, 7, 4, 4], [3, 3, 7, 4, 4]]
     np.testing.assert_array_equal(anim.output, expected)

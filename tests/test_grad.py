@@ -9,7 +9,7 @@ import pytest
 
 import upconv
 from upconv import grad as G
-from upconv.resize_conv import resize_conv
+from upconv.ops.resize_convolution import resize_conv
 
 RNG = np.random.default_rng(20240505)
 
@@ -113,7 +113,7 @@ def test_weight_gradient_batch_chunks(monkeypatch):
     x, w = RNG.standard_normal((5, 2, 6, 6)), RNG.standard_normal((3, 2, 3, 3))
     g = RNG.standard_normal((5, 3, 4, 4))
     whole = G.conv_grad_weight(g, x, w)
-    monkeypatch.setattr(G, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(G.convolution, "_BLOCK_BYTES", 1)
     np.testing.assert_allclose(G.conv_grad_weight(g, x, w), whole, rtol=1e-12)
 
 
@@ -251,10 +251,10 @@ def test_interpolate_gradient(shape, kw):
 @pytest.mark.parametrize("shape, kw", INTERP_CASES)
 def test_interpolate_plans_match_the_forward(shape, kw):
     """The gradient re-derives interpolate's per-axis taps: applying them forward must give interpolate."""
-    from upconv import _interp
+    from upconv.ops import resampling as _interp
 
     x = RNG.standard_normal(shape)
-    _, plans = G._interpolate_plans("t", x, kw.get("size"), kw.get("scale_factor"), kw.get("mode", "nearest"),
+    _, plans = G.interpolation._interpolate_plans("t", x, kw.get("size"), kw.get("scale_factor"), kw.get("mode", "nearest"),
                                     kw.get("align_corners"), kw.get("recompute_scale_factor"), kw.get("antialias", False))
     np.testing.assert_array_equal(_interp.apply(x, plans, range(x.ndim - 1, 1, -1), "t"), upconv.interpolate(x, **kw))
 
@@ -284,7 +284,7 @@ def test_resize_gradient(shape, kw):
 
 @pytest.mark.parametrize("shape, kw", RESIZE_CASES)
 def test_resize_plans_match_the_forward(shape, kw):
-    from upconv import _interp
+    from upconv.ops import resampling as _interp
 
     kw = dict(kw)
     if "roi" in kw:
@@ -293,7 +293,7 @@ def test_resize_plans_match_the_forward(shape, kw):
     names = ("sizes", "scales", "roi", "mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a",
              "exclude_outside", "antialias", "axes", "keep_aspect_ratio_policy")
     defaults = (None, None, None, "nearest", "half_pixel", "round_prefer_floor", -0.75, False, False, None, "stretch")
-    g, plans = G._resize_plans("t", x, *(kw.get(n, d) for n, d in zip(names, defaults)))
+    g, plans = G.interpolation._resize_plans("t", x, *(kw.get(n, d) for n, d in zip(names, defaults)))
     fill = kw.get("extrapolation_value", 0.0)
     np.testing.assert_array_equal(_interp.apply(x, plans, g.axes, "t", fill=fill), upconv.resize(x, **kw))
 
@@ -340,7 +340,7 @@ def test_resize_conv_is_interpolate_then_conv():
 
 @pytest.mark.parametrize("n", [1, 2, 3])
 def test_nearest_resize_conv_equals_its_transposed_convolution(n):
-    from upconv.checkerboard import resize_equivalent_kernel
+    from upconv.explain.checkerboard import resize_equivalent_kernel
 
     x = RNG.standard_normal((2, 2) + (4,) * n)
     w = RNG.standard_normal((3, 2) + (3,) * n)
@@ -390,7 +390,7 @@ def test_interpolate_gradient_is_the_transposed_jacobian(seed):
 @pytest.mark.parametrize("seed", range(12))
 def test_shared_im2col_backward_equals_the_three_gradients(seed):
     """The layer's one-im2col backward of conv_transpose equals the public gradient functions."""
-    from upconv.grad import _conv_transpose_grads
+    from upconv.grad.convolution import _conv_transpose_grads
 
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 4))

@@ -7,7 +7,7 @@ import pytest
 
 import upconv
 from upconv import grad as G
-from upconv.resize_conv import resize_conv
+from upconv.ops.resize_convolution import resize_conv
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 import upconv
-from upconv import _interp, shapes
-from upconv.interpolate import INTERPOLATE_MODES
+from upconv import shapes
+from upconv.ops import resampling as _interp
+from upconv.ops.interpolation import INTERPOLATE_MODES
 
 # --------------------------------------------------------------------------
 # hand-checked examples
@@ -312,7 +313,7 @@ def test_the_path_without_padding_equals_the_engine_where_that_is_finite(mode, d
     x = np.random.default_rng(0).standard_normal((2, 3, 37, 29)).astype(dtype)
     x[1, 2, -1, -1] = np.inf  # read with weight 0 by the padding of windows that end before it
     antialias = mode != "area"
-    _, plans = grad._interpolate_plans("test", x, (10, 8), None, mode, None, None, antialias)
+    _, plans = grad.interpolation._interpolate_plans("test", x, (10, 8), None, mode, None, None, antialias)
     assert plans[2].size is not None and plans[3].size is not None  # windows of varying width
     engine = _interp.apply(x, [None if p is None else dataclasses.replace(p, size=None) for p in plans],
                            [3, 2, 1, 0], "test")

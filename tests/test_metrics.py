@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from upconv.metrics import psnr, ssim
+from upconv.restore.metrics import psnr, ssim
 
 
 def smooth_image(shape, seed=0):

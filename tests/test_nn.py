@@ -9,7 +9,7 @@ import pytest
 
 import upconv
 from upconv import grad, nn
-from upconv.checkerboard import dc_gain_spread
+from upconv.explain.checkerboard import dc_gain_spread
 from upconv.nn import init as I
 
 
@@ -424,7 +424,7 @@ def test_load_torch_state_dict_from_file(tmp_path):
 def test_resize_conv_layer_computed_as_transposed_convolution(mode, groups, padding, n, s, k, size):
     """The layer's transposed-convolution form equals resize_conv and its gradients (upconv.grad)."""
     from upconv import grad as G
-    from upconv.resize_conv import resize_conv
+    from upconv.ops.resize_convolution import resize_conv
 
     layer = nn.ResizeConv(4, 6, k, scale_factor=s, mode=mode, padding=padding, groups=groups, ndim=n,
                           dtype=np.float64, rng=rng())

@@ -11,8 +11,8 @@ import pytest
 
 import upconv
 from upconv import shapes
-from upconv.checkerboard import overlap_ratio
-from upconv.plan import MAX_STACKS, Plan, PlanRow, plan, plan_inverse
+from upconv.explain.checkerboard import overlap_ratio
+from upconv.explain.planner import MAX_STACKS, Plan, PlanRow, plan, plan_inverse
 
 
 def _run(row: PlanRow) -> list[int]:
@@ -204,8 +204,8 @@ def test_tables():
 def test_default_call_is_fast():
     import importlib
 
-    cb = importlib.import_module("upconv.checkerboard")
-    plan_module = importlib.import_module("upconv.plan")  # upconv.plan is the function
+    cb = importlib.import_module("upconv.explain.checkerboard")
+    plan_module = importlib.import_module("upconv.explain.planner")
 
     plan_module._transitions.cache_clear()
     plan_module._onnx_equivalents.cache_clear()

@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 
 import upconv
-from upconv import _interp, shapes
+from upconv import shapes
+from upconv.ops import resampling as _interp
 
 CTM = ["half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize"]
 NEAREST = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import upconv
-from upconv import shuffle
+from upconv.ops import rearrange as shuffle
 
 try:
     import torch

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import upconv
-from upconv import symbolic
+from upconv.explain import symbolic
 
 sp = pytest.importorskip("sympy")
 

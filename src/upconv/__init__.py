@@ -96,32 +96,41 @@ get_num_threads, set_num_threads
     Threads of the compiled kernels (BLAS keeps its own setting).
 """
 
-from . import shapes, symbolic
-from . import figures
-from ._parallel import get_num_threads, set_num_threads
-from ._validate import get_memory_limit, set_memory_limit
-from . import data
-from .image_io import read_image, write_image
-from .conv import conv, conv_transpose
-from .deconvolve import blur_kernel, deconvolve
-from . import metrics
-from .interpolate import interpolate, resize
-from .matrix import col2im, conv_matrix, im2col
-from .checkerboard import (
+from upconv import figures, grad, nn, shapes
+from upconv._config import get_memory_limit, get_num_threads, set_memory_limit, set_num_threads
+from upconv.explain import (
+    checkerboard,
     dc_gain_spread,
     input_gradient_pattern,
     overlap_map,
     overlap_ratio,
+    plan,
+    plan_inverse,
     resize_equivalent_kernel,
     stride_frequency_energy,
+    symbolic,
 )
-from .plan import plan, plan_inverse
-from .pool import max_pool, max_unpool, unpool
-from . import compare
-from .compare import compare_upsamplers
-from .resize_conv import resize_conv
-from . import grad, nn
-from .shuffle import depth_to_space, pixel_shuffle, pixel_unshuffle, space_to_depth
+from upconv.images import read_image, write_image
+from upconv.images import samples as data
+from upconv.ops import (
+    col2im,
+    conv,
+    conv_matrix,
+    conv_transpose,
+    depth_to_space,
+    im2col,
+    interpolate,
+    max_pool,
+    max_unpool,
+    pixel_shuffle,
+    pixel_unshuffle,
+    resize,
+    resize_conv,
+    space_to_depth,
+    unpool,
+)
+from upconv.restore import blur_kernel, deconvolve, metrics
+from upconv.studies import compare, compare_upsamplers
 
 __version__ = "0.1.0"
 

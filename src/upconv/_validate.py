@@ -11,56 +11,12 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = [
-    "get_memory_limit",
-    "set_memory_limit",
-]
-
-_DEFAULT_MEMORY_LIMIT = 4 * 2**30
-_memory_limit: int | None = None
-
-
-def get_memory_limit() -> int:
-    """Return the largest allocation, in bytes, that an upconv function may make.
-
-    The default is 4 GiB, or the value of the environment variable
-    ``UPCONV_MEMORY_LIMIT`` (bytes) when it is set.  Functions that would need
-    more raise :class:`MemoryError` with a message naming the array before
-    allocating anything.
-
-    Examples
-    --------
-    >>> import upconv
-    >>> upconv.get_memory_limit() > 0
-    True
-    """
-    if _memory_limit is not None:
-        return _memory_limit
-    env = os.environ.get("UPCONV_MEMORY_LIMIT")
-    return int(env) if env else _DEFAULT_MEMORY_LIMIT
-
-
-def set_memory_limit(nbytes: int | None) -> None:
-    """Set the largest allocation (in bytes) upconv may make; ``None`` restores the default.
-
-    Examples
-    --------
-    >>> import upconv
-    >>> upconv.set_memory_limit(2**20)
-    >>> upconv.get_memory_limit()
-    1048576
-    >>> upconv.set_memory_limit(None)
-    """
-    global _memory_limit
-    if nbytes is not None:
-        nbytes = integer(nbytes, "set_memory_limit", "nbytes", minimum=1)
-    _memory_limit = nbytes
+from upconv._config import get_memory_limit
 
 
 def check_allocation(shape: Sequence[int], dtype: Any, func: str, what: str) -> None:

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _validate as v
+from upconv import _validate as v
 
 __all__ = [
     "ConvGeometry",

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _format as fmt
-from . import _table
-from .explain import _int_list
+from upconv.cli import _format as fmt
+from upconv.cli import _table
+from upconv.cli.explain import _int_list
 
 __all__ = ["add_parser", "run"]
 
@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the overlap map and ratio (and the DC-gain spread of --weights); write the figures."""
     import upconv
     from upconv import figures
-    from upconv.checkerboard import overlap_map
+    from upconv.explain.checkerboard import overlap_map
 
     out = fmt.Printer()
     if args.dc_figure and not args.weights:
@@ -216,7 +216,7 @@ def _advice(m) -> str:
 
 
 def _print_dc_gain(out: fmt.Printer, w: np.ndarray, stride, dilation, name: str) -> None:
-    from upconv.checkerboard import dc_gain_spread
+    from upconv.explain.checkerboard import dc_gain_spread
 
     r = dc_gain_spread(w, stride, dilation=dilation)
     n_ci, n_co = r.spread.shape

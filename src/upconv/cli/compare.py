@@ -26,8 +26,8 @@ import numpy as np
 
 from upconv import shapes
 
-from . import _format as fmt
-from . import _table
+from upconv.cli import _format as fmt
+from upconv.cli import _table
 
 __all__ = ["add_parser", "run", "DEFAULT_IMAGE", "load_builtin"]
 
@@ -91,7 +91,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def load_builtin(name: str, size: int | None) -> np.ndarray:
     """A built-in image of :mod:`upconv.data`, ``size`` pixels square (the photograph is resampled)."""
     import upconv
-    from upconv import data
+    from upconv.images import samples as data
 
     if name in ("astronaut", "astronaut_gray"):
         img = data.load(name)
@@ -114,7 +114,7 @@ def _parse_crop(text: str) -> tuple[int, int, int, int]:
 
 
 def _parse_methods(text: str) -> list[str]:
-    from upconv.compare import METHODS
+    from upconv.studies.compare import METHODS
 
     names = [t.strip() for t in text.split(",") if t.strip()]
     bad = [t for t in names if t not in METHODS]
@@ -149,7 +149,7 @@ def _load(args: argparse.Namespace) -> tuple[np.ndarray, str]:
         name = args.builtin or DEFAULT_IMAGE
         img = load_builtin(name, args.size)
         return img, f"{name} (built-in)"
-    from upconv.image_io import read_image
+    from upconv.images.files import read_image
 
     try:
         img, _ = read_image(args.image)
@@ -174,7 +174,7 @@ def _style(color: bool) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``upconv compare``; 0 on success."""
-    from upconv.compare import compare_upsamplers, plot_comparison
+    from upconv.studies.compare import compare_upsamplers, plot_comparison
 
     _check_options(args)
     methods = _parse_methods(args.methods) if args.methods is not None else None

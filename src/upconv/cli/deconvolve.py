@@ -4,10 +4,10 @@ Two modes:
 
 ``upconv deconvolve IMAGE --kernel SPEC -o OUT``
     Read a gray or RGB image (8- or 16-bit PNG, JPEG, anything Pillow
-    reads; :func:`upconv.image_io.read_image`, alpha dropped), deconvolve
+    reads; :func:`upconv.images.files.read_image`, alpha dropped), deconvolve
     every channel with the same kernel (:func:`upconv.deconvolve`) and write
     the result with the input's bit depth (16 bits for PNG output only;
-    :func:`upconv.image_io.write_image`).  With ``--stride S`` the image is
+    :func:`upconv.images.files.write_image`).  With ``--stride S`` the image is
     taken to be a blurred and ``S``-times subsampled picture and the result
     is ``S`` times larger (super-resolution as an inverse problem; lsqr or
     cg).
@@ -41,9 +41,9 @@ import numpy as np
 
 import upconv
 from upconv import shapes
-from upconv.deconvolve import METHODS, blur_kernel
+from upconv.restore.deconvolution import METHODS, blur_kernel
 
-from . import _format as fmt
+from upconv.cli import _format as fmt
 
 __all__ = ["add_parser", "run", "restore_all"]
 
@@ -127,7 +127,7 @@ def _demo_image(size: int) -> np.ndarray:
     Area averaging when shrinking, bilinear interpolation when enlarging (the
     photograph is 256 x 256, so the default ``--size`` takes it as it is).
     """
-    from upconv import data
+    from upconv.images import samples as data
 
     image = data.photograph(gray=True)
     if image.shape != (size, size):
@@ -247,7 +247,7 @@ def _restore_file(args: argparse.Namespace, kernel: np.ndarray) -> int:
     method = args.method
     if args.stride > 1 and method in STRIDE1_ONLY:
         raise ValueError(f"argument --method: {method} needs stride 1; use lsqr or cg with --stride {args.stride}")
-    from upconv.image_io import read_image, write_image
+    from upconv.images.files import read_image, write_image
 
     try:
         image, info = read_image(args.image)  # (H, W) gray or (3, H, W) RGB; alpha dropped
@@ -275,7 +275,7 @@ def _restore_file(args: argparse.Namespace, kernel: np.ndarray) -> int:
 
 
 def _demo(args: argparse.Namespace, kernel: np.ndarray) -> int:
-    from upconv.metrics import psnr, ssim
+    from upconv.restore.metrics import psnr, ssim
 
     out = fmt.Printer()
     x, source = _demo_image(args.size), _DEMO_SOURCE

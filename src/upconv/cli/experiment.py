@@ -1,4 +1,4 @@
-"""``upconv experiment``: run one of the experiments of :mod:`upconv.experiment`.
+"""``upconv experiment``: run one of the experiments of :mod:`upconv.studies.experiment`.
 
 ``upconv experiment checkerboard`` trains the same x4 super-resolution
 decoder with each up-sampling method (transposed conv k3/k4, resize-conv
@@ -60,7 +60,7 @@ def _progress(enabled: bool):
 
 
 def run(args: argparse.Namespace) -> int:
-    from upconv.experiment import checkerboard_experiment, make_figure
+    from upconv.studies.experiment import checkerboard_experiment, make_figure
 
     if args.epochs is not None and args.epochs < 1:
         raise ValueError(f"argument --epochs: must be >= 1, got {args.epochs}")

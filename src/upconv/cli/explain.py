@@ -45,9 +45,9 @@ import numpy as np
 
 import upconv
 from upconv import shapes
-from upconv.conv import CONV_TRANSPOSE_METHODS
+from upconv.ops.convolution import CONV_TRANSPOSE_METHODS
 
-from . import _format as fmt
+from upconv.cli import _format as fmt
 
 __all__ = ["add_parser", "run"]
 
@@ -691,7 +691,7 @@ def _sparse_summary(out: fmt.Printer, mat, labels: Sequence[str], name: str) -> 
 
 
 def _print_symbolic(out: fmt.Printer, c: Config) -> None:
-    from upconv import symbolic
+    from upconv.explain import symbolic
 
     try:
         X = symbolic.symbolic_conv_transpose(c.size, c.kernel_size, c.stride, c.padding, c.output_padding,
@@ -734,7 +734,7 @@ def _print_symbolic(out: fmt.Printer, c: Config) -> None:
 
 
 def _pretty_if_fits(expr, uni: bool) -> list[str] | None:
-    from upconv.symbolic import pretty
+    from upconv.explain.symbolic import pretty
 
     lines = pretty(expr, unicode=uni).splitlines()
     return lines if max(map(len, lines), default=0) <= fmt.WIDTH - 4 and len(lines) <= 2 * MAX_SYMBOLIC_LINES else None
@@ -757,17 +757,17 @@ def _write_figure(c: Config, path: str) -> str:
 
     C, _ = _matrix(c)
     try:
-        figures._check_matrix_size(C.shape, "upconv explain")
+        figures.plots._check_matrix_size(C.shape, "upconv explain")
     except ValueError as exc:
         raise ValueError(f"argument --figure: {exc}") from None
     taps, _ = _matrix(c, np.arange(1.0, c.w.size + 1.0).reshape(c.w.shape))
     names = np.array([f"w{_index(tuple(i + 1 for i in t))}" if max(c.kernel_size) > 9 else
                       "w" + "".join(str(i + 1) for i in t) for t in np.ndindex(*c.kernel_size)], dtype=object)
     try:
-        path = figures._check_path(path, "upconv explain")
-        fig = figures._matrix_figure(C.toarray(), np.rint(taps.toarray()).astype(np.int64), names, c.out_size,
+        path = figures.style._check_path(path, "upconv explain")
+        fig = figures.plots._matrix_figure(C.toarray(), np.rint(taps.toarray()).astype(np.int64), names, c.out_size,
                                      c.size, 1, 1, "both", "tap")
-        figures._save(fig, path)
+        figures.style._save(fig, path)
     except OSError as exc:
         raise ValueError(f"argument --figure: cannot write {path!r}: {exc.strerror or exc}") from None
     except (ValueError, TypeError) as exc:

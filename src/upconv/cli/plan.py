@@ -20,9 +20,9 @@ from __future__ import annotations
 import argparse
 import textwrap
 
-from . import _format as fmt
-from . import _table
-from .explain import _int_list
+from upconv.cli import _format as fmt
+from upconv.cli import _table
+from upconv.cli.explain import _int_list
 
 __all__ = ["add_parser", "run"]
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from upconv import shapes
 
-from . import _format as fmt
+from upconv.cli import _format as fmt
 
 __all__ = ["add_parser", "run", "TORCH_MODES", "ONNX_MODES"]
 
@@ -243,7 +243,7 @@ def _strip(message: str, func: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``upconv resize``; 0 on success."""
-    from upconv.image_io import read_image, write_image
+    from upconv.images.files import read_image, write_image
 
     _check_options(args)
     try:

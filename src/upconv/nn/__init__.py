@@ -36,9 +36,9 @@ One training step of a tiny x2 up-sampler:
 >>> opt.step()
 """
 
-from . import init
-from .io import load, load_torch_state_dict, save
-from .layers import (
+from upconv.nn import init
+from upconv.nn.io import load, load_torch_state_dict, save
+from upconv.nn.layers import (
     Conv,
     ConvTranspose,
     LeakyReLU,
@@ -51,8 +51,8 @@ from .layers import (
     SubPixelConv,
     Tanh,
 )
-from .losses import L1Loss, MSELoss
-from .optim import SGD, Adam
+from upconv.nn.losses import L1Loss, MSELoss
+from upconv.nn.optim import SGD, Adam
 
 __all__ = [
     "Module",

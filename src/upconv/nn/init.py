@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _validate as v
+from upconv import _validate as v
 
 __all__ = [
     "fan_in_and_fan_out",
@@ -364,13 +364,13 @@ def resize_equivalent(
     Examples
     --------
     >>> import numpy as np
-    >>> from upconv.checkerboard import dc_gain_spread
+    >>> from upconv import dc_gain_spread
     >>> w = resize_equivalent((4, 4, 4, 4), 2, rng=np.random.default_rng(0))
     >>> dc_gain_spread(w, 2).flat
     True
     """
     func = "resize_equivalent"
-    from ..checkerboard import resize_equivalent_kernel
+    from upconv.explain.checkerboard import resize_equivalent_kernel
 
     s_ = _shape(func, shape)
     if len(s_) < 3:

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import _validate as v
-from .layers import Module
+from upconv import _validate as v
+from upconv.nn.layers import Module
 
 __all__ = ["save", "load", "load_torch_state_dict"]
 

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import _validate as v
-from .. import grad as G
-from ..conv import _conv_keeping_cols, conv_transpose
-from ..shuffle import pixel_shuffle, pixel_unshuffle
-from . import init as I
+from upconv import _validate as v
+from upconv import grad as G
+from upconv.ops.convolution import _conv_keeping_cols, conv_transpose
+from upconv.ops.rearrange import pixel_shuffle, pixel_unshuffle
+from upconv.nn import init as I
 
 __all__ = [
     "Module",
@@ -257,7 +257,7 @@ class Conv(_ConvBase):
 
     def _conv_backward(self, grad_out: Any, x: np.ndarray, input_grad: bool) -> np.ndarray | None:
         cols = self._cols if self._cols_of is x else None
-        gx, self.grads["weight"], gb = G._conv_grads(grad_out, x, *self._args(), cols=cols, input_grad=input_grad)
+        gx, self.grads["weight"], gb = G.convolution._conv_grads(grad_out, x, *self._args(), cols=cols, input_grad=input_grad)
         if "bias" in self.params:
             self.grads["bias"] = gb
         return gx
@@ -346,7 +346,7 @@ class ConvTranspose(_ConvBase):
 
     def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
         x = self._cached("_x")
-        gx, self.grads["weight"], gb = G._conv_transpose_grads(grad_out, x, *self._args(), input_grad=input_grad)
+        gx, self.grads["weight"], gb = G.convolution._conv_transpose_grads(grad_out, x, *self._args(), input_grad=input_grad)
         if gb is not None:
             self.grads["bias"] = gb
         return gx
@@ -363,7 +363,7 @@ class ConvTranspose(_ConvBase):
 
 
 class ResizeConv(Conv):
-    r"""Resize-convolution layer: :func:`upconv.interpolate`, then a convolution (:func:`upconv.resize_conv.resize_conv`).
+    r"""Resize-convolution layer: :func:`upconv.interpolate`, then a convolution (:func:`upconv.ops.resize_convolution.resize_conv`).
 
     Parameters
     ----------
@@ -372,7 +372,7 @@ class ResizeConv(Conv):
     scale_factor : float or sequence of floats, optional
         Up-sampling factor (2).
     mode : str, optional
-        Interpolation mode, as :func:`upconv.resize_conv.resize_conv`
+        Interpolation mode, as :func:`upconv.ops.resize_convolution.resize_conv`
         (``"nearest"``, ``"linear"`` = multilinear, ...).
     padding : optional
         The convolution's padding, ``"same"`` by default.
@@ -389,7 +389,7 @@ class ResizeConv(Conv):
     ``(k + s - 1)**n`` taps per ``s**n`` output pixels instead of
     ``k**n`` per pixel (for ``k = 3, s = 2``: 2.25 times fewer
     multiplications).  The result equals
-    :func:`upconv.resize_conv.resize_conv` up to rounding; the weight
+    :func:`upconv.ops.resize_convolution.resize_conv` up to rounding; the weight
     gradient is mapped back through that kernel's (linear) construction.
 
     Examples
@@ -405,7 +405,7 @@ class ResizeConv(Conv):
                  scale_factor: Any = 2, mode: str = "nearest", padding: Any = "same", bias: bool = True,
                  stride: Any = 1, dilation: Any = 1, groups: int = 1, *, align_corners: bool | None = None,
                  ndim: int | None = None, rng: np.random.Generator | None = None, dtype: Any = np.float32) -> None:
-        from ..resize_conv import RESIZE_CONV_MODES
+        from upconv.ops.resize_convolution import RESIZE_CONV_MODES
 
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          ndim=ndim, rng=rng, dtype=dtype)
@@ -415,7 +415,7 @@ class ResizeConv(Conv):
         self._up: np.ndarray | None = None
 
     def _interp_kwargs(self, x: np.ndarray) -> dict[str, Any]:
-        from ..resize_conv import _interpolate_args
+        from upconv.ops.resize_convolution import _interpolate_args
 
         n = self.params["weight"].ndim - 2
         mode, align_corners, _ = _interpolate_args("ResizeConv", x, n, self.scale_factor, self.mode,
@@ -439,7 +439,7 @@ class ResizeConv(Conv):
             return None
         if any(f != int(f) for f in sf):
             return None
-        from ..shapes import conv_geometry, resize_conv_transpose_padding
+        from upconv.shapes import conv_geometry, resize_conv_transpose_padding
 
         up_size = tuple(i * int(f) for i, f in zip(x.shape[-n:], sf))
         pads = conv_geometry(up_size, k, 1, self.padding, 1, func="ResizeConv").padding
@@ -449,7 +449,7 @@ class ResizeConv(Conv):
         return tuple(int(f) for f in sf), P
 
     def _kernel(self, s: tuple[int, ...]) -> np.ndarray:
-        from ..checkerboard import resize_equivalent_kernel
+        from upconv.explain.checkerboard import resize_equivalent_kernel
 
         return resize_equivalent_kernel(self.params["weight"], s, groups=self.groups)
 
@@ -466,7 +466,7 @@ class ResizeConv(Conv):
         return np.ascontiguousarray(np.flip(gk, axis=tuple(range(2, 2 + n))), dtype=w.dtype)
 
     def forward(self, x: Any) -> np.ndarray:
-        from ..interpolate import interpolate
+        from upconv.ops.interpolation import interpolate
 
         self._x = np.asarray(x)
         self._form = self._transposed_form(self._x)
@@ -498,8 +498,8 @@ class ResizeConv(Conv):
         linear modes: the same with the bilinear kernel
         (:func:`upconv.nn.init.bilinear_kernel`) in place of the box.
         """
-        from ..checkerboard import resize_equivalent_kernel
-        from ..conv import _as_conv_weight
+        from upconv.explain.checkerboard import resize_equivalent_kernel
+        from upconv.ops.convolution import _as_conv_weight
 
         w = self.params["weight"]
         n = w.ndim - 2

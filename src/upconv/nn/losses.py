@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _validate as v
+from upconv import _validate as v
 
 __all__ = ["MSELoss", "L1Loss"]
 

@@ -1,0 +1,33 @@
+"""Explaining and planning: why a transposed convolution computes what it computes.
+
+=========================  ===================================================
+``checkerboard``           overlap maps and ratios, DC-gain spread of weights,
+                           stride-frequency energy, input-gradient patterns
+``planner``                plan, plan_inverse: configurations between two sizes
+``symbolic``               sympy derivations (optional: the ``[symbolic]`` extra)
+=========================  ===================================================
+"""
+
+from upconv.explain import checkerboard, symbolic
+from upconv.explain.checkerboard import (
+    dc_gain_spread,
+    input_gradient_pattern,
+    overlap_map,
+    overlap_ratio,
+    resize_equivalent_kernel,
+    stride_frequency_energy,
+)
+from upconv.explain.planner import plan, plan_inverse
+
+__all__ = [
+    "checkerboard",
+    "symbolic",
+    "overlap_map",
+    "overlap_ratio",
+    "dc_gain_spread",
+    "resize_equivalent_kernel",
+    "stride_frequency_energy",
+    "input_gradient_pattern",
+    "plan",
+    "plan_inverse",
+]

@@ -1,0 +1,133 @@
+"""Gradients of the sub-pixel rearrangements: the inverse permutation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from upconv.grad._common import _check_grad_out
+
+# --------------------------------------------------------------------------
+# sub-pixel rearrangements: the gradient is the inverse permutation
+
+
+def _rearrangement_grad(func: str, grad_out: Any, x: Any, forward, inverse, *args, **kwargs) -> np.ndarray:
+    gy = np.asarray(grad_out)
+    xa = np.asarray(x)
+    try:
+        expected = forward(np.broadcast_to(np.zeros((), dtype=np.uint8), xa.shape), *args, **kwargs).shape
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(f"{func}: {str(exc).split(': ', 1)[-1]}") from None
+    _check_grad_out(func, gy, expected, forward.__name__)
+    return inverse(gy, *args, **kwargs)
+
+
+def pixel_shuffle_grad_input(grad_out: Any, x: Any, upscale_factor: int, *, ndim: int = 2) -> np.ndarray:
+    r"""Gradient of :func:`upconv.pixel_shuffle` with respect to ``x``: :func:`upconv.pixel_unshuffle`.
+
+    A permutation's adjoint is its inverse.
+
+    Parameters
+    ----------
+    grad_out : (*, C, *(spatial * r)) array_like
+    x, upscale_factor, ndim
+        The forward call's arguments; only the shape of ``x`` is used.
+
+    Returns
+    -------
+    grad_x : ndarray, shape of ``x``, dtype of ``grad_out``
+
+    Examples
+    --------
+    >>> import numpy as np, upconv
+    >>> from upconv.grad import pixel_shuffle_grad_input
+    >>> x = np.arange(8.0).reshape(1, 4, 1, 2)
+    >>> np.array_equal(pixel_shuffle_grad_input(upconv.pixel_shuffle(x, 2), x, 2), x)
+    True
+    """
+    from upconv.ops.rearrange import pixel_shuffle, pixel_unshuffle
+
+    return _rearrangement_grad("pixel_shuffle_grad_input", grad_out, x, pixel_shuffle, pixel_unshuffle,
+                               upscale_factor, ndim=ndim)
+
+
+def pixel_unshuffle_grad_input(grad_out: Any, x: Any, downscale_factor: int, *, ndim: int = 2) -> np.ndarray:
+    r"""Gradient of :func:`upconv.pixel_unshuffle` with respect to ``x``: :func:`upconv.pixel_shuffle`.
+
+    Parameters
+    ----------
+    grad_out : (*, C * r**ndim, *(spatial / r)) array_like
+    x, downscale_factor, ndim
+        The forward call's arguments; only the shape of ``x`` is used.
+
+    Returns
+    -------
+    grad_x : ndarray, shape of ``x``, dtype of ``grad_out``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from upconv.grad import pixel_unshuffle_grad_input
+    >>> pixel_unshuffle_grad_input(np.arange(4.0).reshape(1, 4, 1, 1), np.zeros((1, 1, 2, 2)), 2)[0, 0]
+    array([[0., 1.],
+           [2., 3.]])
+    """
+    from upconv.ops.rearrange import pixel_shuffle, pixel_unshuffle
+
+    return _rearrangement_grad("pixel_unshuffle_grad_input", grad_out, x, pixel_unshuffle, pixel_shuffle,
+                               downscale_factor, ndim=ndim)
+
+
+def depth_to_space_grad_input(grad_out: Any, x: Any, blocksize: int, mode: str = "DCR") -> np.ndarray:
+    r"""Gradient of :func:`upconv.depth_to_space` with respect to ``x``: :func:`upconv.space_to_depth`.
+
+    Parameters
+    ----------
+    grad_out : (N, C, *(spatial * b)) array_like
+    x, blocksize, mode
+        The forward call's arguments; only the shape of ``x`` is used.
+
+    Returns
+    -------
+    grad_x : ndarray, shape of ``x``, dtype of ``grad_out``
+
+    Examples
+    --------
+    >>> import numpy as np, upconv
+    >>> from upconv.grad import depth_to_space_grad_input
+    >>> x = np.arange(8.0).reshape(1, 8, 1, 1)
+    >>> np.array_equal(depth_to_space_grad_input(upconv.depth_to_space(x, 2), x, 2), x)
+    True
+    """
+    from upconv.ops.rearrange import depth_to_space, space_to_depth
+
+    return _rearrangement_grad("depth_to_space_grad_input", grad_out, x, depth_to_space, space_to_depth,
+                               blocksize, mode)
+
+
+def space_to_depth_grad_input(grad_out: Any, x: Any, blocksize: int, mode: str = "DCR") -> np.ndarray:
+    r"""Gradient of :func:`upconv.space_to_depth` with respect to ``x``: :func:`upconv.depth_to_space`.
+
+    Parameters
+    ----------
+    grad_out : (N, C * b**n, *(spatial / b)) array_like
+    x, blocksize, mode
+        The forward call's arguments; only the shape of ``x`` is used.
+
+    Returns
+    -------
+    grad_x : ndarray, shape of ``x``, dtype of ``grad_out``
+
+    Examples
+    --------
+    >>> import numpy as np, upconv
+    >>> from upconv.grad import space_to_depth_grad_input
+    >>> x = np.arange(8.0).reshape(1, 2, 2, 2)
+    >>> np.array_equal(space_to_depth_grad_input(upconv.space_to_depth(x, 2), x, 2), x)
+    True
+    """
+    from upconv.ops.rearrange import depth_to_space, space_to_depth
+
+    return _rearrangement_grad("space_to_depth_grad_input", grad_out, x, space_to_depth, depth_to_space,
+                               blocksize, mode)

@@ -1,0 +1,38 @@
+"""The operators: N-d, exact to PyTorch and ONNX, on NumPy arrays.
+
+=========================  ===================================================
+``convolution``            conv, conv_transpose (and its four methods)
+``matrix``                 conv_matrix: the convolution as a sparse matrix C
+``unfold``                 im2col, col2im (torch unfold/fold, ONNX Col2Im)
+``pooling``                max_pool, max_unpool, unpool
+``rearrange``              pixel_shuffle, pixel_unshuffle, depth_to_space, space_to_depth
+``interpolation``          interpolate (torch), resize (ONNX); engine: ``resampling``
+``resize_convolution``     resize_conv: interpolation, then a convolution
+=========================  ===================================================
+"""
+
+from upconv.ops.convolution import conv, conv_transpose
+from upconv.ops.interpolation import interpolate, resize
+from upconv.ops.matrix import conv_matrix
+from upconv.ops.unfold import col2im, im2col
+from upconv.ops.pooling import max_pool, max_unpool, unpool
+from upconv.ops.rearrange import depth_to_space, pixel_shuffle, pixel_unshuffle, space_to_depth
+from upconv.ops.resize_convolution import resize_conv
+
+__all__ = [
+    "conv",
+    "conv_transpose",
+    "conv_matrix",
+    "im2col",
+    "col2im",
+    "max_pool",
+    "max_unpool",
+    "unpool",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "depth_to_space",
+    "space_to_depth",
+    "interpolate",
+    "resize",
+    "resize_conv",
+]

@@ -1,0 +1,141 @@
+"""The convolution as a matrix: ``conv(x, w).ravel() == C @ x.ravel()`` (seed 002, section 2).
+
+:func:`conv_matrix` builds the sparse ``C`` of one sample's convolution
+("image flatten"); the transposed convolution with the same parameters is
+``C.T @ y.ravel()`` (seeds 000/001: the 4x4 input and 3x3 kernel give a 4x16
+``C``).  ``dense=True`` (or ``C.toarray()``) gives the dense view for small
+cases.  :func:`upconv.im2col` (:mod:`upconv.ops.unfold`) is the other way to
+write a convolution as one matrix product.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from upconv import _validate as v
+from upconv import shapes
+from upconv.shapes import ConvGeometry
+
+__all__ = ["conv_matrix"]
+
+
+def _axis_triplets(g: ConvGeometry, a: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All (output index, tap, input index) on axis ``a`` with the input index inside the input."""
+    o = np.arange(g.out_size[a])[:, None]
+    t = np.arange(g.kernel_size[a])[None, :]
+    i = o * g.stride[a] + t * g.dilation[a] - g.padding[a][0]
+    keep = (i >= 0) & (i < g.in_size[a])
+    o, t = np.broadcast_to(o, i.shape)[keep], np.broadcast_to(t, i.shape)[keep]
+    return o, t, i[keep]
+
+
+def _conv_matrix(g: ConvGeometry, w: np.ndarray, groups: int, func: str = "conv_matrix"):
+    """Sparse ``(C_out * prod(out), C_in * prod(in))`` matrix of the grouped convolution ``g``."""
+    import scipy.sparse as sp
+
+    n = g.ndim
+    c_out, ci_g = w.shape[:2]
+    co_g = c_out // groups
+    trip = [_axis_triplets(g, a) for a in range(n)]
+    nnz = c_out * ci_g * math.prod(len(tr[0]) for tr in trip)
+    # indices (two int64) and values of every stored entry, checked before building any of them
+    v.check_allocation((nnz, 3), np.int64, func, "the sparse convolution matrix (indices and values)")
+    # Cartesian product over axes of the per-axis valid triplets.
+    mesh = np.meshgrid(*[np.arange(len(tr[0])) for tr in trip], indexing="ij")
+    o = np.ravel_multi_index(tuple(tr[0][m.ravel()] for tr, m in zip(trip, mesh)), g.out_size)
+    t = np.ravel_multi_index(tuple(tr[1][m.ravel()] for tr, m in zip(trip, mesh)), g.kernel_size)
+    i = np.ravel_multi_index(tuple(tr[2][m.ravel()] for tr, m in zip(trip, mesh)), g.in_size)
+    co = np.arange(c_out)[:, None, None]
+    ci = (co // co_g) * ci_g + np.arange(ci_g)[None, :, None]
+    rows = (co * math.prod(g.out_size) + o).astype(np.int64)
+    cols = ci * math.prod(g.in_size) + i
+    data = w.reshape(c_out, ci_g, -1)[:, :, t]
+    shape = (c_out * math.prod(g.out_size), ci_g * groups * math.prod(g.in_size))
+    rows, cols = np.broadcast_arrays(rows, cols)
+    return sp.csr_array((data.ravel(), (rows.ravel(), cols.ravel())), shape=shape)
+
+
+def conv_matrix(
+    input_shape: Sequence[int],
+    weight: Any,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+    *,
+    dense: bool = False,
+):
+    r"""The sparse matrix ``C`` of a convolution, so that ``conv(x).ravel() == C @ x.ravel()``.
+
+    Parameters
+    ----------
+    input_shape : sequence of ints
+        ``(C_in, *in_size)`` of one sample, or only ``in_size`` (then
+        ``C_in = weight.shape[1] * groups``).
+    weight : (C_out, C_in / groups, *kernel_size) array_like
+        Convolution weight (for a transposed convolution with weight
+        ``(C_in', C_out' / groups, *k)`` pass that same array: ``C.T`` of the
+        matching convolution is the transposed convolution).
+    stride, padding, dilation, groups
+        As :func:`upconv.conv`.
+    dense : bool, optional
+        Return the dense ``numpy.ndarray`` (``C.toarray()``) instead, for
+        small cases and for printing.
+
+    Returns
+    -------
+    C : scipy.sparse.csr_array or ndarray, shape (C_out * prod(out_size), C_in * prod(in_size))
+        Row ``c_o * prod(out) + flat(o)``, column ``c_i * prod(in) + flat(i)``
+        holds ``w[c_o, c_i mod (C_in/groups), t]`` where the tap ``t`` of
+        output ``o`` reads input ``i = o*s + t*d - p_begin``.  ``C.T`` is the
+        matrix of :func:`upconv.conv_transpose` with the same parameters.
+
+    Examples
+    --------
+    The seeds' example: a 3x3 kernel on a 4x4 input gives a 4x16 matrix.
+
+    >>> import numpy as np, upconv
+    >>> w = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
+    >>> C = upconv.conv_matrix((4, 4), w)
+    >>> C.shape
+    (4, 16)
+    >>> C.toarray()[0]
+    array([1., 2., 3., 0., 4., 5., 6., 0., 7., 8., 9., 0., 0., 0., 0., 0.])
+
+    The dense view, here of a 1-d convolution (stride 2, padding 1):
+
+    >>> upconv.conv_matrix((4,), np.array([[[1.0, 2.0, 3.0]]]), stride=2, padding=1, dense=True)
+    array([[2., 3., 0., 0.],
+           [0., 1., 2., 3.]])
+    """
+    func = "conv_matrix"
+    _, (w,) = v.float_arrays(func, weight=weight)
+    if w.ndim < 3:
+        raise ValueError(f"{func}: weight must have at least 3 dimensions, got shape {w.shape}")
+    n = w.ndim - 2
+    groups = v.integer(groups, func, "groups", minimum=1)
+    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
+        raise TypeError(f"{func}: input_shape must be a sequence of integers, got {input_shape!r}")
+    if len(input_shape) == n:
+        input_shape = (w.shape[1] * groups,) + tuple(input_shape)
+    if len(input_shape) != n + 1:
+        raise ValueError(
+            f"{func}: input_shape must be (C_in, *in_size) or in_size with {n} spatial axes, got {input_shape!r}"
+        )
+    c_in = v.integer(input_shape[0], func, "input_shape[0]", minimum=1)
+    if w.shape[0] % groups or c_in != w.shape[1] * groups:
+        raise ValueError(
+            f"{func}: weight of shape {w.shape} with groups={groups} expects {w.shape[1] * groups} input "
+            f"channels and out channels divisible by groups; got input_shape {tuple(input_shape)}"
+        )
+    dense = v.boolean(dense, func, "dense")
+    g = shapes.conv_geometry(input_shape[1:], w.shape[2:], stride, padding, dilation, func=func)
+    if dense:
+        shape = (w.shape[0] * math.prod(g.out_size), c_in * math.prod(g.in_size))
+        v.check_allocation(shape, w.dtype, func, "the dense convolution matrix")
+        return _conv_matrix(g, w, groups).toarray()
+    return _conv_matrix(g, w, groups)

@@ -1,0 +1,475 @@
+"""N-d max pooling with indices, max unpooling and nearest / bed-of-nails unpooling.
+
+``max_pool`` and ``max_unpool`` have torch's semantics (values, int64
+indices, NaN and tie rules, size checks); ``max_pool`` also takes ONNX
+``pads`` as ``(begin, end)`` pairs.  Both run as Numba kernels, parallel
+over planes, on ``(planes, flat plane)`` arrays: the N-d window geometry is
+reduced to flat offsets, so one kernel serves every number of spatial axes.
+
+``unpool`` is the index-free unpooling of the up-sampling literature:
+``"nearest"`` copies every value into its ``s_1 x ... x s_n`` block,
+``"bed_of_nails"`` puts it in the block's first cell and zeros elsewhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from upconv import _validate as v
+from upconv import shapes
+from upconv.kernels.parallel import parallel_for
+from upconv.shapes import ConvGeometry
+
+__all__ = ["max_pool", "max_unpool", "unpool", "UNPOOL_MODES"]
+
+
+# --------------------------------------------------------------------------
+# helpers
+
+
+def _spatial_rank(func: str, x: np.ndarray, per_axis: Any, name: str) -> int:
+    """Number of spatial axes: ``len(per_axis)`` if it is a sequence, else ``x.ndim - 2``."""
+    if isinstance(per_axis, Sequence) and not isinstance(per_axis, (str, bytes)):
+        if len(per_axis) == 0:
+            raise ValueError(f"{func}: {name} must not be empty, got {per_axis!r}")
+        return len(per_axis)
+    if x.ndim < 3:
+        raise ValueError(
+            f"{func}: x must have at least 3 dimensions (N, C, *spatial) when {name} is a single "
+            f"integer, got x of shape {x.shape}; pass {name} as a sequence to pool an unbatched input"
+        )
+    return x.ndim - 2
+
+
+def _batched(func: str, x: np.ndarray, n: int) -> tuple[np.ndarray, bool]:
+    """``(N, C, *spatial)`` view of ``x`` and whether it was unbatched ``(C, *spatial)``."""
+    if x.ndim not in (n + 1, n + 2):
+        raise ValueError(
+            f"{func}: x must have {n + 1} (unbatched) or {n + 2} (batched) dimensions for {n} spatial "
+            f"axes, got x of shape {x.shape}"
+        )
+    if x.ndim == n + 1:
+        return x[None], True
+    return x, False
+
+
+def _grid(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """Flattened outer sum ``sum_a parts[a][o_a]`` over the row-major grid of all axes."""
+    n = len(parts)
+    total = np.zeros((1,) * n, dtype=np.int64)
+    for a, p in enumerate(parts):
+        total = total + np.asarray(p, dtype=np.int64).reshape((-1,) + (1,) * (n - 1 - a))
+    return total.ravel()
+
+
+def _row_major_strides(shape: Sequence[int]) -> list[int]:
+    strides, acc = [], 1
+    for size in reversed(shape):
+        strides.append(acc)
+        acc *= size
+    return strides[::-1]
+
+
+# --------------------------------------------------------------------------
+# Numba kernels (compiled on first use, cached on disk).  Serial and GIL-free, each works on the
+# planes [start, stop); upconv.kernels.parallel.parallel_for runs slices of them on a few threads.
+
+
+@functools.lru_cache(maxsize=None)
+def _kernels() -> dict[str, Callable[..., Any]]:
+    import numba
+
+    @numba.njit(cache=True, nogil=True)
+    def max_pool_kernel(start, stop, xf, L, row_pad, row_idx, first_idx, W, s_last, tap_pad, tap_idx, out, idx_out,
+                        with_idx):
+        # Planes [start, stop) of xf: P padded planes of L elements, flat; out, idx_out: (P, Q) flat,
+        # Q = len(row_pad) * W.
+        # Output row jo (all axes but the last) and last-axis position o read the window at
+        # row_pad[jo] + o*s_last (+ tap_pad[t] per tap) in the padded plane; the input index of
+        # tap t is row_idx[jo] + o*s_last + tap_idx[t].  Taps outside, rows of W inside: the
+        # inner loop is affine and branch-free.  torch's scan: strict ">" keeps the first
+        # maximum, any NaN replaces (the last NaN wins), the padding (-inf) never wins, and an
+        # all -inf window reports its first real element (first_idx).
+        # The scan reads a unit-stride row (strided taps are gathered into `tmp` first) with
+        # unsigned indices (no negative-index wrap-around): LLVM then vectorises it.
+        R = row_pad.shape[0]
+        Q = R * W
+        K = tap_pad.shape[0]
+        best = np.empty(W, xf.dtype)
+        arg = np.empty(W, np.int64)
+        tmp = np.empty(W, xf.dtype)
+        for p in range(start, stop):
+            for jo in range(R):
+                rb = p * L + row_pad[jo]
+                for o in range(W):
+                    best[o] = -np.inf
+                    arg[o] = -1
+                for t in range(K):
+                    tb = rb + tap_pad[t]
+                    if s_last == 1:
+                        for o in range(W):
+                            val = xf[np.uint64(tb + o)]
+                            cur = best[np.uint64(o)]
+                            upd = (val > cur) | (val != val)
+                            best[np.uint64(o)] = val if upd else cur
+                            arg[np.uint64(o)] = t if upd else arg[np.uint64(o)]
+                    else:  # the same scan, over the gathered row
+                        for o in range(W):
+                            tmp[np.uint64(o)] = xf[np.uint64(tb + o * s_last)]
+                        for o in range(W):
+                            val = tmp[np.uint64(o)]
+                            cur = best[np.uint64(o)]
+                            upd = (val > cur) | (val != val)
+                            best[np.uint64(o)] = val if upd else cur
+                            arg[np.uint64(o)] = t if upd else arg[np.uint64(o)]
+                ob = p * Q + jo * W
+                for o in range(W):
+                    out[ob + o] = best[o]
+                if with_idx:
+                    for o in range(W):
+                        a = arg[o]
+                        idx_out[ob + o] = first_idx[jo * W + o] if a < 0 else row_idx[jo] + o * s_last + tap_idx[a]
+
+    @numba.njit(cache=True, nogil=True)
+    def max_unpool_kernel(start, stop, x, idx, out, bad):
+        # Planes [start, stop) of x, idx (P, Q); out (P, L) uninitialised.  Each plane is zeroed
+        # and scattered by one thread (later duplicates overwrite earlier ones, as torch); bad[p]
+        # is the position of the first invalid index of plane p, or -1.
+        Q = x.shape[1]
+        L = out.shape[1]
+        for p in range(start, stop):
+            for i in range(L):
+                out[p, i] = 0
+            for j in range(Q):
+                i = idx[p, j]
+                if i < 0 or i >= L:
+                    bad[p] = j
+                    break
+                out[p, i] = x[p, j]
+
+    return {"max_pool": max_pool_kernel, "max_unpool": max_unpool_kernel}
+
+
+# --------------------------------------------------------------------------
+# max_pool
+
+
+def _pool_offsets(g: ConvGeometry, padded: Sequence[int]) -> tuple[np.ndarray, ...]:
+    """Flat offsets of :func:`max_pool`'s windows (per output row) and taps, in padded and input planes.
+
+    Returns ``row_pad, row_idx, first_idx, tap_pad, tap_idx`` for the kernel:
+    window ``(row jo, last-axis o)`` starts at ``row_pad[jo] + o*s`` in the
+    padded plane and at input index ``row_idx[jo] + o*s``; ``first_idx`` is
+    the input index of every window's first real element.
+    """
+    n = g.ndim
+    ps, xs = _row_major_strides(padded), _row_major_strides(g.in_size)
+    starts = [np.arange(g.out_size[a], dtype=np.int64) * g.stride[a] for a in range(n)]
+    taps = [np.arange(g.kernel_size[a], dtype=np.int64) * g.dilation[a] for a in range(n)]
+    first = []
+    for a in range(n):
+        st = starts[a] - g.padding[a][0]  # window start in input coordinates
+        skip = np.where(st < 0, -(st // g.dilation[a]), 0)  # taps before the first real element
+        first.append((st + skip * g.dilation[a]) * xs[a])
+    row_pad = _grid([starts[a] * ps[a] for a in range(n - 1)])
+    row_idx = _grid([(starts[a] - g.padding[a][0]) * xs[a] for a in range(n - 1)]) - g.padding[n - 1][0]
+    tap_pad = _grid([taps[a] * ps[a] for a in range(n)])
+    tap_idx = _grid([taps[a] * xs[a] for a in range(n)])
+    return row_pad, row_idx, _grid(first), tap_pad, tap_idx
+
+
+def max_pool(
+    x: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: Any = 0,
+    dilation: int | Sequence[int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    r"""N-d max pooling, identical to ``torch.nn.functional.max_pool{1,2,3}d``.
+
+    Parameters
+    ----------
+    x : (N, C, *in_size) or (C, *in_size) array_like
+        Input.  The number of spatial axes ``n`` is ``len(kernel_size)``, or
+        ``x.ndim - 2`` when ``kernel_size`` is an int (then ``x`` must be
+        batched).
+    kernel_size : int or sequence of n ints
+        Window size.
+    stride : int, sequence of n ints or None, optional
+        Step between windows; ``None`` (default) is ``kernel_size``, as torch.
+    padding : int, sequence of n ints, or sequence of n (begin, end) pairs
+        Implicit ``-inf`` padding.  Ints follow torch (``padding <=
+        kernel_size // 2``); pairs are ONNX ``pads`` (any size, asymmetric).
+    dilation : int or sequence of n ints, optional
+        Step between the taps of a window.
+    ceil_mode : bool, optional
+        Round the output size up (see :func:`upconv.shapes.pool_geometry`).
+    return_indices : bool, optional
+        Also return the position of each maximum.
+
+    Returns
+    -------
+    y : (N, C, *out_size) or (C, *out_size) ndarray
+        Window maxima, in the input's floating dtype (float64 for other input).
+    indices : ndarray of int64, same shape as ``y``
+        Only with ``return_indices``: the flat position of each maximum in its
+        ``(n, c)`` plane, row-major over ``in_size`` (torch's convention; the
+        input of :func:`max_unpool`).
+
+    Raises
+    ------
+    ValueError, TypeError
+        For every configuration torch rejects (ONNX rules for pair padding),
+        naming the argument; also when a window holds padding only, where
+        torch returns ``-inf`` with an out-of-range index.
+    MemoryError
+        If the output (or the padded input) exceeds :func:`upconv.get_memory_limit`.
+
+    See Also
+    --------
+    max_unpool : puts the maxima back at ``indices``.
+    upconv.shapes.pool_output_size : the output size without computing.
+
+    Notes
+    -----
+    .. math::
+
+        y[n, c, \mathbf{o}] = \max_{\mathbf{t}} x_{pad}[n, c, \mathbf{o}\odot s + \mathbf{t}\odot d]
+
+        o = \lfloor (i + p_{begin} + p_{end} - d(k-1) - 1) / s \rfloor + 1
+
+    Padding never wins.  A NaN in the window is the result and its index is
+    returned (with several NaNs, the last in row-major window order, as
+    torch); among equal maxima the first in row-major window order wins.
+
+    Examples
+    --------
+    >>> import numpy as np, upconv
+    >>> x = np.arange(1.0, 17.0).reshape(1, 1, 4, 4)
+    >>> y, idx = upconv.max_pool(x, 2, return_indices=True)
+    >>> y
+    array([[[[ 6.,  8.],
+             [14., 16.]]]])
+    >>> idx
+    array([[[[ 5,  7],
+             [13, 15]]]])
+    """
+    func = "max_pool"
+    result_dtype, (xa,) = v.float_arrays(func, x=x)
+    n = _spatial_rank(func, xa, kernel_size, "kernel_size")
+    xa, unbatched = _batched(func, xa, n)
+    return_indices = v.boolean(return_indices, func, "return_indices")
+    g = shapes.pool_geometry(xa.shape[2:], kernel_size, stride, padding, dilation, ceil_mode, func=func)
+    N, C = xa.shape[:2]
+    P, Q = N * C, math.prod(g.out_size)
+    v.check_allocation((N, C) + g.out_size, np.int64 if return_indices else xa.dtype, func, "the output")
+    padded = tuple(i + b + max(e, 0) for i, (b, e) in zip(g.in_size, g.padding))
+    if padded != g.in_size:
+        v.check_allocation((N, C) + padded, xa.dtype, func, "the padded input")
+        xp = np.full((N, C) + padded, -np.inf, dtype=xa.dtype)
+        xp[(slice(None), slice(None)) + tuple(slice(b, b + i) for i, (b, _) in zip(g.in_size, g.padding))] = xa
+    else:
+        xp = np.ascontiguousarray(xa)
+    out = np.empty(P * Q, dtype=xa.dtype)
+    idx = np.empty(P * Q if return_indices else 1, dtype=np.int64)
+    if P * Q:
+        row_pad, row_idx, first_idx, tap_pad, tap_idx = _pool_offsets(g, padded)
+        parallel_for(
+            _kernels()["max_pool"], P, xp.reshape(-1), math.prod(padded), row_pad, row_idx, first_idx,
+            g.out_size[-1], g.stride[-1], tap_pad, tap_idx, out, idx, return_indices,
+        )
+    shape = (C,) + g.out_size if unbatched else (N, C) + g.out_size
+    y = out.reshape(shape).astype(result_dtype, copy=False)
+    return (y, idx.reshape(shape)) if return_indices else y
+
+
+# --------------------------------------------------------------------------
+# max_unpool
+
+
+def max_unpool(
+    x: Any,
+    indices: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: Any = 0,
+    output_size: Sequence[int] | None = None,
+) -> np.ndarray:
+    r"""N-d max unpooling, identical to ``torch.nn.functional.max_unpool{1,2,3}d``.
+
+    Every value of ``x`` is written at its ``indices`` entry of a zero
+    output; the partial inverse of :func:`max_pool`.
+
+    Parameters
+    ----------
+    x : (N, C, *in_size) or (C, *in_size) array_like
+        Pooled values.  ``n = len(kernel_size)``, or ``x.ndim - 2`` when
+        ``kernel_size`` is an int.
+    indices : integer array_like, same shape as ``x``
+        Flat positions in each ``(n, c)`` plane of the output, row-major over
+        ``out_size`` (as returned by ``max_pool(..., return_indices=True)``).
+    kernel_size, stride, padding : int or sequence of n ints
+        The parameters of the pooling being inverted; ``stride=None`` is
+        ``kernel_size``.  ``padding`` may be ``(begin, end)`` pairs.
+    output_size : sequence of n (or n + 2) ints, optional
+        The output size, strictly between ``default - stride`` and
+        ``default + stride`` (see :func:`upconv.shapes.max_unpool_output_size`).
+
+    Returns
+    -------
+    y : (N, C, *out_size) or (C, *out_size) ndarray
+        Zeros except at ``indices``; ``x``'s floating dtype.
+
+    Raises
+    ------
+    ValueError
+        If ``indices`` does not have ``x``'s shape, an index lies outside
+        ``[0, prod(out_size))`` (naming it), or ``output_size`` is invalid.
+    TypeError
+        If ``indices`` is not an integer array.
+
+    Notes
+    -----
+    .. math::
+
+        o = (i - 1) s - p_{begin} - p_{end} + k,
+        \qquad y[n, c].\mathrm{flat}[\mathit{indices}[n, c, \mathbf{j}]] = x[n, c, \mathbf{j}]
+
+    Where indices repeat (overlapping windows), the last value in row-major
+    order of ``x`` is kept, as torch.
+
+    Examples
+    --------
+    >>> import numpy as np, upconv
+    >>> x = np.arange(1.0, 17.0).reshape(1, 1, 4, 4)
+    >>> y, idx = upconv.max_pool(x, 2, return_indices=True)
+    >>> upconv.max_unpool(y, idx, 2)[0, 0]
+    array([[ 0.,  0.,  0.,  0.],
+           [ 0.,  6.,  0.,  8.],
+           [ 0.,  0.,  0.,  0.],
+           [ 0., 14.,  0., 16.]])
+    >>> upconv.max_unpool(y, idx, 2, output_size=(5, 5))[0, 0]
+    array([[ 0.,  0.,  0.,  0.,  0.],
+           [ 6.,  0.,  8.,  0.,  0.],
+           [ 0.,  0.,  0., 14.,  0.],
+           [16.,  0.,  0.,  0.,  0.],
+           [ 0.,  0.,  0.,  0.,  0.]])
+    """
+    func = "max_unpool"
+    result_dtype, (xa,) = v.float_arrays(func, x=x)
+    ind = np.asarray(indices)
+    if ind.dtype.kind not in "iu":
+        raise TypeError(f"{func}: indices must be an integer array, got dtype {ind.dtype}")
+    if ind.shape != xa.shape:
+        raise ValueError(f"{func}: indices must have the shape of x, {xa.shape}, got {ind.shape}")
+    n = _spatial_rank(func, xa, kernel_size, "kernel_size")
+    xa, unbatched = _batched(func, xa, n)
+    ind = ind[None] if unbatched else ind
+    out_size = shapes.max_unpool_output_size(xa.shape[2:], kernel_size, stride, padding, output_size, func=func)
+    N, C = xa.shape[:2]
+    P, L = N * C, math.prod(out_size)
+    v.check_allocation((N, C) + out_size, xa.dtype, func, "the output")
+    out = np.empty((P, L), dtype=xa.dtype)
+    if P:
+        xf = np.ascontiguousarray(xa).reshape(P, -1)
+        bad = np.full(P, -1, dtype=np.int64)
+        parallel_for(_kernels()["max_unpool"], P, xf, np.ascontiguousarray(ind, dtype=np.int64).reshape(P, -1),
+                     out, bad)
+        wrong = np.flatnonzero(bad >= 0)
+        if wrong.size:
+            p = int(wrong[0])
+            where = np.unravel_index(p * xf.shape[1] + int(bad[p]), ind.shape)
+            shown = tuple(int(w) for w in where[1:]) if unbatched else tuple(int(w) for w in where)
+            raise ValueError(
+                f"{func}: indices{list(shown)} = {int(ind[where])} is not a valid position in an output "
+                f"plane of size {out_size}; indices must lie in [0, {L})"
+            )
+    shape = (C,) + out_size if unbatched else (N, C) + out_size
+    return out.reshape(shape).astype(result_dtype, copy=False)
+
+
+# --------------------------------------------------------------------------
+# unpool (nearest, bed of nails)
+
+
+def _unpool_nearest(x: np.ndarray, s: tuple[int, ...], out_size: tuple[int, ...]) -> np.ndarray:
+    """Broadcast ``(N, C, i_1, 1, i_2, 1, ...)`` to ``(N, C, i_1, s_1, ...)``; the reshape copies once."""
+    expanded = x.reshape(x.shape[:2] + sum(((i, 1) for i in x.shape[2:]), ()))
+    target = x.shape[:2] + sum(((i, f) for i, f in zip(x.shape[2:], s)), ())
+    return np.broadcast_to(expanded, target).reshape(x.shape[:2] + out_size)
+
+
+def _unpool_bed_of_nails(x: np.ndarray, s: tuple[int, ...], out_size: tuple[int, ...]) -> np.ndarray:
+    out = np.zeros(x.shape[:2] + out_size, dtype=x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(None, None, f) for f in s)] = x
+    return out
+
+
+UNPOOL_MODES: dict[str, Callable[[np.ndarray, tuple[int, ...], tuple[int, ...]], np.ndarray]] = {
+    "nearest": _unpool_nearest,
+    "bed_of_nails": _unpool_bed_of_nails,
+}
+
+
+def unpool(x: Any, scale_factor: int | Sequence[int], mode: str = "nearest") -> np.ndarray:
+    r"""Unpooling without indices: enlarge every spatial axis ``s`` times.
+
+    Parameters
+    ----------
+    x : (N, C, *in_size) or (C, *in_size) array_like
+        Input.  ``n = len(scale_factor)``, or ``x.ndim - 2`` when
+        ``scale_factor`` is an int.
+    scale_factor : int or sequence of n ints
+        Block size per axis (>= 1).
+    mode : {"nearest", "bed_of_nails"}
+        ``"nearest"`` fills each ``s_1 x ... x s_n`` block with its value
+        (nearest-neighbour up-sampling, torch ``interpolate(mode="nearest")``
+        for integer scales); ``"bed_of_nails"`` puts it in the block's first
+        cell and zeros elsewhere (a stride-``s`` transposed convolution with
+        a one-hot kernel, i.e. zero insertion).
+
+    Returns
+    -------
+    y : (N, C, *(in_size * s)) or (C, *(in_size * s)) ndarray
+        ``x``'s floating dtype.
+
+    Notes
+    -----
+    .. math::
+
+        y_{nearest}[\mathbf{o}] = x[\lfloor \mathbf{o} / s \rfloor], \qquad
+        y_{nails}[\mathbf{o}] = x[\mathbf{o} / s] \text{ if } s \mid \mathbf{o} \text{ else } 0
+
+    Examples
+    --------
+    >>> import numpy as np, upconv
+    >>> x = np.array([[[1.0, 2.0], [3.0, 4.0]]])
+    >>> upconv.unpool(x, (2, 2))
+    array([[[1., 1., 2., 2.],
+            [1., 1., 2., 2.],
+            [3., 3., 4., 4.],
+            [3., 3., 4., 4.]]])
+    >>> upconv.unpool(x, (2, 2), mode="bed_of_nails")
+    array([[[1., 0., 2., 0.],
+            [0., 0., 0., 0.],
+            [3., 0., 4., 0.],
+            [0., 0., 0., 0.]]])
+    """
+    func = "unpool"
+    mode = v.choice(mode, tuple(UNPOOL_MODES), func, "mode")
+    result_dtype, (xa,) = v.float_arrays(func, x=x)
+    n = _spatial_rank(func, xa, scale_factor, "scale_factor")
+    xa, unbatched = _batched(func, xa, n)
+    s = v.int_tuple(scale_factor, n, func, "scale_factor", minimum=1)
+    out_size = shapes.unpool_output_size(xa.shape[2:], s)
+    v.check_allocation(xa.shape[:2] + out_size, xa.dtype, func, "the output")
+    out = UNPOOL_MODES[mode](xa, s, out_size)
+    out = out[0] if unbatched else out
+    return out.astype(result_dtype, copy=False)

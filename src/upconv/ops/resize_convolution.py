@@ -1,0 +1,159 @@
+"""Resize-convolution: interpolate, then convolve.
+
+The artifact-free alternative to the transposed convolution (Odena, Dumoulin
+& Olah, "Deconvolution and Checkerboard Artifacts", Distill 2016; seed 003):
+the up-sampling (nearest, bilinear, ...) and the learned filtering are
+separate steps, so every output pixel is reached by the same number of
+kernel taps.  With ``mode="nearest"`` and an integer factor ``s`` it equals
+a stride-``s`` transposed convolution with ``k + s - 1`` taps
+(:func:`upconv.checkerboard.resize_equivalent_kernel`,
+:func:`upconv.shapes.resize_conv_transpose_padding`), whose polyphase DC
+gains are all equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from upconv import _validate as v
+from upconv import shapes
+from upconv.ops.convolution import conv
+
+__all__ = ["resize_conv", "RESIZE_CONV_MODES"]
+
+#: Interpolation modes of :func:`resize_conv`; ``"linear"`` is (bi/tri)linear for any number of axes.
+RESIZE_CONV_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "bicubic", "area")
+
+_LINEAR = {1: "linear", 2: "bilinear", 3: "trilinear"}
+
+
+def _interpolate_args(func: str, x: np.ndarray, n: int, scale_factor: Any, mode: str, align_corners: Any):
+    """Validate the interpolation half of a resize-convolution; the mode name :func:`upconv.interpolate` takes."""
+    mode = v.choice(mode, RESIZE_CONV_MODES, func, "mode")
+    if not 1 <= n <= 3:
+        raise ValueError(f"{func}: interpolation supports 1 to 3 spatial axes, got a weight with {n}")
+    if mode in ("linear", "bilinear", "trilinear"):
+        if mode != "linear" and mode != _LINEAR[n]:
+            raise ValueError(
+                f"{func}: mode={mode!r} needs {2 if mode == 'bilinear' else 3} spatial axes, the weight has {n}; "
+                f"use mode='linear' (multilinear for any number of axes)"
+            )
+        mode = _LINEAR[n]
+    elif mode == "bicubic" and n != 2:
+        raise ValueError(f"{func}: mode='bicubic' needs 2 spatial axes, the weight has {n}")
+    if align_corners is not None:
+        if mode in ("nearest", "nearest-exact", "area"):
+            raise ValueError(
+                f"{func}: align_corners option can only be set with the interpolating modes: "
+                f"linear | bilinear | bicubic | trilinear (mode={mode!r}), got align_corners={align_corners!r}"
+            )
+        align_corners = v.boolean(align_corners, func, "align_corners")
+    size = shapes.interpolate_output_size(x.shape[2:], None, scale_factor, allow_empty=False, func=func)
+    return mode, align_corners, size
+
+
+def _check_conv(func: str, c_in: int, size: tuple[int, ...], w: np.ndarray, b: np.ndarray | None,
+                stride: Any, padding: Any, dilation: Any, groups: Any) -> int:
+    """Validate the convolution half (as :func:`upconv.conv` does) on the interpolated size."""
+    from upconv.ops.convolution import _check_conv_channels
+
+    groups = v.integer(groups, func, "groups", minimum=1)
+    if any(s == 0 for s in w.shape):
+        raise ValueError(f"{func}: weight must not have a zero-length axis, got shape {w.shape}")
+    _check_conv_channels(func, c_in, w, b, groups)
+    shapes.conv_geometry(size, w.shape[2:], stride, padding, dilation, func=func)
+    return groups
+
+
+def resize_conv(
+    x: Any,
+    weight: Any,
+    bias: Any = None,
+    scale_factor: float | Sequence[float] = 2,
+    mode: str = "nearest",
+    padding: Any = "same",
+    stride: int | Sequence[int] = 1,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+    *,
+    align_corners: bool | None = None,
+) -> np.ndarray:
+    r"""Up-sample with :func:`upconv.interpolate`, then convolve with :func:`upconv.conv`.
+
+    ``resize_conv(x, w, b, s, mode, padding, ...) ==
+    conv(interpolate(x, scale_factor=s, mode=mode, align_corners=...), w, b,
+    stride, padding, dilation, groups)``.
+
+    Parameters
+    ----------
+    x : (N, C_in, *in_size) or (C_in, *in_size) array_like
+        Input; ``n = weight.ndim - 2`` spatial axes (1 to 3).
+    weight : (C_out, C_in / groups, *kernel_size) array_like
+        Filters of the convolution (conv layout).
+    bias : (C_out,) array_like, optional
+    scale_factor : float or sequence of n floats, optional
+        Up-sampling factor (default 2); the interpolated size is
+        ``floor(in * scale_factor)`` (:func:`upconv.shapes.interpolate_output_size`).
+    mode : {"nearest", "nearest-exact", "linear", "bilinear", "trilinear", "bicubic", "area"}
+        Interpolation mode, as :func:`upconv.interpolate`; ``"linear"``
+        means multilinear for any number of axes.
+    padding : int, sequence, pairs, "same" or "valid", optional
+        The convolution's padding; ``"same"`` (default, stride 1) keeps the
+        interpolated size.
+    stride, dilation, groups : optional
+        The convolution's, as :func:`upconv.conv`.
+    align_corners : bool, optional
+        Linear and cubic modes only, as :func:`upconv.interpolate`.
+
+    Returns
+    -------
+    y : (N, C_out, *out_size) or (C_out, *out_size) ndarray
+        ``out_size = conv_output_size(floor(in * scale_factor), ...)``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For an invalid interpolation or convolution, naming the argument.
+
+    See Also
+    --------
+    upconv.checkerboard.resize_equivalent_kernel : the equal transposed convolution (nearest).
+    upconv.grad.resize_conv_grad_input, upconv.grad.resize_conv_grad_weight
+
+    Notes
+    -----
+    With ``mode="nearest"``, an integer factor ``s``, a ``k``-tap kernel and
+    padding ``p`` this is a stride-``s`` transposed convolution with the
+    ``k + s - 1``-tap kernel ``flip(w) * box_s`` and padding ``k - 1 - p``:
+    every phase of that kernel sums to ``sum(w)``, so a flat input gives a
+    flat output and there is no checkerboard (Odena et al. 2016).  With a
+    linear mode the same holds away from the borders.
+
+    Examples
+    --------
+    >>> import numpy as np, upconv
+    >>> from upconv import resize_conv
+    >>> x = np.array([[[1.0, 2.0, 3.0]]])
+    >>> resize_conv(x, np.ones((1, 1, 3)))          # [1,1,2,2,3,3] convolved with [1,1,1], 'same'
+    array([[[2., 4., 5., 7., 8., 6.]]])
+    >>> w = np.array([[[1.0, 2.0, 3.0]]])
+    >>> K = upconv.checkerboard.resize_equivalent_kernel(w, 2)
+    >>> P = upconv.shapes.resize_conv_transpose_padding(3, padding=1)
+    >>> np.allclose(resize_conv(x, w, padding=1), upconv.conv_transpose(x, K, stride=2, padding=P))
+    True
+    """
+    func = "resize_conv"
+    from upconv.ops.interpolation import interpolate
+
+    from upconv.ops.convolution import _prepare
+
+    result_dtype, xb, w, b, groups, unbatched = _prepare(func, x, weight, bias, groups)
+    mode, align_corners, size = _interpolate_args(func, xb, w.ndim - 2, scale_factor, mode, align_corners)
+    groups = _check_conv(func, xb.shape[1], size, w, b, stride, padding, dilation, groups)
+    up = interpolate(xb, scale_factor=scale_factor, mode=mode, align_corners=align_corners)
+    y = conv(up, w, b, stride, padding, dilation, groups)
+    y = y[0] if unbatched else y
+    return y.astype(result_dtype, copy=False)
