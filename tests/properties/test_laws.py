@@ -9,7 +9,6 @@ import pytest
 
 pytest.importorskip("hypothesis")
 from hypothesis import assume, given, settings  # noqa: E402
-
 from hypothesis import strategies as st  # noqa: E402
 
 import upconv  # noqa: E402

@@ -9,10 +9,10 @@ import pytest
 
 import upconv
 from upconv import shapes
-from upconv.images import samples as data
 from upconv.cli import main
-from upconv.restore.deconvolution import METHODS, blur_kernel
+from upconv.images import samples as data
 from upconv.images.files import read_image, write_image
+from upconv.restore.deconvolution import METHODS, blur_kernel
 
 PIL = pytest.importorskip("PIL")
 from PIL import Image  # noqa: E402

@@ -11,15 +11,6 @@ from upconv import conv, conv_matrix, conv_transpose
 METHODS = ["scatter", "zero_insertion", "matrix", "phase", "auto"]
 
 
-@pytest.fixture
-def memory_limit(monkeypatch):
-    """Set the memory limit inside a test; the default is restored afterwards."""
-    monkeypatch.delenv("UPCONV_MEMORY_LIMIT", raising=False)
-    upconv.set_memory_limit(None)
-    try:
-        yield upconv.set_memory_limit
-    finally:
-        upconv.set_memory_limit(None)
 
 
 # --------------------------------------------------------------------------

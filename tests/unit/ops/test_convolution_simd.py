@@ -294,7 +294,16 @@ def test_layer_backward_of_conv_transpose_by_the_vector_kernels(seed, simd_every
 def test_vector_intrinsics_lane_by_lane():
     import numba
 
-    from upconv.kernels.simd import vadd, vhead, vload, vprefetch_write, vrange, vstore, vzip_hi, vzip_lo
+    from upconv.kernels.simd import (
+        vadd,
+        vhead,
+        vload,
+        vprefetch_write,
+        vrange,
+        vstore,
+        vzip_hi,
+        vzip_lo,
+    )
 
     @numba.njit
     def lanes(x, lo, hi):

@@ -15,10 +15,6 @@ def _rand(*shape, dtype=np.float64):
     return RNG.standard_normal(shape).astype(dtype)
 
 
-@pytest.fixture
-def memory_limit():
-    yield upconv.set_memory_limit
-    upconv.set_memory_limit(None)
 
 
 def test_seed_example_4x16():

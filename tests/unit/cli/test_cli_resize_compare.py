@@ -8,11 +8,17 @@ import numpy as np
 import pytest
 
 import upconv
-from upconv.images import samples as data
-from upconv.cli import main
 from upconv.cli import compare as cli_compare
-from upconv.studies.compare import METHODS, compare_upsamplers, default_crop, plot_comparison, smoothing_kernel
+from upconv.cli import main
+from upconv.images import samples as data
 from upconv.images.files import read_image, write_image
+from upconv.studies.compare import (
+    METHODS,
+    compare_upsamplers,
+    default_crop,
+    plot_comparison,
+    smoothing_kernel,
+)
 
 pytest.importorskip("PIL")
 

@@ -24,11 +24,6 @@ def _rand(*shape, dtype=np.float64):
     return RNG.standard_normal(shape).astype(dtype)
 
 
-@pytest.fixture
-def memory_limit():
-    """Set a memory limit for one test; the default is restored afterwards."""
-    yield upconv.set_memory_limit
-    upconv.set_memory_limit(None)
 
 
 # --------------------------------------------------------------------------
