@@ -106,6 +106,32 @@ def pad_pairs(value: Any, n: int, func: str, name: str = "padding") -> tuple[tup
     return tuple((p, p) for p in flat)
 
 
+def real(value: Any, func: str, name: str, *, minimum: float | None = None) -> float:
+    """Return ``value`` as a finite Python float, rejecting bools, strings, complex numbers and anything below ``minimum``."""
+    x = float_tuple(value, 1, func, name)[0]
+    if minimum is not None and x < minimum:
+        raise ValueError(f"{func}: {name} must be >= {minimum}, got {value!r}")
+    return x
+
+
+def batched(
+    func: str, x: np.ndarray, n: int, name: str = "x", *, weight: np.ndarray | None = None
+) -> tuple[np.ndarray, bool]:
+    """``(N, C, *spatial)`` view of ``x`` with ``n`` spatial axes, and whether it was unbatched ``(C, *spatial)``.
+
+    ``weight``, when the rank comes from a weight's shape, is named in the message.
+    """
+    if x.ndim not in (n + 1, n + 2):
+        source = (f"a weight with {n} spatial axes" if weight is not None else f"{n} spatial axes")
+        shapes = f"{name} of shape {x.shape}" + (f" and weight of shape {weight.shape}" if weight is not None else "")
+        raise ValueError(
+            f"{func}: {name} must have {n + 1} (unbatched) or {n + 2} (batched) dimensions for {source}, got {shapes}"
+        )
+    if x.ndim == n + 1:
+        return x[None], True
+    return x, False
+
+
 def boolean(value: Any, func: str, name: str) -> bool:
     """Return ``value`` as a Python bool, accepting only ``bool`` and ``numpy.bool_``."""
     if not isinstance(value, (bool, np.bool_)):

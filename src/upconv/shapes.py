@@ -35,6 +35,7 @@ import numpy as np
 from upconv import _validate as v
 
 __all__ = [
+    "ceil_div",
     "ConvGeometry",
     "PhaseClass",
     "phase_decomposition",
@@ -63,6 +64,18 @@ __all__ = [
 ]
 
 Pairs = tuple[tuple[int, int], ...]
+
+
+def ceil_div(a: int, b: int) -> int:
+    """``ceil(a / b)`` for integers, exactly (no float rounding): ``-(-a // b)``.
+
+    Examples
+    --------
+    >>> from upconv import shapes
+    >>> shapes.ceil_div(7, 2), shapes.ceil_div(8, 2), shapes.ceil_div(-7, 2)
+    (4, 4, -3)
+    """
+    return -(-a // b)
 
 
 def effective_kernel_size(kernel_size: int, dilation: int = 1) -> int:

@@ -27,7 +27,7 @@ import numpy as np
 
 from upconv.cli import _format as fmt
 from upconv.cli import _table
-from upconv.cli.explain import _int_list
+from upconv.cli._args import int_list, per_axis
 
 __all__ = ["add_parser", "run"]
 
@@ -53,7 +53,7 @@ def _layer_spec(text: str) -> tuple[tuple[int, ...], ...]:
     parts = text.split(":")
     if len(parts) not in (2, 3):
         raise argparse.ArgumentTypeError(f"expected K:S or K:S:D (kernel, stride, dilation), got {text!r}")
-    return tuple(_int_list(1)(p) for p in parts)
+    return tuple(int_list(1)(p) for p in parts)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -69,13 +69,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     g = p.add_argument_group("layers")
-    g.add_argument("--kernel", type=_int_list(1), metavar="K", help="kernel size (default: from --weights)")
-    g.add_argument("--stride", type=_int_list(1), default=(2,), metavar="S", help="stride (default 2)")
-    g.add_argument("--dilation", type=_int_list(1), default=(1,), metavar="D", help="dilation (default 1)")
+    g.add_argument("--kernel", type=int_list(1), metavar="K", help="kernel size (default: from --weights)")
+    g.add_argument("--stride", type=int_list(1), default=(2,), metavar="S", help="stride (default 2)")
+    g.add_argument("--dilation", type=int_list(1), default=(1,), metavar="D", help="dilation (default 1)")
     g.add_argument("--then", type=_layer_spec, action="append", default=[], metavar="K:S[:D]",
                    help="a further layer (repeatable), e.g. --then 3:1 for a stride-1 3-tap layer")
     g.add_argument("--dims", type=int, metavar="N", help="spatial axes (default: from the values given, else 1)")
-    g.add_argument("--in-size", type=_int_list(1), metavar="N",
+    g.add_argument("--in-size", type=int_list(1), metavar="N",
                    help="size of the all-ones input (default: the smallest with two periods of interior)")
     w = p.add_argument_group("weights and figures")
     w.add_argument("--weights", metavar="FILE.npy", help="transposed-conv weights: print the DC-gain spread")
@@ -102,14 +102,6 @@ def _load_weights(spec: str, dims: int | None) -> np.ndarray:
     arr = arr.astype(np.float64)
     return arr if arr.ndim == dims + 2 else arr[None, None]
 
-
-def _per_axis(values: tuple[int, ...], n: int, option: str) -> tuple[int, ...]:
-    if len(values) == 1:
-        return values * n
-    if len(values) != n:
-        raise ValueError(f"argument {option}: expected 1 or {n} values (one per axis), got {len(values)}: "
-                         f"{','.join(map(str, values))}")
-    return values
 
 
 def _dims_of(args: argparse.Namespace, weights: np.ndarray | None) -> int:
@@ -144,17 +136,17 @@ def run(args: argparse.Namespace) -> int:
     n = _dims_of(args, weights)
     if weights is not None:
         k = tuple(weights.shape[2:])
-        if args.kernel is not None and _per_axis(args.kernel, n, "--kernel") != k:
+        if args.kernel is not None and per_axis(args.kernel, n, "--kernel") != k:
             raise ValueError(f"argument --kernel: {','.join(map(str, args.kernel))} does not match the kernel "
                              f"size {k} of --weights {args.weights!r}")
     elif args.kernel is None:
         raise ValueError("argument --kernel: required (or give --weights FILE.npy)")
     else:
-        k = _per_axis(args.kernel, n, "--kernel")
-    layers = [(k, _per_axis(args.stride, n, "--stride"), _per_axis(args.dilation, n, "--dilation"))]
+        k = per_axis(args.kernel, n, "--kernel")
+    layers = [(k, per_axis(args.stride, n, "--stride"), per_axis(args.dilation, n, "--dilation"))]
     for j, spec in enumerate(args.then, 1):
-        layers.append(tuple(_per_axis(v, n, f"--then ({j})") for v in spec) + (((1,) * n,) if len(spec) == 2 else ()))
-    in_size = None if args.in_size is None else _per_axis(args.in_size, n, "--in-size")
+        layers.append(tuple(per_axis(v, n, f"--then ({j})") for v in spec) + (((1,) * n,) if len(spec) == 2 else ()))
+    in_size = None if args.in_size is None else per_axis(args.in_size, n, "--in-size")
     m = overlap_map(layers=layers, ndim=n, in_size=in_size)
     stack = " → ".join(map(str, m.layers))
     out.header(f"upconv checkerboard: {stack} ({n}-d)")

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from upconv import shapes
-
 from upconv.cli import _format as fmt
 from upconv.cli import _table
 

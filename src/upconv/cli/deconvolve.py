@@ -41,9 +41,8 @@ import numpy as np
 
 import upconv
 from upconv import shapes
-from upconv.restore.deconvolution import METHODS, blur_kernel
-
 from upconv.cli import _format as fmt
+from upconv.restore.deconvolution import METHODS, blur_kernel
 
 __all__ = ["add_parser", "run", "restore_all"]
 

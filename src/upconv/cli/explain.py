@@ -37,7 +37,7 @@ import argparse
 import math
 import re
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,9 +45,9 @@ import numpy as np
 
 import upconv
 from upconv import shapes
-from upconv.ops.convolution import CONV_TRANSPOSE_METHODS
-
 from upconv.cli import _format as fmt
+from upconv.cli._args import int_list, per_axis
+from upconv.ops.convolution import CONV_TRANSPOSE_METHODS
 
 __all__ = ["add_parser", "run"]
 
@@ -93,21 +93,6 @@ examples:
 # arguments
 
 
-def _int_list(minimum: int) -> Callable[[str], tuple[int, ...]]:
-    def parse(text: str) -> tuple[int, ...]:
-        parts = [t for t in re.split(r"[\s,x]+", text.strip()) if t]
-        try:
-            values = tuple(int(t) for t in parts)
-        except ValueError:
-            values = ()
-        if not values:
-            raise argparse.ArgumentTypeError(f"expected an integer or comma-separated integers, got {text!r}")
-        if any(v < minimum for v in values):
-            raise argparse.ArgumentTypeError(f"every value must be >= {minimum}, got {text!r}")
-        return values
-
-    return parse
-
 
 def _method(text: str) -> str:
     name = text.strip().lower().replace("-", "_")
@@ -129,15 +114,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     g = p.add_argument_group("configuration")
-    g.add_argument("--size", type=_int_list(1), metavar="N[,N...]",
+    g.add_argument("--size", type=int_list(1), metavar="N[,N...]",
                    help="input spatial size, any number of axes: L, H,W or D,H,W (default 2,2)")
-    g.add_argument("--kernel-size", type=_int_list(1), metavar="K[,K...]", help="kernel size (default 3)")
-    g.add_argument("--stride", type=_int_list(1), default=(2,), metavar="S[,S...]", help="stride (default 2)")
-    g.add_argument("--padding", type=_int_list(0), default=(0,), metavar="P[,P...]",
+    g.add_argument("--kernel-size", type=int_list(1), metavar="K[,K...]", help="kernel size (default 3)")
+    g.add_argument("--stride", type=int_list(1), default=(2,), metavar="S[,S...]", help="stride (default 2)")
+    g.add_argument("--padding", type=int_list(0), default=(0,), metavar="P[,P...]",
                    help="padding cropped from both ends of the output (default 0)")
-    g.add_argument("--output-padding", type=_int_list(0), default=(0,), metavar="A[,A...]",
+    g.add_argument("--output-padding", type=int_list(0), default=(0,), metavar="A[,A...]",
                    help="extra output at the end, < max(stride, dilation) (default 0)")
-    g.add_argument("--dilation", type=_int_list(1), default=(1,), metavar="D[,D...]",
+    g.add_argument("--dilation", type=int_list(1), default=(1,), metavar="D[,D...]",
                    help="spacing of the kernel taps (default 1)")
     v = p.add_argument_group("values")
     v.add_argument("--input", metavar="VALUES", help="input values (default 'arange': 1, 2, 3, ...)")
@@ -156,16 +141,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     e.add_argument("--fps", type=float, help="frames per second of --animate (default 2)")
     return p
 
-
-def _per_axis(values: tuple[int, ...], n: int, option: str) -> tuple[int, ...]:
-    if len(values) == 1:
-        return values * n
-    if len(values) != n:
-        raise ValueError(
-            f"argument {option}: expected 1 or {n} values (one per axis of the {n}-d input), "
-            f"got {len(values)}: {','.join(map(str, values))}"
-        )
-    return values
 
 
 def _load_npy(spec: str | None, option: str) -> np.ndarray | None:
@@ -261,7 +236,7 @@ def _config(args: argparse.Namespace) -> Config:
         size = x_arr.shape if x_arr is not None else (2, 2)
     n = len(size)
     if args.kernel_size is not None:
-        k = _per_axis(args.kernel_size, n, "--kernel-size")
+        k = per_axis(args.kernel_size, n, "--kernel-size")
     elif w_arr is not None:
         if w_arr.ndim != n:
             raise ValueError(
@@ -271,10 +246,10 @@ def _config(args: argparse.Namespace) -> Config:
         k = w_arr.shape
     else:
         k = (3,) * n
-    s = _per_axis(args.stride, n, "--stride")
-    p = _per_axis(args.padding, n, "--padding")
-    a = _per_axis(args.output_padding, n, "--output-padding")
-    d = _per_axis(args.dilation, n, "--dilation")
+    s = per_axis(args.stride, n, "--stride")
+    p = per_axis(args.padding, n, "--padding")
+    a = per_axis(args.output_padding, n, "--output-padding")
+    d = per_axis(args.dilation, n, "--dilation")
     geometry = shapes.conv_transpose_geometry(size, k, s, p, a, d)
     out_size = shapes.conv_transpose_output_size(size, k, s, p, a, d)
     x = _values(args.input, x_arr, size, "--input", "arange")

@@ -22,7 +22,7 @@ import textwrap
 
 from upconv.cli import _format as fmt
 from upconv.cli import _table
-from upconv.cli.explain import _int_list
+from upconv.cli._args import int_list
 
 __all__ = ["add_parser", "run"]
 
@@ -58,7 +58,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("in_size", metavar="IN", type=_int_list(1),
+    p.add_argument("in_size", metavar="IN", type=int_list(1),
                    help="input size (with --inverse: the convolution's input size, one value per axis)")
     p.add_argument("out_size", metavar="OUT", type=int, nargs="?",
                    help="output size (with --inverse: optional, checked against the convolution's output)")

@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 
 from upconv import shapes
-
 from upconv.cli import _format as fmt
 
 __all__ = ["add_parser", "run", "TORCH_MODES", "ONNX_MODES"]
