@@ -97,7 +97,12 @@ get_num_threads, set_num_threads
 """
 
 from upconv import figures, grad, nn, shapes
-from upconv._config import get_memory_limit, get_num_threads, set_memory_limit, set_num_threads
+from upconv._config import (
+    get_memory_limit,
+    get_num_threads,
+    set_memory_limit,
+    set_num_threads,
+)
 from upconv.explain import (
     checkerboard,
     dc_gain_spread,

@@ -114,6 +114,17 @@ def real(value: Any, func: str, name: str, *, minimum: float | None = None) -> f
     return x
 
 
+def kernel_weight(func: str, w: np.ndarray, name: str = "weight") -> np.ndarray:
+    """Check that ``w`` is a weight ``(channels, channels, *kernel)``: 3 or more axes, none of length 0."""
+    if w.ndim < 3:
+        raise ValueError(
+            f"{func}: {name} must have at least 3 dimensions (channels, channels, *kernel), got shape {w.shape}"
+        )
+    if any(s == 0 for s in w.shape):
+        raise ValueError(f"{func}: {name} must not have a zero-length axis, got shape {w.shape}")
+    return w
+
+
 def batched(
     func: str, x: np.ndarray, n: int, name: str = "x", *, weight: np.ndarray | None = None
 ) -> tuple[np.ndarray, bool]:

@@ -25,8 +25,8 @@ backwards ``out_size -> in_size``; its ``output_padding`` becomes a smaller
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 

@@ -202,7 +202,7 @@ def _advice(m) -> str:
     if len(m.layers) == 1:
         ks = _fmt_axes(tuple(k + (s - k % s) % s for k, s in zip(L.kernel_size, L.stride)))
         return (f"The kernel size is not a multiple of the stride: use kernel {ks} (k % s == 0), "
-                "resize-convolution (upconv.checkerboard.resize_equivalent_kernel), or a stride-1 layer "
+                "resize-convolution (upconv.resize_equivalent_kernel), or a stride-1 layer "
                 "after it (--then).")
     return "Uneven overlap remains after the whole stack."
 

@@ -48,7 +48,8 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
-from upconv.ops.convolution import _as_conv_weight, conv_transpose
+from upconv.ops.convolution import conv_transpose
+from upconv.ops.resize_convolution import resize_equivalent_kernel
 
 __all__ = [
     "Layer",
@@ -545,13 +546,7 @@ class DCGainSpread:
 
 def _weight(func: str, weight: Any, name: str = "weight") -> tuple[np.dtype, np.ndarray]:
     dtype, (w,) = v.float_arrays(func, **{name: weight})
-    if w.ndim < 3:
-        raise ValueError(
-            f"{func}: {name} must have at least 3 dimensions (channels, channels, *kernel), got shape {w.shape}"
-        )
-    if any(s == 0 for s in w.shape):
-        raise ValueError(f"{func}: {name} must not have a zero-length axis, got shape {w.shape}")
-    return dtype, w
+    return dtype, v.kernel_weight(func, w, name)
 
 
 def dc_gain_spread(weight: Any, stride: int | Sequence[int], *, dilation: int | Sequence[int] = 1) -> DCGainSpread:
@@ -616,76 +611,6 @@ def dc_gain_spread(weight: Any, stride: int | Sequence[int], *, dilation: int | 
     scale = float(np.abs(w.astype(np.float64)).sum(axis=phases).max())
     tol = 16 * float(np.finfo(dtype).eps) * max(scale, np.finfo(np.float64).tiny)
     return DCGainSpread(_readonly(g), _readonly(spread), _readonly(relative), s, d, tol)
-
-
-def resize_equivalent_kernel(conv_weight: Any, stride: int | Sequence[int], mode: str = "nearest", *, groups: int = 1) -> np.ndarray:
-    """Transposed-convolution kernel equal to nearest upsampling followed by a convolution.
-
-    Parameters
-    ----------
-    conv_weight : (C_out, C_in / groups, *k) array_like
-        Weights of the stride-1 convolution applied after upsampling (conv
-        layout, as :func:`upconv.conv`).
-    stride : int or sequence of n ints
-        Upsampling factor = the transposed convolution's stride.
-    mode : {"nearest"}
-        Upsampling mode (integer-factor nearest: every pixel repeated).
-    groups : int, optional
-        Groups of the convolution.
-
-    Returns
-    -------
-    (C_in, C_out / groups, *(k + s - 1)) ndarray
-        Transposed-convolution weights (torch layout), same dtype policy as
-        :func:`upconv.conv`.
-
-    Raises
-    ------
-    TypeError, ValueError
-        For invalid weights, stride, mode or groups.
-
-    Notes
-    -----
-    Per axis, ``K = flip(w) * box_s`` (full convolution with ``s`` ones):
-    ``K[t] = sum_{u=0}^{s-1} w[k - 1 - t + u]``.  Then
-
-    ``conv_transpose(x, K, stride=s, padding=P) == conv(nearest_s(x), w, padding=p)``
-
-    exactly, borders included, with
-    ``P = upconv.shapes.resize_conv_transpose_padding(k, p)``
-    (``= k - 1 - p`` per side).  Every phase of ``K`` sums to ``sum(w)``, so
-    :func:`dc_gain_spread` is zero: resize-convolution cannot make a
-    checkerboard on flat regions (Odena et al., 2016).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from upconv import resize_equivalent_kernel
-    >>> resize_equivalent_kernel(np.array([[[1.0, 2.0, 3.0]]]), 2)
-    array([[[3., 5., 3., 1.]]])
-    """
-    func = "resize_equivalent_kernel"
-    v.choice(mode, ("nearest",), func, "mode")
-    dtype, w = _weight(func, conv_weight, "conv_weight")
-    groups = v.integer(groups, func, "groups", minimum=1)
-    if w.shape[0] % groups:
-        raise ValueError(f"{func}: conv_weight.shape[0] (out channels, {w.shape[0]}) must be divisible by groups={groups}")
-    n = w.ndim - 2
-    s = v.int_tuple(stride, n, func, "stride", minimum=1)
-    k = w.shape[2:]
-    out_k = tuple(k_ + s_ - 1 for k_, s_ in zip(k, s))
-    v.check_allocation(w.shape[:2] + out_k, w.dtype, func, "the kernel")
-    kern = np.flip(w, axis=tuple(range(2, 2 + n)))
-    for a, s_ in enumerate(s):
-        shape = list(kern.shape)
-        shape[2 + a] += s_ - 1
-        box = np.zeros(shape, dtype=w.dtype)
-        for u in range(s_):
-            idx = [slice(None)] * kern.ndim
-            idx[2 + a] = slice(u, u + kern.shape[2 + a])
-            box[tuple(idx)] += kern
-        kern = box
-    return np.ascontiguousarray(_as_conv_weight(kern, groups)).astype(dtype, copy=False)
 
 
 # --------------------------------------------------------------------------

@@ -19,7 +19,13 @@ from typing import Any, NamedTuple
 
 from upconv import _validate as v
 from upconv import shapes
-from upconv.explain.checkerboard import _cell, _format_table, _ratio_nd, _verdict, overlap_ratio
+from upconv.explain.checkerboard import (
+    _cell,
+    _format_table,
+    _ratio_nd,
+    _verdict,
+    overlap_ratio,
+)
 
 __all__ = ["PlanLayer", "PlanRow", "Plan", "InversePlan", "plan", "plan_inverse"]
 

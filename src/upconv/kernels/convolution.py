@@ -15,8 +15,23 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from upconv.kernels.simd import (vadd, vfence, vfma, vhead, vload, vprefetch_write, vrange, vsplat, vstore, vstream, vsum,
-                    vzero, vzip_hi, vzip_lo, wide_register_file)
+from upconv.kernels.simd import (
+    vadd,
+    vfence,
+    vfma,
+    vhead,
+    vload,
+    vprefetch_write,
+    vrange,
+    vsplat,
+    vstore,
+    vstream,
+    vsum,
+    vzero,
+    vzip_hi,
+    vzip_lo,
+    wide_register_file,
+)
 
 #: Whether the vector kernels may use register blocks of 24 accumulators (:func:`_mac48`).
 WIDE = wide_register_file()

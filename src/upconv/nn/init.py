@@ -18,7 +18,7 @@ nothing uses a global seed.
     followed by a convolution at initialisation; no checkerboard.
 ``resize_equivalent``
     A transposed-convolution weight equal to nearest up-sampling followed by a
-    random convolution (:func:`upconv.checkerboard.resize_equivalent_kernel`);
+    random convolution (:func:`upconv.resize_equivalent_kernel`);
     every polyphase component sums to the same value.
 
 References
@@ -341,7 +341,7 @@ def resize_equivalent(
 
     Draws a stride-1 convolution weight ``W0`` of shape
     ``(C_out, C_in / groups, *(K - s + 1))`` with ``init`` and returns
-    :func:`upconv.checkerboard.resize_equivalent_kernel` of it: the
+    :func:`upconv.resize_equivalent_kernel` of it: the
     ``K``-tap kernel ``flip(W0) * box_s``, all of whose polyphase components
     sum to ``sum(W0)`` (zero DC-gain spread; Odena et al. 2016).
 
@@ -370,7 +370,7 @@ def resize_equivalent(
     True
     """
     func = "resize_equivalent"
-    from upconv.explain.checkerboard import resize_equivalent_kernel
+    from upconv.ops.resize_convolution import resize_equivalent_kernel
 
     s_ = _shape(func, shape)
     if len(s_) < 3:

@@ -22,9 +22,9 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import grad as G
+from upconv.nn import init as I
 from upconv.ops.convolution import _conv_keeping_cols, conv_transpose
 from upconv.ops.rearrange import pixel_shuffle, pixel_unshuffle
-from upconv.nn import init as I
 
 __all__ = [
     "Module",
@@ -385,7 +385,7 @@ class ResizeConv(Conv):
     With nearest up-sampling by integer factors ``s`` (stride 1, no
     dilation, padding at most ``k - 1``) the layer is computed as the equal
     stride-``s`` transposed convolution with the kernel
-    :func:`upconv.checkerboard.resize_equivalent_kernel` of its weight:
+    :func:`upconv.resize_equivalent_kernel` of its weight:
     ``(k + s - 1)**n`` taps per ``s**n`` output pixels instead of
     ``k**n`` per pixel (for ``k = 3, s = 2``: 2.25 times fewer
     multiplications).  The result equals
@@ -449,7 +449,7 @@ class ResizeConv(Conv):
         return tuple(int(f) for f in sf), P
 
     def _kernel(self, s: tuple[int, ...]) -> np.ndarray:
-        from upconv.explain.checkerboard import resize_equivalent_kernel
+        from upconv.ops.resize_convolution import resize_equivalent_kernel
 
         return resize_equivalent_kernel(self.params["weight"], s, groups=self.groups)
 
@@ -494,12 +494,12 @@ class ResizeConv(Conv):
     def transposed_weight(self) -> tuple[np.ndarray, tuple[int, ...]]:
         """The equal stride-``s`` transposed-convolution kernel (interior), for integer factors.
 
-        ``"nearest"``: :func:`upconv.checkerboard.resize_equivalent_kernel`;
+        ``"nearest"``: :func:`upconv.resize_equivalent_kernel`;
         linear modes: the same with the bilinear kernel
         (:func:`upconv.nn.init.bilinear_kernel`) in place of the box.
         """
-        from upconv.explain.checkerboard import resize_equivalent_kernel
         from upconv.ops.convolution import _as_conv_weight
+        from upconv.ops.resize_convolution import resize_equivalent_kernel
 
         w = self.params["weight"]
         n = w.ndim - 2

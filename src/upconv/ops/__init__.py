@@ -7,17 +7,23 @@
 ``pooling``                max_pool, max_unpool, unpool
 ``rearrange``              pixel_shuffle, pixel_unshuffle, depth_to_space, space_to_depth
 ``interpolation``          interpolate (torch), resize (ONNX); engine: ``resampling``
-``resize_convolution``     resize_conv: interpolation, then a convolution
+``resize_convolution``     resize_conv: interpolation, then a convolution;
+                           resize_equivalent_kernel: the transposed convolution equal to it
 =========================  ===================================================
 """
 
 from upconv.ops.convolution import conv, conv_transpose
 from upconv.ops.interpolation import interpolate, resize
 from upconv.ops.matrix import conv_matrix
-from upconv.ops.unfold import col2im, im2col
 from upconv.ops.pooling import max_pool, max_unpool, unpool
-from upconv.ops.rearrange import depth_to_space, pixel_shuffle, pixel_unshuffle, space_to_depth
-from upconv.ops.resize_convolution import resize_conv
+from upconv.ops.rearrange import (
+    depth_to_space,
+    pixel_shuffle,
+    pixel_unshuffle,
+    space_to_depth,
+)
+from upconv.ops.resize_convolution import resize_conv, resize_equivalent_kernel
+from upconv.ops.unfold import col2im, im2col
 
 __all__ = [
     "conv",
@@ -35,4 +41,5 @@ __all__ = [
     "interpolate",
     "resize",
     "resize_conv",
+    "resize_equivalent_kernel",
 ]

@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from upconv.ops import resampling as _interp
 from upconv import _validate as v
 from upconv import shapes
+from upconv.ops import resampling as _interp
 
 __all__ = ["interpolate", "resize", "INTERPOLATE_MODES", "RESIZE_MODES"]
 

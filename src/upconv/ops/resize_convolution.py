@@ -6,7 +6,7 @@ the up-sampling (nearest, bilinear, ...) and the learned filtering are
 separate steps, so every output pixel is reached by the same number of
 kernel taps.  With ``mode="nearest"`` and an integer factor ``s`` it equals
 a stride-``s`` transposed convolution with ``k + s - 1`` taps
-(:func:`upconv.checkerboard.resize_equivalent_kernel`,
+(:func:`resize_equivalent_kernel`,
 :func:`upconv.shapes.resize_conv_transpose_padding`), whose polyphase DC
 gains are all equal.
 """
@@ -20,9 +20,9 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
-from upconv.ops.convolution import conv
+from upconv.ops.convolution import _as_conv_weight, conv
 
-__all__ = ["resize_conv", "RESIZE_CONV_MODES"]
+__all__ = ["resize_conv", "resize_equivalent_kernel", "RESIZE_CONV_MODES"]
 
 #: Interpolation modes of :func:`resize_conv`; ``"linear"`` is (bi/tri)linear for any number of axes.
 RESIZE_CONV_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "bicubic", "area")
@@ -120,7 +120,7 @@ def resize_conv(
 
     See Also
     --------
-    upconv.checkerboard.resize_equivalent_kernel : the equal transposed convolution (nearest).
+    resize_equivalent_kernel : the equal transposed convolution (nearest).
     upconv.grad.resize_conv_grad_input, upconv.grad.resize_conv_grad_weight
 
     Notes
@@ -140,15 +140,14 @@ def resize_conv(
     >>> resize_conv(x, np.ones((1, 1, 3)))          # [1,1,2,2,3,3] convolved with [1,1,1], 'same'
     array([[[2., 4., 5., 7., 8., 6.]]])
     >>> w = np.array([[[1.0, 2.0, 3.0]]])
-    >>> K = upconv.checkerboard.resize_equivalent_kernel(w, 2)
+    >>> K = resize_equivalent_kernel(w, 2)
     >>> P = upconv.shapes.resize_conv_transpose_padding(3, padding=1)
     >>> np.allclose(resize_conv(x, w, padding=1), upconv.conv_transpose(x, K, stride=2, padding=P))
     True
     """
     func = "resize_conv"
-    from upconv.ops.interpolation import interpolate
-
     from upconv.ops.convolution import _prepare
+    from upconv.ops.interpolation import interpolate
 
     result_dtype, xb, w, b, groups, unbatched = _prepare(func, x, weight, bias, groups)
     mode, align_corners, size = _interpolate_args(func, xb, w.ndim - 2, scale_factor, mode, align_corners)
@@ -157,3 +156,74 @@ def resize_conv(
     y = conv(up, w, b, stride, padding, dilation, groups)
     y = y[0] if unbatched else y
     return y.astype(result_dtype, copy=False)
+
+
+def resize_equivalent_kernel(conv_weight: Any, stride: int | Sequence[int], mode: str = "nearest", *, groups: int = 1) -> np.ndarray:
+    """Transposed-convolution kernel equal to nearest upsampling followed by a convolution.
+
+    Parameters
+    ----------
+    conv_weight : (C_out, C_in / groups, *k) array_like
+        Weights of the stride-1 convolution applied after upsampling (conv
+        layout, as :func:`upconv.conv`).
+    stride : int or sequence of n ints
+        Upsampling factor = the transposed convolution's stride.
+    mode : {"nearest"}
+        Upsampling mode (integer-factor nearest: every pixel repeated).
+    groups : int, optional
+        Groups of the convolution.
+
+    Returns
+    -------
+    (C_in, C_out / groups, *(k + s - 1)) ndarray
+        Transposed-convolution weights (torch layout), same dtype policy as
+        :func:`upconv.conv`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For invalid weights, stride, mode or groups.
+
+    Notes
+    -----
+    Per axis, ``K = flip(w) * box_s`` (full convolution with ``s`` ones):
+    ``K[t] = sum_{u=0}^{s-1} w[k - 1 - t + u]``.  Then
+
+    ``conv_transpose(x, K, stride=s, padding=P) == conv(nearest_s(x), w, padding=p)``
+
+    exactly, borders included, with
+    ``P = upconv.shapes.resize_conv_transpose_padding(k, p)``
+    (``= k - 1 - p`` per side).  Every phase of ``K`` sums to ``sum(w)``, so
+    :func:`upconv.dc_gain_spread` is zero: resize-convolution cannot make a
+    checkerboard on flat regions (Odena et al., 2016).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from upconv import resize_equivalent_kernel
+    >>> resize_equivalent_kernel(np.array([[[1.0, 2.0, 3.0]]]), 2)
+    array([[[3., 5., 3., 1.]]])
+    """
+    func = "resize_equivalent_kernel"
+    v.choice(mode, ("nearest",), func, "mode")
+    dtype, (w,) = v.float_arrays(func, conv_weight=conv_weight)
+    v.kernel_weight(func, w, "conv_weight")
+    groups = v.integer(groups, func, "groups", minimum=1)
+    if w.shape[0] % groups:
+        raise ValueError(f"{func}: conv_weight.shape[0] (out channels, {w.shape[0]}) must be divisible by groups={groups}")
+    n = w.ndim - 2
+    s = v.int_tuple(stride, n, func, "stride", minimum=1)
+    k = w.shape[2:]
+    out_k = tuple(k_ + s_ - 1 for k_, s_ in zip(k, s))
+    v.check_allocation(w.shape[:2] + out_k, w.dtype, func, "the kernel")
+    kern = np.flip(w, axis=tuple(range(2, 2 + n)))
+    for a, s_ in enumerate(s):
+        shape = list(kern.shape)
+        shape[2 + a] += s_ - 1
+        box = np.zeros(shape, dtype=w.dtype)
+        for u in range(s_):
+            idx = [slice(None)] * kern.ndim
+            idx[2 + a] = slice(u, u + kern.shape[2 + a])
+            box[tuple(idx)] += kern
+        kern = box
+    return np.ascontiguousarray(_as_conv_weight(kern, groups)).astype(dtype, copy=False)

@@ -340,7 +340,7 @@ def test_resize_conv_is_interpolate_then_conv():
 
 @pytest.mark.parametrize("n", [1, 2, 3])
 def test_nearest_resize_conv_equals_its_transposed_convolution(n):
-    from upconv.explain.checkerboard import resize_equivalent_kernel
+    from upconv.ops.resize_convolution import resize_equivalent_kernel
 
     x = RNG.standard_normal((2, 2) + (4,) * n)
     w = RNG.standard_normal((3, 2) + (3,) * n)
