@@ -167,10 +167,10 @@ def _name(func: str, value: Any, what: str) -> str:
 
 def _window_index(g: ConvGeometry) -> np.ndarray:
     """``(prod(k), prod(out))`` flat input index read by each tap of each output (-1: padding)."""
-    from upconv.ops.convolution import _pad, _windows
+    from upconv.ops.convolution import pad, windows
 
     flat = np.arange(1, math.prod(g.in_size) + 1, dtype=np.int64).reshape((1, 1) + g.in_size)
-    win = _windows(_pad(flat, g.padding), g)
+    win = windows(pad(flat, g.padding), g)
     return win.reshape(math.prod(g.kernel_size), math.prod(g.out_size)) - 1
 
 
@@ -621,7 +621,7 @@ def symbolic_flip_identity(
     >>> ident.holds
     True
     """
-    from upconv.ops.convolution import _as_conv_weight, _pad
+    from upconv.ops.convolution import as_conv_weight, pad
 
     func = "symbolic_flip_identity"
     g, c_in, c_out, groups = _conv_setup(
@@ -640,7 +640,7 @@ def symbolic_flip_identity(
     z[(0, 0) + tuple(slice(None, None, s) for s in g.stride)] = np.arange(1, math.prod(g.out_size) + 1).reshape(
         g.out_size
     )
-    z = _pad(z, gz.padding)[0, 0]
+    z = pad(z, gz.padding)[0, 0]
     inter = z.shape
     P_out, P_in, P_z = math.prod(g.out_size), math.prod(g.in_size), math.prod(inter)
     _check_entries(func, max(c_in * P_in * c_out * P_z, c_out * P_z * c_out * P_out), "matrix entries")
@@ -649,7 +649,7 @@ def symbolic_flip_identity(
     C = _conv_jacobian(sp, w, g, groups, c_in)
     # C^T is the transposed convolution with weight w (layout (C_out, C_in/g, *k)): its zero-insertion
     # view correlates with the flipped, channel-transposed kernel
-    flipped_w = np.flip(_as_conv_weight(w, groups), axis=tuple(range(2, 2 + g.ndim)))
+    flipped_w = np.flip(as_conv_weight(w, groups), axis=tuple(range(2, 2 + g.ndim)))
     gf = shapes.conv_geometry(inter, g.kernel_size, 1, 0, g.dilation, func=func)
     F = _conv_jacobian(sp, flipped_w, gf, groups, c_out)
     pos = z.ravel()

@@ -498,7 +498,7 @@ class ResizeConv(Conv):
         linear modes: the same with the bilinear kernel
         (:func:`upconv.nn.init.bilinear_kernel`) in place of the box.
         """
-        from upconv.ops.convolution import _as_conv_weight
+        from upconv.ops.convolution import as_conv_weight
         from upconv.ops.resize_convolution import resize_equivalent_kernel
 
         w = self.params["weight"]
@@ -518,7 +518,7 @@ class ResizeConv(Conv):
         for a, s_ in enumerate(s):
             b = I.bilinear_kernel(s_, 1)
             kern = np.apply_along_axis(lambda t: np.convolve(t, b), 2 + a, kern)
-        return _as_conv_weight(kern, self.groups).astype(w.dtype), s
+        return as_conv_weight(kern, self.groups).astype(w.dtype), s
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", scale_factor={self.scale_factor}, mode={self.mode!r}"

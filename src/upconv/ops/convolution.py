@@ -138,7 +138,7 @@ def _finish(out, bias, result_dtype, unbatched):
 # primitives
 
 
-def _pad(x: np.ndarray, pads: Sequence[tuple[int, int]]) -> np.ndarray:
+def pad(x: np.ndarray, pads: Sequence[tuple[int, int]]) -> np.ndarray:
     """Zero-pad the spatial axes of ``(N, C, *spatial)``; negative entries crop."""
     crop = tuple(slice(max(-b, 0), x.shape[2 + i] - max(-e, 0)) for i, (b, e) in enumerate(pads))
     x = x[(slice(None), slice(None)) + crop]
@@ -147,7 +147,7 @@ def _pad(x: np.ndarray, pads: Sequence[tuple[int, int]]) -> np.ndarray:
     return x
 
 
-def _windows(xp: np.ndarray, g: ConvGeometry) -> np.ndarray:
+def windows(xp: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """Read-only view ``(N, C, *kernel, *out)`` of the windows of padded ``xp``."""
     n = g.ndim
     st = xp.strides
@@ -184,7 +184,7 @@ def _im2col(x: np.ndarray, g: ConvGeometry, groups: int, out: np.ndarray | None 
         parallel_for(nk.im2col, out6.shape[0] * out6.shape[1] * N, x5, out6, *_as_3d(g))
         return out
     dst = out.reshape((c_in,) + g.kernel_size + (N,) + g.out_size)
-    src = np.swapaxes(_pad(x, g.padding), 0, 1)  # (c_in, N, *padded)
+    src = np.swapaxes(pad(x, g.padding), 0, 1)  # (c_in, N, *padded)
     for tap in np.ndindex(*g.kernel_size):
         window = tuple(slice(t * d, t * d + (o - 1) * s + 1, s)
                        for t, d, o, s in zip(tap, g.dilation, g.out_size, g.stride))
@@ -541,7 +541,7 @@ def _weight_grad_simd(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: in
     return np.ascontiguousarray(gw).reshape((c_out, ci_g) + g.kernel_size)
 
 
-def _as_conv_weight(w: np.ndarray, groups: int) -> np.ndarray:
+def as_conv_weight(w: np.ndarray, groups: int) -> np.ndarray:
     """Transposed-conv weight ``(C_in, C_out/g, *k)`` regrouped as a conv weight ``(C_out, C_in/g, *k)``.
 
     Channels are swapped within each group; the result is the weight of the
@@ -754,7 +754,7 @@ def conv_transpose_zero_insertion(y: np.ndarray, w: np.ndarray, g: ConvGeometry,
     else:
         z = np.zeros((N, c) + gz.in_size, dtype=y.dtype)
         z[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in g.stride)] = y
-    flipped = np.flip(_as_conv_weight(w, groups), axis=tuple(range(2, 2 + g.ndim)))
+    flipped = np.flip(as_conv_weight(w, groups), axis=tuple(range(2, 2 + g.ndim)))
     return _correlate(z, flipped, gz, groups, "conv_transpose")
 
 
@@ -787,7 +787,7 @@ def conv_transpose_phase(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
         return _phase_subpixel(y, w, g, groups)
     n = g.ndim
     N = y.shape[0]
-    wc = _as_conv_weight(w, groups)
+    wc = as_conv_weight(w, groups)
     out = np.zeros((N, wc.shape[0]) + g.in_size, dtype=y.dtype)
     # Residue classes that are empty or reached by no tap stay zero; skip them
     # (with a huge stride most are).

@@ -20,7 +20,7 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
-from upconv.ops.convolution import _as_conv_weight, conv
+from upconv.ops.convolution import as_conv_weight, conv
 
 __all__ = ["resize_conv", "resize_equivalent_kernel", "RESIZE_CONV_MODES"]
 
@@ -226,4 +226,4 @@ def resize_equivalent_kernel(conv_weight: Any, stride: int | Sequence[int], mode
             idx[2 + a] = slice(u, u + kern.shape[2 + a])
             box[tuple(idx)] += kern
         kern = box
-    return np.ascontiguousarray(_as_conv_weight(kern, groups)).astype(dtype, copy=False)
+    return np.ascontiguousarray(as_conv_weight(kern, groups)).astype(dtype, copy=False)

@@ -100,7 +100,7 @@ def im2col(
     array([[[[ 8., 12.],
              [20., 24.]]]])
     """
-    from upconv.ops.convolution import _pad, _windows
+    from upconv.ops.convolution import pad, windows
 
     func = "im2col"
     result_dtype, (x,) = v.float_arrays(func, x=x)
@@ -117,7 +117,7 @@ def im2col(
     N, c = x.shape[:2]
     rows, L = c * math.prod(g.kernel_size), math.prod(g.out_size)
     v.check_allocation((N, rows, L), x.dtype, func, "the column matrix")
-    cols = np.array(_windows(_pad(x, g.padding), g).reshape(N, rows, L), dtype=result_dtype)
+    cols = np.array(windows(pad(x, g.padding), g).reshape(N, rows, L), dtype=result_dtype)
     return cols[0] if unbatched else cols
 
 

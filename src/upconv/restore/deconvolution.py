@@ -152,10 +152,10 @@ class _NdimageOp(_Op):
         return ndimage.correlate(a, np.flip(k) if flip else k, mode="constant", origin=origin)
 
     def forward(self, x):
-        from upconv.ops.convolution import _pad
+        from upconv.ops.convolution import pad
 
         g = self.g
-        xp = _pad(x, g.padding)
+        xp = pad(x, g.padding)
         out = np.zeros((x.shape[0], self.c_out) + g.out_size, dtype=x.dtype)
         crop = tuple(slice(0, o) for o in g.out_size)
         for n in range(x.shape[0]):
@@ -166,10 +166,10 @@ class _NdimageOp(_Op):
         return out
 
     def adjoint(self, y):
-        from upconv.ops.convolution import _pad
+        from upconv.ops.convolution import pad
 
         g = self.g
-        yp = _pad(y, tuple((0, p - o) for p, o in zip(self.padded, g.out_size)))
+        yp = pad(y, tuple((0, p - o) for p, o in zip(self.padded, g.out_size)))
         acc = np.zeros((y.shape[0], self.c_in) + self.padded, dtype=y.dtype)
         for n in range(y.shape[0]):
             for co in range(self.c_out):
