@@ -51,6 +51,9 @@ from upconv import shapes
 from upconv.ops.convolution import conv_transpose
 from upconv.ops.resize_convolution import resize_equivalent_kernel
 
+# Deviations below this many units of rounding of the largest magnitude: stride_frequency_energy sees a constant.
+_FLAT_ULPS = 64
+
 __all__ = [
     "Layer",
     "OverlapMap",
@@ -636,13 +639,15 @@ def stride_frequency_energy(y: Any, stride: int | Sequence[int], axes: int | Seq
     -------
     float
         In ``[0, 1]``: near 0 for smooth images, 1 for a pure period-``s``
-        pattern; 0 for a constant array.
+        pattern; 0 for an array that is constant up to rounding (deviations
+        below ``64 eps`` of its largest magnitude, with the ``eps`` of its
+        dtype: float32's for float16 and float32, else float64's).
 
     Raises
     ------
     TypeError, ValueError
-        For a non-numeric ``y``, invalid ``axes`` or ``stride``, or an axis
-        shorter than its stride.
+        For a non-numeric or non-finite ``y``, invalid ``axes`` or
+        ``stride``, or an axis shorter than its stride.
 
     Notes
     -----
@@ -669,6 +674,7 @@ def stride_frequency_energy(y: Any, stride: int | Sequence[int], axes: int | Seq
     """
     func = "stride_frequency_energy"
     _, (a,) = v.float_arrays(func, y=y)
+    eps = float(np.finfo(a.dtype).eps)  # float16 and float32 input: float32's; float64: float64's
     a = np.asarray(a, dtype=np.float64)
     if a.ndim == 0:
         raise ValueError(f"{func}: y must have at least one axis, got a scalar")
@@ -695,15 +701,23 @@ def stride_frequency_energy(y: Any, stride: int | Sequence[int], axes: int | Seq
     for x, s_ in zip(ax, s):
         crop[x] = slice(0, a.shape[x] - a.shape[x] % s_)
     a = a[tuple(crop)]
+    if not np.isfinite(a).all():
+        raise ValueError(f"{func}: y must be finite (no inf or NaN): its spectrum is undefined")
+    scale = float(np.abs(a).max(initial=0.0))
     a = a - a.mean(axis=ax, keepdims=True)
     power = np.abs(np.fft.fftn(a, axes=ax)) ** 2
+    dc = [slice(None)] * a.ndim
+    for x in ax:
+        dc[x] = slice(0, 1)
+    power[tuple(dc)] = 0.0  # the mean: removed above, up to rounding, which must not count
     total = float(power.sum())
-    if total == 0.0:
-        return 0.0
+    # Parseval: rounding alone (|a| ~ eps * scale per element) gives about size * prod(L) * (eps * scale)^2
+    floor = a.size * math.prod(a.shape[x] for x in ax) * (_FLAT_ULPS * eps * scale) ** 2
+    if total <= floor:
+        return 0.0  # a constant array, up to rounding
     sub = power
     for x, s_ in zip(ax, s):
         sub = np.take(sub, np.arange(s_) * (a.shape[x] // s_), axis=x)
-    # the all-zero combination is the mean, removed above (power 0 up to rounding)
     return float(min(1.0, sub.sum() / total))
 
 

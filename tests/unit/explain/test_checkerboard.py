@@ -340,6 +340,32 @@ def test_stride_frequency_energy_patterns():
     assert stride_frequency_energy(m.interior_counts[: 4, : 4].astype(float), 2) == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("value", [0.1, 0.125, -7.3, 1e-30, 3e4, 1.0 / 3.0])
+def test_stride_frequency_energy_of_flat_arrays_is_zero(value, dtype):
+    # the mean's rounding residue (0.1 is not a binary fraction) must not count as stride energy
+    for shape, stride in (((8, 8), 2), ((3, 12), 3), ((2, 3, 10, 6), (2, 3))):
+        assert stride_frequency_energy(np.full(shape, value, dtype), stride) == 0.0
+
+
+def test_stride_frequency_energy_of_flat_outputs_is_zero():
+    # resize-convolution of a flat image is flat inside; so is a sub-pixel layer with ICNR-initialised weights
+    for seed in range(8):
+        w = np.random.default_rng(seed).standard_normal((1, 1, 3, 3))
+        y = upconv.resize_conv(np.ones((1, 1, 16, 16)), w)
+        assert np.ptp(y[..., 2:-2, 2:-2]) == 0.0
+        assert stride_frequency_energy(y[..., 2:-2, 2:-2], 2) == 0.0
+    w = upconv.nn.init.icnr((4 * 3, 3, 3, 3), 2, rng=np.random.default_rng(0))
+    y = upconv.pixel_shuffle(upconv.conv(np.full((1, 3, 8, 8), 0.3, np.float32), w, padding=1), 2)
+    assert np.ptp(y[..., 2:-2, 2:-2], axis=(-2, -1)).max() < 1e-6  # flat in every channel
+    assert stride_frequency_energy(y[..., 2:-2, 2:-2], 2) == 0.0
+    # a tiny real checkerboard on a large flat level is still seen, where the dtype resolves it
+    i, j = np.indices((16, 16))
+    assert stride_frequency_energy(1000.0 + 1e-3 * (-1.0) ** (i + j), 2) == pytest.approx(1.0)
+    assert stride_frequency_energy((1000.0 + 0.25 * (-1.0) ** (i + j)).astype(np.float32), 2) == pytest.approx(1.0)
+    assert stride_frequency_energy((1000.0 + 1e-3 * (-1.0) ** (i + j)).astype(np.float32), 2) == 0.0  # below float32's
+
+
 def test_stride_frequency_energy_of_layers():
     # a smooth positive image (the measure sees the checkerboard of the local mean)
     x = 2 + np.cos(np.linspace(0, np.pi, 16))[None, None, :, None] * np.cos(np.linspace(0, np.pi, 16))[None, None, None, :]
@@ -369,6 +395,8 @@ def test_stride_frequency_energy_errors():
         stride_frequency_energy(np.ones((4, 4)), (2, 2, 2))
     with pytest.raises(TypeError, match=r"^stride_frequency_energy: y must be a real numeric array"):
         stride_frequency_energy(np.ones(4, dtype=complex), 2)
+    with pytest.raises(ValueError, match=r"^stride_frequency_energy: y must be finite"):
+        stride_frequency_energy(np.array([1.0, np.inf, 0.0, 1.0]), 2)
 
 
 # --------------------------------------------------------------------------
