@@ -190,7 +190,7 @@ def unpool_grad_input(grad_out: Any, x: Any, scale_factor: int | Sequence[int], 
     _check_grad_out(func, gy, xa.shape[: xa.ndim - n] + out_size, "unpool")
     lead = xa.shape[: xa.ndim - n]
     if mode == "nearest":
-        split = lead + sum(((i, f) for i, f in zip(xa.shape[-n:], s)), ())
+        split = lead + sum(((i, f) for i, f in zip(xa.shape[-n:], s, strict=True)), ())
         gx = gy.reshape(split).sum(axis=tuple(len(lead) + 2 * a + 1 for a in range(n)))
     else:
         gx = gy[(Ellipsis,) + tuple(slice(None, None, f) for f in s)]

@@ -1,4 +1,4 @@
-"""N-d max pooling with indices, max unpooling and nearest / bed-of-nails unpooling.
+"""N-d max pooling with indices, max unpooling and index-free unpooling (``"nearest"``, ``"bed_of_nails"``).
 
 ``max_pool`` and ``max_unpool`` have torch's semantics (values, int64
 indices, NaN and tie rules, size checks); ``max_pool`` also takes ONNX
@@ -181,7 +181,8 @@ def max_pool(
     if padded != g.in_size:
         v.check_allocation((N, C) + padded, xa.dtype, func, "the padded input")
         xp = np.full((N, C) + padded, -np.inf, dtype=xa.dtype)
-        xp[(slice(None), slice(None)) + tuple(slice(b, b + i) for i, (b, _) in zip(g.in_size, g.padding, strict=True))] = xa
+        inside = tuple(slice(b, b + i) for i, (b, _) in zip(g.in_size, g.padding, strict=True))
+        xp[(slice(None), slice(None)) + inside] = xa
     else:
         xp = np.ascontiguousarray(xa)
     out = np.empty(P * Q, dtype=xa.dtype)
@@ -307,7 +308,7 @@ def max_unpool(
 
 
 # --------------------------------------------------------------------------
-# unpool (nearest, bed of nails)
+# unpool ("nearest", "bed_of_nails")
 
 
 def _unpool_nearest(x: np.ndarray, s: tuple[int, ...], out_size: tuple[int, ...]) -> np.ndarray:
