@@ -130,7 +130,7 @@ def _backend_cases():
         attrs = {k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items()}
         if "axes" in attrs:
             attrs["axes"] = list(attrs["axes"])
-        feed = dict(zip([n for n in node.input if n], inputs))
+        feed = dict(zip([n for n in node.input if n], inputs, strict=True))
         slots = list(node.input) + [""] * (4 - len(node.input))
         given = [feed[n] if n else None for n in slots]  # X, roi, scales, sizes; empty = absent
         x, roi, scales, sizes = [None if v is not None and v.size == 0 else v for v in given]

@@ -150,7 +150,7 @@ def test_inputs_are_not_modified():
     copies = [a.copy() for a in (g, x, w, b)]
     for f in (G.conv_grad_input, G.conv_grad_weight, G.conv_grad_bias):
         f(g, x, w, b)
-    for a, c in zip((g, x, w, b), copies):
+    for a, c in zip((g, x, w, b), copies, strict=True):
         np.testing.assert_array_equal(a, c)
 
 
@@ -295,7 +295,7 @@ def test_resize_plans_match_the_forward(shape, kw):
     names = ("sizes", "scales", "roi", "mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a",
              "exclude_outside", "antialias", "axes", "keep_aspect_ratio_policy")
     defaults = (None, None, None, "nearest", "half_pixel", "round_prefer_floor", -0.75, False, False, None, "stretch")
-    g, plans = resize_plans("t", x, *(kw.get(n, d) for n, d in zip(names, defaults)))
+    g, plans = resize_plans("t", x, *(kw.get(n, d) for n, d in zip(names, defaults, strict=True)))
     fill = kw.get("extrapolation_value", 0.0)
     np.testing.assert_array_equal(apply(x, plans, g.axes, "t", fill=fill), upconv.resize(x, **kw))
 
@@ -402,7 +402,7 @@ def test_shared_im2col_backward_equals_the_three_gradients(seed):
     s = tuple(int(a) for a in rng.integers(1, 3, n))
     d = tuple(int(a) for a in rng.integers(1, 3, n))
     p = tuple(int(rng.integers(0, 2)) for _ in range(n))
-    op = tuple(int(rng.integers(0, max(a, b))) for a, b in zip(s, d))
+    op = tuple(int(rng.integers(0, max(a, b))) for a, b in zip(s, d, strict=True))
     x = rng.standard_normal((2, ci) + tuple(int(a) for a in rng.integers(2, 5, n)))
     w, b = rng.standard_normal((ci, cog) + k), rng.standard_normal(cog * groups)
     try:
