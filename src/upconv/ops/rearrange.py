@@ -161,24 +161,30 @@ def _check_min_rank(func: str, shape: tuple[int, ...], ndim: int, layout: str) -
 # validated recipes of the four operations; func names the caller in error messages (a gradient names itself)
 
 
+def _torch_args(func: str, shape: tuple[int, ...], factor: Any, name: str, ndim: Any,
+                to_space: bool) -> tuple[int, int, bool]:
+    """Block size, number of spatial axes and DCR order (never) of a torch pixel_shuffle / pixel_unshuffle call."""
+    n = v.integer(ndim, func, "ndim", minimum=1)
+    r = v.integer(factor, func, name, minimum=1)
+    channels = f"C * {name}**{n}" if to_space else "C"
+    _check_min_rank(func, shape, n + 1, f"((*, {channels}, *spatial) with {n} spatial axes)")
+    return r, n, False
+
+
 def pixel_shuffle_plan(shape: Sequence[int], upscale_factor: Any, ndim: Any = 2, *,
                        func: str = "pixel_shuffle") -> Rearrangement:
     """The validated :class:`Rearrangement` of :func:`pixel_shuffle` for an input of ``shape``."""
     shape = tuple(shape)
-    n = v.integer(ndim, func, "ndim", minimum=1)
-    r = v.integer(upscale_factor, func, "upscale_factor", minimum=1)
-    _check_min_rank(func, shape, n + 1, f"((*, C * upscale_factor**{n}, *spatial) with {n} spatial axes)")
-    return _to_space(shape, r, n, False, func, "upscale_factor")
+    return _to_space(shape, *_torch_args(func, shape, upscale_factor, "upscale_factor", ndim, True), func,
+                     "upscale_factor")
 
 
 def pixel_unshuffle_plan(shape: Sequence[int], downscale_factor: Any, ndim: Any = 2, *,
                          func: str = "pixel_unshuffle") -> Rearrangement:
     """The validated :class:`Rearrangement` of :func:`pixel_unshuffle` for an input of ``shape``."""
     shape = tuple(shape)
-    n = v.integer(ndim, func, "ndim", minimum=1)
-    r = v.integer(downscale_factor, func, "downscale_factor", minimum=1)
-    _check_min_rank(func, shape, n + 1, f"((*, C, *spatial) with {n} spatial axes)")
-    return _to_depth(shape, r, n, False, func, "downscale_factor")
+    return _to_depth(shape, *_torch_args(func, shape, downscale_factor, "downscale_factor", ndim, False), func,
+                     "downscale_factor")
 
 
 def _onnx_args(func: str, shape: tuple[int, ...], blocksize: Any, mode: Any) -> tuple[int, int, bool]:
