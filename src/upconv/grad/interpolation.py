@@ -51,7 +51,8 @@ def _adjoint_plan(p: AxisPlan, n_in: int, every_tap: bool = False) -> AxisPlan:
     return AxisPlan.taps(index, weight, n_out, p.weight.dtype, order=SEQUENTIAL, size=counts if every_tap else None)
 
 
-def _transposed_resample(g: np.ndarray, plans: Sequence[AxisPlan | None], in_shape: tuple[int, ...], func: str) -> np.ndarray:
+def _transposed_resample(g: np.ndarray, plans: Sequence[AxisPlan | None], in_shape: tuple[int, ...],
+                         func: str) -> np.ndarray:
     """Apply the adjoint of :func:`upconv.ops.resampling.apply` with ``plans`` to ``g``.
 
     Interpolation is ``y = M x`` with one sparse matrix per axis; its

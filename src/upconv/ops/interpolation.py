@@ -451,8 +451,8 @@ def resize_plans(
     keep_aspect_ratio_policy: Any,
 ) -> tuple[shapes.ResizeGeometry, list[AxisPlan | None] | None]:
     """Validate a :func:`resize` call (not its extrapolation_value) under ``func``; ``(geometry, plans)``."""
-    # x: converted by _validate.float_arrays; plans: one AxisPlan per axis of x (None for the axes left unchanged) to apply over geometry.axes in
-    # order, or None when the output is empty
+    # x: converted by _validate.float_arrays (only its shape is used); plans: one AxisPlan per axis of x (None
+    # for the axes left unchanged) to apply over geometry.axes in order, or None when the output is empty
     mode = v.choice(mode, RESIZE_MODES, func, "mode")
     ctm = v.choice(coordinate_transformation_mode, _COORDINATE_MODES, func, "coordinate_transformation_mode")
     nearest_mode = v.choice(nearest_mode, _NEAREST_MODES, func, "nearest_mode")
