@@ -23,7 +23,7 @@ import pytest
 
 import upconv
 from upconv import shapes
-from upconv.ops import resampling as _interp
+from upconv.ops import resample_onnx
 
 CTM = ["half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize"]
 NEAREST = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
@@ -130,7 +130,7 @@ def _backend_cases():
         attrs = {k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items()}
         if "axes" in attrs:
             attrs["axes"] = list(attrs["axes"])
-        feed = dict(zip([n for n in node.input if n], inputs))
+        feed = dict(zip([n for n in node.input if n], inputs, strict=True))
         slots = list(node.input) + [""] * (4 - len(node.input))
         given = [feed[n] if n else None for n in slots]  # X, roi, scales, sizes; empty = absent
         x, roi, scales, sizes = [None if v is not None and v.size == 0 else v for v in given]
@@ -171,11 +171,11 @@ def test_coordinates_at_scale_one_are_the_identity(ctm):
     """The coordinate transforms themselves (not only the engine's skip) map y -> y at scale 1;
     pytorch_half_pixel is the exception for an output of length 1 (-0.5)."""
     y = np.arange(6.0)
-    np.testing.assert_array_equal(_interp.ONNX_COORDINATES[ctm](y, 1.0, 6, 6.0, 6, (0.0, 1.0)), y)
-    one = _interp.ONNX_COORDINATES[ctm](np.zeros(1), 1.0, 1, 1.0, 1, (0.0, 1.0))
+    np.testing.assert_array_equal(resample_onnx.ONNX_COORDINATES[ctm](y, 1.0, 6, 6.0, 6, (0.0, 1.0)), y)
+    one = resample_onnx.ONNX_COORDINATES[ctm](np.zeros(1), 1.0, 1, 1.0, 1, (0.0, 1.0))
     assert one[0] == (-0.5 if ctm == "pytorch_half_pixel" else 0.0)
     # at an integral coordinate (ratio 1) the cubic weights are one-hot on the sample itself
-    weights = _interp.ONNX_COEFFICIENTS["cubic", False](np.ones(1), 1.0, _interp.OnnxAxis("cubic"))
+    weights = resample_onnx.ONNX_COEFFICIENTS["cubic", False](np.ones(1), 1.0, resample_onnx.OnnxAxis("cubic"))
     np.testing.assert_array_equal(weights, [[0, 0, 1, 0]])
 
 

@@ -9,13 +9,14 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv.grad._common import _check_grad_out
-from upconv.ops.interpolation import _interpolate_plans, _real, _resize_plans
+from upconv.ops.interpolation import interpolate_plans, resize_plans
+from upconv.ops.resampling import SEQUENTIAL, AxisPlan, apply
 
 # --------------------------------------------------------------------------
 # interpolation: the transposed (adjoint) resampling
 
 
-def _adjoint_plan(p: Any, n_in: int, every_tap: bool = False) -> Any:
+def _adjoint_plan(p: AxisPlan, n_in: int, every_tap: bool = False) -> AxisPlan:
     """The plan of the transposed resampling of one axis: for every input, the outputs that read it.
 
     ``p`` reads ``x[index[t, o]]`` with ``weight[t, o]`` for output ``o``; the
@@ -28,8 +29,6 @@ def _adjoint_plan(p: Any, n_in: int, every_tap: bool = False) -> Any:
     Inputs read by fewer outputs than the busiest one are padded with
     zero-weight taps in turn (``size``).
     """
-    from upconv.ops.resampling import SEQUENTIAL, AxisPlan
-
     T, n_out = p.index.shape
     src = p.index.ravel()
     out = np.broadcast_to(np.arange(n_out), (T, n_out)).ravel()
@@ -52,7 +51,8 @@ def _adjoint_plan(p: Any, n_in: int, every_tap: bool = False) -> Any:
     return AxisPlan.taps(index, weight, n_out, p.weight.dtype, order=SEQUENTIAL, size=counts if every_tap else None)
 
 
-def _transposed_resample(g: np.ndarray, plans: Sequence[Any], in_shape: tuple[int, ...], func: str) -> np.ndarray:
+def _transposed_resample(g: np.ndarray, plans: Sequence[AxisPlan | None], in_shape: tuple[int, ...],
+                         func: str) -> np.ndarray:
     """Apply the adjoint of :func:`upconv.ops.resampling.apply` with ``plans`` to ``g``.
 
     Interpolation is ``y = M x`` with one sparse matrix per axis; its
@@ -63,8 +63,6 @@ def _transposed_resample(g: np.ndarray, plans: Sequence[Any], in_shape: tuple[in
     weights too) and without the padding, which would have turned an inf
     into NaN elsewhere (:func:`upconv.ops.resampling.apply`).
     """
-    from upconv.ops.resampling import apply
-
     order = list(range(g.ndim - 1, -1, -1))
     g = np.ascontiguousarray(g)
     out = apply(g, [None if p is None else _adjoint_plan(p, in_shape[a]) for a, p in enumerate(plans)], order, func)
@@ -118,7 +116,7 @@ def interpolate_grad_input(
         \frac{\partial L}{\partial x[\ldots, i]} = \sum_{o, t:\ \mathit{index}[t, o] = i}
             \mathit{weight}[t, o]\, g[\ldots, o]
 
-    per axis, with the taps and weights torch uses (:mod:`upconv.ops.resampling`).
+    per axis, with the taps and weights torch uses (:mod:`upconv.ops.resample_torch`).
     Nearest up-sampling by an integer factor transposes to a block sum
     (:func:`unpool_grad_input`).
 
@@ -136,8 +134,8 @@ def interpolate_grad_input(
     """
     func = "interpolate_grad_input"
     result_dtype, (gy, xa) = v.float_arrays(func, grad_out=grad_out, x=x)
-    out_size, plans = _interpolate_plans(func, xa, size, scale_factor, mode, align_corners,
-                                         recompute_scale_factor, antialias)
+    out_size, plans = interpolate_plans(func, xa, size, scale_factor, mode, align_corners,
+                                        recompute_scale_factor, antialias)
     _check_grad_out(func, gy, xa.shape[:2] + out_size, "interpolate")
     if plans is None:
         return np.zeros(xa.shape, dtype=result_dtype)
@@ -188,9 +186,9 @@ def resize_grad_input(
     """
     func = "resize_grad_input"
     result_dtype, (gy, xa) = v.float_arrays(func, grad_out=grad_out, x=x)
-    _real(extrapolation_value, func, "extrapolation_value")  # validated, not used
-    g, plans = _resize_plans(func, xa, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode,
-                             cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)
+    v.real(extrapolation_value, func, "extrapolation_value")  # validated, not used
+    g, plans = resize_plans(func, xa, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode,
+                            cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)
     _check_grad_out(func, gy, g.out_shape, "resize")
     if plans is None:
         return np.zeros(xa.shape, dtype=result_dtype)

@@ -11,6 +11,7 @@ import numpy as np
 from upconv import _validate as v
 from upconv import shapes
 from upconv.grad._common import _check_grad_out
+from upconv.ops.pooling import UNPOOL_MODES, count_spatial_axes, max_pool
 
 # --------------------------------------------------------------------------
 # pooling and unpooling
@@ -68,11 +69,9 @@ def max_pool_grad_input(
     array([[[ 0., 10., 20.,  0.,  0.]]])
     """
     func = "max_pool_grad_input"
-    from upconv.ops.pooling import _batched, _spatial_rank, max_pool
-
     result_dtype, (gy, xa) = v.float_arrays(func, grad_out=grad_out, x=x)
-    n = _spatial_rank(func, xa, kernel_size, "kernel_size")
-    xb, unbatched = _batched(func, xa, n)
+    n = count_spatial_axes(func, xa, kernel_size, "kernel_size")
+    xb, unbatched = v.batched(func, xa, n)
     g = shapes.pool_geometry(xb.shape[2:], kernel_size, stride, padding, dilation, ceil_mode, func=func)
     expected = ((xb.shape[1],) if unbatched else xb.shape[:2]) + g.out_size
     _check_grad_out(func, gy, expected, "max_pool")
@@ -132,16 +131,14 @@ def max_unpool_grad_input(
              [13., 15.]]]])
     """
     func = "max_unpool_grad_input"
-    from upconv.ops.pooling import _batched, _spatial_rank
-
     result_dtype, (gy, xa) = v.float_arrays(func, grad_out=grad_out, x=x)
     ind = np.asarray(indices)
     if ind.dtype.kind not in "iu":
         raise TypeError(f"{func}: indices must be an integer array, got dtype {ind.dtype}")
     if ind.shape != xa.shape:
         raise ValueError(f"{func}: indices must have the shape of x, {xa.shape}, got {ind.shape}")
-    n = _spatial_rank(func, xa, kernel_size, "kernel_size")
-    xb, unbatched = _batched(func, xa, n)
+    n = count_spatial_axes(func, xa, kernel_size, "kernel_size")
+    xb, unbatched = v.batched(func, xa, n)
     out_size = shapes.max_unpool_output_size(xb.shape[2:], kernel_size, stride, padding, output_size, func=func)
     expected = ((xb.shape[1],) if unbatched else xb.shape[:2]) + out_size
     _check_grad_out(func, gy, expected, "max_unpool")
@@ -184,18 +181,16 @@ def unpool_grad_input(grad_out: Any, x: Any, scale_factor: int | Sequence[int], 
             [ 8., 10.]]])
     """
     func = "unpool_grad_input"
-    from upconv.ops.pooling import UNPOOL_MODES, _batched, _spatial_rank
-
     mode = v.choice(mode, tuple(UNPOOL_MODES), func, "mode")
     result_dtype, (gy, xa) = v.float_arrays(func, grad_out=grad_out, x=x)
-    n = _spatial_rank(func, xa, scale_factor, "scale_factor")
-    xb, unbatched = _batched(func, xa, n)
+    n = count_spatial_axes(func, xa, scale_factor, "scale_factor")
+    xb, unbatched = v.batched(func, xa, n)
     s = v.int_tuple(scale_factor, n, func, "scale_factor", minimum=1)
     out_size = shapes.unpool_output_size(xb.shape[2:], s)
     _check_grad_out(func, gy, xa.shape[: xa.ndim - n] + out_size, "unpool")
     lead = xa.shape[: xa.ndim - n]
     if mode == "nearest":
-        split = lead + sum(((i, f) for i, f in zip(xa.shape[-n:], s)), ())
+        split = lead + sum(((i, f) for i, f in zip(xa.shape[-n:], s, strict=True)), ())
         gx = gy.reshape(split).sum(axis=tuple(len(lead) + 2 * a + 1 for a in range(n)))
     else:
         gx = gy[(Ellipsis,) + tuple(slice(None, None, f) for f in s)]

@@ -7,20 +7,23 @@ from typing import Any
 import numpy as np
 
 from upconv.grad._common import _check_grad_out
+from upconv.ops.rearrange import (
+    depth_to_space_plan,
+    pixel_shuffle_plan,
+    pixel_unshuffle_plan,
+    space_to_depth_plan,
+)
 
 # --------------------------------------------------------------------------
 # sub-pixel rearrangements: the gradient is the inverse permutation
 
 
-def _rearrangement_grad(func: str, grad_out: Any, x: Any, forward, inverse, *args, **kwargs) -> np.ndarray:
+def _rearrangement_grad(func: str, op: str, grad_out: Any, x: Any, plan, inverse_plan, *args: Any) -> np.ndarray:
+    """``grad_out`` rearranged back by ``inverse_plan``, once ``plan`` (the forward ``op``) has validated the call."""
     gy = np.asarray(grad_out)
-    xa = np.asarray(x)
-    try:
-        expected = forward(np.broadcast_to(np.zeros((), dtype=np.uint8), xa.shape), *args, **kwargs).shape
-    except (ValueError, TypeError) as exc:
-        raise type(exc)(f"{func}: {str(exc).split(': ', 1)[-1]}") from None
-    _check_grad_out(func, gy, expected, forward.__name__)
-    return inverse(gy, *args, **kwargs)
+    expected = plan(np.shape(x), *args, func=func).out_shape
+    _check_grad_out(func, gy, expected, op)
+    return inverse_plan(gy.shape, *args, func=func).apply(gy, func)
 
 
 def pixel_shuffle_grad_input(grad_out: Any, x: Any, upscale_factor: int, *, ndim: int = 2) -> np.ndarray:
@@ -46,10 +49,8 @@ def pixel_shuffle_grad_input(grad_out: Any, x: Any, upscale_factor: int, *, ndim
     >>> np.array_equal(pixel_shuffle_grad_input(upconv.pixel_shuffle(x, 2), x, 2), x)
     True
     """
-    from upconv.ops.rearrange import pixel_shuffle, pixel_unshuffle
-
-    return _rearrangement_grad("pixel_shuffle_grad_input", grad_out, x, pixel_shuffle, pixel_unshuffle,
-                               upscale_factor, ndim=ndim)
+    return _rearrangement_grad("pixel_shuffle_grad_input", "pixel_shuffle", grad_out, x,
+                               pixel_shuffle_plan, pixel_unshuffle_plan, upscale_factor, ndim)
 
 
 def pixel_unshuffle_grad_input(grad_out: Any, x: Any, downscale_factor: int, *, ndim: int = 2) -> np.ndarray:
@@ -73,10 +74,8 @@ def pixel_unshuffle_grad_input(grad_out: Any, x: Any, downscale_factor: int, *, 
     array([[0., 1.],
            [2., 3.]])
     """
-    from upconv.ops.rearrange import pixel_shuffle, pixel_unshuffle
-
-    return _rearrangement_grad("pixel_unshuffle_grad_input", grad_out, x, pixel_unshuffle, pixel_shuffle,
-                               downscale_factor, ndim=ndim)
+    return _rearrangement_grad("pixel_unshuffle_grad_input", "pixel_unshuffle", grad_out, x,
+                               pixel_unshuffle_plan, pixel_shuffle_plan, downscale_factor, ndim)
 
 
 def depth_to_space_grad_input(grad_out: Any, x: Any, blocksize: int, mode: str = "DCR") -> np.ndarray:
@@ -100,10 +99,8 @@ def depth_to_space_grad_input(grad_out: Any, x: Any, blocksize: int, mode: str =
     >>> np.array_equal(depth_to_space_grad_input(upconv.depth_to_space(x, 2), x, 2), x)
     True
     """
-    from upconv.ops.rearrange import depth_to_space, space_to_depth
-
-    return _rearrangement_grad("depth_to_space_grad_input", grad_out, x, depth_to_space, space_to_depth,
-                               blocksize, mode)
+    return _rearrangement_grad("depth_to_space_grad_input", "depth_to_space", grad_out, x,
+                               depth_to_space_plan, space_to_depth_plan, blocksize, mode)
 
 
 def space_to_depth_grad_input(grad_out: Any, x: Any, blocksize: int, mode: str = "DCR") -> np.ndarray:
@@ -127,7 +124,5 @@ def space_to_depth_grad_input(grad_out: Any, x: Any, blocksize: int, mode: str =
     >>> np.array_equal(space_to_depth_grad_input(upconv.space_to_depth(x, 2), x, 2), x)
     True
     """
-    from upconv.ops.rearrange import depth_to_space, space_to_depth
-
-    return _rearrangement_grad("space_to_depth_grad_input", grad_out, x, space_to_depth, depth_to_space,
-                               blocksize, mode)
+    return _rearrangement_grad("space_to_depth_grad_input", "space_to_depth", grad_out, x,
+                               space_to_depth_plan, depth_to_space_plan, blocksize, mode)

@@ -12,6 +12,8 @@ from upconv import shapes
 from upconv.grad._common import _check_grad_out, _sum_bias
 from upconv.grad.convolution import conv_grad_input, conv_grad_weight
 from upconv.grad.interpolation import interpolate_grad_input
+from upconv.ops.interpolation import interpolate
+from upconv.ops.resize_convolution import check_convolution, interpolation_args
 
 # --------------------------------------------------------------------------
 # resize_conv = interpolate, then conv
@@ -20,25 +22,12 @@ from upconv.grad.interpolation import interpolate_grad_input
 def _resize_conv_parts(func, grad_out, x, weight, bias, scale_factor, mode, padding, stride, dilation, groups,
                        align_corners):
     """Validate a resize_conv call; the interpolation arguments and the interpolated input."""
-    from upconv.ops.interpolation import interpolate
-    from upconv.ops.resize_convolution import _check_conv, _interpolate_args
-
     result_dtype, (gy, xa, w, b) = v.float_arrays(func, grad_out=grad_out, x=x, weight=weight, bias=bias)
-    if w.ndim < 3:
-        raise ValueError(
-            f"{func}: weight must have at least 3 dimensions (channels, channels, *kernel), got shape {w.shape}"
-        )
-    n = w.ndim - 2
-    if xa.ndim not in (n + 1, n + 2):
-        raise ValueError(
-            f"{func}: x must have {n + 1} (unbatched) or {n + 2} (batched) dimensions for a weight with "
-            f"{n} spatial axes, got x of shape {xa.shape} and weight of shape {w.shape}"
-        )
-    unbatched = xa.ndim == n + 1
-    xb = xa[None] if unbatched else xa
+    n = v.kernel_weight(func, w).ndim - 2
+    xb, unbatched = v.batched(func, xa, n, weight=w)
     gb = gy[None] if unbatched else gy
-    mode, align_corners, size = _interpolate_args(func, xb, n, scale_factor, mode, align_corners)
-    groups = _check_conv(func, xb.shape[1], size, w, b, stride, padding, dilation, groups)
+    mode, align_corners, size = interpolation_args(func, xb, n, scale_factor, mode, align_corners)
+    groups = check_convolution(func, xb.shape[1], size, w, b, stride, padding, dilation, groups)
     g = shapes.conv_geometry(size, w.shape[2:], stride, padding, dilation, func=func)
     expected = xb.shape[:1] + (w.shape[0],) + g.out_size
     _check_grad_out(func, gy, expected[1:] if unbatched else expected, "resize_conv")

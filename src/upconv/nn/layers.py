@@ -415,7 +415,7 @@ class ResizeConv(Conv):
         self._up: np.ndarray | None = None
 
     def _interp_kwargs(self, x: np.ndarray) -> dict[str, Any]:
-        from upconv.ops.resize_convolution import _interpolate_args
+        from upconv.ops.resize_convolution import interpolation_args as _interpolate_args
 
         n = self.params["weight"].ndim - 2
         mode, align_corners, _ = _interpolate_args("ResizeConv", x, n, self.scale_factor, self.mode,

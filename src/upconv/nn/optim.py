@@ -7,7 +7,6 @@ as torch skips ``grad is None``).  State is kept per parameter name.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -16,13 +15,6 @@ from upconv import _validate as v
 from upconv.nn.layers import Module
 
 __all__ = ["SGD", "Adam"]
-
-
-def _real(value: Any, func: str, name: str, minimum: float = 0.0) -> float:
-    x = v.float_tuple(value, 1, func, name)[0]
-    if x < minimum:
-        raise ValueError(f"{func}: {name} must be >= {minimum}, got {value!r}")
-    return x
 
 
 class _Optimizer:
@@ -67,10 +59,10 @@ class SGD(_Optimizer):
                  weight_decay: float = 0.0, nesterov: bool = False) -> None:
         super().__init__(model)
         func = "SGD"
-        self.lr = _real(lr, func, "lr")
-        self.momentum = _real(momentum, func, "momentum")
-        self.dampening = _real(dampening, func, "dampening", -math.inf)
-        self.weight_decay = _real(weight_decay, func, "weight_decay")
+        self.lr = v.real(lr, func, "lr", minimum=0.0)
+        self.momentum = v.real(momentum, func, "momentum", minimum=0.0)
+        self.dampening = v.real(dampening, func, "dampening")
+        self.weight_decay = v.real(weight_decay, func, "weight_decay", minimum=0.0)
         self.nesterov = v.boolean(nesterov, func, "nesterov")
         if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError(f"{func}: Nesterov momentum requires a momentum and zero dampening")
@@ -118,13 +110,13 @@ class Adam(_Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False) -> None:
         super().__init__(model)
         func = "Adam"
-        self.lr = _real(lr, func, "lr")
+        self.lr = v.real(lr, func, "lr", minimum=0.0)
         b = v.float_tuple(betas, 2, func, "betas", scalar_ok=False)
         if not all(0.0 <= x < 1.0 for x in b):
             raise ValueError(f"{func}: betas must lie in [0, 1), got {betas!r}")
         self.betas = b
-        self.eps = _real(eps, func, "eps")
-        self.weight_decay = _real(weight_decay, func, "weight_decay")
+        self.eps = v.real(eps, func, "eps", minimum=0.0)
+        self.weight_decay = v.real(weight_decay, func, "weight_decay", minimum=0.0)
         self.amsgrad = v.boolean(amsgrad, func, "amsgrad")
 
     def step(self) -> None:

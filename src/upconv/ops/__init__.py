@@ -6,7 +6,8 @@
 ``unfold``                 im2col, col2im (torch unfold/fold, ONNX Col2Im)
 ``pooling``                max_pool, max_unpool, unpool
 ``rearrange``              pixel_shuffle, pixel_unshuffle, depth_to_space, space_to_depth
-``interpolation``          interpolate (torch), resize (ONNX); engine: ``resampling``
+``interpolation``          interpolate (torch), resize (ONNX)
+``resampling``             their engine; per-axis taps and weights: ``resample_torch``, ``resample_onnx``
 ``resize_convolution``     resize_conv: interpolation, then a convolution;
                            resize_equivalent_kernel: the transposed convolution equal to it
 =========================  ===================================================

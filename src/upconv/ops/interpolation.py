@@ -1,7 +1,8 @@
 """Interpolation: torch's ``interpolate`` and ONNX ``Resize``, on one separable engine.
 
 Both functions reduce to one "taps and weights" plan per axis
-(:class:`upconv.ops.resampling.AxisPlan`), chosen from a table keyed by mode, and
+(:class:`upconv.ops.resampling.AxisPlan`), chosen from a table keyed by mode
+(:mod:`upconv.ops.resample_torch`, :mod:`upconv.ops.resample_onnx`), and
 apply the plans axis after axis with compiled kernels.  They differ only in
 how the taps are computed:
 
@@ -30,7 +31,14 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
-from upconv.ops import resampling as _interp
+from upconv.ops.resample_onnx import ONNX_COORDINATES, OnnxAxis, onnx_plan
+from upconv.ops.resample_torch import (
+    TORCH_AA_FILTERS,
+    TORCH_PLANS,
+    TorchAxis,
+    torch_antialias_plan,
+)
+from upconv.ops.resampling import AxisPlan, apply
 
 __all__ = ["interpolate", "resize", "INTERPOLATE_MODES", "RESIZE_MODES"]
 
@@ -49,7 +57,7 @@ INTERPOLATE_MODES: dict[str, int | None] = {
 #: Modes of :func:`resize`.
 RESIZE_MODES = ("nearest", "linear", "cubic")
 
-_COORDINATE_MODES = tuple(_interp.ONNX_COORDINATES)
+_COORDINATE_MODES = tuple(ONNX_COORDINATES)
 _NEAREST_MODES = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
 # torch's 2-d nearest kernel takes the legacy float32 ``nearest_idx`` path when
 # out_h + out_w <= 128 (``_use_vectorized_kernel_cond_2d``, contiguous input).
@@ -187,18 +195,18 @@ def interpolate(
     """
     func = "interpolate"
     result_dtype, (x,) = v.float_arrays(func, x=x)
-    out_size, plans = _interpolate_plans(func, x, size, scale_factor, mode, align_corners,
-                                         recompute_scale_factor, antialias)
+    out_size, plans = interpolate_plans(func, x, size, scale_factor, mode, align_corners,
+                                        recompute_scale_factor, antialias)
     if plans is None:
         out_shape = x.shape[:2] + out_size
         v.check_allocation(out_shape, result_dtype, func, "the output")
         return np.zeros(out_shape, dtype=result_dtype)
     # torch resamples the last (contiguous) axis first, then the others from the back
-    y = _interp.apply(x, plans, range(x.ndim - 1, 1, -1), func)
+    y = apply(x, plans, range(x.ndim - 1, 1, -1), func)
     return y.astype(result_dtype, copy=False)
 
 
-def _interpolate_plans(
+def interpolate_plans(
     func: str,
     x: np.ndarray,
     size: Any,
@@ -207,30 +215,11 @@ def _interpolate_plans(
     align_corners: Any,
     recompute_scale_factor: Any,
     antialias: Any,
-) -> tuple[tuple[int, ...], list[_interp.AxisPlan | None] | None]:
-    """Validate an :func:`interpolate` call; its output size and per-axis plans.
-
-    Shared by :func:`interpolate` and :func:`upconv.grad.interpolate_grad_input`.
-
-    Parameters
-    ----------
-    func : str
-        The public function to name in error messages.
-    x : (N, C, *in_size) ndarray
-        The input, already converted by ``_validate.float_arrays`` (its
-        dtype selects torch's index arithmetic).
-    size, scale_factor, mode, align_corners, recompute_scale_factor, antialias
-        As :func:`interpolate`.
-
-    Returns
-    -------
-    out_size : tuple of ints
-        The output spatial size.
-    plans : list or None
-        One :class:`upconv.ops.resampling.AxisPlan` per axis of ``x`` (``None`` for
-        N and C), for ``_interp.apply`` over the spatial axes from the back;
-        ``None`` when the output is empty.
-    """
+) -> tuple[tuple[int, ...], list[AxisPlan | None] | None]:
+    """Validate an :func:`interpolate` call under ``func``; ``(out_size, plans)``."""
+    # x: converted by _validate.float_arrays (its dtype selects torch's index arithmetic); plans: one AxisPlan
+    # per axis of x (None for N, C and unchanged axes) to apply over the spatial axes from the back, or None
+    # when the output is empty
     mode = v.choice(mode, tuple(INTERPOLATE_MODES), func, "mode")
     if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
@@ -254,7 +243,7 @@ def _interpolate_plans(
         raise ValueError(
             f"{func}: mode={mode!r} needs a {rank}-d input (N, C, {rank - 2} spatial axes), got shape {x.shape}"
         )
-    if antialias and not (mode in _interp.TORCH_AA_FILTERS and x.ndim == 4):
+    if antialias and not (mode in TORCH_AA_FILTERS and x.ndim == 4):
         raise ValueError(
             f"{func}: antialias=True is restricted to the bilinear, bicubic and lanczos modes on a 4-d "
             f"input, got mode={mode!r} and x of shape {x.shape}"
@@ -279,16 +268,16 @@ def _interpolate_plans(
         sf: tuple[float | None, ...] = v.float_tuple(scale_factor, len(in_size), func, "scale_factor")
     else:
         sf = (None,) * len(in_size)
-    ax = _interp.TorchAxis(
+    ax = TorchAxis(
         dtype=x.dtype,
         align_corners=align_corners,
         legacy_nearest=len(in_size) == 2 and sum(out_size) <= _LEGACY_NEAREST_MAX,
     )
     if antialias:
-        per_axis = [_interp.torch_antialias_plan(i, o, s, ax, mode) for i, o, s in zip(in_size, out_size, sf)]
+        per_axis = [torch_antialias_plan(i, o, s, ax, mode) for i, o, s in zip(in_size, out_size, sf, strict=True)]
     else:
-        plan = _interp.TORCH_PLANS[mode]
-        per_axis = [plan(i, o, s, ax) for i, o, s in zip(in_size, out_size, sf)]
+        plan = TORCH_PLANS[mode]
+        per_axis = [plan(i, o, s, ax) for i, o, s in zip(in_size, out_size, sf, strict=True)]
     return out_size, [None, None, *per_axis]
 
 
@@ -299,12 +288,6 @@ def _flag(value: Any, func: str, name: str) -> bool:
     if isinstance(value, numbers.Integral) and value in (0, 1):
         return bool(value)
     raise TypeError(f"{func}: {name} must be True/False or 0/1, got {value!r}")
-
-
-def _real(value: Any, func: str, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{func}: {name} must be a real number, got {value!r}")
-    return float(value)
 
 
 def resize(
@@ -440,19 +423,19 @@ def resize(
     array([[ 1.5,  2.5, -1. , -1. ]])
     """
     func = "resize"
-    extrapolation_value = _real(extrapolation_value, func, "extrapolation_value")
+    extrapolation_value = v.real(extrapolation_value, func, "extrapolation_value")
     result_dtype, (x,) = v.float_arrays(func, x=x)
-    g, plans = _resize_plans(func, x, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode,
-                             cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)
+    g, plans = resize_plans(func, x, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode,
+                            cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)
     if plans is None:
         v.check_allocation(g.out_shape, result_dtype, func, "the output")
         return np.zeros(g.out_shape, dtype=result_dtype)
     v.check_allocation(x.shape, np.float64, func, "the float64 copy of x")
-    y = _interp.apply(x.astype(np.float64), plans, g.axes, func, fill=extrapolation_value)
+    y = apply(x.astype(np.float64), plans, g.axes, func, fill=extrapolation_value)
     return y.astype(result_dtype, copy=False)
 
 
-def _resize_plans(
+def resize_plans(
     func: str,
     x: np.ndarray,
     sizes: Any,
@@ -466,36 +449,14 @@ def _resize_plans(
     antialias: Any,
     axes: Any,
     keep_aspect_ratio_policy: Any,
-) -> tuple[shapes.ResizeGeometry, list[_interp.AxisPlan | None] | None]:
-    """Validate a :func:`resize` call; its geometry and per-axis plans.
-
-    Shared by :func:`resize` and :func:`upconv.grad.resize_grad_input`
-    (``extrapolation_value`` is validated by the callers).
-
-    Parameters
-    ----------
-    func : str
-        The public function to name in error messages.
-    x : ndarray
-        The input, already converted by ``_validate.float_arrays`` (only
-        its shape is used).
-    sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode, cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy
-        As :func:`resize`.
-
-    Returns
-    -------
-    g : ResizeGeometry
-        The shapes, resized axes and scales
-        (:func:`upconv.shapes.resize_geometry`).
-    plans : list or None
-        One :class:`upconv.ops.resampling.AxisPlan` per axis of ``x`` (``None`` for
-        the axes left unchanged), for ``_interp.apply`` over ``g.axes`` in
-        order; ``None`` when the output is empty.
-    """
+) -> tuple[shapes.ResizeGeometry, list[AxisPlan | None] | None]:
+    """Validate a :func:`resize` call (not its extrapolation_value) under ``func``; ``(geometry, plans)``."""
+    # x: converted by _validate.float_arrays (only its shape is used); plans: one AxisPlan per axis of x (None
+    # for the axes left unchanged) to apply over geometry.axes in order, or None when the output is empty
     mode = v.choice(mode, RESIZE_MODES, func, "mode")
     ctm = v.choice(coordinate_transformation_mode, _COORDINATE_MODES, func, "coordinate_transformation_mode")
     nearest_mode = v.choice(nearest_mode, _NEAREST_MODES, func, "nearest_mode")
-    cubic_coeff_a = _real(cubic_coeff_a, func, "cubic_coeff_a")
+    cubic_coeff_a = v.real(cubic_coeff_a, func, "cubic_coeff_a")
     exclude_outside = _flag(exclude_outside, func, "exclude_outside")
     antialias = _flag(antialias, func, "antialias")
     if antialias and mode == "nearest":
@@ -515,11 +476,11 @@ def _resize_plans(
         rois = dict.fromkeys(g.axes)
     if math.prod(g.out_shape) == 0:
         return g, None
-    ax = _interp.OnnxAxis(mode, ctm, nearest_mode, cubic_coeff_a, exclude_outside, antialias)
-    plans: list[_interp.AxisPlan | None] = [None] * x.ndim
+    ax = OnnxAxis(mode, ctm, nearest_mode, cubic_coeff_a, exclude_outside, antialias)
+    plans: list[AxisPlan | None] = [None] * x.ndim
     for j, a in enumerate(g.axes):
         # onnx.reference resamples an array holding the listed axes in the listed order; its sum
         # over the taps is pairwise where no later listed axis is longer than 1
         contiguous = math.prod(g.in_shape[b] for b in g.axes[j + 1:]) == 1
-        plans[a] = _interp.onnx_plan(g.in_shape[a], g.out_shape[a], g.scales[a], rois[a], ax, contiguous)
+        plans[a] = onnx_plan(g.in_shape[a], g.out_shape[a], g.scales[a], rois[a], ax, contiguous)
     return g, plans

@@ -1,9 +1,9 @@
-"""N-d max pooling with indices, max unpooling and nearest / bed-of-nails unpooling.
+"""N-d max pooling with indices, max unpooling and index-free unpooling (``"nearest"``, ``"bed_of_nails"``).
 
 ``max_pool`` and ``max_unpool`` have torch's semantics (values, int64
 indices, NaN and tie rules, size checks); ``max_pool`` also takes ONNX
-``pads`` as ``(begin, end)`` pairs.  Both run as Numba kernels, parallel
-over planes, on ``(planes, flat plane)`` arrays: the N-d window geometry is
+``pads`` as ``(begin, end)`` pairs.  Both run as Numba kernels
+(:mod:`upconv.kernels.pooling`), parallel over planes, on ``(planes, flat plane)`` arrays: the N-d window geometry is
 reduced to flat offsets, so one kernel serves every number of spatial axes.
 
 ``unpool`` is the index-free unpooling of the up-sampling literature:
@@ -13,7 +13,6 @@ reduced to flat offsets, so one kernel serves every number of spatial axes.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -32,8 +31,8 @@ __all__ = ["max_pool", "max_unpool", "unpool", "UNPOOL_MODES"]
 # helpers
 
 
-def _spatial_rank(func: str, x: np.ndarray, per_axis: Any, name: str) -> int:
-    """Number of spatial axes: ``len(per_axis)`` if it is a sequence, else ``x.ndim - 2``."""
+def count_spatial_axes(func: str, x: np.ndarray, per_axis: Any, name: str) -> int:
+    """Number of spatial axes: ``len(per_axis)`` if that argument is a sequence, else ``x.ndim - 2``."""
     if isinstance(per_axis, Sequence) and not isinstance(per_axis, (str, bytes)):
         if len(per_axis) == 0:
             raise ValueError(f"{func}: {name} must not be empty, got {per_axis!r}")
@@ -44,18 +43,6 @@ def _spatial_rank(func: str, x: np.ndarray, per_axis: Any, name: str) -> int:
             f"integer, got x of shape {x.shape}; pass {name} as a sequence to pool an unbatched input"
         )
     return x.ndim - 2
-
-
-def _batched(func: str, x: np.ndarray, n: int) -> tuple[np.ndarray, bool]:
-    """``(N, C, *spatial)`` view of ``x`` and whether it was unbatched ``(C, *spatial)``."""
-    if x.ndim not in (n + 1, n + 2):
-        raise ValueError(
-            f"{func}: x must have {n + 1} (unbatched) or {n + 2} (batched) dimensions for {n} spatial "
-            f"axes, got x of shape {x.shape}"
-        )
-    if x.ndim == n + 1:
-        return x[None], True
-    return x, False
 
 
 def _grid(parts: Sequence[np.ndarray]) -> np.ndarray:
@@ -73,86 +60,6 @@ def _row_major_strides(shape: Sequence[int]) -> list[int]:
         strides.append(acc)
         acc *= size
     return strides[::-1]
-
-
-# --------------------------------------------------------------------------
-# Numba kernels (compiled on first use, cached on disk).  Serial and GIL-free, each works on the
-# planes [start, stop); upconv.kernels.parallel.parallel_for runs slices of them on a few threads.
-
-
-@functools.lru_cache(maxsize=None)
-def _kernels() -> dict[str, Callable[..., Any]]:
-    import numba
-
-    @numba.njit(cache=True, nogil=True)
-    def max_pool_kernel(start, stop, xf, L, row_pad, row_idx, first_idx, W, s_last, tap_pad, tap_idx, out, idx_out,
-                        with_idx):
-        # Planes [start, stop) of xf: P padded planes of L elements, flat; out, idx_out: (P, Q) flat,
-        # Q = len(row_pad) * W.
-        # Output row jo (all axes but the last) and last-axis position o read the window at
-        # row_pad[jo] + o*s_last (+ tap_pad[t] per tap) in the padded plane; the input index of
-        # tap t is row_idx[jo] + o*s_last + tap_idx[t].  Taps outside, rows of W inside: the
-        # inner loop is affine and branch-free.  torch's scan: strict ">" keeps the first
-        # maximum, any NaN replaces (the last NaN wins), the padding (-inf) never wins, and an
-        # all -inf window reports its first real element (first_idx).
-        # The scan reads a unit-stride row (strided taps are gathered into `tmp` first) with
-        # unsigned indices (no negative-index wrap-around): LLVM then vectorises it.
-        R = row_pad.shape[0]
-        Q = R * W
-        K = tap_pad.shape[0]
-        best = np.empty(W, xf.dtype)
-        arg = np.empty(W, np.int64)
-        tmp = np.empty(W, xf.dtype)
-        for p in range(start, stop):
-            for jo in range(R):
-                rb = p * L + row_pad[jo]
-                for o in range(W):
-                    best[o] = -np.inf
-                    arg[o] = -1
-                for t in range(K):
-                    tb = rb + tap_pad[t]
-                    if s_last == 1:
-                        for o in range(W):
-                            val = xf[np.uint64(tb + o)]
-                            cur = best[np.uint64(o)]
-                            upd = (val > cur) | (val != val)
-                            best[np.uint64(o)] = val if upd else cur
-                            arg[np.uint64(o)] = t if upd else arg[np.uint64(o)]
-                    else:  # the same scan, over the gathered row
-                        for o in range(W):
-                            tmp[np.uint64(o)] = xf[np.uint64(tb + o * s_last)]
-                        for o in range(W):
-                            val = tmp[np.uint64(o)]
-                            cur = best[np.uint64(o)]
-                            upd = (val > cur) | (val != val)
-                            best[np.uint64(o)] = val if upd else cur
-                            arg[np.uint64(o)] = t if upd else arg[np.uint64(o)]
-                ob = p * Q + jo * W
-                for o in range(W):
-                    out[ob + o] = best[o]
-                if with_idx:
-                    for o in range(W):
-                        a = arg[o]
-                        idx_out[ob + o] = first_idx[jo * W + o] if a < 0 else row_idx[jo] + o * s_last + tap_idx[a]
-
-    @numba.njit(cache=True, nogil=True)
-    def max_unpool_kernel(start, stop, x, idx, out, bad):
-        # Planes [start, stop) of x, idx (P, Q); out (P, L) uninitialised.  Each plane is zeroed
-        # and scattered by one thread (later duplicates overwrite earlier ones, as torch); bad[p]
-        # is the position of the first invalid index of plane p, or -1.
-        Q = x.shape[1]
-        L = out.shape[1]
-        for p in range(start, stop):
-            for i in range(L):
-                out[p, i] = 0
-            for j in range(Q):
-                i = idx[p, j]
-                if i < 0 or i >= L:
-                    bad[p] = j
-                    break
-                out[p, i] = x[p, j]
-
-    return {"max_pool": max_pool_kernel, "max_unpool": max_unpool_kernel}
 
 
 # --------------------------------------------------------------------------
@@ -174,7 +81,7 @@ def _pool_offsets(g: ConvGeometry, padded: Sequence[int]) -> tuple[np.ndarray, .
     first = []
     for a in range(n):
         st = starts[a] - g.padding[a][0]  # window start in input coordinates
-        skip = np.where(st < 0, -(st // g.dilation[a]), 0)  # taps before the first real element
+        skip = np.where(st < 0, shapes.ceil_div(-st, g.dilation[a]), 0)  # taps before the first real element
         first.append((st + skip * g.dilation[a]) * xs[a])
     row_pad = _grid([starts[a] * ps[a] for a in range(n - 1)])
     row_idx = _grid([(starts[a] - g.padding[a][0]) * xs[a] for a in range(n - 1)]) - g.padding[n - 1][0]
@@ -263,26 +170,29 @@ def max_pool(
     """
     func = "max_pool"
     result_dtype, (xa,) = v.float_arrays(func, x=x)
-    n = _spatial_rank(func, xa, kernel_size, "kernel_size")
-    xa, unbatched = _batched(func, xa, n)
+    n = count_spatial_axes(func, xa, kernel_size, "kernel_size")
+    xa, unbatched = v.batched(func, xa, n)
     return_indices = v.boolean(return_indices, func, "return_indices")
     g = shapes.pool_geometry(xa.shape[2:], kernel_size, stride, padding, dilation, ceil_mode, func=func)
     N, C = xa.shape[:2]
     P, Q = N * C, math.prod(g.out_size)
     v.check_allocation((N, C) + g.out_size, np.int64 if return_indices else xa.dtype, func, "the output")
-    padded = tuple(i + b + max(e, 0) for i, (b, e) in zip(g.in_size, g.padding))
+    padded = tuple(i + b + max(e, 0) for i, (b, e) in zip(g.in_size, g.padding, strict=True))
     if padded != g.in_size:
         v.check_allocation((N, C) + padded, xa.dtype, func, "the padded input")
         xp = np.full((N, C) + padded, -np.inf, dtype=xa.dtype)
-        xp[(slice(None), slice(None)) + tuple(slice(b, b + i) for i, (b, _) in zip(g.in_size, g.padding))] = xa
+        inside = tuple(slice(b, b + i) for i, (b, _) in zip(g.in_size, g.padding, strict=True))
+        xp[(slice(None), slice(None)) + inside] = xa
     else:
         xp = np.ascontiguousarray(xa)
     out = np.empty(P * Q, dtype=xa.dtype)
     idx = np.empty(P * Q if return_indices else 1, dtype=np.int64)
     if P * Q:
         row_pad, row_idx, first_idx, tap_pad, tap_idx = _pool_offsets(g, padded)
+        from upconv.kernels.pooling import max_pool_planes
+
         parallel_for(
-            _kernels()["max_pool"], P, xp.reshape(-1), math.prod(padded), row_pad, row_idx, first_idx,
+            max_pool_planes, P, xp.reshape(-1), math.prod(padded), row_pad, row_idx, first_idx,
             g.out_size[-1], g.stride[-1], tap_pad, tap_idx, out, idx, return_indices,
         )
     shape = (C,) + g.out_size if unbatched else (N, C) + g.out_size
@@ -369,8 +279,8 @@ def max_unpool(
         raise TypeError(f"{func}: indices must be an integer array, got dtype {ind.dtype}")
     if ind.shape != xa.shape:
         raise ValueError(f"{func}: indices must have the shape of x, {xa.shape}, got {ind.shape}")
-    n = _spatial_rank(func, xa, kernel_size, "kernel_size")
-    xa, unbatched = _batched(func, xa, n)
+    n = count_spatial_axes(func, xa, kernel_size, "kernel_size")
+    xa, unbatched = v.batched(func, xa, n)
     ind = ind[None] if unbatched else ind
     out_size = shapes.max_unpool_output_size(xa.shape[2:], kernel_size, stride, padding, output_size, func=func)
     N, C = xa.shape[:2]
@@ -378,9 +288,11 @@ def max_unpool(
     v.check_allocation((N, C) + out_size, xa.dtype, func, "the output")
     out = np.empty((P, L), dtype=xa.dtype)
     if P:
+        from upconv.kernels.pooling import max_unpool_planes
+
         xf = np.ascontiguousarray(xa).reshape(P, -1)
         bad = np.full(P, -1, dtype=np.int64)
-        parallel_for(_kernels()["max_unpool"], P, xf, np.ascontiguousarray(ind, dtype=np.int64).reshape(P, -1),
+        parallel_for(max_unpool_planes, P, xf, np.ascontiguousarray(ind, dtype=np.int64).reshape(P, -1),
                      out, bad)
         wrong = np.flatnonzero(bad >= 0)
         if wrong.size:
@@ -396,13 +308,13 @@ def max_unpool(
 
 
 # --------------------------------------------------------------------------
-# unpool (nearest, bed of nails)
+# unpool ("nearest", "bed_of_nails")
 
 
 def _unpool_nearest(x: np.ndarray, s: tuple[int, ...], out_size: tuple[int, ...]) -> np.ndarray:
     """Broadcast ``(N, C, i_1, 1, i_2, 1, ...)`` to ``(N, C, i_1, s_1, ...)``; the reshape copies once."""
     expanded = x.reshape(x.shape[:2] + sum(((i, 1) for i in x.shape[2:]), ()))
-    target = x.shape[:2] + sum(((i, f) for i, f in zip(x.shape[2:], s)), ())
+    target = x.shape[:2] + sum(((i, f) for i, f in zip(x.shape[2:], s, strict=True)), ())
     return np.broadcast_to(expanded, target).reshape(x.shape[:2] + out_size)
 
 
@@ -465,8 +377,8 @@ def unpool(x: Any, scale_factor: int | Sequence[int], mode: str = "nearest") -> 
     func = "unpool"
     mode = v.choice(mode, tuple(UNPOOL_MODES), func, "mode")
     result_dtype, (xa,) = v.float_arrays(func, x=x)
-    n = _spatial_rank(func, xa, scale_factor, "scale_factor")
-    xa, unbatched = _batched(func, xa, n)
+    n = count_spatial_axes(func, xa, scale_factor, "scale_factor")
+    xa, unbatched = v.batched(func, xa, n)
     s = v.int_tuple(scale_factor, n, func, "scale_factor", minimum=1)
     out_size = shapes.unpool_output_size(xa.shape[2:], s)
     v.check_allocation(xa.shape[:2] + out_size, xa.dtype, func, "the output")

@@ -2,8 +2,8 @@
 
 All four move channel entries to spatial positions or back, without
 arithmetic: each is one reshape, one transpose and one copy, written as a
-:class:`_Rearrangement` (the einops idea: a small recipe, then apply it).
-The copy runs as a parallel Numba kernel for large arrays (NumPy's
+:class:`Rearrangement` (the einops idea: a small recipe, then apply it).
+The copy runs as a parallel Numba kernel (:mod:`upconv.kernels.rearrange`) for large arrays (NumPy's
 transposing copy is single-threaded) and with NumPy otherwise; every dtype
 is kept.
 
@@ -21,8 +21,7 @@ Using an Efficient Sub-Pixel Convolutional Neural Network", CVPR 2016.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,14 +39,15 @@ _RAW = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
 @dataclass(frozen=True)
-class _Rearrangement:
-    """``y = x.reshape(split).transpose(axes).reshape(out_shape)``, always a new C-contiguous array."""
+class Rearrangement:
+    """The recipe ``y = x.reshape(split).transpose(axes).reshape(out_shape)``, applied as a new C-contiguous array."""
 
     split: tuple[int, ...]
     axes: tuple[int, ...]
     out_shape: tuple[int, ...]
 
     def apply(self, x: np.ndarray, func: str) -> np.ndarray:
+        """The rearranged copy of ``x`` (of the shape the recipe was made for); ``func`` names a MemoryError."""
         v.check_allocation(self.out_shape, x.dtype, func, "the output")
         raw = _RAW.get(x.dtype.itemsize)
         if raw is not None and x.nbytes >= _PARALLEL_MIN_BYTES and x.flags.c_contiguous and x.dtype.kind != "O":
@@ -63,7 +63,7 @@ def _merged(view: np.ndarray) -> tuple[list[int], list[int]]:
     """Shape and element strides of ``view`` with unit axes dropped and mergeable axes merged."""
     item = view.itemsize
     shape, strides = [], []
-    for size, st in zip(view.shape, view.strides):
+    for size, st in zip(view.shape, view.strides, strict=True):
         if size == 1:
             continue
         st //= item
@@ -88,41 +88,11 @@ def _parallel_copy(x: np.ndarray, view: np.ndarray) -> np.ndarray | None:
     outer_shape = np.array(shape[:-2], dtype=np.int64)
     outer_strides = np.array(strides[:-2], dtype=np.int64)
     M = view.size // (shape[-2] * shape[-1])  # blocks of the two innermost axes
-    parallel_for(_copy_kernel(), M, x.reshape(-1), out, outer_shape, outer_strides, shape[-2], strides[-2],
+    from upconv.kernels.rearrange import permuted_copy
+
+    parallel_for(permuted_copy, M, x.reshape(-1), out, outer_shape, outer_strides, shape[-2], strides[-2],
                  shape[-1], strides[-1])
     return out
-
-
-@functools.lru_cache(maxsize=None)
-def _copy_kernel() -> Callable[..., None]:
-    import numba
-
-    @numba.njit(cache=True, nogil=True)
-    def permuted_copy(start, stop, src, dst, outer_shape, outer_strides, n0, s0, n1, s1):
-        # dst[m, i, j] = src[offset(m) + i*s0 + j*s1] for m in [start, stop), row-major over
-        # outer_shape.  When the middle axis is contiguous in src, read along it (writes stride n1).
-        block = n0 * n1
-        D = outer_shape.shape[0]
-        for m in range(start, stop):
-            off = 0
-            rem = m
-            for a in range(D - 1, -1, -1):
-                q = rem // outer_shape[a]
-                off += (rem - q * outer_shape[a]) * outer_strides[a]
-                rem = q
-            base = m * block
-            if s0 == 1:
-                for j in range(n1):
-                    o = off + j * s1
-                    for i in range(n0):
-                        dst[base + i * n1 + j] = src[o + i]
-            else:
-                for i in range(n0):
-                    o = off + i * s0
-                    for j in range(n1):
-                        dst[base + i * n1 + j] = src[o + j * s1]
-
-    return permuted_copy
 
 
 # --------------------------------------------------------------------------
@@ -141,14 +111,14 @@ def _deinterleave(lead: int, n: int) -> tuple[int, ...]:
     return tuple(int(a) for a in np.argsort(fwd))
 
 
-def _to_space(x: np.ndarray, r: int, n: int, dcr: bool, func: str, name: str) -> np.ndarray:
+def _to_space(shape: tuple[int, ...], r: int, n: int, dcr: bool, func: str, name: str) -> Rearrangement:
     """``(*lead, C*r^n, *S) -> (*lead, C, *(S*r))``; channel index ``c*r^n + blk`` (CRD) or ``blk*C + c`` (DCR)."""
-    lead, ch, spatial = x.shape[: -n - 1], x.shape[-n - 1], x.shape[-n:]
+    lead, ch, spatial = shape[: -n - 1], shape[-n - 1], shape[-n:]
     block = r**n
     if ch % block:
         raise ValueError(
             f"{func}: the channel axis (axis {-n - 1}, size {ch}) must be divisible by "
-            f"{name}**{n} = {block}, got x of shape {x.shape}"
+            f"{name}**{n} = {block}, got x of shape {shape}"
         )
     c = ch // block
     L = len(lead)
@@ -160,15 +130,15 @@ def _to_space(x: np.ndarray, r: int, n: int, dcr: bool, func: str, name: str) ->
         split = lead + (c,) + (r,) * n + spatial
         axes = _interleave(L, n)
     out_shape = lead + (c,) + tuple(s * r for s in spatial)
-    return _Rearrangement(split, axes, out_shape).apply(x, func)
+    return Rearrangement(split, axes, out_shape)
 
 
-def _to_depth(x: np.ndarray, r: int, n: int, dcr: bool, func: str, name: str) -> np.ndarray:
+def _to_depth(shape: tuple[int, ...], r: int, n: int, dcr: bool, func: str, name: str) -> Rearrangement:
     """Inverse of :func:`_to_space`: ``(*lead, C, *(S*r)) -> (*lead, C*r^n, *S)``."""
-    lead, c, spatial = x.shape[: -n - 1], x.shape[-n - 1], x.shape[-n:]
+    lead, c, spatial = shape[: -n - 1], shape[-n - 1], shape[-n:]
     if any(s % r for s in spatial):
         raise ValueError(
-            f"{func}: the spatial sizes {spatial} must be divisible by {name}={r}, got x of shape {x.shape}"
+            f"{func}: the spatial sizes {spatial} must be divisible by {name}={r}, got x of shape {shape}"
         )
     L = len(lead)
     small = tuple(s // r for s in spatial)
@@ -178,14 +148,65 @@ def _to_depth(x: np.ndarray, r: int, n: int, dcr: bool, func: str, name: str) ->
         behind = tuple(range(L)) + tuple(range(L + 1, L + n + 1)) + (L,) + tuple(range(L + n + 1, L + 2 * n + 1))
         axes = tuple(axes[a] for a in behind)
     out_shape = lead + (c * r**n,) + small
-    return _Rearrangement(split, axes, out_shape).apply(x, func)
+    return Rearrangement(split, axes, out_shape)
 
 
-def _check_rank(func: str, x: np.ndarray, n: int, what: str) -> None:
-    if x.ndim < n + 1:
-        raise ValueError(
-            f"{func}: x must have at least {n + 1} dimensions ({what}), got x of shape {x.shape}"
-        )
+def _check_min_rank(func: str, shape: tuple[int, ...], ndim: int, layout: str) -> None:
+    """Refuse an input ``x`` of fewer than ``ndim`` axes; ``layout`` (in parentheses) says what they are."""
+    if len(shape) < ndim:
+        raise ValueError(f"{func}: x must have at least {ndim} dimensions {layout}, got x of shape {shape}")
+
+
+# --------------------------------------------------------------------------
+# validated recipes of the four operations; func names the caller in error messages (a gradient names itself)
+
+
+def _torch_args(func: str, shape: tuple[int, ...], factor: Any, name: str, ndim: Any,
+                to_space: bool) -> tuple[int, int, bool]:
+    """Block size, number of spatial axes and DCR order (never) of a torch pixel_shuffle / pixel_unshuffle call."""
+    n = v.integer(ndim, func, "ndim", minimum=1)
+    r = v.integer(factor, func, name, minimum=1)
+    channels = f"C * {name}**{n}" if to_space else "C"
+    _check_min_rank(func, shape, n + 1, f"((*, {channels}, *spatial) with {n} spatial axes)")
+    return r, n, False
+
+
+def pixel_shuffle_plan(shape: Sequence[int], upscale_factor: Any, ndim: Any = 2, *,
+                       func: str = "pixel_shuffle") -> Rearrangement:
+    """The validated :class:`Rearrangement` of :func:`pixel_shuffle` for an input of ``shape``."""
+    shape = tuple(shape)
+    return _to_space(shape, *_torch_args(func, shape, upscale_factor, "upscale_factor", ndim, True), func,
+                     "upscale_factor")
+
+
+def pixel_unshuffle_plan(shape: Sequence[int], downscale_factor: Any, ndim: Any = 2, *,
+                         func: str = "pixel_unshuffle") -> Rearrangement:
+    """The validated :class:`Rearrangement` of :func:`pixel_unshuffle` for an input of ``shape``."""
+    shape = tuple(shape)
+    return _to_depth(shape, *_torch_args(func, shape, downscale_factor, "downscale_factor", ndim, False), func,
+                     "downscale_factor")
+
+
+def _onnx_args(func: str, shape: tuple[int, ...], blocksize: Any, mode: Any) -> tuple[int, int, bool]:
+    """Block size, number of spatial axes and DCR order of an ONNX DepthToSpace / SpaceToDepth call."""
+    mode = v.choice(mode, ("DCR", "CRD"), func, "mode")
+    b = v.integer(blocksize, func, "blocksize", minimum=1)
+    _check_min_rank(func, shape, 3, "(N, C, *spatial)")
+    return b, len(shape) - 2, mode == "DCR"
+
+
+def depth_to_space_plan(shape: Sequence[int], blocksize: Any, mode: Any = "DCR", *,
+                        func: str = "depth_to_space") -> Rearrangement:
+    """The validated :class:`Rearrangement` of :func:`depth_to_space` for an input of ``shape``."""
+    shape = tuple(shape)
+    return _to_space(shape, *_onnx_args(func, shape, blocksize, mode), func, "blocksize")
+
+
+def space_to_depth_plan(shape: Sequence[int], blocksize: Any, mode: Any = "DCR", *,
+                        func: str = "space_to_depth") -> Rearrangement:
+    """The validated :class:`Rearrangement` of :func:`space_to_depth` for an input of ``shape``."""
+    shape = tuple(shape)
+    return _to_depth(shape, *_onnx_args(func, shape, blocksize, mode), func, "blocksize")
 
 
 # --------------------------------------------------------------------------
@@ -242,12 +263,8 @@ def pixel_shuffle(x: Any, upscale_factor: int, *, ndim: int = 2) -> np.ndarray:
     array([[0, 2, 1, 3],
            [4, 6, 5, 7]])
     """
-    func = "pixel_shuffle"
-    n = v.integer(ndim, func, "ndim", minimum=1)
-    r = v.integer(upscale_factor, func, "upscale_factor", minimum=1)
     xa = np.asarray(x)
-    _check_rank(func, xa, n, f"(*, C * upscale_factor**{n}, *spatial) with {n} spatial axes")
-    return _to_space(xa, r, n, False, func, "upscale_factor")
+    return pixel_shuffle_plan(xa.shape, upscale_factor, ndim).apply(xa, "pixel_shuffle")
 
 
 def pixel_unshuffle(x: Any, downscale_factor: int, *, ndim: int = 2) -> np.ndarray:
@@ -292,12 +309,8 @@ def pixel_unshuffle(x: Any, downscale_factor: int, *, ndim: int = 2) -> np.ndarr
            [4, 6],
            [5, 7]])
     """
-    func = "pixel_unshuffle"
-    n = v.integer(ndim, func, "ndim", minimum=1)
-    r = v.integer(downscale_factor, func, "downscale_factor", minimum=1)
     xa = np.asarray(x)
-    _check_rank(func, xa, n, f"(*, C, *spatial) with {n} spatial axes")
-    return _to_depth(xa, r, n, False, func, "downscale_factor")
+    return pixel_unshuffle_plan(xa.shape, downscale_factor, ndim).apply(xa, "pixel_unshuffle")
 
 
 def depth_to_space(x: Any, blocksize: int, mode: str = "DCR") -> np.ndarray:
@@ -353,13 +366,8 @@ def depth_to_space(x: Any, blocksize: int, mode: str = "DCR") -> np.ndarray:
            [[1, 3],
             [5, 7]]])
     """
-    func = "depth_to_space"
-    mode = v.choice(mode, ("DCR", "CRD"), func, "mode")
-    b = v.integer(blocksize, func, "blocksize", minimum=1)
     xa = np.asarray(x)
-    if xa.ndim < 3:
-        raise ValueError(f"{func}: x must have at least 3 dimensions (N, C, *spatial), got x of shape {xa.shape}")
-    return _to_space(xa, b, xa.ndim - 2, mode == "DCR", func, "blocksize")
+    return depth_to_space_plan(xa.shape, blocksize, mode).apply(xa, "depth_to_space")
 
 
 def space_to_depth(x: Any, blocksize: int, mode: str = "DCR") -> np.ndarray:
@@ -404,10 +412,5 @@ def space_to_depth(x: Any, blocksize: int, mode: str = "DCR") -> np.ndarray:
     >>> upconv.space_to_depth(x, 2, mode="CRD")[:, :, 0, 0]
     array([[0, 1, 2, 3, 4, 5, 6, 7]])
     """
-    func = "space_to_depth"
-    mode = v.choice(mode, ("DCR", "CRD"), func, "mode")
-    b = v.integer(blocksize, func, "blocksize", minimum=1)
     xa = np.asarray(x)
-    if xa.ndim < 3:
-        raise ValueError(f"{func}: x must have at least 3 dimensions (N, C, *spatial), got x of shape {xa.shape}")
-    return _to_depth(xa, b, xa.ndim - 2, mode == "DCR", func, "blocksize")
+    return space_to_depth_plan(xa.shape, blocksize, mode).apply(xa, "space_to_depth")

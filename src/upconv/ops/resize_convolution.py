@@ -30,8 +30,8 @@ RESIZE_CONV_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinea
 _LINEAR = {1: "linear", 2: "bilinear", 3: "trilinear"}
 
 
-def _interpolate_args(func: str, x: np.ndarray, n: int, scale_factor: Any, mode: str, align_corners: Any):
-    """Validate the interpolation half of a resize-convolution; the mode name :func:`upconv.interpolate` takes."""
+def interpolation_args(func: str, x: np.ndarray, n: int, scale_factor: Any, mode: str, align_corners: Any):
+    """Validate the interpolation half of a resize-convolution: ``(mode for interpolate, align_corners, size)``."""
     mode = v.choice(mode, RESIZE_CONV_MODES, func, "mode")
     if not 1 <= n <= 3:
         raise ValueError(f"{func}: interpolation supports 1 to 3 spatial axes, got a weight with {n}")
@@ -55,7 +55,7 @@ def _interpolate_args(func: str, x: np.ndarray, n: int, scale_factor: Any, mode:
     return mode, align_corners, size
 
 
-def _check_conv(func: str, c_in: int, size: tuple[int, ...], w: np.ndarray, b: np.ndarray | None,
+def check_convolution(func: str, c_in: int, size: tuple[int, ...], w: np.ndarray, b: np.ndarray | None,
                 stride: Any, padding: Any, dilation: Any, groups: Any) -> int:
     """Validate the convolution half (as :func:`upconv.conv` does) on the interpolated size."""
     from upconv.ops.convolution import _check_conv_channels
@@ -150,8 +150,8 @@ def resize_conv(
     from upconv.ops.interpolation import interpolate
 
     result_dtype, xb, w, b, groups, unbatched = _prepare(func, x, weight, bias, groups)
-    mode, align_corners, size = _interpolate_args(func, xb, w.ndim - 2, scale_factor, mode, align_corners)
-    groups = _check_conv(func, xb.shape[1], size, w, b, stride, padding, dilation, groups)
+    mode, align_corners, size = interpolation_args(func, xb, w.ndim - 2, scale_factor, mode, align_corners)
+    groups = check_convolution(func, xb.shape[1], size, w, b, stride, padding, dilation, groups)
     up = interpolate(xb, scale_factor=scale_factor, mode=mode, align_corners=align_corners)
     y = conv(up, w, b, stride, padding, dilation, groups)
     y = y[0] if unbatched else y
@@ -214,7 +214,7 @@ def resize_equivalent_kernel(conv_weight: Any, stride: int | Sequence[int], mode
     n = w.ndim - 2
     s = v.int_tuple(stride, n, func, "stride", minimum=1)
     k = w.shape[2:]
-    out_k = tuple(k_ + s_ - 1 for k_, s_ in zip(k, s))
+    out_k = tuple(k_ + s_ - 1 for k_, s_ in zip(k, s, strict=True))
     v.check_allocation(w.shape[:2] + out_k, w.dtype, func, "the kernel")
     kern = np.flip(w, axis=tuple(range(2, 2 + n)))
     for a, s_ in enumerate(s):

@@ -150,7 +150,7 @@ def test_inputs_are_not_modified():
     copies = [a.copy() for a in (g, x, w, b)]
     for f in (G.conv_grad_input, G.conv_grad_weight, G.conv_grad_bias):
         f(g, x, w, b)
-    for a, c in zip((g, x, w, b), copies):
+    for a, c in zip((g, x, w, b), copies, strict=True):
         np.testing.assert_array_equal(a, c)
 
 
@@ -251,12 +251,13 @@ def test_interpolate_gradient(shape, kw):
 @pytest.mark.parametrize("shape, kw", INTERP_CASES)
 def test_interpolate_plans_match_the_forward(shape, kw):
     """The gradient re-derives interpolate's per-axis taps: applying them forward must give interpolate."""
-    from upconv.ops import resampling as _interp
+    from upconv.ops.interpolation import interpolate_plans
+    from upconv.ops.resampling import apply
 
     x = RNG.standard_normal(shape)
-    _, plans = G.interpolation._interpolate_plans("t", x, kw.get("size"), kw.get("scale_factor"), kw.get("mode", "nearest"),
-                                    kw.get("align_corners"), kw.get("recompute_scale_factor"), kw.get("antialias", False))
-    np.testing.assert_array_equal(_interp.apply(x, plans, range(x.ndim - 1, 1, -1), "t"), upconv.interpolate(x, **kw))
+    _, plans = interpolate_plans("t", x, kw.get("size"), kw.get("scale_factor"), kw.get("mode", "nearest"),
+                                 kw.get("align_corners"), kw.get("recompute_scale_factor"), kw.get("antialias", False))
+    np.testing.assert_array_equal(apply(x, plans, range(x.ndim - 1, 1, -1), "t"), upconv.interpolate(x, **kw))
 
 
 RESIZE_CASES = [
@@ -284,7 +285,8 @@ def test_resize_gradient(shape, kw):
 
 @pytest.mark.parametrize("shape, kw", RESIZE_CASES)
 def test_resize_plans_match_the_forward(shape, kw):
-    from upconv.ops import resampling as _interp
+    from upconv.ops.interpolation import resize_plans
+    from upconv.ops.resampling import apply
 
     kw = dict(kw)
     if "roi" in kw:
@@ -293,9 +295,9 @@ def test_resize_plans_match_the_forward(shape, kw):
     names = ("sizes", "scales", "roi", "mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a",
              "exclude_outside", "antialias", "axes", "keep_aspect_ratio_policy")
     defaults = (None, None, None, "nearest", "half_pixel", "round_prefer_floor", -0.75, False, False, None, "stretch")
-    g, plans = G.interpolation._resize_plans("t", x, *(kw.get(n, d) for n, d in zip(names, defaults)))
+    g, plans = resize_plans("t", x, *(kw.get(n, d) for n, d in zip(names, defaults, strict=True)))
     fill = kw.get("extrapolation_value", 0.0)
-    np.testing.assert_array_equal(_interp.apply(x, plans, g.axes, "t", fill=fill), upconv.resize(x, **kw))
+    np.testing.assert_array_equal(apply(x, plans, g.axes, "t", fill=fill), upconv.resize(x, **kw))
 
 
 def test_nearest_integer_upsampling_transposes_to_block_sums():
@@ -400,7 +402,7 @@ def test_shared_im2col_backward_equals_the_three_gradients(seed):
     s = tuple(int(a) for a in rng.integers(1, 3, n))
     d = tuple(int(a) for a in rng.integers(1, 3, n))
     p = tuple(int(rng.integers(0, 2)) for _ in range(n))
-    op = tuple(int(rng.integers(0, max(a, b))) for a, b in zip(s, d))
+    op = tuple(int(rng.integers(0, max(a, b))) for a, b in zip(s, d, strict=True))
     x = rng.standard_normal((2, ci) + tuple(int(a) for a in rng.integers(2, 5, n)))
     w, b = rng.standard_normal((ci, cog) + k), rng.standard_normal(cog * groups)
     try:

@@ -13,7 +13,7 @@ import pytest
 
 import upconv
 from upconv import shapes
-from upconv.ops import resampling as _interp
+from upconv.ops import resample_torch, resampling
 from upconv.ops.interpolation import INTERPOLATE_MODES
 
 # --------------------------------------------------------------------------
@@ -155,12 +155,12 @@ def test_fused_kernel_equals_two_single_axis_passes():
     """The fused last-two-axes kernel does the same arithmetic as the two passes, bit for bit."""
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 3, 9, 11)).astype(np.float32)
-    ax = _interp.TorchAxis(np.dtype(np.float32))
+    ax = resample_torch.TorchAxis(np.dtype(np.float32))
     for mode, (h, w) in [("bicubic", (17, 5)), ("bilinear", (4, 30)), ("area", (3, 7)), ("nearest", (20, 3))]:
-        ph = _interp.TORCH_PLANS[mode](9, h, None, ax)
-        pw = _interp.TORCH_PLANS[mode](11, w, None, ax)
-        fused = _interp.apply(x, [None, None, ph, pw], [3, 2], "t")
-        two = _interp.apply(_interp.apply(x, [None, None, None, pw], [3], "t"), [None, None, ph, None], [2], "t")
+        ph = resample_torch.TORCH_PLANS[mode](9, h, None, ax)
+        pw = resample_torch.TORCH_PLANS[mode](11, w, None, ax)
+        fused = resampling.apply(x, [None, None, ph, pw], [3, 2], "t")
+        two = resampling.apply(resampling.apply(x, [None, None, None, pw], [3], "t"), [None, None, ph, None], [2], "t")
         np.testing.assert_array_equal(fused, two)
 
 
@@ -308,16 +308,16 @@ def test_the_path_without_padding_equals_the_engine_where_that_is_finite(mode, d
     """Results with a NaN are computed again in NumPy without the padding taps, bit for bit the same elsewhere."""
     import dataclasses
 
-    from upconv import grad
+    from upconv.ops.interpolation import interpolate_plans
 
     x = np.random.default_rng(0).standard_normal((2, 3, 37, 29)).astype(dtype)
     x[1, 2, -1, -1] = np.inf  # read with weight 0 by the padding of windows that end before it
     antialias = mode != "area"
-    _, plans = grad.interpolation._interpolate_plans("test", x, (10, 8), None, mode, None, None, antialias)
+    _, plans = interpolate_plans("test", x, (10, 8), None, mode, None, None, antialias)
     assert plans[2].size is not None and plans[3].size is not None  # windows of varying width
-    engine = _interp.apply(x, [None if p is None else dataclasses.replace(p, size=None) for p in plans],
-                           [3, 2, 1, 0], "test")
-    exact = _interp._apply_without_padding(x, plans, [3, 2], "test", 0.0)
+    engine = resampling.apply(x, [None if p is None else dataclasses.replace(p, size=None) for p in plans],
+                              [3, 2, 1, 0], "test")
+    exact = resampling._apply_without_padding(x, plans, [3, 2], "test", 0.0)
     assert np.isnan(engine).any() and not np.isnan(exact).any()
     finite = np.isfinite(engine)
     np.testing.assert_array_equal(exact[finite], engine[finite])

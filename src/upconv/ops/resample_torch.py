@@ -1,0 +1,252 @@
+"""torch's per-axis taps and weights: the plans of :func:`upconv.interpolate`.
+
+One function per mode (table ``TORCH_PLANS``; ``TORCH_AA_FILTERS`` and
+:func:`torch_antialias_plan` for ``antialias=True``) turns an axis size
+``n_in -> n_out`` into an :class:`upconv.ops.resampling.AxisPlan`, with the
+floating-point arithmetic of torch 2.13 on the CPU
+(``ATen/native/UpSample.h``, ``cpu/UpSampleKernel.cpp``): scales and source
+coordinates in ``opmath`` (float32 for float32 inputs, float64 for
+float64), indices through ``floorf`` (a float32 floor even for doubles),
+the legacy ``nearest_idx`` (float32, with the ``out == in`` and
+``out == 2*in`` shortcuts) where torch's 2-d nearest kernel uses it, and in
+float32 the multiply-adds its compiler fuses (found by reading torch's
+weights back with one-hot inputs).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from upconv.ops.resampling import TORCH_FMA, AxisPlan
+from upconv.shapes import ceil_div
+
+__all__ = ["TorchAxis", "TORCH_PLANS", "TORCH_AA_FILTERS", "torch_antialias_plan"]
+
+
+@dataclass(frozen=True)
+class TorchAxis:
+    """What a torch per-axis function needs besides the sizes.
+
+    ``dtype`` is torch's ``opmath`` type (= the compute dtype: float32 or
+    float64); ``legacy_nearest`` selects ``nearest_idx``/``nearest_exact_idx``
+    (float32, shortcuts), which torch's 2-d nearest kernel uses when
+    ``out_h + out_w <= 128``.
+    """
+
+    dtype: np.dtype
+    align_corners: bool = False
+    legacy_nearest: bool = False
+
+
+def _torch_scales_value(T: type, n_in: int, n_out: int, sf: float | None):
+    """``compute_scales_value<T>``: ``1/sf`` (double, then cast) or ``in/out`` in T."""
+    if sf is not None and sf > 0:
+        return T(1.0 / sf)
+    return T(n_in) / T(n_out)
+
+
+def _torch_scale(T: type, n_in: int, n_out: int, sf: float | None, align_corners: bool):
+    """``area_pixel_compute_scale<T>``."""
+    if align_corners:
+        return T(n_in - 1) / T(n_out - 1) if n_out > 1 else T(0)
+    return _torch_scales_value(T, n_in, n_out, sf)
+
+
+def _torch_source(T: type, scale, n_out: int, align_corners: bool, cubic: bool) -> np.ndarray:
+    """``area_pixel_compute_source_index<T>`` for every output position."""
+    i = np.arange(n_out).astype(T)
+    if align_corners:
+        return scale * i
+    if T is np.float32:  # torch's build contracts this into a fused multiply-add
+        src = (np.float64(scale) * (i + T(0.5)).astype(np.float64) - 0.5).astype(T)
+    else:
+        src = scale * (i + T(0.5)) - T(0.5)
+    return src if cubic else np.where(src < 0, T(0), src)
+
+
+def _floorf(a: np.ndarray) -> np.ndarray:
+    """C ``floorf``: the argument is rounded to float32 first (also for doubles)."""
+    return np.floor(a.astype(np.float32)).astype(np.int64)
+
+
+def _guard(T: type, src: np.ndarray, n_in: int) -> tuple[np.ndarray, np.ndarray]:
+    """``guard_index_and_lambda``: index ``min(floorf(src), in-1)``, lambda clamped to [0, 1]."""
+    idx = np.minimum(_floorf(src), n_in - 1)
+    lam = np.minimum(np.maximum(src - idx.astype(T), T(0)), T(1))
+    return idx, lam
+
+
+def _torch_nearest(n_in: int, n_out: int, sf: float | None, ax: TorchAxis) -> AxisPlan | None:
+    """``nearest``: ``floor(dst * scale)`` (OpenCV's INTER_NEAREST), clamped to ``in - 1``."""
+    i = np.arange(n_out)
+    if ax.legacy_nearest:  # nearest_idx: float32 scale, two shortcuts
+        if n_out == n_in:
+            return None
+        if n_out == 2 * n_in:
+            return AxisPlan.gather(i >> 1, ax.dtype)
+        scale = _torch_scales_value(np.float32, n_in, n_out, sf)
+        src = i.astype(np.float32) * scale
+    else:  # HelperInterpNearest: opmath scale, align_corners-style source index
+        T = ax.dtype.type
+        src = _torch_scale(T, n_in, n_out, sf, False) * i.astype(T)
+    idx = np.minimum(_floorf(src), n_in - 1)
+    return None if n_out == n_in and np.array_equal(idx, i) else AxisPlan.gather(idx, ax.dtype)
+
+
+def _torch_nearest_exact(n_in: int, n_out: int, sf: float | None, ax: TorchAxis) -> AxisPlan | None:
+    """``nearest-exact``: ``floor((dst + 0.5) * scale)`` clamped (= ONNX half_pixel + round_prefer_ceil)."""
+    i = np.arange(n_out)
+    if ax.legacy_nearest:  # nearest_exact_idx: (dst + 0.5) in double times a float32 scale
+        scale = _torch_scales_value(np.float32, n_in, n_out, sf)
+        src = (i + 0.5) * np.float64(scale)
+    else:  # HelperInterpNearestExact: round(max(0, scale*(dst+0.5) - 0.5)) in opmath
+        T = ax.dtype.type
+        src = _torch_source(T, _torch_scale(T, n_in, n_out, sf, False), n_out, False, False)
+        src = src.astype(np.float64) + 0.5
+    idx = np.minimum(_floorf(src), n_in - 1)
+    return None if n_out == n_in and np.array_equal(idx, i) else AxisPlan.gather(idx, ax.dtype)
+
+
+def _torch_linear(n_in: int, n_out: int, sf: float | None, ax: TorchAxis) -> AxisPlan | None:
+    """``linear``/``bilinear``/``trilinear``: two taps; identity when ``out == in`` (torch's shortcut)."""
+    if n_out == n_in:
+        return None
+    T = ax.dtype.type
+    src = _torch_source(T, _torch_scale(T, n_in, n_out, sf, ax.align_corners), n_out, ax.align_corners, False)
+    i0, lam1 = _guard(T, src, n_in)
+    i1 = i0 + (i0 < n_in - 1)
+    lam0 = T(1) - lam1
+    return AxisPlan.taps(np.stack([i0, i1], 1), np.stack([lam0, lam1], 1), n_in, ax.dtype, order=TORCH_FMA)
+
+
+def _fma32(a, b, c):
+    """float32 fused multiply-add ``a*b + c``: exact product in float64, one rounding to float32."""
+    return (np.float64(a) * np.asarray(b, np.float64) + np.float64(c)).astype(np.float32)
+
+
+def _cubic1(x, A):
+    """Keys kernel for ``|x| <= 1``: ``((A + 2)*x - (A + 3))*x*x + 1`` (``cubic_convolution1``).
+
+    For float32 with the multiply-add that torch's build fuses (found by reading its weights back
+    with one-hot inputs: every weight then matches bit for bit)."""
+    if isinstance(A, np.float32):
+        return _fma32(A + 2, x, -(A + 3)) * x * x + 1
+    return ((A + 2) * x - (A + 3)) * x * x + 1
+
+
+def _cubic2(x, A):
+    """Keys kernel for ``1 < |x| < 2``: ``((A*x - 5A)*x + 8A)*x - 4A`` (``cubic_convolution2``)."""
+    if isinstance(A, np.float32):
+        return _fma32(_fma32(A, x, -5 * A), x, 8 * A) * x - 4 * A
+    return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+
+
+def _torch_cubic(n_in: int, n_out: int, sf: float | None, ax: TorchAxis) -> AxisPlan | None:
+    """``bicubic``: taps ``floor(src) - 1 .. + 2`` clamped, Keys kernel with ``A = -0.75``; no shortcut."""
+    T = ax.dtype.type
+    src = _torch_source(T, _torch_scale(T, n_in, n_out, sf, ax.align_corners), n_out, ax.align_corners, True)
+    i0, t = _guard(T, src, n_in)
+    A = T(-0.75)
+    x2 = T(1) - t
+    w = np.stack([_cubic2(t + T(1), A), _cubic1(t, A), _cubic1(x2, A), _cubic2(x2 + T(1), A)], 1)
+    idx = i0[:, None] + np.arange(-1, 3)
+    return AxisPlan.taps(idx, w, n_in, ax.dtype, order=TORCH_FMA)
+
+
+def _torch_area(n_in: int, n_out: int, sf: float | None, ax: TorchAxis) -> AxisPlan | None:
+    """``area`` = adaptive average pooling: mean over ``[floor(o*in/out), ceil((o+1)*in/out))``."""
+    if n_out == n_in:
+        return None
+    o = np.arange(n_out)
+    start = (o * n_in) // n_out
+    end = ceil_div((o + 1) * n_in, n_out)
+    width = end - start
+    T = ax.dtype.type
+    taps = np.arange(int(width.max()))
+    valid = taps[None, :] < width[:, None]
+    w = np.where(valid, T(1) / width[:, None].astype(T), T(0))
+    return AxisPlan.taps(start[:, None] + taps, w, n_in, ax.dtype, size=width)
+
+
+TorchPlan = Callable[[int, int, "float | None", TorchAxis], "AxisPlan | None"]
+
+TORCH_PLANS: dict[str, TorchPlan] = {
+    "nearest": _torch_nearest,
+    "nearest-exact": _torch_nearest_exact,
+    "linear": _torch_linear,
+    "bilinear": _torch_linear,
+    "trilinear": _torch_linear,
+    "bicubic": _torch_cubic,
+    "area": _torch_area,
+}
+
+
+def _aa_triangle(x, T):
+    x = np.abs(x)
+    return np.where(x < 1, (1.0 - x.astype(np.float64)).astype(T), T(0))
+
+
+def _aa_keys(x, T):
+    """PIL's bicubic filter, ``a = -0.5`` (torch uses it only with antialias).
+
+    In this context torch's float32 build fuses every multiply-add of the two polynomials
+    (again read back with one-hot inputs)."""
+    x = np.abs(x)
+    a = T(-0.5)
+    if T is np.float32:
+        near = _fma32(_fma32(a + 2, x, -(a + 3)) * x, x, T(1))
+        far = _fma32(_fma32(_fma32(a, x, -5 * a), x, 8 * a), x, -4 * a)
+    else:
+        near, far = _cubic1(x, a), _cubic2(x, a)
+    return np.where(x < 1, near, np.where(x < 2, far, T(0))).astype(T)
+
+
+def _sinc(x, T):
+    """``sin(pi x) / (pi x)`` in T, 1 at 0 (torch's ``sinc_filter``)."""
+    y = x * T(np.pi)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(x == 0, T(1), np.sin(y) / y).astype(T)
+
+
+def _aa_lanczos(x, T):
+    """Lanczos-3, ``sinc(x) * sinc(x/3)`` for ``|x| < 3`` (PIL); the second factor in double,
+    as torch's ``sinc_filter(x / 3.0)`` is instantiated for double."""
+    x = np.abs(x)
+    w = _sinc(x, T).astype(np.float64) * _sinc(x.astype(np.float64) / 3.0, np.float64)
+    return np.where(x < 3, w, 0.0).astype(T)
+
+
+#: mode -> (interp_size, filter) of torch's antialiased (PIL-style) resampling.
+TORCH_AA_FILTERS = {"bilinear": (2, _aa_triangle), "bicubic": (4, _aa_keys), "lanczos": (6, _aa_lanczos)}
+
+
+def torch_antialias_plan(n_in: int, n_out: int, sf: float | None, ax: TorchAxis, mode: str) -> AxisPlan | None:
+    """torch ``antialias=True`` (``_compute_indices_min_size_weights_aa``): a PIL-style filter
+    stretched by ``max(scale, 1)`` on a window truncated at the borders, normalised to sum 1."""
+    if n_out == n_in:  # separable_upsample_generic_Nd_kernel_impl skips equal-sized axes
+        return None
+    interp_size, filt = TORCH_AA_FILTERS[mode]
+    T = ax.dtype.type
+    scale = _torch_scale(T, n_in, n_out, sf, ax.align_corners)
+    big = scale >= 1.0
+    support = T((interp_size * 0.5) * float(scale)) if big else T(interp_size * 0.5)
+    max_taps = int(math.ceil(support)) * 2 + 1
+    invscale = T(1.0 / float(scale)) if big else T(1.0)
+    i = np.arange(n_out)
+    center = (float(scale) * (i + 0.5)).astype(T)
+    xmin = np.maximum(np.trunc((center - support).astype(np.float64) + 0.5).astype(np.int64), 0)
+    xmax = np.minimum(np.trunc((center + support).astype(np.float64) + 0.5).astype(np.int64), n_in)
+    xsize = np.clip(xmax - xmin, 0, max_taps)
+    j = np.arange(max_taps)
+    pos = xmin[:, None] + j
+    arg = ((pos.astype(T) - center[:, None]).astype(np.float64) + 0.5) * float(invscale)
+    w = np.where(j < xsize[:, None], filt(arg.astype(T), T), T(0)).astype(T)
+    total = np.zeros(n_out, dtype=T)
+    for t in range(max_taps):  # sequential sum in T, as the C++ loop
+        total = total + w[:, t]
+    w = np.where(total[:, None] != 0, w / np.where(total == 0, T(1), total)[:, None], w).astype(T)
+    return AxisPlan.taps(pos, w, n_in, ax.dtype, size=xsize)
