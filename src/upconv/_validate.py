@@ -106,9 +106,14 @@ def pad_pairs(value: Any, n: int, func: str, name: str = "padding") -> tuple[tup
     return tuple((p, p) for p in flat)
 
 
-def real(value: Any, func: str, name: str, *, minimum: float | None = None) -> float:
-    """Return ``value`` as a finite Python float, rejecting bools, strings, complex numbers and anything below ``minimum``."""
-    x = float_tuple(value, 1, func, name)[0]
+def real(value: Any, func: str, name: str, *, minimum: float | None = None, finite: bool = True) -> float:
+    """Return ``value`` as a Python float, rejecting bools, strings, complex numbers, sequences and anything
+    below ``minimum``; with ``finite=False`` an inf or NaN is accepted (a fill value, say)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{func}: {name} must be a real number, got {value!r}")
+    x = float(value)
+    if finite and not math.isfinite(x):
+        raise ValueError(f"{func}: {name} must be finite, got {value!r}")
     if minimum is not None and x < minimum:
         raise ValueError(f"{func}: {name} must be >= {minimum}, got {value!r}")
     return x

@@ -186,7 +186,7 @@ def resize_grad_input(
     """
     func = "resize_grad_input"
     result_dtype, (gy, xa) = v.float_arrays(func, grad_out=grad_out, x=x)
-    v.real(extrapolation_value, func, "extrapolation_value")  # validated, not used
+    v.real(extrapolation_value, func, "extrapolation_value", finite=False)  # validated, not used
     g, plans = resize_plans(func, xa, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode,
                             cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)
     _check_grad_out(func, gy, g.out_shape, "resize")

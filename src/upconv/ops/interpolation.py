@@ -423,7 +423,7 @@ def resize(
     array([[ 1.5,  2.5, -1. , -1. ]])
     """
     func = "resize"
-    extrapolation_value = v.real(extrapolation_value, func, "extrapolation_value")
+    extrapolation_value = v.real(extrapolation_value, func, "extrapolation_value", finite=False)
     result_dtype, (x,) = v.float_arrays(func, x=x)
     g, plans = resize_plans(func, x, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode,
                             cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)

@@ -1,0 +1,52 @@
+"""The validation vocabulary: what each normaliser accepts, returns and refuses (and how it says so)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import upconv
+from upconv import _validate as v
+
+
+@pytest.mark.parametrize("value", [2, 2.5, np.float32(2.5), np.int64(3), -0.0])
+def test_real_accepts_real_numbers(value):
+    assert v.real(value, "f", "a") == float(value) and type(v.real(value, "f", "a")) is float
+
+
+@pytest.mark.parametrize(
+    "value, kwargs, exc, match",
+    [
+        (True, {}, TypeError, r"^f: a must be a real number, got True"),
+        ("1", {}, TypeError, r"^f: a must be a real number"),
+        ([1.0], {}, TypeError, r"^f: a must be a real number, got \[1.0\]"),
+        (1j, {}, TypeError, r"^f: a must be a real number"),
+        (math.inf, {}, ValueError, r"^f: a must be finite, got inf"),
+        (math.nan, {}, ValueError, r"^f: a must be finite, got nan"),
+        (-1.0, {"minimum": 0.0}, ValueError, r"^f: a must be >= 0.0, got -1.0"),
+    ],
+)
+def test_real_refuses(value, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        v.real(value, "f", "a", **kwargs)
+
+
+def test_real_fill_values_may_be_non_finite():
+    assert math.isnan(v.real(math.nan, "f", "a", finite=False))
+    # ONNX Resize's extrapolation_value may mark the outside with NaN
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    y = upconv.resize(x, roi=[0, 0, 0, 0, 1, 1, 1.5, 1.5], sizes=[1, 1, 4, 4],
+                      coordinate_transformation_mode="tf_crop_and_resize", extrapolation_value=np.nan)
+    assert np.isnan(y[0, 0, -1]).all() and np.isfinite(y[0, 0, :-1, :-1]).all()
+
+
+def test_batched_adds_and_reports_the_batch_axis():
+    x = np.zeros((3, 4, 5))
+    b, unbatched = v.batched("f", x, 2)
+    assert b.shape == (1, 3, 4, 5) and unbatched
+    b, unbatched = v.batched("f", x[None], 2)
+    assert b.shape == (1, 3, 4, 5) and not unbatched
+    with pytest.raises(ValueError, match=r"^f: x must have 3 \(unbatched\) or 4 \(batched\) dimensions for 2 spatial axes"):
+        v.batched("f", np.zeros((4, 5)), 2)
