@@ -100,7 +100,7 @@ def im2col(
     array([[[[ 8., 12.],
              [20., 24.]]]])
     """
-    from upconv.ops.convolution import pad, windows
+    from upconv.ops.correlation import pad, windows
 
     func = "im2col"
     result_dtype, (x,) = v.float_arrays(func, x=x)
@@ -185,7 +185,7 @@ def col2im(
              [2., 4., 2.],
              [1., 2., 1.]]]])
     """
-    from upconv.ops.convolution import _overlap_add
+    from upconv.ops.transposed import overlap_add
 
     func = "col2im"
     result_dtype, (cols,) = v.float_arrays(func, cols=cols)
@@ -218,5 +218,5 @@ def col2im(
     c = rows // K
     v.check_allocation((N, c) + g.in_size, cols.dtype, func, "the output")
     planes = cols.reshape(N, c, K, L).transpose(1, 2, 0, 3).reshape((c, K, N) + g.out_size)
-    out = _overlap_add(planes, N, g).astype(result_dtype, copy=False)
+    out = overlap_add(planes, N, g).astype(result_dtype, copy=False)
     return out[0] if unbatched else out
