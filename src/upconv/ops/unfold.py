@@ -21,7 +21,8 @@ from upconv import shapes
 
 __all__ = ["im2col", "col2im"]
 
-def _spatial_rank(kernel_size: Any, *others: Any) -> int:
+
+def _ndim_from_size_args(kernel_size: Any, *others: Any) -> int:
     """Number of spatial axes: the length of the first sequence among the size arguments, else 2.
 
     An int everywhere means two spatial axes, as ``torch.nn.functional.unfold``/``fold``.
@@ -104,15 +105,7 @@ def im2col(
 
     func = "im2col"
     result_dtype, (x,) = v.float_arrays(func, x=x)
-    n = _spatial_rank(kernel_size, stride, padding, dilation)
-    if x.ndim not in (n + 1, n + 2):
-        raise ValueError(
-            f"{func}: x must have {n + 1} (unbatched) or {n + 2} (batched) dimensions for {n} spatial axes, "
-            f"got x of shape {x.shape}"
-        )
-    unbatched = x.ndim == n + 1
-    if unbatched:
-        x = x[None]
+    x, unbatched = v.batched(func, x, _ndim_from_size_args(kernel_size, stride, padding, dilation))
     g = shapes.conv_geometry(x.shape[2:], kernel_size, stride, padding, dilation, func=func)
     N, c = x.shape[:2]
     rows, L = c * math.prod(g.kernel_size), math.prod(g.out_size)
@@ -189,7 +182,7 @@ def col2im(
 
     func = "col2im"
     result_dtype, (cols,) = v.float_arrays(func, cols=cols)
-    n = _spatial_rank(output_size, kernel_size, stride, padding, dilation)
+    n = _ndim_from_size_args(output_size, kernel_size, stride, padding, dilation)
     if isinstance(output_size, (numbers.Integral, np.integer)) and not isinstance(output_size, (bool, np.bool_)):
         output_size = (output_size,) * n
     g = shapes.conv_geometry(output_size, kernel_size, stride, padding, dilation, func=func)
