@@ -83,7 +83,7 @@ def im2col_into(x: np.ndarray, g: ConvGeometry, groups: int, out: np.ndarray | N
     src = np.swapaxes(pad(x, g.padding), 0, 1)  # (c_in, N, *padded)
     for tap in np.ndindex(*g.kernel_size):
         window = tuple(slice(t * d, t * d + (o - 1) * s + 1, s)
-                       for t, d, o, s in zip(tap, g.dilation, g.out_size, g.stride))
+                       for t, d, o, s in zip(tap, g.dilation, g.out_size, g.stride, strict=True))
         dst[(slice(None),) + tap] = src[(slice(None), slice(None)) + window]
     return out
 
@@ -168,7 +168,7 @@ def _simd_input(x: np.ndarray, g: ConvGeometry, taps: int) -> tuple[np.ndarray, 
 
     _, s, d, pb = as_3d(g)
     size, out = nk.as3(g.in_size, 1), nk.as3(g.out_size, 1)
-    padded = nk.as3([i + b + e for i, (b, e) in zip(g.in_size, g.padding)], 1)  # holds every window
+    padded = nk.as3([i + b + e for i, (b, e) in zip(g.in_size, g.padding, strict=True)], 1)  # holds every window
     lanes = ceil_div(out[2], 8) * 8
     e = np.arange(taps) * d[2]
     offsets = e // s[2]

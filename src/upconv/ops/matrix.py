@@ -46,9 +46,9 @@ def _conv_matrix(g: ConvGeometry, w: np.ndarray, groups: int, func: str = "conv_
     v.check_allocation((nnz, 3), np.int64, func, "the sparse convolution matrix (indices and values)")
     # Cartesian product over axes of the per-axis valid triplets.
     mesh = np.meshgrid(*[np.arange(len(tr[0])) for tr in trip], indexing="ij")
-    o = np.ravel_multi_index(tuple(tr[0][m.ravel()] for tr, m in zip(trip, mesh)), g.out_size)
-    t = np.ravel_multi_index(tuple(tr[1][m.ravel()] for tr, m in zip(trip, mesh)), g.kernel_size)
-    i = np.ravel_multi_index(tuple(tr[2][m.ravel()] for tr, m in zip(trip, mesh)), g.in_size)
+    o = np.ravel_multi_index(tuple(tr[0][m.ravel()] for tr, m in zip(trip, mesh, strict=True)), g.out_size)
+    t = np.ravel_multi_index(tuple(tr[1][m.ravel()] for tr, m in zip(trip, mesh, strict=True)), g.kernel_size)
+    i = np.ravel_multi_index(tuple(tr[2][m.ravel()] for tr, m in zip(trip, mesh, strict=True)), g.in_size)
     co = np.arange(c_out)[:, None, None]
     ci = (co // co_g) * ci_g + np.arange(ci_g)[None, :, None]
     rows = (co * math.prod(g.out_size) + o).astype(np.int64)

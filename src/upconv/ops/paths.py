@@ -92,7 +92,7 @@ def use_simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> 
     channels, positions = ci_g * co_g, math.prod(y.shape[:1] + y.shape[2:])
     if g.ndim > 1:
         # every residue class has the same taps (up-sampling with even overlap): the case of workload a
-        even = all(s > 1 and k % s == 0 for k, s in zip(g.kernel_size, g.stride))
+        even = all(s > 1 and k % s == 0 for k, s in zip(g.kernel_size, g.stride, strict=True))
         images = y.shape[0] * (y.shape[1] // ci_g)
         return (channels <= 4096 or (positions >= 4096 and (channels <= 16384 or (ci_g <= 128 and co_g <= 256)))
                 or (g.ndim == 2 and even and images >= 16 and positions >= 1024 and channels <= 32768))
@@ -110,7 +110,7 @@ def auto_method(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> s
     unless scatter's GEMM is already wide, the two are the same (``k == s``),
     phase's GEMM has few rows, or scatter stamps directly (few input channels).
     """
-    subpixel = all(d == 1 and k % s == 0 for k, s, d in zip(g.kernel_size, g.stride, g.dilation))
+    subpixel = all(d == 1 and k % s == 0 for k, s, d in zip(g.kernel_size, g.stride, g.dilation, strict=True))
     ci_g, co_g = y.shape[1] // groups, w.shape[1]
     if use_simd_transpose(y, g, ci_g, co_g):
         return "phase"

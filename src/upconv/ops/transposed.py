@@ -181,7 +181,7 @@ def conv_transpose_phase(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
     """
     if use_simd_transpose(y, g, y.shape[1] // groups, w.shape[1]):
         return _conv_transpose_simd(y, w, g, groups)
-    if all(d == 1 and k % s == 0 for k, s, d in zip(g.kernel_size, g.stride, g.dilation)):
+    if all(d == 1 and k % s == 0 for k, s, d in zip(g.kernel_size, g.stride, g.dilation, strict=True)):
         return _phase_subpixel(y, w, g, groups)
     n = g.ndim
     N = y.shape[0]
@@ -200,7 +200,7 @@ def conv_transpose_phase(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
             tuple(c.dilation for c in parts),
             tuple(c.padding for c in parts),
         )
-        dst = tuple(slice(c.first, None, s) for c, s in zip(parts, g.stride))
+        dst = tuple(slice(c.first, None, s) for c, s in zip(parts, g.stride, strict=True))
         out[(slice(None), slice(None)) + dst] = correlate(y, sub, g_sub, groups, "conv_transpose")
     return out
 
@@ -218,10 +218,10 @@ def _phase_subpixel(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) 
     N, c_in = y.shape[:2]
     co_g, ci_g = w.shape[1], c_in // groups
     s = g.stride
-    q = tuple(k // s_ for k, s_ in zip(g.kernel_size, s))
-    m = tuple(o + q_ - 1 for o, q_ in zip(g.out_size, q))
+    q = tuple(k // s_ for k, s_ in zip(g.kernel_size, s, strict=True))
+    m = tuple(o + q_ - 1 for o, q_ in zip(g.out_size, q, strict=True))
     # w[ci, co, i*s + r] -> sub[(group, r..., co), ci, q-1-i...]
-    split = w.reshape((groups, ci_g, co_g) + tuple(x for pair in zip(q, s) for x in pair))
+    split = w.reshape((groups, ci_g, co_g) + tuple(x for pair in zip(q, s, strict=True) for x in pair))
     split = np.flip(split, axis=tuple(3 + 2 * a for a in range(n)))
     order = (0,) + tuple(4 + 2 * a for a in range(n)) + (2, 1) + tuple(3 + 2 * a for a in range(n))
     sub = split.transpose(order).reshape((groups * math.prod(s) * co_g, ci_g) + q)
@@ -239,11 +239,11 @@ def _phase_subpixel(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) 
         out3 = out.reshape(out.shape[:2] + lead + g.in_size)
         parallel_for(nk.interleave_phases, out3.shape[0] * out3.shape[1], p9, out3, nk.as3(pb, 0))
         return out
-    full = np.zeros((N, groups, co_g) + tuple(x for pair in zip(m, s) for x in pair), dtype=y.dtype)
+    full = np.zeros((N, groups, co_g) + tuple(x for pair in zip(m, s, strict=True) for x in pair), dtype=y.dtype)
     full[...] = phases.transpose((2 + n, 0, 1 + n) + tuple(x for a in range(n) for x in (3 + n + a, 1 + a)))
-    full = full.reshape((N, groups * co_g) + tuple(a * b for a, b in zip(m, s)))
+    full = full.reshape((N, groups * co_g) + tuple(a * b for a, b in zip(m, s, strict=True)))
     out.fill(0)
-    src = tuple(slice(b, min(b + L, f)) for b, L, f in zip(pb, g.in_size, full.shape[2:]))
+    src = tuple(slice(b, min(b + L, f)) for b, L, f in zip(pb, g.in_size, full.shape[2:], strict=True))
     out[(slice(None), slice(None)) + tuple(slice(0, x.stop - x.start) for x in src)] = full[(slice(None),) * 2 + src]
     return out
 

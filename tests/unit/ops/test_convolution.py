@@ -341,7 +341,7 @@ def test_inputs_not_modified(method, dtype):
     conv(x, wc, b, padding=1)
     conv(x, wc, b)
     conv_matrix(x.shape[1:], wc)
-    for a, c in zip((x, w, b, wc), copies + [wc_copy]):
+    for a, c in zip((x, w, b, wc), copies + [wc_copy], strict=True):
         np.testing.assert_array_equal(a, c)
 
 

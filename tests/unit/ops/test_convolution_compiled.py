@@ -80,10 +80,10 @@ def test_compiled_im2col_equals_the_numpy_strided_slices(seed, monkeypatch):
     d = tuple(int(a) for a in rng.integers(1, 3, n))
     pads = tuple((int(b), int(e)) for b, e in rng.integers(-1, 4, (n, 2)))
     size = tuple(int((kk - 1) * dd + 1 + max(0, -b) + max(0, -e) + rng.integers(0, 6))
-                 for kk, dd, (b, e) in zip(k, d, pads))
+                 for kk, dd, (b, e) in zip(k, d, pads, strict=True))
     x = rng.standard_normal((int(rng.integers(1, 4)), int(rng.integers(1, 4))) + size)
     # ConvGeometry directly: conv's public arguments refuse negative padding, which the phase view uses
-    out = tuple((i + b + e - dd * (kk - 1) - 1) // ss + 1 for i, (b, e), kk, ss, dd in zip(size, pads, k, s, d))
+    out = tuple((i + b + e - dd * (kk - 1) - 1) // ss + 1 for i, (b, e), kk, ss, dd in zip(size, pads, k, s, d, strict=True))
     g = shapes.ConvGeometry(size, out, k, s, d, pads)
     monkeypatch.setattr(paths, "COMPILED_MIN_SIZE", 2**62)
     expected = correlation.im2col_into(x, g, 1)
@@ -105,7 +105,7 @@ def test_direct_convolution_equals_im2col_gemm(seed, monkeypatch):
     d = tuple(int(a) for a in rng.integers(1, 3, n))
     p = tuple(int(a) for a in rng.integers(0, 3, n))
     groups = int(rng.integers(1, 3))
-    size = tuple(int((kk - 1) * dd + 1 + rng.integers(0, 7)) for kk, dd in zip(k, d))
+    size = tuple(int((kk - 1) * dd + 1 + rng.integers(0, 7)) for kk, dd in zip(k, d, strict=True))
     ci, co = groups * int(rng.integers(1, 4)), groups * int(rng.integers(1, 3))
     x = rng.standard_normal((int(rng.integers(1, 4)), ci) + size)
     w = rng.standard_normal((co, ci // groups) + k)
@@ -134,10 +134,10 @@ def test_compiled_conv_transpose_kernels_on_random_geometries(seed, dtype, monke
             k, s = k[:-1] + (int(rng.integers(3, 8)),), s[:-1] + (2,)
         d = tuple(int(a) for a in rng.integers(1, 3, n))
         size = tuple(int(a) for a in rng.integers(1, 6, n - 1)) + (int(rng.integers(1, 31 if seed % 2 else 6)),)
-        p = tuple(int(rng.integers(0, (kk - 1) * dd + 1)) for kk, dd in zip(k, d))
-        op = tuple(int(rng.integers(0, max(ss, dd))) for ss, dd in zip(s, d))
+        p = tuple(int(rng.integers(0, (kk - 1) * dd + 1)) for kk, dd in zip(k, d, strict=True))
+        op = tuple(int(rng.integers(0, max(ss, dd))) for ss, dd in zip(s, d, strict=True))
         if all((i - 1) * ss - 2 * pp + dd * (kk - 1) + oo + 1 >= 1
-               for i, ss, pp, dd, kk, oo in zip(size, s, p, d, k, op)):
+               for i, ss, pp, dd, kk, oo in zip(size, s, p, d, k, op, strict=True)):
             break
     g = shapes.conv_transpose_geometry(size, k, s, p, op, d)
     groups = int(rng.integers(1, 3))

@@ -27,7 +27,7 @@ def _random_case(rng):
     p = tuple(int(a) for a in rng.integers(0, 3, n))
     groups = int(rng.integers(1, 3))
     # the last axis spans whole 24-wide blocks, 8-wide remainders and partial vectors
-    size = tuple(int((kk - 1) * dd + 1 + rng.integers(0, 6)) for kk, dd in zip(k[:-1], d[:-1]))
+    size = tuple(int((kk - 1) * dd + 1 + rng.integers(0, 6)) for kk, dd in zip(k[:-1], d[:-1], strict=True))
     size += (int((k[-1] - 1) * d[-1] + 1 + rng.integers(0, 60)),)
     ci, co = groups * int(rng.integers(1, 5)), groups * int(rng.integers(3, 10))
     x = rng.standard_normal((int(rng.integers(1, 4)), ci) + size).astype(np.float32)
@@ -160,8 +160,8 @@ def _random_transpose_case(rng):
     if k == s:  # scatter's case (an interleave), not the vector kernel's
         k = (k[0] + 1,) + k[1:]
     d = tuple(int(a) for a in rng.integers(1, 3, n))
-    p = tuple(int(rng.integers(0, dd * (kk - 1) // 2 + 1)) for kk, dd in zip(k, d))  # output size >= 1
-    op = tuple(int(rng.integers(0, max(ss, dd))) for ss, dd in zip(s, d))
+    p = tuple(int(rng.integers(0, dd * (kk - 1) // 2 + 1)) for kk, dd in zip(k, d, strict=True))  # output size >= 1
+    op = tuple(int(rng.integers(0, max(ss, dd))) for ss, dd in zip(s, d, strict=True))
     groups = int(rng.integers(1, 3))
     size = tuple(int(a) for a in rng.integers(1, 7, n - 1)) + (int(rng.integers(1, 64)),)  # rows of 48 + 24 + 8
     ci, cog = groups * int(rng.integers(3, 6)), int(rng.choice([4, 8, 9]))
@@ -284,7 +284,7 @@ def test_layer_backward_of_conv_transpose_by_the_vector_kernels(seed, simd_every
     monkeypatch.setattr(paths, "SIMD_MAX_CHANNELS", 0)  # im2col + GEMM
     ref = grad.convolution._conv_transpose_grads(gy, x, w, np.zeros(y.shape[1], np.float32), s, p, op, groups, d)
     scale = float(np.abs(gy).max() * max(np.abs(w).max(), np.abs(x).max()) * w[0].size * gy[0, 0].size)
-    for got, want in zip((gx, gw, gb), ref):
+    for got, want in zip((gx, gw, gb), ref, strict=True):
         assert got.shape == want.shape and got.dtype == want.dtype == np.float32
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6 * scale)
 
