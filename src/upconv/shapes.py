@@ -39,6 +39,7 @@ __all__ = [
     "ConvGeometry",
     "PhaseClass",
     "phase_decomposition",
+    "tap_reach",
     "zero_insertion_padding",
     "zero_insertion_geometry",
     "conv_geometry",
@@ -176,6 +177,31 @@ def phase_decomposition(g: ConvGeometry, axis: int) -> tuple[PhaseClass, ...]:
     return tuple(classes)
 
 
+def tap_reach(g: ConvGeometry, axis: int, tap: int) -> tuple[range, range]:
+    """The outputs whose tap ``tap`` reads inside the input on axis ``axis``, and the inputs they read.
+
+    Output ``o`` of the convolution ``g`` reads, through tap ``t``, input
+    ``i = o*s + t*d - p_begin`` (reads outside ``[0, in_size)`` fall on the
+    padding); every view uses this map: the transposed convolution stamps its
+    input ``o`` through tap ``t`` onto its output ``i``, and the matrix ``C``
+    holds ``w[t]`` at ``(o, i)``.  Returns ``(outputs, inputs)``, two ranges of
+    one length with ``inputs[j] = outputs[j]*s + t*d - p_begin``.
+
+    Examples
+    --------
+    >>> g = conv_geometry((5,), 3, stride=2, padding=1)      # 5 -> 3
+    >>> tap_reach(g, 0, 0)                                   # output 0 reads the padding
+    (range(1, 3), range(1, 5, 2))
+    >>> tap_reach(g, 0, 2)
+    (range(0, 2), range(1, 5, 2))
+    """
+    s, d, pb = g.stride[axis], g.dilation[axis], g.padding[axis][0]
+    offset = tap * d - pb  # the input output 0 reads
+    lo = max(0, ceil_div(-offset, s))
+    hi = max(lo, min(g.out_size[axis], (g.in_size[axis] - 1 - offset) // s + 1))
+    return range(lo, hi), range(lo * s + offset, hi * s + offset, s)
+
+
 def zero_insertion_padding(g: ConvGeometry) -> Pairs:
     """Padding of the zero-inserted input in the zero-insertion view of a transposed convolution.
 
@@ -240,7 +266,7 @@ def same_padding(
     mode = v.choice(mode, ("same_upper", "same_lower"), func, "mode")
     pairs = []
     for i_, k_, s_, d_ in zip(i, k, s, d):
-        out = -(-i_ // s_)
+        out = ceil_div(i_, s_)
         total = max(0, (out - 1) * s_ + effective_kernel_size(k_, d_) - i_)
         begin = total // 2 if mode == "same_upper" else total - total // 2
         pairs.append((begin, total - begin))
@@ -794,7 +820,7 @@ def pool_geometry(
     for ax, (i_, k_, s_, d_, (b, e)) in enumerate(zip(i, k, s, d, pads)):
         ek = effective_kernel_size(k_, d_)
         num = i_ + b + e - ek
-        o = (-(-num // s_) if ceil_mode else num // s_) + 1
+        o = (ceil_div(num, s_) if ceil_mode else num // s_) + 1
         if ceil_mode and (o - 1) * s_ >= i_ + b:
             o -= 1
         if o < 1:
@@ -803,7 +829,7 @@ def pool_geometry(
                 f"kernel_size={k_}, stride={s_}, padding=({b}, {e}), dilation={d_}, ceil_mode={ceil_mode})"
             )
         # only windows starting in the leading padding or past the input can miss every element
-        for start in [o_ * s_ - b for o_ in range(min(o, -(-b // s_)))] + [(o - 1) * s_ - b]:
+        for start in [o_ * s_ - b for o_ in range(min(o, ceil_div(b, s_)))] + [(o - 1) * s_ - b]:
             if _first_real(start, k_, d_, i_) is None:
                 raise ValueError(
                     f"{func}: a pooling window on spatial axis {ax} holds padding only (window start "

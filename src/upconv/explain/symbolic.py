@@ -167,7 +167,7 @@ def _name(func: str, value: Any, what: str) -> str:
 
 def _window_index(g: ConvGeometry) -> np.ndarray:
     """``(prod(k), prod(out))`` flat input index read by each tap of each output (-1: padding)."""
-    from upconv.ops.convolution import pad, windows
+    from upconv.ops.correlation import pad, windows
 
     flat = np.arange(1, math.prod(g.in_size) + 1, dtype=np.int64).reshape((1, 1) + g.in_size)
     win = windows(pad(flat, g.padding), g)
@@ -621,7 +621,8 @@ def symbolic_flip_identity(
     >>> ident.holds
     True
     """
-    from upconv.ops.convolution import as_conv_weight, pad
+    from upconv.ops.correlation import pad
+    from upconv.ops.transposed import as_conv_weight
 
     func = "symbolic_flip_identity"
     g, c_in, c_out, groups = _conv_setup(

@@ -11,70 +11,34 @@ import numpy as np
 from upconv import _validate as v
 from upconv import shapes
 from upconv.grad._common import _check_grad_out, _sum_bias
-from upconv.kernels.parallel import parallel_for
-from upconv.kernels.workspace import scratch
 from upconv.ops.convolution import (
-    _as_3d,
-    _check_conv_channels,
-    _correlate,
-    _direct_conv,
-    _im2col,
-    _prepare,
-    _simd_conv,
-    _weight_grad_simd,
+    check_conv_channels,
+    check_transpose_channels,
     conv_transpose,
+    finish,
+    prepare,
+    spatial_output_size,
 )
-from upconv.shapes import ConvGeometry
-
-# Target size of one im2col block of the weight gradient.
-_BLOCK_BYTES = 64 * 2**20
+from upconv.ops.correlation import correlate, im2col_into, weight_gradient
+from upconv.ops.paths import input_gradient_method, use_simd_conv
 
 
+def _setup(func: str, op: str, grad_out: Any, x: Any, weight: Any, bias: Any, groups: Any):
+    """The forward call's arrays, as :func:`upconv.ops.convolution.prepare` gives them, and ``grad_out`` of its dtype."""
+    result_dtype, (grad_out,) = v.float_arrays(func, grad_out=grad_out)
+    forward_dtype, x, w, b, groups, unbatched = prepare(func, x, weight, bias, groups)
+    if result_dtype != forward_dtype:
+        raise TypeError(
+            f"{func}: grad_out must have the dtype of {op}'s output, {forward_dtype}, got {result_dtype}"
+        )
+    return result_dtype, grad_out, x, w, b, groups, unbatched
 
-def _weight_grad(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: int, func: str,
-                 cols: np.ndarray | None = None) -> np.ndarray:
-    """``dw[co, ci, t] = sum_{n, o} gy[n, co, o] * x_pad[n, g ci, o*s + t*d]``, shape ``(C_out, C_in/g, *k)``.
 
-    The correlation of the input with the output gradient: the im2col
-    matrix of ``x`` (:func:`_im2col`) times the channel-major output
-    gradient, one GEMM per group whose inner dimension runs over the batch
-    and the output positions; the batch in chunks of about
-    ``_BLOCK_BYTES``.  ``cols``, the whole batch's im2col matrix, skips
-    building it (a layer keeps the one its forward pass multiplied).  With
-    one or two output channels per group a compiled kernel computes the dot
-    products directly, without the im2col matrix (``conv._direct_conv``).
-    """
-    N, c_in = x.shape[:2]
-    c_out = gy.shape[1]
-    K, P = math.prod(g.kernel_size), math.prod(g.out_size)
-    ci_g, co_g = c_in // groups, c_out // groups
-    if cols is None and _direct_conv(g, co_g, N * c_out * ci_g * K * P):
-        from upconv.kernels import convolution as nk
-
-        lead = (1,) * (3 - g.ndim)
-        gw = np.empty((c_out, ci_g, K), dtype=x.dtype)
-        parallel_for(nk.weight_grad_direct, c_out * ci_g, np.ascontiguousarray(x).reshape((N, c_in) + lead + g.in_size),
-                     np.ascontiguousarray(gy).reshape((N, c_out) + lead + g.out_size), gw, groups, *_as_3d(g))
-        return gw.reshape((c_out, ci_g) + g.kernel_size)
-    if cols is None and _simd_conv(x, g, ci_g, co_g):
-        return _weight_grad_simd(x, gy, g, groups)
-    acc = np.zeros((groups, co_g, ci_g * K), dtype=x.dtype)
-    if cols is not None:
-        chunk = max(N, 1)
-    else:
-        v.check_allocation((1, c_in, K, P), x.dtype, func, "the im2col matrix of one sample")
-        chunk = max(1, min(max(N, 1), _BLOCK_BYTES // max(1, c_in * K * P * x.itemsize)))
-    for start in range(0, N, chunk):
-        m = min(chunk, N - start)
-        if cols is None:
-            block = _im2col(x[start : start + m], g, groups, out=scratch("im2col", (groups, ci_g * K, m * P), x.dtype))
-        else:
-            block = cols
-        # (m, c_out, P) -> (groups, co_g, m * P): the GEMM's left operand
-        gm = np.ascontiguousarray(gy[start : start + m].reshape(m, groups, co_g, P).transpose(1, 2, 0, 3))
-        # dw^T = cols @ gm^T: OpenBLAS is faster with the long inner dimension on the wide operand's rows
-        acc += np.matmul(block, gm.reshape(groups, co_g, m * P).transpose(0, 2, 1)).transpose(0, 2, 1)
-    return acc.reshape((c_out, ci_g) + g.kernel_size)
+def _batched_grad_out(func: str, op: str, grad_out: np.ndarray, n: int, c_out: int, size: tuple[int, ...],
+                      unbatched: bool) -> np.ndarray:
+    """``grad_out`` checked against the forward output's shape ``(n, c_out, *size)``, batched."""
+    _check_grad_out(func, grad_out, ((c_out,) if unbatched else (n, c_out)) + size, op)
+    return grad_out[None] if unbatched else grad_out
 
 
 # --------------------------------------------------------------------------
@@ -83,18 +47,10 @@ def _weight_grad(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: int, fu
 
 def _conv_setup(func, grad_out, x, weight, bias, stride, padding, dilation, groups):
     """Validate a conv call and its ``grad_out``; batched compute-dtype arrays and the geometry."""
-    result_dtype, (grad_out,) = v.float_arrays(func, grad_out=grad_out)
-    result_dtype2, x, w, b, groups, unbatched = _prepare(func, x, weight, bias, groups)
-    if result_dtype != result_dtype2:
-        raise TypeError(
-            f"{func}: grad_out must have the dtype of conv's output, {result_dtype2}, got {result_dtype}"
-        )
-    _check_conv_channels(func, x.shape[1], w, b, groups)
-    c_out = w.shape[0]
+    result_dtype, grad_out, x, w, b, groups, unbatched = _setup(func, "conv", grad_out, x, weight, bias, groups)
+    check_conv_channels(func, x.shape[1], w, b, groups)
     g = shapes.conv_geometry(x.shape[2:], w.shape[2:], stride, padding, dilation, func=func)
-    expected = ((c_out,) if unbatched else (x.shape[0], c_out)) + g.out_size
-    _check_grad_out(func, grad_out, expected, "conv")
-    gy = grad_out[None] if unbatched else grad_out
+    gy = _batched_grad_out(func, "conv", grad_out, x.shape[0], w.shape[0], g.out_size, unbatched)
     return result_dtype, gy, x, w, groups, unbatched, g
 
 
@@ -171,19 +127,9 @@ def conv_grad_input(
     output_padding = shapes.conv_transpose_output_padding(
         g.in_size, g.out_size, g.kernel_size, g.stride, g.padding, g.dilation, func=func
     )
-    # stride 1: the zero-insertion view inserts nothing, one correlation with the flipped kernel;
-    # strided: the polyphase view, s**n dense correlations without products with inserted zeros
-    # (kernel stamping instead when the convolution widens channels more than twice: its GEMM and
-    # overlap-add cover the narrow x's channels, where zero insertion copies the wide grad_out's im2col)
-    # (unless the correlation takes the vector kernels, which read grad_out in place)
-    if all(s == 1 for s in g.stride):
-        vector = _simd_conv(gy, shapes.zero_insertion_geometry(g), w.shape[0] // groups, w.shape[1])
-        method = "scatter" if w.shape[0] // groups > 2 * w.shape[1] and not vector else "zero_insertion"
-    else:
-        method = "phase"
+    method = input_gradient_method(gy, w, g, groups)
     gx = conv_transpose(gy, w, None, g.stride, g.padding, output_padding, groups, g.dilation, method=method)
-    gx = gx[0] if unbatched else gx
-    return gx.astype(result_dtype, copy=False)
+    return finish(gx, None, result_dtype, unbatched)
 
 
 def conv_grad_weight(
@@ -241,7 +187,7 @@ def conv_grad_weight(
     result_dtype, gy, xa, w, groups, unbatched, g = _conv_setup(
         func, grad_out, x, weight, bias, stride, padding, dilation, groups
     )
-    return _weight_grad(xa, gy, g, groups, func).astype(result_dtype, copy=False)
+    return weight_gradient(xa, gy, g, groups, func).astype(result_dtype, copy=False)
 
 
 def conv_grad_bias(
@@ -290,14 +236,14 @@ def _conv_grads(
     """``(grad_x, grad_weight, grad_bias)`` of :func:`upconv.conv`, equal to the three public functions.
 
     ``cols``, the im2col matrix the forward pass multiplied
-    (:func:`upconv.ops.convolution._conv_keeping_cols`), is reused for the weight
+    (:func:`upconv.ops.convolution.conv_keeping_cols`), is reused for the weight
     gradient instead of being built again.
     """
     func = "conv_grads"
     result_dtype, gy, xa, w, groups, unbatched, g = _conv_setup(
         func, grad_out, x, weight, bias, stride, padding, dilation, groups
     )
-    gw = _weight_grad(xa, gy, g, groups, func, cols=cols).astype(result_dtype, copy=False)
+    gw = weight_gradient(xa, gy, g, groups, func, cols=cols).astype(result_dtype, copy=False)
     gb = None if bias is None else _sum_bias(gy, False).astype(result_dtype, copy=False)
     gx = conv_grad_input(grad_out, x, weight, None, stride, padding, dilation, groups) if input_grad else None
     return gx, gw, gb
@@ -310,43 +256,17 @@ def _conv_grads(
 def _conv_transpose_setup(func, grad_out, x, weight, bias, stride, padding, output_padding, groups, dilation,
                           output_size):
     """Validate a conv_transpose call and its ``grad_out``; batched arrays and the geometry."""
-    result_dtype, (grad_out,) = v.float_arrays(func, grad_out=grad_out)
-    result_dtype2, x, w, b, groups, unbatched = _prepare(func, x, weight, bias, groups)
-    if result_dtype != result_dtype2:
-        raise TypeError(
-            f"{func}: grad_out must have the dtype of conv_transpose's output, {result_dtype2}, got {result_dtype}"
-        )
-    c_in = x.shape[1]
-    if c_in != w.shape[0]:
-        raise ValueError(
-            f"{func}: x has {c_in} channels but weight of shape {w.shape} expects {w.shape[0]} (weight.shape[0])"
-        )
-    if c_in % groups:
-        raise ValueError(f"{func}: in channels ({c_in}) must be divisible by groups={groups}")
-    c_out = w.shape[1] * groups
-    if b is not None and b.shape != (c_out,):
-        raise ValueError(f"{func}: bias must have shape ({c_out},), got {b.shape}")
-    n = w.ndim - 2
-    if output_size is not None and not isinstance(output_size, (str, bytes)) and isinstance(output_size, Sequence):
-        leading = 1 if unbatched else 2
-        if len(output_size) == n + leading:
-            output_size = tuple(output_size)[leading:]
+    result_dtype, grad_out, x, w, b, groups, unbatched = _setup(
+        func, "conv_transpose", grad_out, x, weight, bias, groups
+    )
+    check_transpose_channels(func, x.shape[1], w, b, groups)
+    if output_size is not None:
+        output_size = spatial_output_size(func, output_size, w.ndim - 2, unbatched)
     g = shapes.conv_transpose_geometry(
         x.shape[2:], w.shape[2:], stride, padding, output_padding, dilation, output_size=output_size, func=func
     )
-    expected = ((c_out,) if unbatched else (x.shape[0], c_out)) + g.in_size
-    _check_grad_out(func, grad_out, expected, "conv_transpose")
-    gy = grad_out[None] if unbatched else grad_out
+    gy = _batched_grad_out(func, "conv_transpose", grad_out, x.shape[0], w.shape[1] * groups, g.in_size, unbatched)
     return result_dtype, gy, x, w, groups, unbatched, g
-
-
-def _conv_of_grad(gy: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
-    """``conv(gy, w)`` with the padding of the transposed convolution ``g``.
-
-    Its end padding ``p_end - output_padding`` may be negative: the last
-    elements of ``gy`` are then cropped (no conv window reaches them).
-    """
-    return _correlate(gy, w, g, groups, "conv_transpose_grad_input")
 
 
 def conv_transpose_grad_input(
@@ -416,9 +336,8 @@ def conv_transpose_grad_input(
     result_dtype, gy, xa, w, groups, unbatched, g = _conv_transpose_setup(
         func, grad_out, x, weight, bias, stride, padding, output_padding, groups, dilation, output_size
     )
-    gx = _conv_of_grad(gy, w, g, groups)
-    gx = gx[0] if unbatched else gx
-    return gx.astype(result_dtype, copy=False)
+    gx = correlate(gy, w, g, groups, func)  # the end padding p_end - output_padding may crop grad_out
+    return finish(gx, None, result_dtype, unbatched)
 
 
 def conv_transpose_grad_weight(
@@ -471,7 +390,7 @@ def conv_transpose_grad_weight(
     result_dtype, gy, xa, w, groups, unbatched, g = _conv_transpose_setup(
         func, grad_out, x, weight, bias, stride, padding, output_padding, groups, dilation, output_size
     )
-    gw = _weight_grad(gy, xa, g, groups, func)  # im2col crops the geometry's negative end padding
+    gw = weight_gradient(gy, xa, g, groups, func)  # im2col crops the geometry's negative end padding
     return gw.astype(result_dtype, copy=False)
 
 
@@ -524,7 +443,7 @@ def _conv_transpose_grads(
     The input gradient (the convolution of ``grad_out``) and the weight
     gradient (its correlation with ``x``) multiply the same im2col matrix of
     ``grad_out``; it is built once, unless the vector kernels compute both
-    without it (``conv._simd_conv``).  Equal to the three public functions.
+    without it (:func:`upconv.ops.paths.use_simd_conv`).  Equal to the three public functions.
     """
     func = "conv_transpose_grads"
     result_dtype, gy, xa, w, groups, unbatched, g = _conv_transpose_setup(
@@ -534,17 +453,14 @@ def _conv_transpose_grads(
     co_g, ci_g = c_out // groups, xa.shape[1] // groups
     K, P = math.prod(g.kernel_size), math.prod(g.out_size)
     gb = None if bias is None else _sum_bias(gy, False).astype(result_dtype, copy=False)
-    if _simd_conv(gy, g, co_g, ci_g):  # w, read as a conv weight, maps grad_out's channels to x's
-        gw = _weight_grad(gy, xa, g, groups, func).astype(result_dtype, copy=False)
-        gx = _correlate(gy, w, g, groups, func) if input_grad else None
-    else:
+    cols = None
+    if not use_simd_conv(gy, g, co_g, ci_g):  # w, read as a conv weight, maps grad_out's channels to x's
         v.check_allocation((groups, co_g * K, N * P), gy.dtype, func, "the im2col matrix of grad_out")
-        cols = _im2col(gy, g, groups, out=np.empty((groups, co_g * K, N * P), dtype=gy.dtype))
-        gw = _weight_grad(gy, xa, g, groups, func, cols=cols).astype(result_dtype, copy=False)
-        gx = None
-        if input_grad:
-            gx = np.matmul(w.reshape(groups, ci_g, co_g * K), cols)  # (groups, ci_g, N * P)
-            gx = np.moveaxis(gx.reshape((groups * ci_g, N) + g.out_size), 1, 0)
+        cols = np.empty((groups, co_g * K, N * P), dtype=gy.dtype)
+        if not input_grad:
+            im2col_into(gy, g, groups, out=cols)
+    gx = correlate(gy, w, g, groups, func, cols=cols) if input_grad else None  # fills cols
+    gw = weight_gradient(gy, xa, g, groups, func, cols=cols).astype(result_dtype, copy=False)
     if gx is not None:
         gx = np.ascontiguousarray(gx[0] if unbatched else gx).astype(result_dtype, copy=False)
     return gx, gw, gb

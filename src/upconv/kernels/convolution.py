@@ -39,7 +39,10 @@ WIDE = wide_register_file()
 
 @numba.njit(cache=True, inline="always")
 def _hits(L, k, d, pb, s, m):  # pragma: no cover - compiled
-    """``hits[o, t]``: the input index ``j`` whose tap ``t`` lands on output ``o = j*s + t*d - pb``, else -1."""
+    """``hits[o, t]``: the input index ``j`` whose tap ``t`` lands on output ``o = j*s + t*d - pb``, else -1.
+
+    The index map of :func:`upconv.shapes.tap_reach`, restated here because compiled code cannot call it.
+    """
     hits = np.full((L, k), -1, np.int64)
     for t in range(k):
         for j in range(m):
@@ -172,7 +175,7 @@ def overlap_add_simd(start, stop, cols, out, k, s, d, pb, m):  # pragma: no cove
 
     The masked loads read up to 7 elements past either end of a stamp row,
     so ``cols`` must have 7 readable floats before and after it
-    (:func:`upconv.ops.convolution._scatter_gemm` leaves a margin around it).
+    (:func:`upconv.ops.transposed._scatter_gemm` leaves a margin around it).
     """
     N, C, L0, L1, L2 = out.shape
     K, P = cols.shape[1], cols.shape[3]

@@ -23,7 +23,8 @@ import numpy as np
 from upconv import _validate as v
 from upconv import grad as G
 from upconv.nn import init as I
-from upconv.ops.convolution import _conv_keeping_cols, conv_transpose
+from upconv.ops.convolution import conv_keeping_cols as _conv_keeping_cols
+from upconv.ops.convolution import conv_transpose
 from upconv.ops.rearrange import pixel_shuffle, pixel_unshuffle
 
 __all__ = [
@@ -498,8 +499,8 @@ class ResizeConv(Conv):
         linear modes: the same with the bilinear kernel
         (:func:`upconv.nn.init.bilinear_kernel`) in place of the box.
         """
-        from upconv.ops.convolution import as_conv_weight
         from upconv.ops.resize_convolution import resize_equivalent_kernel
+        from upconv.ops.transposed import as_conv_weight
 
         w = self.params["weight"]
         n = w.ndim - 2

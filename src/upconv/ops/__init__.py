@@ -1,7 +1,10 @@
 """The operators: N-d, exact to PyTorch and ONNX, on NumPy arrays.
 
 =========================  ===================================================
-``convolution``            conv, conv_transpose (and its four methods)
+``convolution``            conv, conv_transpose: arguments, checks, the method table
+``correlation``            the engine: im2col, correlation (GEMM, direct, vector kernels), weight gradient
+``transposed``             conv_transpose's four methods (scatter, zero_insertion, matrix, phase)
+``paths``                  which compiled kernel computes what: the rules and tuning constants
 ``matrix``                 conv_matrix: the convolution as a sparse matrix C
 ``unfold``                 im2col, col2im (torch unfold/fold, ONNX Col2Im)
 ``pooling``                max_pool, max_unpool, unpool

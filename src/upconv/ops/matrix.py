@@ -24,13 +24,13 @@ __all__ = ["conv_matrix"]
 
 
 def _axis_triplets(g: ConvGeometry, a: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All (output index, tap, input index) on axis ``a`` with the input index inside the input."""
-    o = np.arange(g.out_size[a])[:, None]
-    t = np.arange(g.kernel_size[a])[None, :]
-    i = o * g.stride[a] + t * g.dilation[a] - g.padding[a][0]
-    keep = (i >= 0) & (i < g.in_size[a])
-    o, t = np.broadcast_to(o, i.shape)[keep], np.broadcast_to(t, i.shape)[keep]
-    return o, t, i[keep]
+    """All (output index, tap, input index) on axis ``a`` with the input index inside the input, by output."""
+    reach = [shapes.tap_reach(g, a, t) for t in range(g.kernel_size[a])]
+    o = np.concatenate([np.arange(outs.start, outs.stop) for outs, _ in reach])
+    t = np.concatenate([np.full(len(outs), t) for t, (outs, _) in enumerate(reach)])
+    i = np.concatenate([np.arange(ins.start, ins.stop, ins.step) for _, ins in reach])
+    order = np.argsort(o, kind="stable")  # output-major, taps in order: the rows of C one after another
+    return o[order], t[order], i[order]
 
 
 def _conv_matrix(g: ConvGeometry, w: np.ndarray, groups: int, func: str = "conv_matrix"):
@@ -46,9 +46,9 @@ def _conv_matrix(g: ConvGeometry, w: np.ndarray, groups: int, func: str = "conv_
     v.check_allocation((nnz, 3), np.int64, func, "the sparse convolution matrix (indices and values)")
     # Cartesian product over axes of the per-axis valid triplets.
     mesh = np.meshgrid(*[np.arange(len(tr[0])) for tr in trip], indexing="ij")
-    o = np.ravel_multi_index(tuple(tr[0][m.ravel()] for tr, m in zip(trip, mesh)), g.out_size)
-    t = np.ravel_multi_index(tuple(tr[1][m.ravel()] for tr, m in zip(trip, mesh)), g.kernel_size)
-    i = np.ravel_multi_index(tuple(tr[2][m.ravel()] for tr, m in zip(trip, mesh)), g.in_size)
+    o = np.ravel_multi_index(tuple(tr[0][m.ravel()] for tr, m in zip(trip, mesh, strict=True)), g.out_size)
+    t = np.ravel_multi_index(tuple(tr[1][m.ravel()] for tr, m in zip(trip, mesh, strict=True)), g.kernel_size)
+    i = np.ravel_multi_index(tuple(tr[2][m.ravel()] for tr, m in zip(trip, mesh, strict=True)), g.in_size)
     co = np.arange(c_out)[:, None, None]
     ci = (co // co_g) * ci_g + np.arange(ci_g)[None, :, None]
     rows = (co * math.prod(g.out_size) + o).astype(np.int64)
@@ -60,7 +60,7 @@ def _conv_matrix(g: ConvGeometry, w: np.ndarray, groups: int, func: str = "conv_
 
 
 def conv_matrix(
-    input_shape: Sequence[int],
+    in_shape: Sequence[int],
     weight: Any,
     stride: Any = 1,
     padding: Any = 0,
@@ -73,7 +73,7 @@ def conv_matrix(
 
     Parameters
     ----------
-    input_shape : sequence of ints
+    in_shape : sequence of ints
         ``(C_in, *in_size)`` of one sample, or only ``in_size`` (then
         ``C_in = weight.shape[1] * groups``).
     weight : (C_out, C_in / groups, *kernel_size) array_like
@@ -91,7 +91,8 @@ def conv_matrix(
     C : scipy.sparse.csr_array or ndarray, shape (C_out * prod(out_size), C_in * prod(in_size))
         Row ``c_o * prod(out) + flat(o)``, column ``c_i * prod(in) + flat(i)``
         holds ``w[c_o, c_i mod (C_in/groups), t]`` where the tap ``t`` of
-        output ``o`` reads input ``i = o*s + t*d - p_begin``.  ``C.T`` is the
+        output ``o`` reads input ``i = o*s + t*d - p_begin``
+        (:func:`upconv.shapes.tap_reach`).  ``C.T`` is the
         matrix of :func:`upconv.conv_transpose` with the same parameters.
 
     Examples
@@ -114,26 +115,25 @@ def conv_matrix(
     """
     func = "conv_matrix"
     _, (w,) = v.float_arrays(func, weight=weight)
-    if w.ndim < 3:
-        raise ValueError(f"{func}: weight must have at least 3 dimensions, got shape {w.shape}")
+    w = v.kernel_weight(func, w)
     n = w.ndim - 2
     groups = v.integer(groups, func, "groups", minimum=1)
-    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
-        raise TypeError(f"{func}: input_shape must be a sequence of integers, got {input_shape!r}")
-    if len(input_shape) == n:
-        input_shape = (w.shape[1] * groups,) + tuple(input_shape)
-    if len(input_shape) != n + 1:
+    if isinstance(in_shape, (str, bytes)) or not isinstance(in_shape, Sequence):
+        raise TypeError(f"{func}: in_shape must be a sequence of integers, got {in_shape!r}")
+    if len(in_shape) == n:
+        in_shape = (w.shape[1] * groups,) + tuple(in_shape)
+    if len(in_shape) != n + 1:
         raise ValueError(
-            f"{func}: input_shape must be (C_in, *in_size) or in_size with {n} spatial axes, got {input_shape!r}"
+            f"{func}: in_shape must be (C_in, *in_size) or in_size with {n} spatial axes, got {in_shape!r}"
         )
-    c_in = v.integer(input_shape[0], func, "input_shape[0]", minimum=1)
+    c_in = v.integer(in_shape[0], func, "in_shape[0]", minimum=1)
     if w.shape[0] % groups or c_in != w.shape[1] * groups:
         raise ValueError(
             f"{func}: weight of shape {w.shape} with groups={groups} expects {w.shape[1] * groups} input "
-            f"channels and out channels divisible by groups; got input_shape {tuple(input_shape)}"
+            f"channels and out channels divisible by groups; got in_shape {tuple(in_shape)}"
         )
     dense = v.boolean(dense, func, "dense")
-    g = shapes.conv_geometry(input_shape[1:], w.shape[2:], stride, padding, dilation, func=func)
+    g = shapes.conv_geometry(in_shape[1:], w.shape[2:], stride, padding, dilation, func=func)
     if dense:
         shape = (w.shape[0] * math.prod(g.out_size), c_in * math.prod(g.in_size))
         v.check_allocation(shape, w.dtype, func, "the dense convolution matrix")

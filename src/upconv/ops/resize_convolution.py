@@ -20,7 +20,8 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
-from upconv.ops.convolution import as_conv_weight, conv
+from upconv.ops.convolution import conv
+from upconv.ops.transposed import as_conv_weight
 
 __all__ = ["resize_conv", "resize_equivalent_kernel", "RESIZE_CONV_MODES"]
 
@@ -58,7 +59,7 @@ def interpolation_args(func: str, x: np.ndarray, n: int, scale_factor: Any, mode
 def check_convolution(func: str, c_in: int, size: tuple[int, ...], w: np.ndarray, b: np.ndarray | None,
                 stride: Any, padding: Any, dilation: Any, groups: Any) -> int:
     """Validate the convolution half (as :func:`upconv.conv` does) on the interpolated size."""
-    from upconv.ops.convolution import _check_conv_channels
+    from upconv.ops.convolution import check_conv_channels as _check_conv_channels
 
     groups = v.integer(groups, func, "groups", minimum=1)
     if any(s == 0 for s in w.shape):
@@ -146,7 +147,7 @@ def resize_conv(
     True
     """
     func = "resize_conv"
-    from upconv.ops.convolution import _prepare
+    from upconv.ops.convolution import prepare as _prepare
     from upconv.ops.interpolation import interpolate
 
     result_dtype, xb, w, b, groups, unbatched = _prepare(func, x, weight, bias, groups)

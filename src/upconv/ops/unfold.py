@@ -21,7 +21,8 @@ from upconv import shapes
 
 __all__ = ["im2col", "col2im"]
 
-def _spatial_rank(kernel_size: Any, *others: Any) -> int:
+
+def _ndim_from_size_args(kernel_size: Any, *others: Any) -> int:
     """Number of spatial axes: the length of the first sequence among the size arguments, else 2.
 
     An int everywhere means two spatial axes, as ``torch.nn.functional.unfold``/``fold``.
@@ -100,19 +101,11 @@ def im2col(
     array([[[[ 8., 12.],
              [20., 24.]]]])
     """
-    from upconv.ops.convolution import pad, windows
+    from upconv.ops.correlation import pad, windows
 
     func = "im2col"
     result_dtype, (x,) = v.float_arrays(func, x=x)
-    n = _spatial_rank(kernel_size, stride, padding, dilation)
-    if x.ndim not in (n + 1, n + 2):
-        raise ValueError(
-            f"{func}: x must have {n + 1} (unbatched) or {n + 2} (batched) dimensions for {n} spatial axes, "
-            f"got x of shape {x.shape}"
-        )
-    unbatched = x.ndim == n + 1
-    if unbatched:
-        x = x[None]
+    x, unbatched = v.batched(func, x, _ndim_from_size_args(kernel_size, stride, padding, dilation))
     g = shapes.conv_geometry(x.shape[2:], kernel_size, stride, padding, dilation, func=func)
     N, c = x.shape[:2]
     rows, L = c * math.prod(g.kernel_size), math.prod(g.out_size)
@@ -185,11 +178,11 @@ def col2im(
              [2., 4., 2.],
              [1., 2., 1.]]]])
     """
-    from upconv.ops.convolution import _overlap_add
+    from upconv.ops.transposed import overlap_add
 
     func = "col2im"
     result_dtype, (cols,) = v.float_arrays(func, cols=cols)
-    n = _spatial_rank(output_size, kernel_size, stride, padding, dilation)
+    n = _ndim_from_size_args(output_size, kernel_size, stride, padding, dilation)
     if isinstance(output_size, (numbers.Integral, np.integer)) and not isinstance(output_size, (bool, np.bool_)):
         output_size = (output_size,) * n
     g = shapes.conv_geometry(output_size, kernel_size, stride, padding, dilation, func=func)
@@ -218,5 +211,5 @@ def col2im(
     c = rows // K
     v.check_allocation((N, c) + g.in_size, cols.dtype, func, "the output")
     planes = cols.reshape(N, c, K, L).transpose(1, 2, 0, 3).reshape((c, K, N) + g.out_size)
-    out = _overlap_add(planes, N, g).astype(result_dtype, copy=False)
+    out = overlap_add(planes, N, g).astype(result_dtype, copy=False)
     return out[0] if unbatched else out

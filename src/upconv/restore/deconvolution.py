@@ -152,7 +152,7 @@ class _NdimageOp(_Op):
         return ndimage.correlate(a, np.flip(k) if flip else k, mode="constant", origin=origin)
 
     def forward(self, x):
-        from upconv.ops.convolution import pad
+        from upconv.ops.correlation import pad
 
         g = self.g
         xp = pad(x, g.padding)
@@ -166,7 +166,7 @@ class _NdimageOp(_Op):
         return out
 
     def adjoint(self, y):
-        from upconv.ops.convolution import pad
+        from upconv.ops.correlation import pad
 
         g = self.g
         yp = pad(y, tuple((0, p - o) for p, o in zip(self.padded, g.out_size)))

@@ -131,7 +131,7 @@ def test_output_size(method):
     lo, hi = shapes.conv_transpose_output_size_range((4, 5), 3, **kw)
     assert (lo, hi) == ((12, 15), (14, 17))
     for size in [(12, 15), (13, 17), (14, 16)]:
-        op = tuple(s - m for s, m in zip(size, lo))
+        op = tuple(s - m for s, m in zip(size, lo, strict=True))
         ref = upconv.conv_transpose(x, w, b, output_padding=op, method=method, **kw)
         assert ref.shape == (1, 3) + size
         np.testing.assert_array_equal(upconv.conv_transpose(x, w, b, output_size=size, method=method, **kw), ref)
@@ -246,7 +246,7 @@ def test_inputs_are_not_modified(method):
     for a in (x, w, b):
         a.flags.writeable = False  # any write into an input raises
     y = upconv.conv_transpose(x, w, b, stride=2, padding=1, method=method)
-    for a, c in zip((x, w, b), copies):
+    for a, c in zip((x, w, b), copies, strict=True):
         np.testing.assert_array_equal(a, c)
     assert y.flags.writeable
     assert not any(np.shares_memory(y, a) for a in (x, w, b))

@@ -341,7 +341,7 @@ def test_inputs_not_modified(method, dtype):
     conv(x, wc, b, padding=1)
     conv(x, wc, b)
     conv_matrix(x.shape[1:], wc)
-    for a, c in zip((x, w, b, wc), copies + [wc_copy]):
+    for a, c in zip((x, w, b, wc), copies + [wc_copy], strict=True):
         np.testing.assert_array_equal(a, c)
 
 
@@ -541,13 +541,13 @@ def test_conv_transpose_output_size_replaces_output_padding():
     ("call", "exc", "match"),
     [
         (lambda: conv_matrix((3, 5, 5), WC), ValueError, r"weight of shape .* expects 4 input channels"),
-        (lambda: conv_matrix((5,), WC), ValueError, r"input_shape must be \(C_in, \*in_size\)"),
-        (lambda: conv_matrix(5, WC), TypeError, r"input_shape must be a sequence"),
+        (lambda: conv_matrix((5,), WC), ValueError, r"in_shape must be \(C_in, \*in_size\)"),
+        (lambda: conv_matrix(5, WC), TypeError, r"in_shape must be a sequence"),
         (lambda: conv_matrix((5, 5), np.ones((2, 4))), ValueError, r"weight must have at least 3 dimensions"),
         (lambda: conv_matrix((5, 5), WC, groups=0), ValueError, r"groups must be >= 1"),
         (lambda: conv_matrix((5, 5), WC, stride=0), ValueError, r"stride must be >= 1"),
         (lambda: conv_matrix((2, 2), WC), ValueError, r"kernel is larger than the padded input"),
-        (lambda: conv_matrix((4.0, 5, 5), WC), TypeError, r"input_shape\[0\] must be an integer"),
+        (lambda: conv_matrix((4.0, 5, 5), WC), TypeError, r"in_shape\[0\] must be an integer"),
     ],
 )
 def test_conv_matrix_validation(call, exc, match):

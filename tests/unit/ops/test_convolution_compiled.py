@@ -7,19 +7,16 @@ with the readable NumPy overlap-add (the definition of kernel stamping).
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pytest
 
 import upconv
 from upconv import shapes
-
-conv_module = sys.modules["upconv.ops.convolution"]
+from upconv.ops import correlation, paths, transposed
 
 
 def _reference(x, w, g, groups):
-    return conv_module._overlap_add(conv_module._scatter_gemm(x, w, groups), x.shape[0], g)
+    return transposed.overlap_add(transposed._scatter_gemm(x, w, groups), x.shape[0], g)
 
 
 CASES = [
@@ -50,7 +47,7 @@ def test_compiled_paths_equal_the_numpy_overlap_add(case, dtype):
     w = rng.standard_normal((ci, cog) + k).astype(dtype)
     g = shapes.conv_transpose_geometry(sp, k, s, p, op, d)
     stamps = N * cog * groups * np.prod(k) * np.prod(g.out_size)
-    assert stamps >= conv_module._COMPILED_MIN_SIZE, "case too small to reach the compiled kernel"
+    assert stamps >= paths.COMPILED_MIN_SIZE, "case too small to reach the compiled kernel"
     expected = _reference(x, w, g, groups)
     tol = 1e-4 if dtype == np.float32 else 1e-11
     for method in ("scatter", "phase", "auto"):
@@ -60,7 +57,7 @@ def test_compiled_paths_equal_the_numpy_overlap_add(case, dtype):
 
 
 def test_auto_rule_picks_phase_only_where_it_is_the_sub_pixel_gemm():
-    pick = conv_module._auto_method
+    pick = paths.auto_method
     x, w = np.empty((1, 64, 1, 1)), np.empty((64, 64, 4, 4))
     assert pick(x, w, shapes.conv_transpose_geometry((8, 8), 4, 2, 1), 1) == "phase"
     w3 = np.empty((64, 64, 3, 3))  # k % s != 0: classes differ in size
@@ -83,15 +80,15 @@ def test_compiled_im2col_equals_the_numpy_strided_slices(seed, monkeypatch):
     d = tuple(int(a) for a in rng.integers(1, 3, n))
     pads = tuple((int(b), int(e)) for b, e in rng.integers(-1, 4, (n, 2)))
     size = tuple(int((kk - 1) * dd + 1 + max(0, -b) + max(0, -e) + rng.integers(0, 6))
-                 for kk, dd, (b, e) in zip(k, d, pads))
+                 for kk, dd, (b, e) in zip(k, d, pads, strict=True))
     x = rng.standard_normal((int(rng.integers(1, 4)), int(rng.integers(1, 4))) + size)
     # ConvGeometry directly: conv's public arguments refuse negative padding, which the phase view uses
-    out = tuple((i + b + e - dd * (kk - 1) - 1) // ss + 1 for i, (b, e), kk, ss, dd in zip(size, pads, k, s, d))
+    out = tuple((i + b + e - dd * (kk - 1) - 1) // ss + 1 for i, (b, e), kk, ss, dd in zip(size, pads, k, s, d, strict=True))
     g = shapes.ConvGeometry(size, out, k, s, d, pads)
-    monkeypatch.setattr(conv_module, "_COMPILED_MIN_SIZE", 2**62)
-    expected = conv_module._im2col(x, g, 1)
-    monkeypatch.setattr(conv_module, "_COMPILED_MIN_SIZE", 0)
-    compiled = conv_module._im2col(x, g, 1)
+    monkeypatch.setattr(paths, "COMPILED_MIN_SIZE", 2**62)
+    expected = correlation.im2col_into(x, g, 1)
+    monkeypatch.setattr(paths, "COMPILED_MIN_SIZE", 0)
+    compiled = correlation.im2col_into(x, g, 1)
     np.testing.assert_array_equal(compiled, expected)
 
 
@@ -108,15 +105,15 @@ def test_direct_convolution_equals_im2col_gemm(seed, monkeypatch):
     d = tuple(int(a) for a in rng.integers(1, 3, n))
     p = tuple(int(a) for a in rng.integers(0, 3, n))
     groups = int(rng.integers(1, 3))
-    size = tuple(int((kk - 1) * dd + 1 + rng.integers(0, 7)) for kk, dd in zip(k, d))
+    size = tuple(int((kk - 1) * dd + 1 + rng.integers(0, 7)) for kk, dd in zip(k, d, strict=True))
     ci, co = groups * int(rng.integers(1, 4)), groups * int(rng.integers(1, 3))
     x = rng.standard_normal((int(rng.integers(1, 4)), ci) + size)
     w = rng.standard_normal((co, ci // groups) + k)
-    monkeypatch.setattr(conv_module, "_COMPILED_MIN_SIZE", 0)
+    monkeypatch.setattr(paths, "COMPILED_MIN_SIZE", 0)
     direct = upconv.conv(x, w, None, s, p, d, groups)
     gy = rng.standard_normal(direct.shape)
     direct_gw = grad.conv_grad_weight(gy, x, w, None, s, p, d, groups)
-    monkeypatch.setattr(conv_module, "_DIRECT_MAX_CHANNELS", 0)
+    monkeypatch.setattr(paths, "DIRECT_MAX_CHANNELS", 0)
     np.testing.assert_allclose(direct, upconv.conv(x, w, None, s, p, d, groups), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(direct_gw, grad.conv_grad_weight(gy, x, w, None, s, p, d, groups), rtol=1e-12,
                                atol=1e-12)
@@ -137,10 +134,10 @@ def test_compiled_conv_transpose_kernels_on_random_geometries(seed, dtype, monke
             k, s = k[:-1] + (int(rng.integers(3, 8)),), s[:-1] + (2,)
         d = tuple(int(a) for a in rng.integers(1, 3, n))
         size = tuple(int(a) for a in rng.integers(1, 6, n - 1)) + (int(rng.integers(1, 31 if seed % 2 else 6)),)
-        p = tuple(int(rng.integers(0, (kk - 1) * dd + 1)) for kk, dd in zip(k, d))
-        op = tuple(int(rng.integers(0, max(ss, dd))) for ss, dd in zip(s, d))
+        p = tuple(int(rng.integers(0, (kk - 1) * dd + 1)) for kk, dd in zip(k, d, strict=True))
+        op = tuple(int(rng.integers(0, max(ss, dd))) for ss, dd in zip(s, d, strict=True))
         if all((i - 1) * ss - 2 * pp + dd * (kk - 1) + oo + 1 >= 1
-               for i, ss, pp, dd, kk, oo in zip(size, s, p, d, k, op)):
+               for i, ss, pp, dd, kk, oo in zip(size, s, p, d, k, op, strict=True)):
             break
     g = shapes.conv_transpose_geometry(size, k, s, p, op, d)
     groups = int(rng.integers(1, 3))
@@ -148,7 +145,7 @@ def test_compiled_conv_transpose_kernels_on_random_geometries(seed, dtype, monke
     x = rng.standard_normal((int(rng.integers(1, 3)), ci) + size).astype(dtype)
     w = rng.standard_normal((ci, int(rng.integers(1, 3))) + k).astype(dtype)
     expected = _reference(x, w, g, groups)
-    monkeypatch.setattr(conv_module, "_COMPILED_MIN_SIZE", 0)
+    monkeypatch.setattr(paths, "COMPILED_MIN_SIZE", 0)
     tol = 1e-12 if dtype == np.float64 else 1e-5
     for method in ("scatter", "phase"):
         out = upconv.conv_transpose(x, w, None, s, p, op, groups, d, method=method)

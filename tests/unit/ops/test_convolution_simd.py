@@ -1,7 +1,7 @@
 """The float32 vector kernels: direct convolution, its weight gradient, and the direct polyphase conv_transpose.
 
 They take convolutions with few channels, float32, up to 3 spatial axes (any
-stride) and output rows of at least 24 (``conv._simd_conv``); here the thresholds are
+stride) and output rows of at least 24 (``paths.use_simd_conv``); here the thresholds are
 lowered so that small random geometries take them, and every result is
 compared with the im2col + GEMM paths (which the differential tests compare
 with torch) and, for a few, with torch itself.
@@ -10,15 +10,13 @@ with torch) and, for a few, with torch itself.
 from __future__ import annotations
 
 import itertools
-import sys
 
 import numpy as np
 import pytest
 
 import upconv
 from upconv import grad, shapes
-
-conv_module = sys.modules["upconv.ops.convolution"]
+from upconv.ops import paths
 
 
 def _random_case(rng):
@@ -29,7 +27,7 @@ def _random_case(rng):
     p = tuple(int(a) for a in rng.integers(0, 3, n))
     groups = int(rng.integers(1, 3))
     # the last axis spans whole 24-wide blocks, 8-wide remainders and partial vectors
-    size = tuple(int((kk - 1) * dd + 1 + rng.integers(0, 6)) for kk, dd in zip(k[:-1], d[:-1]))
+    size = tuple(int((kk - 1) * dd + 1 + rng.integers(0, 6)) for kk, dd in zip(k[:-1], d[:-1], strict=True))
     size += (int((k[-1] - 1) * d[-1] + 1 + rng.integers(0, 60)),)
     ci, co = groups * int(rng.integers(1, 5)), groups * int(rng.integers(3, 10))
     x = rng.standard_normal((int(rng.integers(1, 4)), ci) + size).astype(np.float32)
@@ -39,8 +37,8 @@ def _random_case(rng):
 
 @pytest.fixture
 def simd_everywhere(monkeypatch):
-    monkeypatch.setattr(conv_module, "_COMPILED_MIN_SIZE", 0)
-    monkeypatch.setattr(conv_module, "_SIMD_MIN_WIDTH", 1)
+    monkeypatch.setattr(paths, "COMPILED_MIN_SIZE", 0)
+    monkeypatch.setattr(paths, "SIMD_MIN_WIDTH", 1)
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -50,12 +48,12 @@ def test_vector_kernels_equal_im2col_gemm(seed, simd_everywhere, monkeypatch):
     monkeypatch.setattr(_numba_kernels, "WIDE", bool(seed % 2))  # blocks of 48 outputs or of 24 only
     x, w, s, p, d, groups = _random_case(np.random.default_rng(2000 + seed))
     g = shapes.conv_geometry(x.shape[2:], w.shape[2:], s, p, d)
-    assert conv_module._simd_conv(x, g, x.shape[1] // groups, w.shape[0] // groups)
+    assert paths.use_simd_conv(x, g, x.shape[1] // groups, w.shape[0] // groups)
     y = upconv.conv(x, w, None, s, p, d, groups)
     gy = np.random.default_rng(seed).standard_normal(y.shape).astype(np.float32)
     gw = grad.conv_grad_weight(gy, x, w, None, s, p, d, groups)
     gx = grad.conv_grad_input(gy, x, w, None, s, p, d, groups)
-    monkeypatch.setattr(conv_module, "_SIMD_MAX_CHANNELS", 0)  # im2col + GEMM
+    monkeypatch.setattr(paths, "SIMD_MAX_CHANNELS", 0)  # im2col + GEMM
     scale = float(np.abs(x).max() * np.abs(w).max() * w[0].size)
     np.testing.assert_allclose(y, upconv.conv(x, w, None, s, p, d, groups), rtol=1e-5, atol=1e-6 * scale)
     np.testing.assert_allclose(gw, grad.conv_grad_weight(gy, x, w, None, s, p, d, groups), rtol=1e-4,
@@ -77,7 +75,7 @@ def test_vector_conv_on_rows_of_48_and_more(width, wide, simd_everywhere, monkey
         groups = x.shape[1] // w.shape[1]
         g = shapes.conv_geometry(x.shape[2:], w.shape[2:], 1, p, 1)
         x32 = x.astype(np.float32)
-        assert g.out_size[-1] == width and conv_module._simd_conv(x32, g, x.shape[1] // groups, w.shape[0] // groups)
+        assert g.out_size[-1] == width and paths.use_simd_conv(x32, g, x.shape[1] // groups, w.shape[0] // groups)
         y = upconv.conv(x32, w.astype(np.float32), None, 1, p, 1, groups)
         # float64 takes im2col + GEMM
         np.testing.assert_allclose(y, upconv.conv(x, w, None, 1, p, 1, groups), rtol=1e-5, atol=1e-4)
@@ -115,17 +113,17 @@ def test_weight_gradient_masks_the_padded_lanes(simd_everywhere):
 def test_the_rule_follows_dtype_width_and_channels():
     g = shapes.conv_geometry((48, 48), (3, 3), 1, 1, 1)
     x32 = np.zeros((16, 16, 48, 48), np.float32)
-    assert conv_module._simd_conv(x32, g, 16, 16)
-    assert not conv_module._simd_conv(x32.astype(np.float64), g, 16, 16)
-    assert conv_module._simd_conv(x32, shapes.conv_geometry((48, 48), (3, 3), 2, 1, 1), 16, 16)  # 24 wide
-    assert not conv_module._simd_conv(x32, shapes.conv_geometry((48, 48), (3, 3), 4, 1, 1), 16, 16)  # 12 wide
-    assert not conv_module._simd_conv(x32, g, 16, 2)  # the direct kernels' case
-    assert not conv_module._simd_conv(x32, g, 256, 256)  # OpenBLAS's GEMM is fast there
-    assert not conv_module._simd_conv(x32[..., :12, :12], shapes.conv_geometry((12, 12), (3, 3), 1, 1, 1), 16, 16)
+    assert paths.use_simd_conv(x32, g, 16, 16)
+    assert not paths.use_simd_conv(x32.astype(np.float64), g, 16, 16)
+    assert paths.use_simd_conv(x32, shapes.conv_geometry((48, 48), (3, 3), 2, 1, 1), 16, 16)  # 24 wide
+    assert not paths.use_simd_conv(x32, shapes.conv_geometry((48, 48), (3, 3), 4, 1, 1), 16, 16)  # 12 wide
+    assert not paths.use_simd_conv(x32, g, 16, 2)  # the direct kernels' case
+    assert not paths.use_simd_conv(x32, g, 256, 256)  # OpenBLAS's GEMM is fast there
+    assert not paths.use_simd_conv(x32[..., :12, :12], shapes.conv_geometry((12, 12), (3, 3), 1, 1, 1), 16, 16)
 
 
 def test_the_transposed_rule_follows_dtype_channels_and_rows():
-    rule = conv_module._simd_transpose
+    rule = paths.use_simd_transpose
     y = np.zeros((8, 64, 32, 32), np.float32)
     k3s2 = shapes.conv_transpose_geometry((32, 32), (3, 3), 2, 1, 1)
     assert rule(y, k3s2, 64, 64)  # workload d: images up to C_in * C_out = 4096
@@ -162,8 +160,8 @@ def _random_transpose_case(rng):
     if k == s:  # scatter's case (an interleave), not the vector kernel's
         k = (k[0] + 1,) + k[1:]
     d = tuple(int(a) for a in rng.integers(1, 3, n))
-    p = tuple(int(rng.integers(0, dd * (kk - 1) // 2 + 1)) for kk, dd in zip(k, d))  # output size >= 1
-    op = tuple(int(rng.integers(0, max(ss, dd))) for ss, dd in zip(s, d))
+    p = tuple(int(rng.integers(0, dd * (kk - 1) // 2 + 1)) for kk, dd in zip(k, d, strict=True))  # output size >= 1
+    op = tuple(int(rng.integers(0, max(ss, dd))) for ss, dd in zip(s, d, strict=True))
     groups = int(rng.integers(1, 3))
     size = tuple(int(a) for a in rng.integers(1, 7, n - 1)) + (int(rng.integers(1, 64)),)  # rows of 48 + 24 + 8
     ci, cog = groups * int(rng.integers(3, 6)), int(rng.choice([4, 8, 9]))
@@ -178,14 +176,14 @@ def test_direct_polyphase_conv_transpose_equals_stamping(seed, simd_everywhere, 
 
     rng = np.random.default_rng(4000 + seed)
     x, w, s, p, op, groups, d = _random_transpose_case(rng)
-    monkeypatch.setattr(conv_module, "_CHUNK", int(rng.choice([1, 3, 256])))  # the reduction in chunks
+    monkeypatch.setattr(paths, "CHUNK", int(rng.choice([1, 3, 256])))  # the reduction in chunks
     monkeypatch.setattr(_numba_kernels, "WIDE", bool(seed % 2))  # blocks of 24 accumulators or of 12 only
-    monkeypatch.setattr(conv_module, "_STREAM_MIN_BYTES", 0 if seed % 4 < 2 else 2**62)  # stores past the caches
-    monkeypatch.setattr(conv_module, "_FUSED_ITEMS_PER_THREAD", int(rng.choice([0, 10**6])))  # items (n, g) or rows
+    monkeypatch.setattr(paths, "STREAM_MIN_BYTES", 0 if seed % 4 < 2 else 2**62)  # stores past the caches
+    monkeypatch.setattr(paths, "FUSED_ITEMS_PER_THREAD", int(rng.choice([0, 10**6])))  # items (n, g) or rows
     g = shapes.conv_transpose_geometry(x.shape[2:], w.shape[2:], s, p, op, d)
-    assert conv_module._simd_transpose(x, g, x.shape[1] // groups, w.shape[1])
+    assert paths.use_simd_transpose(x, g, x.shape[1] // groups, w.shape[1])
     direct = upconv.conv_transpose(x, w, None, s, p, op, groups, d, method="phase")
-    assert conv_module._auto_method(x, w, g, groups) == "phase"
+    assert paths.auto_method(x, w, g, groups) == "phase"
     scale = float(np.abs(x).max() * np.abs(w).max() * w.shape[0])
     np.testing.assert_allclose(direct, upconv.conv_transpose(x, w, None, s, p, op, groups, d, method="scatter"),
                                rtol=1e-5, atol=1e-6 * scale)
@@ -199,19 +197,19 @@ def test_streamed_stores_of_the_polyphase_kernel(chunk, wide, simd_everywhere, m
     # (streamed) or in several (stored through the caches: later chunks read the output back)
     from upconv.kernels import convolution as _numba_kernels
 
-    monkeypatch.setattr(conv_module, "_STREAM_MIN_BYTES", 0)
-    monkeypatch.setattr(conv_module, "_CHUNK", chunk)
+    monkeypatch.setattr(paths, "STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr(paths, "CHUNK", chunk)
     monkeypatch.setattr(_numba_kernels, "WIDE", wide)
     rng = np.random.default_rng(chunk + wide)
     cases = [((16,), 4, 1, 8), ((32,), 3, 2, 9), ((7, 16), 4, 1, 9), ((3, 5, 32), 3, 2, 8)]
     for (size, k, groups, cog), fused in itertools.product(cases, (0, 10**6)):
         # blocks of 4 channels full or not (9 per group), one or two groups, items (n, g) or rows
-        monkeypatch.setattr(conv_module, "_FUSED_ITEMS_PER_THREAD", fused)
+        monkeypatch.setattr(paths, "FUSED_ITEMS_PER_THREAD", fused)
         x = rng.standard_normal((2, 6 * groups) + size).astype(np.float32)
         w = rng.standard_normal((6 * groups, cog) + (k,) * len(size)).astype(np.float32)
         op = (1,) * len(size) if k == 3 else 0
         g = shapes.conv_transpose_geometry(size, w.shape[2:], 2, 1, op)
-        assert g.in_size[-1] % 16 == 0 and conv_module._simd_transpose(x, g, 6, cog)
+        assert g.in_size[-1] % 16 == 0 and paths.use_simd_transpose(x, g, 6, cog)
         got = upconv.conv_transpose(x, w, None, 2, 1, op, groups, method="phase")
         assert got.ctypes.data % 64 == 0
         want = upconv.conv_transpose(x, w, None, 2, 1, op, groups, method="scatter")
@@ -242,7 +240,7 @@ def test_scratch_buffers_start_on_a_cache_line_and_are_reused():
 @pytest.mark.parametrize("seed", range(6))
 def test_direct_polyphase_conv_transpose_against_torch(seed, simd_everywhere, monkeypatch):
     torch = pytest.importorskip("torch", reason="torch is the oracle of this test")
-    monkeypatch.setattr(conv_module, "_FUSED_ITEMS_PER_THREAD", seed % 2 * 10**6)  # items (n, g) or rows
+    monkeypatch.setattr(paths, "FUSED_ITEMS_PER_THREAD", seed % 2 * 10**6)  # items (n, g) or rows
     x, w, s, p, op, groups, d = _random_transpose_case(np.random.default_rng(5000 + seed))
     n = w.ndim - 2
     f = {1: torch.nn.functional.conv_transpose1d, 2: torch.nn.functional.conv_transpose2d,
@@ -266,9 +264,9 @@ def test_vector_kernels_keep_the_adjoint_identity(seed, simd_everywhere):
     # conv's weight (C_out, C_in/groups, *k) is, read as (C_in, C_out/groups, *k), its adjoint's
     y = np.random.default_rng(seed).standard_normal((x.shape[0], w.shape[0]) + g.out_size).astype(np.float32)
     op = shapes.conv_transpose_output_padding(g.in_size, g.out_size, g.kernel_size, g.stride, g.padding, g.dilation)
-    assert conv_module._simd_conv(x, g, x.shape[1] // groups, w.shape[0] // groups)
+    assert paths.use_simd_conv(x, g, x.shape[1] // groups, w.shape[0] // groups)
     gt = shapes.conv_transpose_geometry(g.out_size, g.kernel_size, g.stride, g.padding, op, g.dilation)
-    assert conv_module._simd_transpose(y, gt, w.shape[0] // groups, cig)
+    assert paths.use_simd_transpose(y, gt, w.shape[0] // groups, cig)
     lhs = np.vdot(upconv.conv(x, w, None, s, p, d, groups).astype(np.float64), y)
     rhs = np.vdot(x.astype(np.float64), upconv.conv_transpose(y, w, None, s, p, op, groups, d, method="phase"))
     assert abs(lhs - rhs) <= 1e-4 * (abs(lhs) + np.abs(x).sum() * np.abs(w).max())
@@ -281,12 +279,12 @@ def test_layer_backward_of_conv_transpose_by_the_vector_kernels(seed, simd_every
     y = upconv.conv_transpose(x, w, None, s, p, op, groups, d)
     gy = np.random.default_rng(seed).standard_normal(y.shape).astype(np.float32)
     g = shapes.conv_geometry(y.shape[2:], w.shape[2:], s, p, d)
-    assert conv_module._simd_conv(gy, g, w.shape[1], x.shape[1] // groups)
+    assert paths.use_simd_conv(gy, g, w.shape[1], x.shape[1] // groups)
     gx, gw, gb = grad.convolution._conv_transpose_grads(gy, x, w, np.zeros(y.shape[1], np.float32), s, p, op, groups, d)
-    monkeypatch.setattr(conv_module, "_SIMD_MAX_CHANNELS", 0)  # im2col + GEMM
+    monkeypatch.setattr(paths, "SIMD_MAX_CHANNELS", 0)  # im2col + GEMM
     ref = grad.convolution._conv_transpose_grads(gy, x, w, np.zeros(y.shape[1], np.float32), s, p, op, groups, d)
     scale = float(np.abs(gy).max() * max(np.abs(w).max(), np.abs(x).max()) * w[0].size * gy[0, 0].size)
-    for got, want in zip((gx, gw, gb), ref):
+    for got, want in zip((gx, gw, gb), ref, strict=True):
         assert got.shape == want.shape and got.dtype == want.dtype == np.float32
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6 * scale)
 

@@ -49,7 +49,7 @@ def test_padding_stride_dilation_1d_by_hand():
 
 
 CASES = [
-    # (input_shape, weight shape, kwargs)
+    # (in_shape, weight shape, kwargs)
     ((3, 8), (2, 3, 3), {}),
     ((3, 9), (2, 3, 3), {"stride": 2, "padding": ((2, 1),), "dilation": 2}),
     ((4, 7), (6, 2, 2), {"groups": 2, "padding": "same"}),
@@ -89,7 +89,7 @@ def test_transpose_matches_every_method(method):
     np.testing.assert_allclose(C.T @ y.ravel(), out.ravel(), rtol=1e-12, atol=1e-12)
 
 
-def test_input_shape_with_or_without_channels():
+def test_in_shape_with_or_without_channels():
     w = _rand(3, 2, 2, 2)
     a = upconv.conv_matrix((5, 4), w, stride=(1, 2))
     b = upconv.conv_matrix([2, 5, 4], w, stride=(1, 2))
@@ -145,13 +145,13 @@ W = np.ones((4, 2, 3, 3))
 @pytest.mark.parametrize(
     ("call", "exc", "match"),
     [
-        (lambda: upconv.conv_matrix("55", W), TypeError, r"^conv_matrix: input_shape must be a sequence of integers, got '55'"),
-        (lambda: upconv.conv_matrix(5, W), TypeError, r"^conv_matrix: input_shape must be a sequence of integers, got 5"),
-        (lambda: upconv.conv_matrix((5,), W), ValueError, r"^conv_matrix: input_shape must be \(C_in, \*in_size\) or in_size with 2 spatial axes, got \(5,\)"),
-        (lambda: upconv.conv_matrix((1, 2, 5, 5), W), ValueError, r"^conv_matrix: input_shape must be"),
+        (lambda: upconv.conv_matrix("55", W), TypeError, r"^conv_matrix: in_shape must be a sequence of integers, got '55'"),
+        (lambda: upconv.conv_matrix(5, W), TypeError, r"^conv_matrix: in_shape must be a sequence of integers, got 5"),
+        (lambda: upconv.conv_matrix((5,), W), ValueError, r"^conv_matrix: in_shape must be \(C_in, \*in_size\) or in_size with 2 spatial axes, got \(5,\)"),
+        (lambda: upconv.conv_matrix((1, 2, 5, 5), W), ValueError, r"^conv_matrix: in_shape must be"),
         (lambda: upconv.conv_matrix((3, 5, 5), W), ValueError, r"^conv_matrix: weight of shape \(4, 2, 3, 3\) with groups=1 expects 2 input channels"),
-        (lambda: upconv.conv_matrix((2.0, 5, 5), W), TypeError, r"^conv_matrix: input_shape\[0\] must be an integer"),
-        (lambda: upconv.conv_matrix((0, 5, 5), W), ValueError, r"^conv_matrix: input_shape\[0\] must be >= 1"),
+        (lambda: upconv.conv_matrix((2.0, 5, 5), W), TypeError, r"^conv_matrix: in_shape\[0\] must be an integer"),
+        (lambda: upconv.conv_matrix((0, 5, 5), W), ValueError, r"^conv_matrix: in_shape\[0\] must be >= 1"),
         (lambda: upconv.conv_matrix((5, 5), W, groups=3), ValueError, r"^conv_matrix: weight of shape \(4, 2, 3, 3\) with groups=3"),
         (lambda: upconv.conv_matrix((5, 5), W, groups=0), ValueError, r"^conv_matrix: groups must be >= 1, got 0"),
         (lambda: upconv.conv_matrix((5, 5), np.ones((4, 2))), ValueError, r"^conv_matrix: weight must have at least 3 dimensions"),

@@ -25,7 +25,7 @@ def _random_2d_configs(count, seed):
         d = tuple(int(v) for v in rng.integers(1, 3, 2))
         p = tuple(int(v) for v in rng.integers(0, 3, 2))
         size = tuple(int(v) for v in rng.integers(1, 9, 2))
-        if any(i + 2 * p_ < d_ * (k_ - 1) + 1 for i, p_, d_, k_ in zip(size, p, d, k)):
+        if any(i + 2 * p_ < d_ * (k_ - 1) + 1 for i, p_, d_, k_ in zip(size, p, d, k, strict=True)):
             continue
         configs.append((size, k, s, p, d))
     return configs
@@ -263,7 +263,7 @@ def test_onnx_backend_cases(attrs, inputs, expected):
         tuple(int(v) for v in image_shape),
         tuple(int(v) for v in block_shape),
         stride=tuple(attrs.get("strides", [1] * n)),
-        padding=tuple(zip(pads[:n], pads[n:])),
+        padding=tuple(zip(pads[:n], pads[n:], strict=True)),
         dilation=tuple(attrs.get("dilations", [1] * n)),
     )
     np.testing.assert_allclose(ours, expected, rtol=1e-6)
