@@ -229,7 +229,7 @@ def conv_grad_bias(
     return _sum_bias(gy, False).astype(result_dtype, copy=False)
 
 
-def _conv_grads(
+def conv_grads(
     grad_out: Any, x: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: int,
     *, cols: np.ndarray | None = None, input_grad: bool = True,
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
@@ -434,7 +434,7 @@ def conv_transpose_grad_bias(
     return _sum_bias(gy, False).astype(result_dtype, copy=False)
 
 
-def _conv_transpose_grads(
+def conv_transpose_grads(
     grad_out: Any, x: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any,
     groups: int, dilation: Any, *, input_grad: bool = True,
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:

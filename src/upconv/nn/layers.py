@@ -23,8 +23,7 @@ import numpy as np
 from upconv import _validate as v
 from upconv import grad as G
 from upconv.nn import init as I
-from upconv.ops.convolution import conv_keeping_cols as _conv_keeping_cols
-from upconv.ops.convolution import conv_transpose
+from upconv.ops.convolution import conv_keeping_cols, conv_transpose
 from upconv.ops.rearrange import pixel_shuffle, pixel_unshuffle
 
 __all__ = [
@@ -252,13 +251,13 @@ class Conv(_ConvBase):
 
     def _conv(self, x: np.ndarray) -> np.ndarray:
         """``conv(x, ...)``, keeping its im2col matrix (in the same buffer every step) for backward."""
-        y, self._cols = _conv_keeping_cols(x, *self._args(), buffer=self._cols)
+        y, self._cols = conv_keeping_cols(x, *self._args(), buffer=self._cols)
         self._cols_of = x
         return y
 
     def _conv_backward(self, grad_out: Any, x: np.ndarray, input_grad: bool) -> np.ndarray | None:
         cols = self._cols if self._cols_of is x else None
-        gx, self.grads["weight"], gb = G.convolution._conv_grads(grad_out, x, *self._args(), cols=cols, input_grad=input_grad)
+        gx, self.grads["weight"], gb = G.convolution.conv_grads(grad_out, x, *self._args(), cols=cols, input_grad=input_grad)
         if "bias" in self.params:
             self.grads["bias"] = gb
         return gx
@@ -347,7 +346,7 @@ class ConvTranspose(_ConvBase):
 
     def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
         x = self._cached("_x")
-        gx, self.grads["weight"], gb = G.convolution._conv_transpose_grads(grad_out, x, *self._args(), input_grad=input_grad)
+        gx, self.grads["weight"], gb = G.convolution.conv_transpose_grads(grad_out, x, *self._args(), input_grad=input_grad)
         if gb is not None:
             self.grads["bias"] = gb
         return gx
@@ -416,10 +415,10 @@ class ResizeConv(Conv):
         self._up: np.ndarray | None = None
 
     def _interp_kwargs(self, x: np.ndarray) -> dict[str, Any]:
-        from upconv.ops.resize_convolution import interpolation_args as _interpolate_args
+        from upconv.ops.resize_convolution import interpolation_args
 
         n = self.params["weight"].ndim - 2
-        mode, align_corners, _ = _interpolate_args("ResizeConv", x, n, self.scale_factor, self.mode,
+        mode, align_corners, _ = interpolation_args("ResizeConv", x, n, self.scale_factor, self.mode,
                                                     self.align_corners)
         return {"scale_factor": self.scale_factor, "mode": mode, "align_corners": align_corners}
 

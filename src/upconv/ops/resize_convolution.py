@@ -20,7 +20,8 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
-from upconv.ops.convolution import conv
+from upconv.ops.convolution import check_conv_channels, conv, prepare
+from upconv.ops.interpolation import interpolate
 from upconv.ops.transposed import as_conv_weight
 
 __all__ = ["resize_conv", "resize_equivalent_kernel", "RESIZE_CONV_MODES"]
@@ -59,12 +60,8 @@ def interpolation_args(func: str, x: np.ndarray, n: int, scale_factor: Any, mode
 def check_convolution(func: str, c_in: int, size: tuple[int, ...], w: np.ndarray, b: np.ndarray | None,
                 stride: Any, padding: Any, dilation: Any, groups: Any) -> int:
     """Validate the convolution half (as :func:`upconv.conv` does) on the interpolated size."""
-    from upconv.ops.convolution import check_conv_channels as _check_conv_channels
-
-    groups = v.integer(groups, func, "groups", minimum=1)
-    if any(s == 0 for s in w.shape):
-        raise ValueError(f"{func}: weight must not have a zero-length axis, got shape {w.shape}")
-    _check_conv_channels(func, c_in, w, b, groups)
+    groups = v.integer(groups, func, "groups", minimum=1)  # w is checked by the caller (v.kernel_weight)
+    check_conv_channels(func, c_in, w, b, groups)
     shapes.conv_geometry(size, w.shape[2:], stride, padding, dilation, func=func)
     return groups
 
@@ -147,10 +144,8 @@ def resize_conv(
     True
     """
     func = "resize_conv"
-    from upconv.ops.convolution import prepare as _prepare
-    from upconv.ops.interpolation import interpolate
 
-    result_dtype, xb, w, b, groups, unbatched = _prepare(func, x, weight, bias, groups)
+    result_dtype, xb, w, b, groups, unbatched = prepare(func, x, weight, bias, groups)
     mode, align_corners, size = interpolation_args(func, xb, w.ndim - 2, scale_factor, mode, align_corners)
     groups = check_convolution(func, xb.shape[1], size, w, b, stride, padding, dilation, groups)
     up = interpolate(xb, scale_factor=scale_factor, mode=mode, align_corners=align_corners)

@@ -393,7 +393,7 @@ def test_interpolate_gradient_is_the_transposed_jacobian(seed):
 @pytest.mark.parametrize("seed", range(12))
 def test_shared_im2col_backward_equals_the_three_gradients(seed):
     """The layer's one-im2col backward of conv_transpose equals the public gradient functions."""
-    from upconv.grad.convolution import _conv_transpose_grads
+    from upconv.grad.convolution import conv_transpose_grads
 
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 4))
@@ -412,7 +412,7 @@ def test_shared_im2col_backward_equals_the_three_gradients(seed):
         return
     gy = rng.standard_normal(y.shape)
     args = (w, b, s, p, op, groups, d)
-    gx, gw, gb = _conv_transpose_grads(gy, x, *args)
+    gx, gw, gb = conv_transpose_grads(gy, x, *args)
     np.testing.assert_allclose(gx, G.conv_transpose_grad_input(gy, x, *args), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(gw, G.conv_transpose_grad_weight(gy, x, *args), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(gb, G.conv_transpose_grad_bias(gy, x, *args), rtol=1e-12, atol=1e-12)

@@ -274,15 +274,15 @@ def test_vector_kernels_keep_the_adjoint_identity(seed, simd_everywhere):
 
 @pytest.mark.parametrize("seed", range(12))
 def test_layer_backward_of_conv_transpose_by_the_vector_kernels(seed, simd_everywhere, monkeypatch):
-    """The ConvTranspose layer's backward (grad._conv_transpose_grads) equals the im2col + GEMM one."""
+    """The ConvTranspose layer's backward (grad.conv_transpose_grads) equals the im2col + GEMM one."""
     x, w, s, p, op, groups, d = _random_transpose_case(np.random.default_rng(7000 + seed))
     y = upconv.conv_transpose(x, w, None, s, p, op, groups, d)
     gy = np.random.default_rng(seed).standard_normal(y.shape).astype(np.float32)
     g = shapes.conv_geometry(y.shape[2:], w.shape[2:], s, p, d)
     assert paths.use_simd_conv(gy, g, w.shape[1], x.shape[1] // groups)
-    gx, gw, gb = grad.convolution._conv_transpose_grads(gy, x, w, np.zeros(y.shape[1], np.float32), s, p, op, groups, d)
+    gx, gw, gb = grad.convolution.conv_transpose_grads(gy, x, w, np.zeros(y.shape[1], np.float32), s, p, op, groups, d)
     monkeypatch.setattr(paths, "SIMD_MAX_CHANNELS", 0)  # im2col + GEMM
-    ref = grad.convolution._conv_transpose_grads(gy, x, w, np.zeros(y.shape[1], np.float32), s, p, op, groups, d)
+    ref = grad.convolution.conv_transpose_grads(gy, x, w, np.zeros(y.shape[1], np.float32), s, p, op, groups, d)
     scale = float(np.abs(gy).max() * max(np.abs(w).max(), np.abs(x).max()) * w[0].size * gy[0, 0].size)
     for got, want in zip((gx, gw, gb), ref, strict=True):
         assert got.shape == want.shape and got.dtype == want.dtype == np.float32
