@@ -26,7 +26,7 @@ import numpy as np
 
 from upconv import shapes
 from upconv.cli import _format as fmt
-from upconv.cli import _table
+from upconv.explain import report
 
 __all__ = ["add_parser", "run", "DEFAULT_IMAGE", "load_builtin"]
 
@@ -162,11 +162,11 @@ def _load(args: argparse.Namespace) -> tuple[np.ndarray, str]:
 def _style(color: bool) -> Any:
     def style(text: str, column: str, row: int) -> str:
         if column == "PSNR dB" and row == 0:
-            return _table.paint(text, "green", color)
+            return report.paint(text, "green", color)
         if column == "method" and row == 0:
-            return _table.paint(text, "bold", color)
+            return report.paint(text, "bold", color)
         if column == "note":
-            return _table.paint(text, "dim", color)
+            return report.paint(text, "dim", color)
         return text
     return style
 

@@ -1,10 +1,14 @@
 """Explaining and planning: why a transposed convolution computes what it computes.
 
 =========================  ===================================================
-``checkerboard``           overlap maps and ratios, DC-gain spread of weights,
-                           stride-frequency energy, input-gradient patterns
+``checkerboard``           the checkerboard analysis, gathered from:
+``overlap``                overlap maps and ratios of layers and stacks
+``gradient_artifacts``     input-gradient patterns of strided convolutions
+``dc_gain``                polyphase DC-gain spread of weights
+``spectral``               stride-frequency energy of any array
 ``planner``                plan, plan_inverse: configurations between two sizes
 ``symbolic``               sympy derivations (optional: the ``[symbolic]`` extra)
+``report``                 plain-text tables and grids (shared with the CLI)
 =========================  ===================================================
 """
 

@@ -19,13 +19,8 @@ from typing import Any, NamedTuple
 
 from upconv import _validate as v
 from upconv import shapes
-from upconv.explain.checkerboard import (
-    _cell,
-    _format_table,
-    _ratio_nd,
-    _verdict,
-    overlap_ratio,
-)
+from upconv.explain.overlap import overlap_ratio, stack_ratio, verdict
+from upconv.explain.report import number, table
 
 __all__ = ["PlanLayer", "PlanRow", "Plan", "InversePlan", "plan", "plan_inverse"]
 
@@ -148,10 +143,10 @@ class PlanRow:
     @property
     def verdict(self) -> str:
         """``"artifact-free"``, ``"checkerboard"`` or ``"holes"``."""
-        return _verdict(self.ratio)
+        return verdict(self.ratio)
 
     def __str__(self) -> str:
-        return f"{' -> '.join(map(str, self.sizes))}: {' | '.join(map(str, self.layers))} (ratio {_cell(self.ratio)})"
+        return f"{' -> '.join(map(str, self.sizes))}: {' | '.join(map(str, self.layers))} (ratio {number(self.ratio)})"
 
 
 @dataclass(frozen=True)
@@ -216,7 +211,7 @@ class Plan:
                 (i + 1, " -> ".join(map(str, r.sizes))) + tuple(str(L) for L in r.layers) + (r.ratio, r.verdict)
                 for i, r in enumerate(rows)
             ]
-        lines = [title, _format_table(headers, body) if body else "(no transposed convolution within these bounds)"]
+        lines = [title, "\n".join(table(headers, body)) if body else "(no transposed convolution within these bounds)"]
         if len(rows) < len(self.rows):
             lines.append(f"... {len(self.rows) - len(rows)} more")
         return "\n".join(lines)
@@ -277,7 +272,7 @@ def _search(in_size: int, out_size: int, n: int, b: _Bounds, identical: bool, mo
     """All stacks of ``n`` layers ``in_size -> out_size``, as tuples of ``(in, out, k, s, p, a, d)``."""
     cap = max(in_size, out_size) * b.max_stride  # bound on intermediate sizes when not monotone
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def count(size: int, left: int, fixed: tuple | None) -> int:
         total = 0
         for o, k, s, p, a, d in _transitions(size, b):
@@ -413,7 +408,7 @@ def plan(
         )
     rows = []
     for stack in stacks:
-        ratio = _ratio_nd([((k,), (s,), (d,)) for _, _, k, s, _, _, d in stack]) ** nd
+        ratio = stack_ratio([((k,), (s,), (d,)) for _, _, k, s, _, _, d in stack]) ** nd
         rows.append(PlanRow(tuple(
             PlanLayer(a, b_, k, s, p, op, d, _onnx_equivalents((a,), (k,), (s,), (d,), ((p, p),), (op,)))
             for a, b_, k, s, p, op, d in stack
@@ -497,9 +492,9 @@ class InversePlan:
             f"conv {f(self.conv_in_size)} -> {f(self.conv_out_size)}; the transposed conv back to {f(self.conv_in_size)}:",
             "  " + self.torch,
             f"  ONNX auto_pad: {', '.join(self.onnx) or '- (explicit pads only)'}; overlap ratio "
-            f"{_cell(self.ratio)} ({_verdict(self.ratio)})",
+            f"{number(self.ratio)} ({verdict(self.ratio)})",
             "every input size the conv maps to the same output, and the output_padding that restores it:",
-            _format_table(("axis", "conv input", "output_padding", ""), rows),
+            "\n".join(table(("axis", "conv input", "output_padding", ""), rows)),
         ])
 
     def __str__(self) -> str:

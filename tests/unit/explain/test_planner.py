@@ -204,12 +204,12 @@ def test_tables():
 def test_default_call_is_fast():
     import importlib
 
-    cb = importlib.import_module("upconv.explain.checkerboard")
+    overlap = importlib.import_module("upconv.explain.overlap")
     plan_module = importlib.import_module("upconv.explain.planner")
 
     plan_module._transitions.cache_clear()
     plan_module._onnx_equivalents.cache_clear()
-    cb._tile_1d.cache_clear()
+    overlap._tile_1d.cache_clear()
     t = time.perf_counter()
     plan(7, 14)
     assert time.perf_counter() - t < 0.5
