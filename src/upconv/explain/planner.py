@@ -502,7 +502,7 @@ class InversePlan:
 
 
 def plan_inverse(
-    conv_in_size: int | Sequence[int],
+    in_size: int | Sequence[int],
     kernel_size: int | Sequence[int],
     stride: int | Sequence[int] = 1,
     padding: Any = 0,
@@ -516,7 +516,7 @@ def plan_inverse(
 
     Parameters
     ----------
-    conv_in_size : int or sequence of n ints
+    in_size : int or sequence of n ints
         The convolution's input spatial size.
     kernel_size, stride, dilation : int or sequence of n ints
     padding : int, sequence of n ints, or n (begin, end) pairs
@@ -543,10 +543,10 @@ def plan_inverse(
     (((7, 0), (8, 1)), ((7, 0), (8, 1)))
     """
     func = "plan_inverse"
-    if isinstance(conv_in_size, (Sequence,)) and not isinstance(conv_in_size, (str, bytes)):
-        size = shapes._sizes(conv_in_size, func, "conv_in_size")
+    if isinstance(in_size, Sequence) and not isinstance(in_size, (str, bytes)):
+        size = v.int_tuple(tuple(in_size), len(in_size), func, "in_size", minimum=1)
     else:
-        size = (v.integer(conv_in_size, func, "conv_in_size", minimum=1),)
+        size = (v.integer(in_size, func, "in_size", minimum=1),)
     if isinstance(padding, str):
         raise TypeError(f"{func}: padding must be an integer, {len(size)} integers or (begin, end) pairs, got {padding!r}")
     g = shapes.conv_geometry(size, kernel_size, stride, padding, dilation, func=func)

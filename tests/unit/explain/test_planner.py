@@ -286,7 +286,7 @@ def test_plan_inverse_errors():
         plan_inverse(2, 5)
     with pytest.raises(TypeError, match=r"^plan_inverse: padding must be an integer"):
         plan_inverse(8, 3, padding="same")
-    with pytest.raises(ValueError, match=r"^plan_inverse: conv_in_size must be >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"^plan_inverse: in_size must be >= 1, got 0"):
         plan_inverse(0, 3)
     with pytest.raises(ValueError, match=r"^plan_inverse: kernel_size must be an integer or a sequence of 2"):
         plan_inverse((8, 8), (3, 3, 3))
