@@ -7,7 +7,11 @@
 ``dc_gain``                polyphase DC-gain spread of weights
 ``spectral``               stride-frequency energy of any array
 ``planner``                plan, plan_inverse: configurations between two sizes
-``symbolic``               sympy derivations (optional: the ``[symbolic]`` extra)
+``symbolic``               sympy derivations (optional: the ``[symbolic]`` extra),
+                           gathered from:
+``symbols``                symbols, the symbolic convolution and its Jacobian,
+                           LaTeX and pretty printing
+``flip_identity``          seed 002: ``C^T`` as the flipped kernel's matrix
 ``report``                 plain-text tables and grids (shared with the CLI)
 =========================  ===================================================
 """

@@ -18,7 +18,7 @@ from upconv.explain.checkerboard import (
     stride_frequency_energy,
 )
 from upconv.explain.overlap import layer_stack as _layers
-from upconv.explain.symbolic import _names
+from upconv.explain.symbols import symbol_names as _names
 from upconv.figures.style import (
     _BLANK,
     _ORANGE,
