@@ -42,7 +42,8 @@ import numpy as np
 import upconv
 from upconv import shapes
 from upconv.cli import _format as fmt
-from upconv.restore.deconvolution import METHODS, blur_kernel
+from upconv.restore.blur import blur_kernel
+from upconv.restore.deconvolution import DECONVOLVE_METHODS as METHODS
 
 __all__ = ["add_parser", "run", "restore_all"]
 
@@ -170,7 +171,7 @@ def restore_all(y: np.ndarray, kernel: np.ndarray, stride: int, in_size: tuple[i
     import scipy.sparse.linalg  # noqa: F401  (imported once here, not inside the first method's time)
 
     w = _weight(kernel, y.shape[0])
-    common = dict(stride=stride, padding=pads, groups=y.shape[0], input_size=in_size)
+    common = dict(stride=stride, padding=pads, groups=y.shape[0], in_size=in_size)
     # warm up: the first transposed convolution of a size compiles a kernel (numba); not the method's cost
     upconv.deconvolve(y, w, method="transpose", **common)
     results = []
@@ -258,7 +259,7 @@ def _restore_file(args: argparse.Namespace, kernel: np.ndarray) -> int:
     in_size, pads = _geometry(y.shape[1:], kernel, args.stride)
     t = time.perf_counter()
     x = upconv.deconvolve(y, _weight(kernel, y.shape[0]), stride=args.stride, padding=pads, groups=y.shape[0],
-                          input_size=in_size, method=method, progress=bool(args.progress),
+                          in_size=in_size, method=method, progress=bool(args.progress),
                           **_method_options(method, args))
     seconds = time.perf_counter() - t
     out = x[0] if image.ndim == 2 else x
