@@ -6,7 +6,8 @@
 ``gradient_artifacts``     input-gradient patterns of strided convolutions
 ``dc_gain``                polyphase DC-gain spread of weights
 ``spectral``               stride-frequency energy of any array
-``planner``                plan, plan_inverse: configurations between two sizes
+``planner``                plan: the transposed convolutions between two sizes
+``inverse``                plan_inverse: the one that undoes a convolution's size
 ``symbolic``               sympy derivations (optional: the ``[symbolic]`` extra),
                            gathered from:
 ``symbols``                symbols, the symbolic convolution and its Jacobian,
@@ -25,7 +26,8 @@ from upconv.explain.checkerboard import (
     resize_equivalent_kernel,
     stride_frequency_energy,
 )
-from upconv.explain.planner import plan, plan_inverse
+from upconv.explain.inverse import plan_inverse
+from upconv.explain.planner import plan
 
 __all__ = [
     "checkerboard",

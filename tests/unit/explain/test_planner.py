@@ -12,7 +12,8 @@ import pytest
 import upconv
 from upconv import shapes
 from upconv.explain.checkerboard import overlap_ratio
-from upconv.explain.planner import MAX_STACKS, Plan, PlanRow, plan, plan_inverse
+from upconv.explain.inverse import plan_inverse
+from upconv.explain.planner import MAX_STACKS, Plan, PlanRow, plan
 
 
 def _run(row: PlanRow) -> list[int]:
