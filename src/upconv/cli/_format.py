@@ -87,9 +87,9 @@ def side_by_side(blocks: Sequence[tuple[str, list[str]]], width: int = WIDTH, ga
         height = max(len(ls) for _, ls in row)
         if out:
             out.append("")
-        out.append((" " * gap).join(t.ljust(w) for (t, _), w in zip(row, widths)).rstrip())
+        out.append((" " * gap).join(t.ljust(w) for (t, _), w in zip(row, widths, strict=False)).rstrip())
         for i in range(height):
-            parts = [(ls[i] if i < len(ls) else "").ljust(w) for (_, ls), w in zip(row, widths)]
+            parts = [(ls[i] if i < len(ls) else "").ljust(w) for (_, ls), w in zip(row, widths, strict=False)]
             out.append((" " * gap).join(parts).rstrip())
 
     for title, lines in blocks:

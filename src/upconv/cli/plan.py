@@ -223,7 +223,7 @@ def _run_inverse(out: fmt.Printer, args: argparse.Namespace) -> int:
     axes = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}.get(len(inv.candidates),
                                                               tuple(str(a) for a in range(len(inv.candidates))))
     rows, styles = [], []
-    for ax, cands in zip(axes, inv.candidates):
+    for ax, cands in zip(axes, inv.candidates, strict=False):
         for j, (size, op) in enumerate(cands):
             this = size == inv.conv_in_size[axes.index(ax)]
             rows.append([ax if j == 0 else "", size, op, "← this input" if this else ""])

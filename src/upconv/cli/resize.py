@@ -230,7 +230,7 @@ def _warm_up(img: np.ndarray, out: tuple[int, int], args: argparse.Namespace) ->
     """Resize a corner of at most 16 x 16 pixels in the same direction, so that the timed call does not
     include the one-time loading of compiled kernels."""
     small = np.ascontiguousarray(img[:, :16, :16])
-    target = tuple(max(1, round(o * t / i)) for o, t, i in zip(out, small.shape[1:], img.shape[1:]))
+    target = tuple(max(1, round(o * t / i)) for o, t, i in zip(out, small.shape[1:], img.shape[1:], strict=False))
     try:
         _resize(small, target, None, args)
     except (ValueError, MemoryError):  # the real call reports any problem

@@ -187,7 +187,7 @@ def dc_gain_spread(weight: Any, stride: int | Sequence[int], *, dilation: int | 
     s = v.int_tuple(stride, n, func, "stride", minimum=1)
     d = v.int_tuple(dilation, n, func, "dilation", minimum=1)
     g = w.astype(np.float64)
-    for a, (k, s_, d_) in enumerate(zip(w.shape[2:], s, d)):
+    for a, (k, s_, d_) in enumerate(zip(w.shape[2:], s, d, strict=False)):
         onehot = np.zeros((k, s_))
         onehot[np.arange(k), (np.arange(k) * d_) % s_] = 1.0
         g = np.moveaxis(np.tensordot(g, onehot, axes=([2 + a], [0])), -1, 2 + a)

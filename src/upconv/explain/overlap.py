@@ -51,8 +51,8 @@ def verdict(ratio: float) -> str:
 
 def _tile(a: np.ndarray, interior: Sequence[tuple[int, int]], period: Sequence[int]) -> np.ndarray:
     """``tile[r] = a[i]`` for interior ``i`` with ``i % period == r`` (the interior holds >= 1 period)."""
-    seg = a[tuple(slice(b, b + p) for (b, _), p in zip(interior, period))]
-    return np.roll(seg, tuple(b % p for (b, _), p in zip(interior, period)), axis=tuple(range(a.ndim)))
+    seg = a[tuple(slice(b, b + p) for (b, _), p in zip(interior, period, strict=False))]
+    return np.roll(seg, tuple(b % p for (b, _), p in zip(interior, period, strict=False)), axis=tuple(range(a.ndim)))
 
 
 def _smallest(length, target: int) -> int:
@@ -132,7 +132,7 @@ def layer_stack(func: str, kernel_size: Any, stride: Any, dilation: Any, layers:
     else:
         n = v.integer(ndim, func, "ndim", minimum=1)
     return tuple(
-        Layer(*(v.int_tuple(x, n, func, name, minimum=1) for x, name in zip(spec, nm))) for spec, nm in zip(specs, names)
+        Layer(*(v.int_tuple(x, n, func, name, minimum=1) for x, name in zip(spec, nm, strict=False))) for spec, nm in zip(specs, names, strict=False)
     )
 
 
@@ -243,7 +243,7 @@ class OverlapMap:
         if len(self.layers) > 1:
             return "Uneven overlap remains after the whole stack."
         L = self.layers[0]
-        kernel = _axes(tuple(shapes.ceil_div(k, s) * s for k, s in zip(L.kernel_size, L.stride)))
+        kernel = _axes(tuple(shapes.ceil_div(k, s) * s for k, s in zip(L.kernel_size, L.stride, strict=False)))
         return (f"The kernel size is not a multiple of the stride: use kernel {kernel} (k % s == 0), "
                 "resize-convolution (upconv.resize_equivalent_kernel), or a stride-1 layer after it.")
 

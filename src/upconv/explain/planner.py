@@ -58,7 +58,7 @@ def _onnx_equivalents(
     """The ``auto_pad`` settings (with ``output_padding`` attributes) that give the same transposed conv."""
     found = []
     for mode in _AUTO_PADS:
-        attrs = [_onnx_axis(*args, mode) for args in zip(in_size, k, s, d, pads, a)]
+        attrs = [_onnx_axis(*args, mode) for args in zip(in_size, k, s, d, pads, a, strict=False)]
         if all(x is not None for x in attrs):
             extra = "" if not any(attrs) else f" output_padding={attrs[0] if len(attrs) == 1 else attrs}"
             found.append(mode + extra)
@@ -275,7 +275,7 @@ def _search(in_size: int, out_size: int, n: int, b: _Bounds, identical: bool, mo
     @functools.cache
     def count(size: int, left: int, fixed: tuple | None) -> int:
         total = 0
-        for o, k, s, p, a, d in _transitions(size, b):
+        for o, k, s, p, _a, d in _transitions(size, b):
             if fixed is not None and (k, s, p, d) != fixed:
                 continue
             if left == 1:

@@ -89,7 +89,7 @@ def table(
 
     def line(cells_: Sequence[str], i: int | None) -> str:
         parts = []
-        for j, (c, w) in enumerate(zip(cells_, widths)):
+        for j, (c, w) in enumerate(zip(cells_, widths, strict=False)):
             last = j == len(widths) - 1
             padded = c.rjust(w) if align[j] == ">" else (c if last else c.ljust(w))
             parts.append(padded if style is None or i is None else style(padded, i, j))

@@ -96,11 +96,11 @@ def stride_frequency_energy(y: Any, stride: int | Sequence[int], axes: int | Seq
         if len(set(ax)) != len(ax):
             raise ValueError(f"{func}: axes must not repeat an axis, got {axes!r}")
     s = v.int_tuple(stride, len(ax), func, "stride", minimum=1)
-    for x, s_ in zip(ax, s):
+    for x, s_ in zip(ax, s, strict=False):
         if a.shape[x] < s_:
             raise ValueError(f"{func}: axis {x} of y (length {a.shape[x]}) is shorter than its stride {s_}")
     crop = [slice(None)] * a.ndim
-    for x, s_ in zip(ax, s):
+    for x, s_ in zip(ax, s, strict=False):
         crop[x] = slice(0, a.shape[x] - a.shape[x] % s_)
     a = a[tuple(crop)]
     if not np.isfinite(a).all():
@@ -118,7 +118,7 @@ def stride_frequency_energy(y: Any, stride: int | Sequence[int], axes: int | Seq
     if total <= floor:
         return 0.0  # a constant array, up to rounding
     sub = power
-    for x, s_ in zip(ax, s):
+    for x, s_ in zip(ax, s, strict=False):
         sub = np.take(sub, np.arange(s_) * (a.shape[x] // s_), axis=x)
     return float(min(1.0, sub.sum() / total))
 

@@ -141,7 +141,7 @@ def plot_comparison(
         axes = fig.subplots(rows, cols, squeeze=False)
         for ax in axes.ravel():
             ax.set_axis_off()
-        for ax, (title, img, sc) in zip(axes.ravel(), panels):
+        for ax, (title, img, sc) in zip(axes.ravel(), panels, strict=False):
             data, opts = _display(np.asarray(img))
             ax.imshow(data, interpolation="nearest", **opts)
             if sc is not None:
@@ -227,7 +227,7 @@ def plot_deblur(result: Any) -> Any:
     axes = fig.subplots(nrows, cols, squeeze=False)
     for ax in axes.ravel():
         ax.set_axis_off()
-    for ax, (title, img, score) in zip(axes.ravel(), panels):
+    for ax, (title, img, score) in zip(axes.ravel(), panels, strict=False):
         ax.imshow(np.clip(img, 0, 1), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         if score is not None:
             title = f"{title}\nPSNR {score[0]:.2f} dB, SSIM {score[1]:.3f}"

@@ -131,14 +131,14 @@ class NdimageOperator(Operator):
 
     def adjoint(self, y):
         g = self.g
-        yp = pad(y, tuple((0, p - o) for p, o in zip(self.padded, g.out_size)))
+        yp = pad(y, tuple((0, p - o) for p, o in zip(self.padded, g.out_size, strict=False)))
         acc = np.zeros((y.shape[0], self.c_in) + self.padded, dtype=y.dtype)
         for n in range(y.shape[0]):
             for co in range(self.c_out):
                 base = (co // self.co_g) * self.ci_g
                 for ci in range(self.ci_g):
                     acc[n, base + ci] += self._correlate(yp[n, co], co, ci, flip=True)
-        crop = tuple(slice(b, b + i) for i, (b, _) in zip(g.in_size, g.padding))
+        crop = tuple(slice(b, b + i) for i, (b, _) in zip(g.in_size, g.padding, strict=False))
         return acc[(slice(None), slice(None)) + crop]
 
 
@@ -150,7 +150,7 @@ def kernel_spectrum(w: np.ndarray, g: ConvGeometry, L: Sequence[int]) -> np.ndar
     n = g.ndim
     kp = np.zeros(kd.shape[:2] + tuple(L), dtype=kd.dtype)
     # tap t lands at (t - p_begin) mod L; taps that meet on a short circle add up
-    where = np.ix_(*[(np.arange(e) - b) % length for e, (b, _), length in zip(kd.shape[2:], g.padding, L)])
+    where = np.ix_(*[(np.arange(e) - b) % length for e, (b, _), length in zip(kd.shape[2:], g.padding, L, strict=False)])
     np.add.at(kp, (slice(None), slice(None)) + where, kd)
     return fft.rfftn(kp, axes=tuple(range(2, 2 + n)))
 

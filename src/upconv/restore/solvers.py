@@ -231,7 +231,7 @@ def wiener(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int, balance: 
     else:  # pad by (half-sample) reflection, ek - 1 on each side, up to a fast FFT length
         margins = tuple(e - 1 for e in g.effective_kernel_size)
         M = shapes.fft_conv_size(g.out_size, [(m, m) for m in margins])
-        pads = [(0, 0), (0, 0)] + [(m, L - o - m) for o, m, L in zip(g.out_size, margins, M)]
+        pads = [(0, 0), (0, 0)] + [(m, L - o - m) for o, m, L in zip(g.out_size, margins, M, strict=False)]
         v.check_allocation(y.shape[:2] + M, y.dtype, "deconvolve", "the reflection-padded data")
         y_ext, starts = np.pad(y, pads, mode="symmetric"), margins
     K = kernel_spectrum(w, g, M)
@@ -253,7 +253,7 @@ def wiener(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int, balance: 
         X = np.moveaxis(X, -1, 2).reshape((N, groups * ci_g) + F)
     x_ext = fft.irfftn(X, s=M, axes=axes)
     # the model reads x[i] at circle position start + i (y[o] sits at start + o); x may be longer than the circle
-    for a, (start, i_len, L) in enumerate(zip(starts, g.in_size, M)):
+    for a, (start, i_len, L) in enumerate(zip(starts, g.in_size, M, strict=False)):
         if start + i_len <= L:
             x_ext = x_ext[(slice(None),) * (2 + a) + (slice(start, start + i_len),)]
         else:
@@ -302,7 +302,7 @@ def least_squares(method, op: Operator, y, x_shape, x0, damp, smoothness, iterat
                 out = op.adjoint(parts[0].reshape(y.shape))
                 if smoothness:
                     grads = parts[1 : 1 + len(grad_shapes)]
-                    out += differences_adjoint([smoothness * p.reshape(s) for p, s in zip(grads, grad_shapes)], x_shape)
+                    out += differences_adjoint([smoothness * p.reshape(s) for p, s in zip(grads, grad_shapes, strict=False)], x_shape)
                 out = out.ravel()
                 if explicit_damp:
                     out += damp * parts[-1]

@@ -205,7 +205,7 @@ def test_strided_super_resolution_smoothness_beats_transpose():
 def periodic_blur(x, w, padding):
     """The circular correlation the Wiener model assumes (y on x's grid)."""
     k = w.shape[2:]
-    pads = [(0, 0), (0, 0)] + [(p, kk - 1 - p) for p, kk in zip(padding, k)]
+    pads = [(0, 0), (0, 0)] + [(p, kk - 1 - p) for p, kk in zip(padding, k, strict=False)]
     return upconv.conv(np.pad(x, pads, mode="wrap"), w)
 
 
@@ -266,7 +266,7 @@ def test_richardson_lucy_increases_psnr_and_is_a_transposed_convolution_step():
     xh = upconv.deconvolve(y, w, padding="same", method="richardson_lucy", iterations=25,
                            callback=lambda it, est: history.append(psnr(x, est, data_range=1)))
     assert len(history) == 25
-    assert all(b > a for a, b in zip(history, history[1:]))
+    assert all(b > a for a, b in zip(history, history[1:], strict=False))
     assert history[-1] > psnr(x, y, data_range=1) + 2
     # one step by hand with upconv.conv / upconv.conv_transpose
     norm = upconv.conv_transpose(np.ones_like(y), w, padding=5)  # C^T 1
@@ -358,7 +358,7 @@ def test_callback_sees_read_only_estimates_and_can_stop():
     for method in ("lsqr", "cg", "richardson_lucy"):
         seen = []
 
-        def cb(it, est):
+        def cb(it, est, seen=seen):
             seen.append(it)
             assert est.shape == x.shape and not est.flags.writeable
             return it == 3
@@ -390,7 +390,7 @@ def test_inputs_are_not_modified():
     for method in ("lsqr", "cg", "richardson_lucy"):
         upconv.deconvolve(y, w, padding=1, method=method, x0=x0, iterations=3)
     upconv.deconvolve(y, w, padding=1, method="wiener", boundary="reflect")
-    for a, b in zip((y, w, x0), copies):
+    for a, b in zip((y, w, x0), copies, strict=False):
         np.testing.assert_array_equal(a, b)
 
 

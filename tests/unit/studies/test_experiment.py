@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from upconv.cli import main
-from upconv.studies.experiment import UPSAMPLING_LAYERS, build_decoder, checkerboard_experiment
+from upconv.studies.experiment import (
+    UPSAMPLING_LAYERS,
+    build_decoder,
+    checkerboard_experiment,
+)
 
 
 def test_cli_quick_run_reports_every_method(tmp_path, capsys):
@@ -34,7 +38,7 @@ def test_cli_rejects_bad_options(capsys):
 def test_experiment_is_reproducible_and_resize_conv_has_no_ripple():
     a = checkerboard_experiment(quick=True, methods=("resize_nearest", "transposed_k3s2"), seed=3)
     b = checkerboard_experiment(quick=True, methods=("resize_nearest", "transposed_k3s2"), seed=3)
-    for ra, rb in zip(a.results, b.results):
+    for ra, rb in zip(a.results, b.results, strict=False):
         assert ra.step_losses == rb.step_losses and ra.psnr == rb.psnr
     nearest, transposed = a.results
     assert max(nearest.ripple) < 1e-6 and max(nearest.dc_spread) < 1e-6  # float32 rounding only
