@@ -178,11 +178,8 @@ class UpsamplerComparison:
 
     def score(self, method: str) -> UpsamplerScore:
         """The row of ``method``."""
-        for s in self.scores:
-            if s.method == method:
-                return s
-        listed = ", ".join(repr(s.method) for s in self.scores)
-        raise ValueError(f"UpsamplerComparison.score: method must be one of {listed}, got {method!r}")
+        by_method = {s.method: s for s in self.scores}
+        return by_method[v.choice(method, tuple(by_method), "UpsamplerComparison.score", "method")]
 
     def table_lines(self, style: Callable[[str, str, int], str] | None = None) -> list[str]:
         """Lines of the aligned table: header, rule, one row per method, best first.
