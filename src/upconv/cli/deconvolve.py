@@ -134,7 +134,8 @@ def _check_options(args: argparse.Namespace) -> None:
         args.method = "richardson_lucy" if args.stride == 1 else "lsqr"
     if args.method not in DECONVOLVE_METHODS:
         raise ValueError(f"argument --method: must be one of {', '.join(DECONVOLVE_METHODS)}, got {args.method!r}")
-    for name, value, low in (("--stride", args.stride, 1), ("--size", args.size, 8), ("--iterations", args.iterations, 1)):
+    for name, value, low in (("--stride", args.stride, 1), ("--size", args.size, 8),
+                             ("--iterations", args.iterations, 1)):
         if value is not None and value < low:
             raise ValueError(f"argument {name}: must be >= {low}, got {value}")
     for name, value in (("--smoothness", args.smoothness), ("--damp", args.damp), ("--balance", args.balance),

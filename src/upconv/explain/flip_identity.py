@@ -1,4 +1,4 @@
-r"""Seed 002's identity: the transposed convolution's matrix ``C^T`` is the flipped kernel's convolution matrix, rearranged.
+r"""Seed 002's identity: ``C^T``, the transposed convolution's matrix, is the flipped kernel's matrix rearranged.
 
 ``C^T = F P``: ``P`` inserts zeros between the pixels of ``y`` and pads the
 result, ``F`` is the matrix of the stride-1 convolution of that image with

@@ -99,7 +99,7 @@ def _is_seq(x: Any) -> bool:
 
 
 def layer_stack(func: str, kernel_size: Any, stride: Any, dilation: Any, layers: Any, ndim: Any) -> tuple[Layer, ...]:
-    """Normalise ``kernel_size, stride, dilation`` or ``layers`` (as :func:`overlap_map` takes them) to :class:`Layer` s."""
+    """``kernel_size, stride, dilation`` or ``layers``, as :func:`overlap_map` takes them, as :class:`Layer` s."""
     if layers is None:
         if kernel_size is None or stride is None:
             raise TypeError(f"{func}: give kernel_size and stride, or layers=[(kernel_size, stride), ...]")
@@ -132,7 +132,8 @@ def layer_stack(func: str, kernel_size: Any, stride: Any, dilation: Any, layers:
     else:
         n = v.integer(ndim, func, "ndim", minimum=1)
     return tuple(
-        Layer(*(v.int_tuple(x, n, func, name, minimum=1) for x, name in zip(spec, nm, strict=False))) for spec, nm in zip(specs, names, strict=False)
+        Layer(*(v.int_tuple(x, n, func, name, minimum=1) for x, name in zip(spec, nm, strict=False)))
+        for spec, nm in zip(specs, names, strict=False)
     )
 
 

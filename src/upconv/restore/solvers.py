@@ -220,7 +220,7 @@ def _laplacian_symbol(L: Sequence[int], dtype: np.dtype) -> np.ndarray:
 
 
 def wiener(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int, balance: float, boundary: str) -> np.ndarray:
-    """The regularised inverse filter: ``x`` from ``y`` in the Fourier domain (stride 1, ``boundary`` periodic or reflect)."""
+    """The regularised inverse filter: ``x`` from ``y`` in the Fourier domain (stride 1, periodic or reflect)."""
     from scipy import fft
 
     n = g.ndim
@@ -302,7 +302,8 @@ def least_squares(method, op: Operator, y, x_shape, x0, damp, smoothness, iterat
                 out = op.adjoint(parts[0].reshape(y.shape))
                 if smoothness:
                     grads = parts[1 : 1 + len(grad_shapes)]
-                    out += differences_adjoint([smoothness * p.reshape(s) for p, s in zip(grads, grad_shapes, strict=False)], x_shape)
+                    scaled = [smoothness * p.reshape(s) for p, s in zip(grads, grad_shapes, strict=False)]
+                    out += differences_adjoint(scaled, x_shape)
                 out = out.ravel()
                 if explicit_damp:
                     out += damp * parts[-1]

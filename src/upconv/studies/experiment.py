@@ -394,7 +394,8 @@ def checkerboard_experiment(
     features = v.integer(features, func, "features", minimum=1)
     lr = v.float_tuple(lr, 1, func, "lr", positive=True)[0]
     seed = v.integer(seed, func, "seed", minimum=0)
-    chosen = tuple(UPSAMPLING_LAYERS) if methods is None else tuple(v.choice(m, tuple(UPSAMPLING_LAYERS), func, "methods") for m in methods)
+    layers = tuple(UPSAMPLING_LAYERS)
+    chosen = layers if methods is None else tuple(v.choice(m, layers, func, "methods") for m in methods)
     if not chosen:
         raise ValueError(f"{func}: methods must name at least one method, got {methods!r}")
 
