@@ -29,7 +29,6 @@ and returns the estimate; :func:`upconv.restore.blur.blur_kernel` builds
 the usual blur kernels (Gaussian, box, motion) from a short text spec.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
