@@ -31,7 +31,7 @@ import time
 import numpy as np
 
 import upconv
-from upconv.restore.deconvolution import blur_kernel
+from upconv.restore.blur import blur_kernel
 from upconv.restore.metrics import psnr
 
 

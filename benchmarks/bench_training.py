@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 
 import upconv  # noqa: E402
 from upconv import nn  # noqa: E402
-from upconv.studies.experiment import METHODS, build_decoder  # noqa: E402
+from upconv.studies.experiment import UPSAMPLING_LAYERS, build_decoder  # noqa: E402
 
 
 def torch_decoder(method: str, features: int, channels: int = 1):
@@ -104,7 +104,7 @@ def main() -> None:
           f"{args.features} features; median of {args.repeat} steps (forward + backward + Adam)")
     print(f"{'method':<20} {'upconv ms':>10} {'torch ms':>10} {'ratio':>7} {'upconv cpu':>11} {'torch cpu':>10}")
     ratios = []
-    for method in METHODS:
+    for method in UPSAMPLING_LAYERS:
         model = build_decoder(method, features=args.features)
         loss, opt = nn.MSELoss(), nn.Adam(model, lr=1e-3)
         tmodel = torch_decoder(method, args.features)

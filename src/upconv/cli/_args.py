@@ -1,4 +1,4 @@
-"""Argument helpers shared by the sub-commands: integer lists and per-axis values."""
+"""Argument helpers shared by the sub-commands: integer lists, per-axis values, errors naming an argument."""
 
 from __future__ import annotations
 
@@ -35,3 +35,11 @@ def per_axis(values: tuple[int, ...], n: int, option: str) -> tuple[int, ...]:
             f"got {len(values)}: {','.join(map(str, values))}"
         )
     return values
+
+
+def argument_error(argument: str, exc: Exception, func: str) -> ValueError:
+    """``exc`` as an error about ``argument``: ``"argument ARGUMENT: message"``, the message's ``"func: "`` dropped."""
+    message = str(exc)
+    if message.startswith(func + ": "):
+        message = message[len(func) + 2:]
+    return ValueError(f"argument {argument}: {message}")

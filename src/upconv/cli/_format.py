@@ -5,7 +5,8 @@ every value is integral), several grids side by side when they fit in the
 terminal width, 3-d and larger arrays as labelled 2-d slices, and only their
 shape when they are too large.  :class:`Printer` adds ANSI bold headers when
 stdout is a terminal and ``NO_COLOR`` is unset, and falls back to ASCII when
-stdout cannot encode the few Unicode symbols used.
+stdout cannot encode the few Unicode symbols used.  The cells and grids
+themselves come from :mod:`upconv.explain.report`, shared with the library.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Sequence
 from typing import TextIO
 
 import numpy as np
+
+from upconv.explain.report import cells, grid, is_integral
 
 __all__ = ["WIDTH", "Printer", "cells", "grid", "side_by_side", "array_lines", "join_dims"]
 
@@ -71,45 +74,6 @@ def join_dims(values: Sequence[int]) -> str:
     return " × ".join(str(v) for v in values)
 
 
-def _is_integral(a: np.ndarray) -> bool:
-    return bool(a.size == 0 or (np.all(np.isfinite(a)) and np.all(a == np.round(a)) and np.abs(a).max() < 2**53))
-
-
-def cells(a: np.ndarray, integral: bool | None = None) -> np.ndarray:
-    """The values of ``a`` as strings: integers when all values are integral, else 4 significant digits."""
-    a = np.asarray(a, dtype=float)
-    if integral is None:
-        integral = _is_integral(a)
-    if integral:
-        flat = [str(int(v)) for v in a.ravel()]
-    else:
-        flat = [f"{v:.4g}" for v in a.ravel()]
-    return np.array(flat, dtype=object).reshape(a.shape)
-
-
-def grid(
-    a: np.ndarray,
-    mask: np.ndarray | None = None,
-    blank: str = ".",
-    width: int = 1,
-    integral: bool | None = None,
-) -> list[str]:
-    """Right-aligned rows of a 0-, 1- or 2-d array; cells where ``mask`` is False show ``blank``.
-
-    Every cell is at least ``width`` characters wide; ``integral`` forces the
-    number format (see :func:`cells`).
-    """
-    a = np.asarray(a, dtype=float)
-    if a.ndim > 2:
-        raise ValueError(f"grid: expected at most 2 dimensions, got shape {a.shape}")
-    shape2 = (1,) * (2 - a.ndim) + a.shape
-    text = cells(a, integral).reshape(shape2)
-    if mask is not None:
-        text = np.where(np.asarray(mask).reshape(shape2), text, blank)
-    width = max([width] + [len(t) for t in text.ravel()])
-    return [" ".join(t.rjust(width) for t in row) for row in text]
-
-
 def side_by_side(blocks: Sequence[tuple[str, list[str]]], width: int = WIDTH, gap: int = 4) -> list[str]:
     """Lay out ``(title, lines)`` blocks left to right, wrapping to new rows at ``width``."""
     out: list[str] = []
@@ -123,9 +87,9 @@ def side_by_side(blocks: Sequence[tuple[str, list[str]]], width: int = WIDTH, ga
         height = max(len(ls) for _, ls in row)
         if out:
             out.append("")
-        out.append((" " * gap).join(t.ljust(w) for (t, _), w in zip(row, widths)).rstrip())
+        out.append((" " * gap).join(t.ljust(w) for (t, _), w in zip(row, widths, strict=False)).rstrip())
         for i in range(height):
-            parts = [(ls[i] if i < len(ls) else "").ljust(w) for (_, ls), w in zip(row, widths)]
+            parts = [(ls[i] if i < len(ls) else "").ljust(w) for (_, ls), w in zip(row, widths, strict=False)]
             out.append((" " * gap).join(parts).rstrip())
 
     for title, lines in blocks:
@@ -155,7 +119,7 @@ def array_lines(a: np.ndarray, width: int = WIDTH, mask: np.ndarray | None = Non
             return [f"{f'{i}:':>{label - 1}} " + " ".join(t.rjust(cell) for t in text[i : i + per])
                     for i in range(0, a.size, per)]
         return too_large if max(map(len, lines)) > width else lines
-    integral = _is_integral(a)
+    integral = is_integral(a)
     cell_width = max((len(t) for t in cells(a, integral).ravel()), default=1)
     blocks = []
     for lead in np.ndindex(*a.shape[:-2]):

@@ -19,15 +19,15 @@ Example::
 from __future__ import annotations
 
 import argparse
-import math
 import textwrap
 from pathlib import Path
 
 import numpy as np
 
 from upconv.cli import _format as fmt
-from upconv.cli import _table
 from upconv.cli._args import int_list, per_axis
+from upconv.explain import report
+from upconv.explain.overlap import verdict
 
 __all__ = ["add_parser", "run"]
 
@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         ratio = m.ratio if j == len(m.layers) else upconv.overlap_ratio(layers=layers[:j], ndim=n)
         rows.append([j, _fmt_axes(L.kernel_size), _fmt_axes(L.stride), _fmt_axes(L.dilation), ratio])
     headers = ["layer", "kernel", "stride", "dilation", "ratio so far" if len(rows) > 1 else "ratio"]
-    out.lines(_table.table(headers, rows), indent=2)
+    out.lines(report.table(headers, rows), indent=2)
 
     out.header(f"Overlap map: stamps per output pixel ({fmt.join_dims(m.counts.shape)})")
     out.wrap(f"all-ones input of {fmt.join_dims(m.in_size)}, all-ones kernels, no padding (un-cropped positions)")
@@ -169,11 +169,11 @@ def run(args: argparse.Namespace) -> int:
     out.header(f"Period tile ({fmt.join_dims(m.period)}, starting at a multiple of the period)")
     out.lines(fmt.array_lines(m.tile), indent=2)
     out()
-    style = _table.verdict_style(_verdict(m.ratio))
-    ratio_text = f"{_table.number(m.ratio)} (max {m.max_count} / min {m.min_count}): {_verdict(m.ratio)}"
-    out("  overlap ratio: " + _table.paint(ratio_text, style, out.color))
-    if m.ratio != 1:
-        out.wrap(_advice(m))
+    rating = verdict(m.ratio)
+    ratio_text = f"{report.number(m.ratio)} (max {m.max_count} / min {m.min_count}): {rating}"
+    out("  overlap ratio: " + report.paint(ratio_text, report.verdict_style(rating), out.color))
+    if m.advice:
+        out.wrap(m.advice)
     if weights is not None:
         _print_dc_gain(out, weights, layers[0][1], layers[0][2], args.weights)
     written = []
@@ -190,60 +190,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _verdict(ratio: float) -> str:
-    return "artifact-free" if ratio == 1 else ("holes" if math.isinf(ratio) else "checkerboard")
-
-
-def _advice(m) -> str:
-    L = m.layers[0]
-    if math.isinf(m.ratio):
-        return ("Some output pixels receive no stamp at all: a kernel smaller than the stride (or a dilation "
-                "that skips residues) leaves holes.")
-    if len(m.layers) == 1:
-        ks = _fmt_axes(tuple(k + (s - k % s) % s for k, s in zip(L.kernel_size, L.stride)))
-        return (f"The kernel size is not a multiple of the stride: use kernel {ks} (k % s == 0), "
-                "resize-convolution (upconv.resize_equivalent_kernel), or a stride-1 layer "
-                "after it (--then).")
-    return "Uneven overlap remains after the whole stack."
-
-
 def _print_dc_gain(out: fmt.Printer, w: np.ndarray, stride, dilation, name: str) -> None:
-    from upconv.explain.checkerboard import dc_gain_spread
+    from upconv.explain.dc_gain import dc_gain_spread
 
     r = dc_gain_spread(w, stride, dilation=dilation)
     n_ci, n_co = r.spread.shape
-    phases = list(np.ndindex(*r.stride))
-    gains = r.gains.reshape(n_ci, n_co, -1)
     out.header(f"Polyphase DC gain of {Path(name).name}")
     out.wrap(f"{n_ci} × {n_co} channel pairs (C_in × C_out), kernel {fmt.join_dims(w.shape[2:])}, stride "
-             f"{fmt.join_dims(r.stride)}: {len(phases)} output phases.  The gain of a phase is the sum of "
+             f"{fmt.join_dims(r.stride)}: {r.gains[0, 0].size} output phases.  The gain of a phase is the sum of "
              "the kernel taps that land in it: the output for a constant 1 input.")
     out()
-
-    def num(x: float) -> float:
-        return 0.0 if abs(x) <= r.tolerance else x
-
-    if len(phases) <= 4:
-        labels = [f"phase {p[0] if len(p) == 1 else ','.join(map(str, p))}" for p in phases]
-        headers = ["c_in", "c_out"] + labels + ["spread", "relative"]
-    else:
-        headers = ["c_in", "c_out", "min gain", "max gain", "spread", "relative"]
-    rows, styles = [], []
-    for ci, co in list(np.ndindex(n_ci, n_co))[:MAX_PAIRS]:
-        g = gains[ci, co]
-        values = [num(x) for x in g] if len(phases) <= 4 else [num(g.min()), num(g.max())]
-        spread = num(float(r.spread[ci, co]))
-        rows.append([ci, co] + values + [spread, num(float(r.relative_spread[ci, co])) if spread else 0.0])
-        flag = "green" if spread == 0 else "yellow"
-        styles.append([None] * (len(headers) - 2) + [flag, None])
-    out.lines(_table.table(headers, rows, styles=styles, color=out.color), indent=2)
+    headers, rows = r.table(MAX_PAIRS)
+    styles = [[None] * (len(headers) - 2) + ["green" if row[-2] == 0 else "yellow", None] for row in rows]
+    out.lines(report.table(headers, rows, style=report.styled(styles, out.color)), indent=2)
     if n_ci * n_co > MAX_PAIRS:
         out(f"  … {n_ci * n_co - MAX_PAIRS} more pairs")
     out()
-    verdict = "flat in, flat out" if r.flat else "checkerboard on flat regions"
-    text = (f"max spread {_table.number(num(r.max_spread))}, rms {_table.number(num(r.rms_spread))}, "
-            f"max relative {_table.number(num(r.max_relative_spread) if not r.flat else 0.0)}: {verdict}")
-    out("  " + _table.paint(text, "green" if r.flat else "yellow", out.color))
+    out("  " + report.paint(r.summary, "green" if r.flat else "yellow", out.color))
 
 
 def _write(path: str, option: str, what: str, make) -> str:

@@ -6,7 +6,7 @@ then every up-sampling method: interpolation modes, unpooling, max-unpooling
 with the max-pool indices, FCN's bilinear transposed convolution,
 resize-convolution), prints a table of PSNR / SSIM against the original and
 time per method, best first, and with ``--figure`` draws the same crop of
-every result side by side (:func:`upconv.compare.plot_comparison`).
+every result side by side (:func:`upconv.figures.studies.plot_comparison`).
 
 Examples::
 
@@ -26,9 +26,10 @@ import numpy as np
 
 from upconv import shapes
 from upconv.cli import _format as fmt
-from upconv.cli import _table
+from upconv.cli._args import argument_error
+from upconv.explain import report
 
-__all__ = ["add_parser", "run", "DEFAULT_IMAGE", "load_builtin"]
+__all__ = ["add_parser", "run", "DEFAULT_IMAGE"]
 
 #: The built-in image used when no IMAGE is given.
 DEFAULT_IMAGE = "astronaut"
@@ -46,7 +47,7 @@ the default image:
 
 methods (--methods, comma-separated; default all):
   nearest, nearest-exact, bilinear, bilinear-align-corners, bicubic, area,
-  unpool-nearest, bed-of-nails,
+  unpool-nearest, bed_of_nails (bed-of-nails accepted),
   max-unpool      the block means put at the max-pool indices of the original
   conv-transpose  FCN bilinear kernel, k = 2s - s%2, stride s, padding s//2
   resize-conv     nearest + a box of width s: bilinear inside, darker borders
@@ -87,21 +88,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return p
 
 
-def load_builtin(name: str, size: int | None) -> np.ndarray:
-    """A built-in image of :mod:`upconv.data`, ``size`` pixels square (the photograph is resampled)."""
-    import upconv
-    from upconv.images import samples as data
-
-    if name in ("astronaut", "astronaut_gray"):
-        img = data.load(name)
-        if size is not None and size != img.shape[-1]:
-            planes = img[None] if img.ndim == 2 else img
-            planes = upconv.interpolate(planes[None], size=(size, size), mode="bilinear", antialias=True)[0]
-            img = np.clip(planes if img.ndim == 3 else planes[0], 0.0, 1.0)
-        return img
-    return data.load(name) if size is None else data.load(name, size=size)
-
-
 def _parse_crop(text: str) -> tuple[int, int, int, int]:
     try:
         values = tuple(int(t) for t in text.split(","))
@@ -113,13 +99,14 @@ def _parse_crop(text: str) -> tuple[int, int, int, int]:
 
 
 def _parse_methods(text: str) -> list[str]:
-    from upconv.studies.compare import METHODS
+    from upconv.studies.compare import UPSAMPLERS
 
-    names = [t.strip() for t in text.split(",") if t.strip()]
-    bad = [t for t in names if t not in METHODS]
+    # the library spells bed_of_nails as unpool's mode does; the old bed-of-nails still works here
+    names = [t.strip().replace("bed-of-nails", "bed_of_nails") for t in text.split(",") if t.strip()]
+    bad = [t for t in names if t not in UPSAMPLERS]
     if bad or not names:
         raise ValueError(f"argument --methods: unknown method(s) {', '.join(bad) or repr(text)}; "
-                         f"choose from {', '.join(METHODS)}")
+                         f"choose from {', '.join(UPSAMPLERS)}")
     return names
 
 
@@ -144,36 +131,37 @@ def _check_options(args: argparse.Namespace) -> None:
 
 
 def _load(args: argparse.Namespace) -> tuple[np.ndarray, str]:
+    from upconv.studies.compare import builtin_image
+
     if args.image is None:
         name = args.builtin or DEFAULT_IMAGE
-        img = load_builtin(name, args.size)
+        img = builtin_image(name, args.size)
         return img, f"{name} (built-in)"
     from upconv.images.files import read_image
 
     try:
         img, _ = read_image(args.image)
     except ValueError as exc:
-        msg = str(exc)
-        raise ValueError(f"argument IMAGE: {msg[len('read_image: '):] if msg.startswith('read_image: ') else msg}") \
-            from None
+        raise argument_error("IMAGE", exc, "read_image") from None
     return img, args.image
 
 
 def _style(color: bool) -> Any:
     def style(text: str, column: str, row: int) -> str:
         if column == "PSNR dB" and row == 0:
-            return _table.paint(text, "green", color)
+            return report.paint(text, "green", color)
         if column == "method" and row == 0:
-            return _table.paint(text, "bold", color)
+            return report.paint(text, "bold", color)
         if column == "note":
-            return _table.paint(text, "dim", color)
+            return report.paint(text, "dim", color)
         return text
     return style
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``upconv compare``; 0 on success."""
-    from upconv.studies.compare import compare_upsamplers, plot_comparison
+    from upconv.figures.studies import plot_comparison
+    from upconv.studies.compare import compare_upsamplers
 
     _check_options(args)
     methods = _parse_methods(args.methods) if args.methods is not None else None

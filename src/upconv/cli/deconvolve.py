@@ -39,15 +39,12 @@ from typing import Any
 
 import numpy as np
 
-import upconv
-from upconv import shapes
 from upconv.cli import _format as fmt
-from upconv.restore.deconvolution import METHODS, blur_kernel
+from upconv.cli._args import argument_error
+from upconv.restore.blur import blur_kernel
+from upconv.restore.deconvolution import DECONVOLVE_METHODS
 
-__all__ = ["add_parser", "run", "restore_all"]
-
-#: Methods restricted to stride 1 (skipped in a strided demo).
-STRIDE1_ONLY = ("wiener", "richardson_lucy")
+__all__ = ["add_parser", "run"]
 
 _EPILOG = """\
 kernels (--kernel):
@@ -89,7 +86,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="blur kernel: gaussian:SIGMA, box:SIZE, motion:LENGTH,ANGLE or FILE.npy "
                         "(default gaussian:2.0)")
     p.add_argument("--method", metavar="METHOD",
-                   help=f"{', '.join(METHODS)} (default richardson_lucy; lsqr with --stride > 1)")
+                   help=f"{', '.join(DECONVOLVE_METHODS)} (default richardson_lucy; lsqr with --stride > 1)")
     p.add_argument("--stride", type=int, default=1, metavar="S",
                    help="subsampling of the observed image (default 1); > 1 upscales by S")
     p.add_argument("--iterations", type=int, metavar="N",
@@ -112,82 +109,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return p
 
 
-# --------------------------------------------------------------------------
-# the demo image
-
-
-#: Where the demo image comes from (printed in the demo's header).
-_DEMO_SOURCE = "upconv.data.photograph(gray=True)"
-
-
-def _demo_image(size: int) -> np.ndarray:
-    """The built-in photograph (:func:`upconv.data.photograph`), gray, ``size`` x ``size`` in [0, 1].
-
-    Area averaging when shrinking, bilinear interpolation when enlarging (the
-    photograph is 256 x 256, so the default ``--size`` takes it as it is).
-    """
-    from upconv.images import samples as data
-
-    image = data.photograph(gray=True)
-    if image.shape != (size, size):
-        mode = "area" if min(image.shape) > size else "bilinear"
-        image = upconv.interpolate(image[None, None], size=(size, size), mode=mode)[0, 0]
-    return np.clip(image, 0, 1)
-
-
-# --------------------------------------------------------------------------
-# running the methods
-
-
-def _weight(kernel: np.ndarray, channels: int) -> np.ndarray:
-    """One 2-d kernel applied to every channel alike: ``(C, 1, kh, kw)`` with ``groups=C``."""
-    return np.ascontiguousarray(np.broadcast_to(kernel, (channels, 1) + kernel.shape))
-
-
-def _geometry(out_size: tuple[int, ...], kernel: np.ndarray, stride: int) -> tuple[tuple[int, ...], Any]:
-    """Input size and padding of the convolution that produced ``out_size``: the image ``stride`` times
-    larger (``out * s``, as nearest unpooling), with ONNX SAME_UPPER padding (``out = ceil(in / s)``)."""
-    in_size = shapes.unpool_output_size(out_size, stride)
-    return in_size, shapes.same_padding(in_size, kernel.shape, stride)
-
-
-def _method_options(method: str, args: argparse.Namespace) -> dict[str, Any]:
-    opts: dict[str, Any] = {}
-    if method in ("lsqr", "cg", "richardson_lucy") and args.iterations is not None:
-        opts["iterations"] = args.iterations
-    if method in ("lsqr", "cg"):
-        opts.update(smoothness=args.smoothness, damp=args.damp)
-    if method == "wiener":
-        opts.update(balance=args.balance, boundary=args.boundary)
-    return opts
-
-
-def restore_all(y: np.ndarray, kernel: np.ndarray, stride: int, in_size: tuple[int, ...], pads: Any,
-                args: argparse.Namespace, methods=METHODS) -> list[tuple[str, np.ndarray | None, float, str]]:
-    """Run each method on ``y`` (``(C, *out)``); ``[(method, x or None, seconds, note)]``."""
-    import scipy.fft
-    import scipy.ndimage
-    import scipy.sparse.linalg  # noqa: F401  (imported once here, not inside the first method's time)
-
-    w = _weight(kernel, y.shape[0])
-    common = dict(stride=stride, padding=pads, groups=y.shape[0], input_size=in_size)
-    # warm up: the first transposed convolution of a size compiles a kernel (numba); not the method's cost
-    upconv.deconvolve(y, w, method="transpose", **common)
-    results = []
-    for method in methods:
-        if stride > 1 and method in STRIDE1_ONLY:
-            results.append((method, None, 0.0, "stride 1 only"))
-            continue
-        data, note = y, ""
-        if method == "richardson_lucy" and y.min() < 0:
-            data, note = np.clip(y, 0, None), "negative noise clipped to 0"
-        if method == "transpose":
-            note = "C^T y: right shape, wrong values"
-        t = time.perf_counter()
-        x = upconv.deconvolve(data, w, method=method, progress=bool(args.progress), **common,
-                              **_method_options(method, args))
-        results.append((method, x, time.perf_counter() - t, note))
-    return results
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of :func:`upconv.deconvolve` given on the command line (each method uses its own)."""
+    return dict(iterations=args.iterations, smoothness=args.smoothness, damp=args.damp, balance=args.balance,
+                boundary=args.boundary)
 
 
 # --------------------------------------------------------------------------
@@ -207,9 +132,10 @@ def _parse_kernel(spec: str) -> np.ndarray:
 def _check_options(args: argparse.Namespace) -> None:
     if args.method is None:
         args.method = "richardson_lucy" if args.stride == 1 else "lsqr"
-    if args.method not in METHODS:
-        raise ValueError(f"argument --method: must be one of {', '.join(METHODS)}, got {args.method!r}")
-    for name, value, low in (("--stride", args.stride, 1), ("--size", args.size, 8), ("--iterations", args.iterations, 1)):
+    if args.method not in DECONVOLVE_METHODS:
+        raise ValueError(f"argument --method: must be one of {', '.join(DECONVOLVE_METHODS)}, got {args.method!r}")
+    for name, value, low in (("--stride", args.stride, 1), ("--size", args.size, 8),
+                             ("--iterations", args.iterations, 1)):
         if value is not None and value < low:
             raise ValueError(f"argument {name}: must be >= {low}, got {value}")
     for name, value in (("--smoothness", args.smoothness), ("--damp", args.damp), ("--balance", args.balance),
@@ -237,35 +163,27 @@ def run(args: argparse.Namespace) -> int:
     return _restore_file(args, kernel)
 
 
-def _strip(message: str, func: str) -> str:
-    """``message`` without its ``"func: "`` prefix (it gets the option's name instead)."""
-    return message[len(func) + 2:] if message.startswith(func + ": ") else message
-
-
 def _restore_file(args: argparse.Namespace, kernel: np.ndarray) -> int:
+    from upconv.images.files import read_image, write_image
+    from upconv.studies.deblur import STRIDE1_ONLY, deblur_image
+
     method = args.method
     if args.stride > 1 and method in STRIDE1_ONLY:
         raise ValueError(f"argument --method: {method} needs stride 1; use lsqr or cg with --stride {args.stride}")
-    from upconv.images.files import read_image, write_image
-
     try:
         image, info = read_image(args.image)  # (H, W) gray or (3, H, W) RGB; alpha dropped
     except ValueError as exc:
-        raise ValueError(f"argument IMAGE: {_strip(str(exc), 'read_image')}") from None
+        raise argument_error("IMAGE", exc, "read_image") from None
     # the input's bit depth where the output format has it (16 bits: PNG only; 1-bit input: 8)
     bits = 16 if info.bit_depth == 16 and Path(args.output).suffix.lower() == ".png" else 8
-    y = image[None] if image.ndim == 2 else image  # (C, H, W)
-    in_size, pads = _geometry(y.shape[1:], kernel, args.stride)
     t = time.perf_counter()
-    x = upconv.deconvolve(y, _weight(kernel, y.shape[0]), stride=args.stride, padding=pads, groups=y.shape[0],
-                          input_size=in_size, method=method, progress=bool(args.progress),
-                          **_method_options(method, args))
+    out = deblur_image(image, kernel, stride=args.stride, method=method, progress=bool(args.progress),
+                       **_options(args))
     seconds = time.perf_counter() - t
-    out = x[0] if image.ndim == 2 else x
     try:
         write_image(args.output, out, bit_depth=bits)
     except ValueError as exc:
-        raise ValueError(f"argument -o/--output: {_strip(str(exc), 'write_image')}") from None
+        raise argument_error("-o/--output", exc, "write_image") from None
     kind = "gray" if image.ndim == 2 else "RGB"
     print(f"{args.image}: {fmt.join_dims(image.shape[-2:])} {kind}, {info.bit_depth}-bit -> {args.output}: "
           f"{fmt.join_dims(out.shape[-2:])}, {method}, kernel {args.kernel} {fmt.join_dims(kernel.shape)}, "
@@ -274,69 +192,30 @@ def _restore_file(args: argparse.Namespace, kernel: np.ndarray) -> int:
 
 
 def _demo(args: argparse.Namespace, kernel: np.ndarray) -> int:
-    from upconv.restore.metrics import psnr, ssim
+    from upconv.studies.deblur import DEMO_SOURCE, deblur_study
 
     out = fmt.Printer()
-    x, source = _demo_image(args.size), _DEMO_SOURCE
-    s = args.stride
-    pads = shapes.same_padding(x.shape, kernel.shape, s)
-    y = upconv.conv(x[None], kernel[None, None], stride=s, padding=pads)
-    rng = np.random.default_rng(args.seed)
-    y = y + args.noise * rng.standard_normal(y.shape)
-    results = restore_all(y, kernel, s, x.shape, pads, args)
-
+    r = deblur_study(kernel, size=args.size, stride=args.stride, noise=args.noise, seed=args.seed,
+                     progress=bool(args.progress), **_options(args))
     out.header("upconv deconvolve --demo")
-    out(f"  image     {source}, {fmt.join_dims(x.shape)}")
-    out(f"  degraded  conv with {args.kernel} ({fmt.join_dims(kernel.shape)}), stride {s}, padding 'same'"
-        f" -> {fmt.join_dims(y.shape[1:])}, + noise std {args.noise}")
+    out(f"  image     {DEMO_SOURCE}, {fmt.join_dims(r.original.shape)}")
+    out(f"  degraded  conv with {args.kernel} ({fmt.join_dims(kernel.shape)}), stride {r.stride}, padding 'same'"
+        f" -> {fmt.join_dims(r.observed.shape)}, + noise std {args.noise}")
     out(f"  options   lsqr/cg smoothness {args.smoothness}, damp {args.damp}; wiener balance {args.balance}, "
         f"{args.boundary}")
-    rows = []
-    if s == 1:
-        baseline, label = y[0], "degraded input y"
-    else:
-        baseline = upconv.interpolate(y[None], size=x.shape, mode="bilinear", align_corners=True)[0, 0]
-        label = "y, bilinear upsampling"
-    rows.append((label, psnr(x, baseline, data_range=1), ssim(x, baseline, data_range=1), None, "baseline"))
-    for method, est, seconds, note in results:
-        if est is None:
-            rows.append((method, None, None, None, note))
-        else:
-            rows.append((method, psnr(x, est[0], data_range=1), ssim(x, est[0], data_range=1), seconds, note))
-    out.header(f"{'method':<24} {'PSNR dB':>8} {'SSIM':>7} {'time ms':>8}  note")
-    for name, p, q, t, note in rows:
-        cells = (f"{p:8.2f}", f"{q:7.3f}", f"{t * 1e3:8.0f}" if t is not None else f"{'':8}") if p is not None \
-            else (f"{'-':>8}", f"{'-':>7}", f"{'-':>8}")
-        out(f"{name:<24} {cells[0]} {cells[1]} {cells[2]}  {note}".rstrip())
-    scores = {name: p for name, p, *_ in rows if p is not None}
+    header, *rows = r.table_lines()
+    out.header(header)
+    out.lines(rows)
     out()
-    out.wrap(f"The transposed convolution scores {scores['transpose']:.1f} dB: it maps y back to the shape of "
-             f"x, but C^T C is not the identity, so it is not the inverse; least squares (lsqr) reaches "
-             f"{scores['lsqr']:.1f} dB with the same two operators, conv and conv_transpose.", indent=0)
+    out.wrap(f"The transposed convolution scores {r.score('transpose').psnr:.1f} dB: it maps y back to the shape "
+             f"of x, but C^T C is not the identity, so it is not the inverse; least squares (lsqr) reaches "
+             f"{r.score('lsqr').psnr:.1f} dB with the same two operators, conv and conv_transpose.", indent=0)
     if args.figure:
-        _figure(args.figure, x, y[0], label if s == 1 else "y (observed)", results, rows)
+        from upconv.figures.studies import plot_deblur
+
+        try:
+            plot_deblur(r).savefig(args.figure, dpi=100)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"argument --figure: cannot write {args.figure!r}: {exc}") from None
         out(f"figure: {args.figure}")
     return 0
-
-
-def _figure(path: str, x: np.ndarray, y: np.ndarray, y_label: str, results, rows) -> None:
-    from matplotlib.figure import Figure
-
-    scores = {name: (p, q) for name, p, q, *_ in rows}
-    panels = [("original x", x, None), (y_label, y, None)]
-    panels += [(m, est[0], scores[m]) for m, est, _, _ in results if est is not None]
-    cols = 4
-    nrows = -(-len(panels) // cols)
-    fig = Figure(figsize=(3.2 * cols, 3.5 * nrows), layout="constrained")
-    axes = fig.subplots(nrows, cols, squeeze=False)
-    for ax in axes.ravel():
-        ax.set_axis_off()
-    for ax, (title, img, score) in zip(axes.ravel(), panels):
-        ax.imshow(np.clip(img, 0, 1), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        if score is not None:
-            title = f"{title}\nPSNR {score[0]:.2f} dB, SSIM {score[1]:.3f}"
-        ax.set_title(title, fontsize=9)
-    try:
-        fig.savefig(path, dpi=100)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"argument --figure: cannot write {path!r}: {exc}") from None

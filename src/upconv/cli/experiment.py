@@ -60,7 +60,7 @@ def _progress(enabled: bool):
 
 
 def run(args: argparse.Namespace) -> int:
-    from upconv.studies.experiment import checkerboard_experiment, make_figure
+    from upconv.studies.experiment import checkerboard_experiment
 
     if args.epochs is not None and args.epochs < 1:
         raise ValueError(f"argument --epochs: must be >= 1, got {args.epochs}")
@@ -74,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     print(result.format_table())
     if args.figure:
-        fig = make_figure(result)
+        from upconv.figures.studies import plot_experiment
+
+        fig = plot_experiment(result)
         try:
             fig.savefig(args.figure, dpi=120)
         except (OSError, ValueError) as exc:

@@ -21,8 +21,9 @@ import argparse
 import textwrap
 
 from upconv.cli import _format as fmt
-from upconv.cli import _table
 from upconv.cli._args import int_list
+from upconv.explain import report
+from upconv.explain.overlap import verdict
 
 __all__ = ["add_parser", "run"]
 
@@ -162,16 +163,16 @@ def run(args: argparse.Namespace) -> int:
             L = r.layers[0]
             body.append([i, L.kernel_size, L.stride, L.padding, L.output_padding]
                         + ([L.dilation] if dilated else []) + [r.ratio, r.verdict, _onnx(L.onnx)])
-            style = _table.verdict_style(r.verdict)
+            style = report.verdict_style(r.verdict)
             styles.append([None] * (len(headers) - 3) + [style, style, None])
     else:
         headers = ["#", "sizes"] + [f"layer {j + 1}" for j in range(p.layers)] + ["ratio", "checkerboard"]
         body, styles = [], []
         for i, r in enumerate(rows, 1):
             body.append([i, "→".join(map(str, r.sizes))] + [_layer(L) for L in r.layers] + [r.ratio, r.verdict])
-            style = _table.verdict_style(r.verdict)
+            style = report.verdict_style(r.verdict)
             styles.append([None] * (len(headers) - 2) + [style, style])
-    out.lines(_table.table(headers, body, styles=styles, color=out.color), indent=2)
+    out.lines(report.table(headers, body, style=report.styled(styles, out.color)), indent=2)
     if len(rows) < len(p.rows):
         out(f"  … {len(p.rows) - len(rows)} more (--limit 0 prints all)")
     out()
@@ -183,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
         out.wrap("layer: kN kernel_size, sN stride, pN padding, aN output_padding (if not 0), dN dilation "
                  "(if not 1).")
     best = p.rows[0]
-    out.header("Best: " + ("artifact-free" if best.artifact_free else f"overlap ratio {_table.number(best.ratio)}"))
+    out.header("Best: " + ("artifact-free" if best.artifact_free else f"overlap ratio {report.number(best.ratio)}"))
     for L in best.layers:
         out.lines(textwrap.wrap(_torch(L, p.ndim), fmt.WIDTH - 2, subsequent_indent="      "), indent=2)
     return 0
@@ -212,22 +213,22 @@ def _run_inverse(out: fmt.Printer, args: argparse.Namespace) -> int:
     out.lines(textwrap.wrap(inv.torch.replace("ConvTranspose", "nn.ConvTranspose").replace(
         "in_channels, out_channels", "c_in, c_out"), fmt.WIDTH - 4, subsequent_indent="    "), indent=4)
     out()
-    verdict = "artifact-free" if inv.ratio == 1 else ("holes" if inv.ratio == float("inf") else "checkerboard")
-    style = _table.verdict_style(verdict)
+    rating = verdict(inv.ratio)
+    style = report.verdict_style(rating)
     out(f"  ONNX auto_pad: {', '.join(inv.onnx) or '- (explicit pads only)'}")
-    out(f"  overlap ratio: {_table.paint(_table.number(inv.ratio) + ' (' + verdict + ')', style, out.color)}")
+    out("  overlap ratio: " + report.paint(f"{report.number(inv.ratio)} ({rating})", style, out.color))
     out()
     out.wrap(f"Every input size this convolution maps to {conv_out}, and the output_padding that restores it:")
     out()
     axes = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}.get(len(inv.candidates),
                                                               tuple(str(a) for a in range(len(inv.candidates))))
     rows, styles = [], []
-    for ax, cands in zip(axes, inv.candidates):
+    for ax, cands in zip(axes, inv.candidates, strict=False):
         for j, (size, op) in enumerate(cands):
             this = size == inv.conv_in_size[axes.index(ax)]
             rows.append([ax if j == 0 else "", size, op, "← this input" if this else ""])
             styles.append([None, "bold" if this else None, "bold" if this else None, None])
-    out.lines(_table.table(["axis", "conv input", "output_padding", ""], rows, styles=styles, color=out.color),
+    out.lines(report.table(["axis", "conv input", "output_padding", ""], rows, style=report.styled(styles, out.color)),
               indent=2)
     return 0
 

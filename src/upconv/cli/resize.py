@@ -29,6 +29,7 @@ import numpy as np
 
 from upconv import shapes
 from upconv.cli import _format as fmt
+from upconv.cli._args import argument_error
 
 __all__ = ["add_parser", "run", "TORCH_MODES", "ONNX_MODES"]
 
@@ -229,15 +230,11 @@ def _warm_up(img: np.ndarray, out: tuple[int, int], args: argparse.Namespace) ->
     """Resize a corner of at most 16 x 16 pixels in the same direction, so that the timed call does not
     include the one-time loading of compiled kernels."""
     small = np.ascontiguousarray(img[:, :16, :16])
-    target = tuple(max(1, round(o * t / i)) for o, t, i in zip(out, small.shape[1:], img.shape[1:]))
+    target = tuple(max(1, round(o * t / i)) for o, t, i in zip(out, small.shape[1:], img.shape[1:], strict=False))
     try:
         _resize(small, target, None, args)
     except (ValueError, MemoryError):  # the real call reports any problem
         pass
-
-
-def _strip(message: str, func: str) -> str:
-    return message[len(func) + 2:] if message.startswith(func + ": ") else message
 
 
 def run(args: argparse.Namespace) -> int:
@@ -248,7 +245,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         image, info = read_image(args.image, alpha="keep")
     except ValueError as exc:
-        raise ValueError(f"argument IMAGE: {_strip(str(exc), 'read_image')}") from None
+        raise argument_error("IMAGE", exc, "read_image") from None
     bits = _output_bit_depth(args, info.bit_depth)
     planes = image[None] if image.ndim == 2 else image
     size, scale, out_size, _ = _plan(planes.shape, args)
@@ -260,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         write_image(args.output, result, bit_depth=bits)
     except ValueError as exc:
-        raise ValueError(f"argument -o/--output: {_strip(str(exc), 'write_image')}") from None
+        raise argument_error("-o/--output", exc, "write_image") from None
     kind = {1: "gray", 2: "gray+alpha", 3: "RGB", 4: "RGBA"}[planes.shape[0]]
     printer = fmt.Printer()
     printer(f"{args.image}: {_dims(*planes.shape[1:])} {kind} {info.bit_depth}-bit -> {args.output}: "

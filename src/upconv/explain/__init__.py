@@ -1,10 +1,19 @@
 """Explaining and planning: why a transposed convolution computes what it computes.
 
 =========================  ===================================================
-``checkerboard``           overlap maps and ratios, DC-gain spread of weights,
-                           stride-frequency energy, input-gradient patterns
-``planner``                plan, plan_inverse: configurations between two sizes
-``symbolic``               sympy derivations (optional: the ``[symbolic]`` extra)
+``checkerboard``           the checkerboard analysis, gathered from:
+``overlap``                overlap maps and ratios of layers and stacks
+``gradient_artifacts``     input-gradient patterns of strided convolutions
+``dc_gain``                polyphase DC-gain spread of weights
+``spectral``               stride-frequency energy of any array
+``planner``                plan: the transposed convolutions between two sizes
+``inverse``                plan_inverse: the one that undoes a convolution's size
+``symbolic``               sympy derivations (optional: the ``[symbolic]`` extra),
+                           gathered from:
+``symbols``                symbols, the symbolic convolution and its Jacobian,
+                           LaTeX and pretty printing
+``flip_identity``          seed 002: ``C^T`` as the flipped kernel's matrix
+``report``                 plain-text tables and grids (shared with the CLI)
 =========================  ===================================================
 """
 
@@ -17,7 +26,8 @@ from upconv.explain.checkerboard import (
     resize_equivalent_kernel,
     stride_frequency_energy,
 )
-from upconv.explain.planner import plan, plan_inverse
+from upconv.explain.inverse import plan_inverse
+from upconv.explain.planner import plan
 
 __all__ = [
     "checkerboard",

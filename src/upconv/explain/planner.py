@@ -3,9 +3,9 @@
 ``plan(in_size, out_size)`` answers "which kernel / stride / padding gets
 me from 7 to 14?" for one layer or a stack of layers, rating every answer
 with its checkerboard overlap ratio (:func:`upconv.checkerboard.overlap_ratio`,
-1.0 = artifact-free) and listing its ONNX ``auto_pad`` equivalents.
-``plan_inverse`` gives the transposed convolution that undoes a
-convolution's size change (U-Net skip connections with odd sizes).
+1.0 = artifact-free) and listing its ONNX ``auto_pad`` equivalents
+(``plan_inverse``, the transposed convolution that undoes a convolution's
+size change, is in :mod:`upconv.explain.inverse`).
 
 Every size comes from :mod:`upconv.shapes`; this module only searches.
 """
@@ -13,21 +13,16 @@ Every size comes from :mod:`upconv.shapes`; this module only searches.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from upconv import _validate as v
 from upconv import shapes
-from upconv.explain.checkerboard import (
-    _cell,
-    _format_table,
-    _ratio_nd,
-    _verdict,
-    overlap_ratio,
-)
+from upconv.explain.overlap import stack_ratio, verdict
+from upconv.explain.report import number, table
 
-__all__ = ["PlanLayer", "PlanRow", "Plan", "InversePlan", "plan", "plan_inverse"]
+__all__ = ["PlanLayer", "PlanRow", "Plan", "plan"]
 
 #: Refuse searches that would list more stacks than this (tighten the bounds instead).
 MAX_STACKS = 50_000
@@ -63,7 +58,7 @@ def _onnx_equivalents(
     """The ``auto_pad`` settings (with ``output_padding`` attributes) that give the same transposed conv."""
     found = []
     for mode in _AUTO_PADS:
-        attrs = [_onnx_axis(*args, mode) for args in zip(in_size, k, s, d, pads, a)]
+        attrs = [_onnx_axis(*args, mode) for args in zip(in_size, k, s, d, pads, a, strict=False)]
         if all(x is not None for x in attrs):
             extra = "" if not any(attrs) else f" output_padding={attrs[0] if len(attrs) == 1 else attrs}"
             found.append(mode + extra)
@@ -148,10 +143,10 @@ class PlanRow:
     @property
     def verdict(self) -> str:
         """``"artifact-free"``, ``"checkerboard"`` or ``"holes"``."""
-        return _verdict(self.ratio)
+        return verdict(self.ratio)
 
     def __str__(self) -> str:
-        return f"{' -> '.join(map(str, self.sizes))}: {' | '.join(map(str, self.layers))} (ratio {_cell(self.ratio)})"
+        return f"{' -> '.join(map(str, self.sizes))}: {' | '.join(map(str, self.layers))} (ratio {number(self.ratio)})"
 
 
 @dataclass(frozen=True)
@@ -216,7 +211,7 @@ class Plan:
                 (i + 1, " -> ".join(map(str, r.sizes))) + tuple(str(L) for L in r.layers) + (r.ratio, r.verdict)
                 for i, r in enumerate(rows)
             ]
-        lines = [title, _format_table(headers, body) if body else "(no transposed convolution within these bounds)"]
+        lines = [title, "\n".join(table(headers, body)) if body else "(no transposed convolution within these bounds)"]
         if len(rows) < len(self.rows):
             lines.append(f"... {len(self.rows) - len(rows)} more")
         return "\n".join(lines)
@@ -277,10 +272,10 @@ def _search(in_size: int, out_size: int, n: int, b: _Bounds, identical: bool, mo
     """All stacks of ``n`` layers ``in_size -> out_size``, as tuples of ``(in, out, k, s, p, a, d)``."""
     cap = max(in_size, out_size) * b.max_stride  # bound on intermediate sizes when not monotone
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def count(size: int, left: int, fixed: tuple | None) -> int:
         total = 0
-        for o, k, s, p, a, d in _transitions(size, b):
+        for o, k, s, p, _a, d in _transitions(size, b):
             if fixed is not None and (k, s, p, d) != fixed:
                 continue
             if left == 1:
@@ -413,7 +408,7 @@ def plan(
         )
     rows = []
     for stack in stacks:
-        ratio = _ratio_nd([((k,), (s,), (d,)) for _, _, k, s, _, _, d in stack]) ** nd
+        ratio = stack_ratio([((k,), (s,), (d,)) for _, _, k, s, _, _, d in stack]) ** nd
         rows.append(PlanRow(tuple(
             PlanLayer(a, b_, k, s, p, op, d, _onnx_equivalents((a,), (k,), (s,), (d,), ((p, p),), (op,)))
             for a, b_, k, s, p, op, d in stack
@@ -426,149 +421,3 @@ def plan(
         i, o, n, nd, tuple(rows), b.max_kernel, b.max_stride, b.max_padding, b.max_dilation, b.min_stride,
         b.allow_output_padding, identical, monotone,
     )
-
-
-# --------------------------------------------------------------------------
-# undoing a convolution's size change
-
-
-@dataclass(frozen=True)
-class InversePlan:
-    """The transposed convolution that maps a convolution's output size back to its input size.
-
-    Attributes
-    ----------
-    conv_in_size, conv_out_size : tuple of int
-        The convolution ``conv_in_size -> conv_out_size``.
-    kernel_size, stride, dilation : tuple of int
-    padding : tuple of (begin, end)
-        Shared by the convolution and the transposed convolution.
-    output_padding : tuple of int
-        Restores ``conv_in_size``: ``conv_transpose(..., output_padding=...)``
-        or equivalently ``output_size=conv_in_size``.
-    candidates : tuple of tuples of (size, output_padding)
-        Per axis, every input size the convolution maps to
-        ``conv_out_size`` and the output padding that restores it.
-    onnx : tuple of str
-        ONNX ``auto_pad`` settings giving the same transposed convolution.
-    ratio : float
-        Its checkerboard overlap ratio (1.0 = artifact-free).
-    """
-
-    conv_in_size: tuple[int, ...]
-    conv_out_size: tuple[int, ...]
-    kernel_size: tuple[int, ...]
-    stride: tuple[int, ...]
-    padding: tuple[tuple[int, int], ...]
-    dilation: tuple[int, ...]
-    output_padding: tuple[int, ...]
-    candidates: tuple[tuple[tuple[int, int], ...], ...]
-    onnx: tuple[str, ...]
-    ratio: float
-
-    @property
-    def torch(self) -> str:
-        """The ``torch.nn.ConvTranspose{n}d`` arguments, or a note when the padding is asymmetric."""
-        n = len(self.kernel_size)
-
-        def f(t: tuple[int, ...]) -> str:
-            return str(t[0]) if len(set(t)) == 1 else str(t)
-
-        if any(b != e for b, e in self.padding):
-            pad = f"padding={self.padding} (asymmetric: not expressible in torch; upconv accepts it)"
-        else:
-            pad = f"padding={f(tuple(b for b, _ in self.padding))}"
-        dil = "" if set(self.dilation) == {1} else f", dilation={f(self.dilation)}"
-        return (
-            f"ConvTranspose{n}d(in_channels, out_channels, kernel_size={f(self.kernel_size)}, stride={f(self.stride)}, "
-            f"{pad}, output_padding={f(self.output_padding)}{dil})"
-        )
-
-    def format_table(self) -> str:
-        """The inverse layer and the output padding for every possible input size, as plain text."""
-        def f(t: tuple[int, ...]) -> str:
-            return "x".join(map(str, t))
-
-        rows = [
-            (ax, size, op, "<- this input" if size == self.conv_in_size[ax] else "")
-            for ax, cands in enumerate(self.candidates) for size, op in cands
-        ]
-        return "\n".join([
-            f"conv {f(self.conv_in_size)} -> {f(self.conv_out_size)}; the transposed conv back to {f(self.conv_in_size)}:",
-            "  " + self.torch,
-            f"  ONNX auto_pad: {', '.join(self.onnx) or '- (explicit pads only)'}; overlap ratio "
-            f"{_cell(self.ratio)} ({_verdict(self.ratio)})",
-            "every input size the conv maps to the same output, and the output_padding that restores it:",
-            _format_table(("axis", "conv input", "output_padding", ""), rows),
-        ])
-
-    def __str__(self) -> str:
-        return self.format_table()
-
-
-def plan_inverse(
-    conv_in_size: int | Sequence[int],
-    kernel_size: int | Sequence[int],
-    stride: int | Sequence[int] = 1,
-    padding: Any = 0,
-    dilation: int | Sequence[int] = 1,
-) -> InversePlan:
-    """The transposed convolution that undoes a convolution's size change (U-Net skip connections).
-
-    A stride-``s`` convolution maps ``s`` consecutive input sizes to the same
-    output size; the transposed convolution with the same parameters needs
-    the ``output_padding`` that picks the original one.
-
-    Parameters
-    ----------
-    conv_in_size : int or sequence of n ints
-        The convolution's input spatial size.
-    kernel_size, stride, dilation : int or sequence of n ints
-    padding : int, sequence of n ints, or n (begin, end) pairs
-        As :func:`upconv.conv` (no strings).
-
-    Returns
-    -------
-    InversePlan
-        ``output_padding``, every ``candidates`` size with its output
-        padding, ``onnx`` equivalents, ``ratio``, and a ``torch`` snippet.
-
-    Raises
-    ------
-    TypeError, ValueError
-        For an invalid convolution (as :func:`upconv.shapes.conv_geometry`).
-
-    Examples
-    --------
-    >>> import upconv
-    >>> inv = upconv.plan_inverse((7, 8), 3, stride=2, padding=1)
-    >>> inv.conv_out_size, inv.output_padding
-    ((4, 4), (0, 1))
-    >>> inv.candidates
-    (((7, 0), (8, 1)), ((7, 0), (8, 1)))
-    """
-    func = "plan_inverse"
-    if isinstance(conv_in_size, (Sequence,)) and not isinstance(conv_in_size, (str, bytes)):
-        size = shapes._sizes(conv_in_size, func, "conv_in_size")
-    else:
-        size = (v.integer(conv_in_size, func, "conv_in_size", minimum=1),)
-    if isinstance(padding, str):
-        raise TypeError(f"{func}: padding must be an integer, {len(size)} integers or (begin, end) pairs, got {padding!r}")
-    g = shapes.conv_geometry(size, kernel_size, stride, padding, dilation, func=func)
-    op = shapes.conv_transpose_output_padding(size, g.out_size, g.kernel_size, g.stride, g.padding, g.dilation, func=func)
-    lo, hi = shapes.conv_transpose_output_size_range(g.out_size, g.kernel_size, g.stride, g.padding, g.dilation)
-    candidates = []
-    for ax in range(g.ndim):
-        k, s, d, pads, m = g.kernel_size[ax], g.stride[ax], g.dilation[ax], (g.padding[ax],), g.out_size[ax]
-        cands = []
-        for c in range(max(lo[ax], 1), hi[ax] + 1):
-            try:
-                if shapes.conv_output_size((c,), k, s, pads, d) != (m,):
-                    continue
-            except ValueError:  # kernel larger than this padded input
-                continue
-            cands.append((c, shapes.conv_transpose_output_padding((c,), (m,), k, s, pads, d, func=func)[0]))
-        candidates.append(tuple(cands))
-    onnx = _onnx_equivalents(g.out_size, g.kernel_size, g.stride, g.dilation, g.padding, op)
-    ratio = overlap_ratio(g.kernel_size, g.stride, dilation=g.dilation)
-    return InversePlan(size, g.out_size, g.kernel_size, g.stride, g.padding, g.dilation, op, tuple(candidates), onnx, ratio)

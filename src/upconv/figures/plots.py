@@ -13,12 +13,12 @@ from upconv import _validate as v
 from upconv import shapes
 from upconv.explain.checkerboard import (
     OverlapMap,
-    _layers,
     dc_gain_spread,
     overlap_map,
     stride_frequency_energy,
 )
-from upconv.explain.symbolic import _names
+from upconv.explain.overlap import layer_stack as _layers
+from upconv.explain.symbols import symbol_names as _names
 from upconv.figures.style import (
     _BLANK,
     _ORANGE,

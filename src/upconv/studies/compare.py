@@ -3,9 +3,10 @@ r"""Every up-sampling method on one image, scored: the library half of ``upconv 
 :func:`compare_upsamplers` down-samples an image by an integer factor ``s``
 (``s x s`` area averaging, the box filter, keeping the positions of the
 ``s x s`` maxima for max-unpooling), up-samples it back with each method of
-:data:`METHODS` and scores the result against the original with
+:data:`UPSAMPLERS` and scores the result against the original with
 :func:`upconv.metrics.psnr` and :func:`upconv.metrics.ssim`;
-:func:`plot_comparison` draws the same crop of every result side by side.
+:func:`upconv.figures.studies.plot_comparison` draws the same crop of every
+result side by side.
 
 ==========================  =================================================
 method                      up-sampling of the ``s``-times smaller image
@@ -17,7 +18,7 @@ method                      up-sampling of the ``s``-times smaller image
 ``bicubic``                 ``interpolate(mode="bicubic")`` (Keys, ``a = -0.75``)
 ``area``                    ``interpolate(mode="area")``
 ``unpool-nearest``          ``unpool(mode="nearest")``: each value fills its block
-``bed-of-nails``            ``unpool(mode="bed_of_nails")``: first cell, zeros
+``bed_of_nails``            ``unpool(mode="bed_of_nails")``: first cell, zeros
 ``max-unpool``              ``max_unpool`` at the ``max_pool`` indices, zeros
 ``conv-transpose``          ``conv_transpose`` with FCN's bilinear kernel
 ``resize-conv``             ``resize_conv``: nearest, then a fixed smoothing conv
@@ -39,12 +40,20 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
+from upconv.explain.report import table
+from upconv.images import samples
+from upconv.nn.init import bilinear_kernel, bilinear_padding
+from upconv.ops.convolution import conv_transpose
+from upconv.ops.interpolation import interpolate
+from upconv.ops.pooling import max_pool, max_unpool, unpool
+from upconv.ops.resize_convolution import resize_conv
+from upconv.restore.metrics import psnr, ssim
 
-__all__ = ["METHODS", "UpsamplerScore", "UpsamplerComparison", "compare_upsamplers", "plot_comparison",
-           "default_crop", "smoothing_kernel"]
+__all__ = ["UPSAMPLERS", "UpsamplerScore", "UpsamplerComparison", "compare_upsamplers", "smoothing_kernel",
+           "builtin_image"]
 
-#: The methods of :func:`compare_upsamplers`, in their canonical order, with a short note (the table's last column).
-METHODS: dict[str, str] = {
+#: The up-samplers of :func:`compare_upsamplers`, in their canonical order, with a short note (the table's last column).
+UPSAMPLERS: dict[str, str] = {
     "nearest": "floor(o / s)",
     "nearest-exact": "floor((o + 0.5) / s)",
     "bilinear": "half-pixel centres",
@@ -52,7 +61,7 @@ METHODS: dict[str, str] = {
     "bicubic": "Keys, a = -0.75",
     "area": "footprint average",
     "unpool-nearest": "copy into the block",
-    "bed-of-nails": "first cell, zeros",
+    "bed_of_nails": "first cell, zeros",
     "max-unpool": "at max-pool argmax",
     "conv-transpose": "FCN bilinear kernel",
     "resize-conv": "nearest + box conv",
@@ -106,7 +115,7 @@ class UpsamplerScore:
     Attributes
     ----------
     method : str
-        A key of :data:`METHODS`.
+        A key of :data:`UPSAMPLERS`.
     psnr : float
         Peak signal-to-noise ratio against the original, in dB (data range 1).
     ssim : float
@@ -115,7 +124,7 @@ class UpsamplerScore:
     seconds : float
         Fastest of the timed runs of the up-sampling alone.
     description : str
-        A short note on the method (the value in :data:`METHODS`).
+        A short note on the method (the value in :data:`UPSAMPLERS`).
     """
 
     method: str
@@ -148,9 +157,9 @@ class UpsamplerComparison:
         The factor ``s``.
     outputs : dict of str to ndarray
         The up-sampled image of each method, reference's shape, clipped to
-        ``[0, 1]`` (as an image file would store it), in :data:`METHODS` order.
+        ``[0, 1]`` (as an image file would store it), in :data:`UPSAMPLERS` order.
     scores : tuple of UpsamplerScore
-        Best first (highest PSNR; ties in :data:`METHODS` order).
+        Best first (highest PSNR; ties in :data:`UPSAMPLERS` order).
 
     The ``table`` property is the table as text; :meth:`table_lines` gives
     its lines, optionally styled (the CLI colours them).
@@ -169,11 +178,8 @@ class UpsamplerComparison:
 
     def score(self, method: str) -> UpsamplerScore:
         """The row of ``method``."""
-        for s in self.scores:
-            if s.method == method:
-                return s
-        listed = ", ".join(repr(s.method) for s in self.scores)
-        raise ValueError(f"UpsamplerComparison.score: method must be one of {listed}, got {method!r}")
+        by_method = {s.method: s for s in self.scores}
+        return by_method[v.choice(method, tuple(by_method), "UpsamplerComparison.score", "method")]
 
     def table_lines(self, style: Callable[[str, str, int], str] | None = None) -> list[str]:
         """Lines of the aligned table: header, rule, one row per method, best first.
@@ -187,22 +193,8 @@ class UpsamplerComparison:
              _ms(s.seconds), s.description)
             for i, s in enumerate(self.scores)
         ]
-        widths = [max([len(h)] + [len(r[j]) for r in cells]) for j, h in enumerate(_HEADERS)]
-        left = {1, 5}
-
-        def line(row: Sequence[str], index: int | None) -> str:
-            parts = []
-            for j, (text, w) in enumerate(zip(row, widths)):
-                last = j == len(widths) - 1
-                padded = text if last else text.ljust(w) if j in left else text.rjust(w)
-                if style is not None and index is not None:
-                    padded = style(padded, _HEADERS[j], index)
-                parts.append(padded)
-            return "  ".join(parts).rstrip()
-
-        out = [line(_HEADERS, None), "  ".join("-" * w for w in widths)]
-        out += [line(r, i) for i, r in enumerate(cells)]
-        return out
+        decorate = None if style is None else (lambda text, i, j: style(text, _HEADERS[j], i))
+        return table(_HEADERS, cells, align="><>>><", style=decorate)
 
     @property
     def table(self) -> str:
@@ -225,10 +217,6 @@ def _as_image(image: Any, func: str) -> np.ndarray:
 def _runners(scale: int, channels: int, low_size: tuple[int, ...], out_size: tuple[int, ...],
              indices: np.ndarray) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
     """``method -> f(low)`` with ``low`` of shape ``(1, C, *low_size)``."""
-    import upconv
-    from upconv.nn.init import bilinear_kernel, bilinear_padding
-    from upconv.ops.resize_convolution import resize_conv
-
     s = scale
     k_ct = bilinear_kernel(s, 2)
     w_ct = np.ascontiguousarray(np.broadcast_to(k_ct, (channels, 1) + k_ct.shape))
@@ -239,7 +227,7 @@ def _runners(scale: int, channels: int, low_size: tuple[int, ...], out_size: tup
     w_rc = np.ascontiguousarray(np.broadcast_to(k_rc, (channels, 1) + k_rc.shape))
 
     def interp(mode: str, **kw: Any) -> Callable[[np.ndarray], np.ndarray]:
-        return lambda x: upconv.interpolate(x, size=out_size, mode=mode, **kw)
+        return lambda x: interpolate(x, size=out_size, mode=mode, **kw)
 
     return {
         "nearest": interp("nearest"),
@@ -248,10 +236,10 @@ def _runners(scale: int, channels: int, low_size: tuple[int, ...], out_size: tup
         "bilinear-align-corners": interp("bilinear", align_corners=True),
         "bicubic": interp("bicubic", align_corners=False),
         "area": interp("area"),
-        "unpool-nearest": lambda x: upconv.unpool(x, (s, s), mode="nearest"),
-        "bed-of-nails": lambda x: upconv.unpool(x, (s, s), mode="bed_of_nails"),
-        "max-unpool": lambda x: upconv.max_unpool(x, indices, (s, s), output_size=out_size),
-        "conv-transpose": lambda x: upconv.conv_transpose(
+        "unpool-nearest": lambda x: unpool(x, (s, s), mode="nearest"),
+        "bed_of_nails": lambda x: unpool(x, (s, s), mode="bed_of_nails"),
+        "max-unpool": lambda x: max_unpool(x, indices, (s, s), output_size=out_size),
+        "conv-transpose": lambda x: conv_transpose(
             x, w_ct, stride=s, padding=p_ct, output_padding=a_ct, groups=channels),
         "resize-conv": lambda x: resize_conv(x, w_rc, scale_factor=s, mode="nearest", groups=channels),
     }
@@ -276,7 +264,7 @@ def compare_upsamplers(
     scale : int, optional
         Integer factor ``s >= 2`` (default 4).
     methods : sequence of str, optional
-        Keys of :data:`METHODS` to run (default: all), in any order.
+        Keys of :data:`UPSAMPLERS` to run (default: all), in any order.
     repeat : int, optional
         Timed runs per method (default 3) after one untimed warm-up run (the
         first call of some kernels compiles them); the fastest is reported.
@@ -355,14 +343,14 @@ def compare_upsamplers(
     s = v.integer(scale, func, "scale", minimum=2)
     repeat = v.integer(repeat, func, "repeat", minimum=1)
     if methods is None:
-        chosen = list(METHODS)
+        chosen = list(UPSAMPLERS)
     else:
         if isinstance(methods, (str, bytes)) or not isinstance(methods, (Sequence, np.ndarray)):
             raise TypeError(f"{func}: methods must be a sequence of method names, got {methods!r}")
-        names = [v.choice(m, tuple(METHODS), func, "methods") for m in methods]
+        names = [v.choice(m, tuple(UPSAMPLERS), func, "methods") for m in methods]
         if not names:
-            raise ValueError(f"{func}: methods must name at least one of {', '.join(METHODS)}, got {methods!r}")
-        chosen = [m for m in METHODS if m in names]
+            raise ValueError(f"{func}: methods must name at least one of {', '.join(UPSAMPLERS)}, got {methods!r}")
+        chosen = [m for m in UPSAMPLERS if m in names]
     planes = x if x.ndim == 3 else x[None]
     in_size = planes.shape[1:]
     if min(in_size) < s:
@@ -376,12 +364,9 @@ def compare_upsamplers(
         )
     c = planes.shape[0]
     v.check_allocation((len(chosen) + 2, c) + size, np.float64, func, "the up-sampled images")
-    import upconv
-    from upconv.restore.metrics import psnr, ssim
-
     ref = np.ascontiguousarray(planes[:, : size[0], : size[1]])[None]
-    low = upconv.interpolate(ref, size=low_size, mode="area")
-    _, indices = upconv.max_pool(ref, s, return_indices=True)
+    low = interpolate(ref, size=low_size, mode="area")
+    _, indices = max_pool(ref, s, return_indices=True)
     runners = _runners(s, c, low_size, size, indices)
     outputs: dict[str, np.ndarray] = {}
     rows = []
@@ -398,135 +383,31 @@ def compare_upsamplers(
         outputs[method] = out
         p = float(psnr(ref[0], y, data_range=1.0))
         q = float(ssim(ref[0], y, data_range=1.0, channel_axis=0))
-        rows.append(UpsamplerScore(method, p, q, float(best), METHODS[method]))
-    order = {m: i for i, m in enumerate(METHODS)}
+        rows.append(UpsamplerScore(method, p, q, float(best), UPSAMPLERS[method]))
+    order = {m: i for i, m in enumerate(UPSAMPLERS)}
     rows.sort(key=lambda r: (-r.psnr, order[r.method]))
     reference = ref[0] if x.ndim == 3 else ref[0, 0]
     low_out = low[0] if x.ndim == 3 else low[0, 0]
     return UpsamplerComparison(reference, low_out, s, outputs, tuple(rows))
 
 
-def default_crop(size: Sequence[int]) -> tuple[int, int, int, int]:
-    """The crop :func:`plot_comparison` shows by default: the central half, ``(x, y, width, height)``.
+def builtin_image(name: str, size: int | None = None) -> np.ndarray:
+    """A built-in image of :mod:`upconv.data`, ``size`` pixels square (default: its own size).
 
-    A square of side ``max(min(H, W) // 2, 1)`` centred in the image: on the
-    zone plate it spans frequencies from zero to half the Nyquist limit, so
-    it holds both the clean centre and the onset of aliasing.
-
-    Examples
-    --------
-    >>> from upconv.studies.compare import default_crop
-    >>> default_crop((256, 256))
-    (64, 64, 128, 128)
-    >>> default_crop((100, 60))
-    (15, 35, 30, 30)
-    """
-    h, w = v.int_tuple(tuple(size), 2, "default_crop", "size", minimum=1)
-    side = max(min(h, w) // 2, 1)
-    return (w - side) // 2, (h - side) // 2, side, side
-
-
-def _check_crop(crop: Any, size: tuple[int, int], func: str) -> tuple[int, int, int, int]:
-    x0, y0, cw, ch = v.int_tuple(crop, 4, func, "crop")
-    h, w = size
-    if cw < 1 or ch < 1 or x0 < 0 or y0 < 0 or x0 + cw > w or y0 + ch > h:
-        raise ValueError(
-            f"{func}: crop (x, y, width, height) must lie inside the {w} x {h} (width x height) image with "
-            f"width, height >= 1, got {crop!r}"
-        )
-    return x0, y0, cw, ch
-
-
-def _display(img: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
-    """An ``imshow`` array (``(H, W)`` gray or ``(H, W, 3)``) and its options."""
-    if img.ndim == 2:
-        return img, {"cmap": "gray", "vmin": 0.0, "vmax": 1.0}
-    if img.shape[0] == 1:
-        return img[0], {"cmap": "gray", "vmin": 0.0, "vmax": 1.0}
-    rgb = np.moveaxis(img[:3] if img.shape[0] >= 3 else np.repeat(img[:1], 3, axis=0), 0, -1)
-    return np.clip(rgb, 0.0, 1.0), {}
-
-
-def plot_comparison(
-    result: UpsamplerComparison,
-    path: Any = None,
-    *,
-    crop: Sequence[int] | None = None,
-    columns: int = 7,
-) -> Any:
-    """One figure with the same crop of the original, the input and every method's output, side by side.
-
-    Parameters
-    ----------
-    result : UpsamplerComparison
-        What :func:`compare_upsamplers` returned.
-    path : str or os.PathLike, optional
-        Write the figure there (``.png``, ``.svg`` or ``.pdf``), without
-        run-dependent metadata: the same result gives the same bytes.
-    crop : (x, y, width, height) ints, optional
-        Region of the reference image (default :func:`default_crop`); the
-        input panel shows the matching ``1/s`` region of the down-sampled
-        image.
-    columns : int, optional
-        Panels per row (default 7).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Panels in table order (best first), each titled with PSNR and SSIM.
-
-    Raises
-    ------
-    ValueError
-        If ``crop`` does not lie inside the image, or ``path`` has another
-        extension.
+    The charts are drawn at ``size``; the photograph is resampled
+    (antialiased bilinear interpolation).
 
     Examples
     --------
-    >>> from upconv import data
-    >>> from upconv.studies.compare import compare_upsamplers, plot_comparison
-    >>> r = compare_upsamplers(data.zone_plate(32), 2, methods=["nearest", "bicubic"], repeat=1)
-    >>> len(plot_comparison(r).axes)
-    4
+    >>> from upconv.studies.compare import builtin_image
+    >>> builtin_image("astronaut_gray", 64).shape, builtin_image("zone_plate", 32).shape
+    ((64, 64), (32, 32))
     """
-    from upconv import figures
-
-    func = "plot_comparison"
-    if not isinstance(result, UpsamplerComparison):
-        raise TypeError(f"{func}: result must be an UpsamplerComparison, got {type(result).__name__}")
-    path = figures.style._check_path(path, func)
-    columns = v.integer(columns, func, "columns", minimum=1)
-    size = result.reference.shape[-2:]
-    x0, y0, cw, ch = default_crop(size) if crop is None else _check_crop(crop, size, func)
-    s = result.scale
-    lx0, ly0 = x0 // s, y0 // s
-    lx1, ly1 = max(-(-(x0 + cw) // s), lx0 + 1), max(-(-(y0 + ch) // s), ly0 + 1)
-
-    def region(img: np.ndarray, a: int, b: int, c: int, d: int) -> np.ndarray:
-        return img[..., b:d, a:c]
-
-    panels = [("original", region(result.reference, x0, y0, x0 + cw, y0 + ch), None),
-              (f"input (1/{s}, area)", region(result.low, lx0, ly0, lx1, ly1), None)]
-    for sc in result.scores:
-        panels.append((sc.method, region(result.outputs[sc.method], x0, y0, x0 + cw, y0 + ch), sc))
-    cols = min(columns, len(panels))
-    rows = -(-len(panels) // cols)
-    side = 1.9
-    with figures.style._style():
-        fig = figures.style._figure(side * cols, (side + 0.45) * rows)
-        axes = fig.subplots(rows, cols, squeeze=False)
-        for ax in axes.ravel():
-            ax.set_axis_off()
-        for ax, (title, img, sc) in zip(axes.ravel(), panels):
-            data, opts = _display(np.asarray(img))
-            ax.imshow(data, interpolation="nearest", **opts)
-            if sc is not None:
-                title = f"{title}\n{sc.psnr:.2f} dB, SSIM {sc.ssim:.3f}"
-            else:
-                title = f"{title}\n "
-            ax.set_title(title, fontsize=7.5)
-        fig.suptitle(f"x{s} up-sampling, crop x={x0} y={y0} {cw}×{ch} of {size[1]}×{size[0]}")
-        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.55 / ((side + 0.45) * rows),
-                            wspace=0.05, hspace=0.3)
-    figures.style._save(fig, path)
-    return fig
+    if name in ("astronaut", "astronaut_gray"):
+        img = samples.load(name)
+        if size is not None and size != img.shape[-1]:
+            planes = img[None] if img.ndim == 2 else img
+            planes = interpolate(planes[None], size=(size, size), mode="bilinear", antialias=True)[0]
+            img = np.clip(planes if img.ndim == 3 else planes[0], 0.0, 1.0)
+        return img
+    return samples.load(name) if size is None else samples.load(name, size=size)

@@ -6,7 +6,7 @@ The same small decoder
 
 is trained with :mod:`upconv.nn` on patches of the built-in images
 (grayscale, the low-resolution input is the 4x4 box average of the target),
-with each up-sampling layer of :data:`METHODS`:
+with each up-sampling layer of :data:`UPSAMPLING_LAYERS`:
 
 =====================  =========================================================
 transposed_k3s2        transposed conv, kernel 3, stride 2 (uneven overlap)
@@ -30,7 +30,6 @@ output for a flat input, where every variation is an artifact.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,11 +39,17 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import nn
+from upconv.explain.dc_gain import dc_gain_spread
+from upconv.explain.report import table
+from upconv.explain.spectral import stride_frequency_energy
+from upconv.ops.interpolation import interpolate
+from upconv.restore.metrics import psnr
 
-__all__ = ["METHODS", "Progress", "MethodResult", "ExperimentResult", "build_decoder", "checkerboard_experiment", "make_figure"]
+__all__ = ["UPSAMPLING_LAYERS", "Progress", "MethodResult", "ExperimentResult", "build_decoder",
+           "checkerboard_experiment"]
 
-#: Up-sampling choices, name -> description.
-METHODS: dict[str, str] = {
+#: The decoder's up-sampling layers, name -> description.
+UPSAMPLING_LAYERS: dict[str, str] = {
     "transposed_k3s2": "transposed conv k3 s2",
     "transposed_k4s2": "transposed conv k4 s2",
     "resize_nearest": "resize-conv nearest",
@@ -92,7 +97,7 @@ def build_decoder(method: str, *, features: int = 16, channels: int = 1, seed: i
     (1, 1, 24, 24)
     """
     func = "build_decoder"
-    method = v.choice(method, tuple(METHODS), func, "method")
+    method = v.choice(method, tuple(UPSAMPLING_LAYERS), func, "method")
     f = v.integer(features, func, "features", minimum=1)
     c = v.integer(channels, func, "channels", minimum=1)
     rng = np.random.default_rng(v.integer(seed, func, "seed", minimum=0))
@@ -207,18 +212,11 @@ def _batches(train: list[np.ndarray], rng: np.random.Generator, steps: int, batc
 
 
 def _psnr(reference: np.ndarray, estimate: np.ndarray) -> float:
-    try:
-        from upconv.restore.metrics import psnr
-    except ImportError:  # pragma: no cover - upconv.metrics ships with upconv
-        mse = float(np.mean((reference.astype(np.float64) - estimate) ** 2))
-        return float("inf") if mse == 0 else 10 * math.log10(1.0 / mse)
     return psnr(reference, np.clip(estimate, 0, 1), data_range=1.0)
 
 
 def _dc_spread(model: nn.Sequential) -> float:
     """Largest rms polyphase DC-gain spread over the decoder's two up-sampling layers."""
-    from upconv.explain.checkerboard import dc_gain_spread
-
     spreads = []
     for layer in model.layers:
         if hasattr(layer, "transposed_weight"):
@@ -239,8 +237,6 @@ def _ripple(model: nn.Sequential, size: int) -> float:
 
 def _stride_energy(y: np.ndarray) -> float:
     """Fraction of the outputs' spectral energy at the frequencies j/4 (4 pixels in from the borders)."""
-    from upconv.explain.checkerboard import stride_frequency_energy
-
     return stride_frequency_energy(y[..., 4:-4, 4:-4], (SCALE, SCALE))
 
 
@@ -301,17 +297,14 @@ class ExperimentResult:
         """The results as a plain-text table (one row per method)."""
         head = ("method", "PSNR init", "PSNR trained", "DC spread init", "DC spread trained",
                 "E(j/4) init", "E(j/4) trained", "ripple init", "ripple trained", "final loss", "time s")
-        rows = [head]
+        rows = []
         for r in self.results:
             rows.append((r.method, f"{r.psnr[0]:.2f}", f"{r.psnr[1]:.2f}", f"{r.dc_spread[0]:.4f}",
                          f"{r.dc_spread[1]:.4f}", f"{r.stride_energy[0]:.4f}", f"{r.stride_energy[1]:.4f}",
                          f"{r.ripple[0]:.4f}", f"{r.ripple[1]:.4f}", f"{r.losses[-1]:.5f}", f"{r.seconds:.1f}"))
         rows.append(("bicubic (reference)", "", f"{self.bicubic_psnr:.2f}", "", "", "",
                      f"{self.target_stride_energy:.4f}", "", "", "", ""))
-        widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-        lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
-                 for row in rows]
-        lines.insert(1, "  ".join("-" * w for w in widths))
+        lines = table(head, rows, align="<" + ">" * (len(head) - 1))
         c = self.config
         title = (f"checkerboard experiment: x{SCALE} decoder, {c.get('features')} features, {c.get('epochs')} epochs x "
                  f"{c.get('steps_per_epoch')} steps of {c.get('batch_size')} patches {c.get('patch')}px, "
@@ -339,7 +332,7 @@ def checkerboard_experiment(
     quick: bool = False,
     progress: Callable[[Progress], None] | None = None,
 ) -> ExperimentResult:
-    r"""Train the x4 decoder with every up-sampling method of :data:`METHODS` and measure the artifacts.
+    r"""Train the x4 decoder with every up-sampling method of :data:`UPSAMPLING_LAYERS` and measure the artifacts.
 
     Parameters
     ----------
@@ -356,7 +349,7 @@ def checkerboard_experiment(
         Seeds the weights (:func:`build_decoder`) and the batches; the same
         seed gives the same result.
     methods : tuple of str, optional
-        A subset of :data:`METHODS` (all by default).
+        A subset of :data:`UPSAMPLING_LAYERS` (all by default).
     quick : bool, optional
         A small configuration (2 epochs of 4 steps, 8 patches of 24 px, 8
         features) for tests; overrides the sizes above.
@@ -367,7 +360,8 @@ def checkerboard_experiment(
     Returns
     -------
     ExperimentResult
-        ``format_table()`` prints the table; :func:`make_figure` draws it.
+        ``format_table()`` prints the table;
+        :func:`upconv.figures.studies.plot_experiment` draws it.
 
     Notes
     -----
@@ -400,7 +394,8 @@ def checkerboard_experiment(
     features = v.integer(features, func, "features", minimum=1)
     lr = v.float_tuple(lr, 1, func, "lr", positive=True)[0]
     seed = v.integer(seed, func, "seed", minimum=0)
-    chosen = tuple(METHODS) if methods is None else tuple(v.choice(m, tuple(METHODS), func, "methods") for m in methods)
+    layers = tuple(UPSAMPLING_LAYERS)
+    chosen = layers if methods is None else tuple(v.choice(m, layers, func, "methods") for m in methods)
     if not chosen:
         raise ValueError(f"{func}: methods must name at least one method, got {methods!r}")
 
@@ -411,8 +406,6 @@ def checkerboard_experiment(
         raise ValueError(f"{func}: patch={patch} is larger than a training region {min(min(t.shape) for t in train)}")
     batches = _batches(train, data_rng, epochs * steps_per_epoch, batch_size, patch)
     held_lr = _downsample(held)
-
-    from upconv.ops.interpolation import interpolate
 
     bicubic = interpolate(held_lr, scale_factor=SCALE, mode="bicubic")
     results = []
@@ -438,7 +431,7 @@ def checkerboard_experiment(
         out1 = model.forward(held_lr - _MEAN) + _MEAN
         measured1 = (_psnr(held, out1), _dc_spread(model), _stride_energy(out1), _ripple(model, 8))
         results.append(MethodResult(
-            method, METHODS[method],
+            method, UPSAMPLING_LAYERS[method],
             (measured0[0], measured1[0]), (measured0[1], measured1[1]), (measured0[2], measured1[2]),
             (measured0[3], measured1[3]),
             epoch_losses, step_losses, (out0[0, 0].copy(), out1[0, 0].copy()), time.perf_counter() - t0,
@@ -447,45 +440,3 @@ def checkerboard_experiment(
               "features": features, "lr": lr, "seed": seed, "images": source, "quick": quick}
     return ExperimentResult(results, held_lr[0, 0].copy(), held[0, 0].copy(), _stride_energy(held),
                             _psnr(held, bicubic), config)
-
-
-def make_figure(result: ExperimentResult) -> Any:
-    """A :class:`matplotlib.figure.Figure`: trained outputs side by side, then the loss curves.
-
-    Top row: the low-resolution input (nearest-enlarged), every method's
-    output on the first held-out crop after training, and the ground truth;
-    second row: the same outputs at initialisation (where the checkerboard
-    of the transposed convolutions is plain); bottom: training loss per step
-    for every method (log scale).  Save it with ``fig.savefig(path)``; no
-    pyplot state is touched.
-    """
-    from matplotlib.figure import Figure
-
-    res = result.results
-    cols = len(res) + 2
-    fig = Figure(figsize=(2.2 * cols, 7.5), layout="constrained")
-    grid = fig.add_gridspec(3, cols, height_ratios=[1, 1, 1.2])
-    lr_big = np.kron(result.low_res, np.ones((SCALE, SCALE), np.float32))
-    for row, (which, name) in enumerate(((1, "trained"), (0, "initialisation"))):
-        panels = [("input (x4 nearest)", lr_big)] + [(r.method, r.outputs[which]) for r in res]
-        panels.append(("ground truth", result.target))
-        for i, (title, img) in enumerate(panels):
-            ax = fig.add_subplot(grid[row, i])
-            ax.imshow(np.clip(img, 0, 1), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if i and i <= len(res):
-                r = res[i - 1]
-                ax.set_title(f"{title}\n{r.psnr[which]:.2f} dB", fontsize=8)
-            else:
-                ax.set_title(title, fontsize=8)
-        fig.axes[-cols].set_ylabel(name, fontsize=9)
-    ax = fig.add_subplot(grid[2, :])
-    for r in res:
-        ax.plot(np.arange(1, len(r.step_losses) + 1), r.step_losses, label=r.method, linewidth=1)
-    ax.set_yscale("log")
-    ax.set_xlabel("training step")
-    ax.set_ylabel("MSE loss")
-    ax.legend(fontsize=8, ncol=3)
-    ax.grid(True, alpha=0.3)
-    return fig

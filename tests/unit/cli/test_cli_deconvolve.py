@@ -12,7 +12,8 @@ from upconv import shapes
 from upconv.cli import main
 from upconv.images import samples as data
 from upconv.images.files import read_image, write_image
-from upconv.restore.deconvolution import METHODS, blur_kernel
+from upconv.restore.blur import blur_kernel
+from upconv.restore.deconvolution import DECONVOLVE_METHODS
 
 PIL = pytest.importorskip("PIL")
 from PIL import Image  # noqa: E402
@@ -44,8 +45,8 @@ def test_demo_table_and_figure(capsys, tmp_path):
                            "--iterations", "20", "--figure", str(fig), "--no-progress")
     assert rc == 0, err
     rows = table(out)
-    assert set(METHODS) <= set(rows) and "degraded input y" in rows
-    psnr = {m: float(rows[m][0]) for m in METHODS}
+    assert set(DECONVOLVE_METHODS) <= set(rows) and "degraded input y" in rows
+    psnr = {m: float(rows[m][0]) for m in DECONVOLVE_METHODS}
     assert psnr["lsqr"] > psnr["transpose"] + 1
     assert "C^T y: right shape, wrong values" in out
     assert "not the inverse" in out

@@ -10,13 +10,12 @@ import pytest
 import upconv
 from upconv.cli import compare as cli_compare
 from upconv.cli import main
+from upconv.figures.studies import default_crop, plot_comparison
 from upconv.images import samples as data
 from upconv.images.files import read_image, write_image
 from upconv.studies.compare import (
-    METHODS,
+    UPSAMPLERS,
     compare_upsamplers,
-    default_crop,
-    plot_comparison,
     smoothing_kernel,
 )
 
@@ -191,13 +190,13 @@ def test_compare_default_image(capsys, tmp_path):
     assert f"{cli_compare.DEFAULT_IMAGE} (built-in), 96×96" in out and "x4" in out
     assert "\033[" not in out  # no colour off a terminal
     rows = table_rows(out)
-    assert set(rows) == set(METHODS)
-    assert sorted(r[0] for r in rows.values()) == list(range(1, len(METHODS) + 1))
+    assert set(rows) == set(UPSAMPLERS)
+    assert sorted(r[0] for r in rows.values()) == list(range(1, len(UPSAMPLERS) + 1))
     psnr = {m: r[1] for m, r in rows.items()}
     assert list(sorted(psnr, key=lambda m: rows[m][0])) == sorted(psnr, key=lambda m: -psnr[m])
     assert psnr["bicubic"] > psnr["bilinear"] > psnr["nearest"]
-    assert max(psnr["max-unpool"], psnr["bed-of-nails"]) < psnr["bilinear"] - 5
-    assert {m for m, r in rows.items() if r[0] > len(METHODS) - 2} == {"max-unpool", "bed-of-nails"}
+    assert max(psnr["max-unpool"], psnr["bed_of_nails"]) < psnr["bilinear"] - 5
+    assert {m for m, r in rows.items() if r[0] > len(UPSAMPLERS) - 2} == {"max-unpool", "bed_of_nails"}
     assert all(0 < r[2] <= 1 and r[3] >= 0 for r in rows.values())
     assert f"figure: {fig}" in out
     figure_is_nontrivial(fig)
@@ -220,11 +219,11 @@ def test_compare_small_file_zone_plate(capsys, files, tmp_path):
     assert rc == 0, err
     assert "band.png" in out and "64×64 gray" in out
     rows = table_rows(out)
-    assert set(rows) == set(METHODS)
+    assert set(rows) == set(UPSAMPLERS)
     psnr = {m: r[1] for m, r in rows.items()}
     assert psnr["bicubic"] > psnr["nearest"] + 3
     assert psnr["bicubic"] == max(psnr.values())
-    assert max(psnr["max-unpool"], psnr["bed-of-nails"]) < psnr["bilinear"]
+    assert max(psnr["max-unpool"], psnr["bed_of_nails"]) < psnr["bilinear"]
     figure_is_nontrivial(fig)
 
 
@@ -235,6 +234,13 @@ def test_compare_builtin_chart_methods_subset(capsys, tmp_path):
     assert "zone_plate (built-in), 48×48 gray, x2" in out
     assert set(table_rows(out)) == {"bicubic", "nearest", "max-unpool"}
     assert (tmp_path / "f.svg").read_text().startswith("<?xml")
+
+
+def test_compare_accepts_the_old_bed_of_nails_spelling(capsys):
+    rc, out, err = run_cli(capsys, "compare", "--image", "zone_plate", "--size", "16", "--scale", "2",
+                           "--methods", "bed-of-nails,nearest", "--repeat", "1")
+    assert rc == 0, err
+    assert set(table_rows(out)) == {"bed_of_nails", "nearest"}
 
 
 def test_compare_trims_to_a_multiple_of_scale(capsys, tmp_path):
@@ -296,16 +302,16 @@ def band_result():
 def test_compare_upsamplers_scores_and_order(band_result):
     r = band_result
     assert r.scale == 4 and r.reference.shape == (64, 64) and r.low.shape == (16, 16)
-    assert [s.method for s in r.scores] == sorted(METHODS, key=lambda m: -r.score(m).psnr)
+    assert [s.method for s in r.scores] == sorted(UPSAMPLERS, key=lambda m: -r.score(m).psnr)
     assert r.best == "bicubic" and r.score("bicubic").psnr > r.score("nearest").psnr
-    for m in ("max-unpool", "bed-of-nails"):
+    for m in ("max-unpool", "bed_of_nails"):
         assert r.score(m).psnr < r.score("bilinear").psnr and r.score(m).ssim < r.score("bilinear").ssim
-    assert set(r.outputs) == set(METHODS) and list(r.outputs) == list(METHODS)
+    assert set(r.outputs) == set(UPSAMPLERS) and list(r.outputs) == list(UPSAMPLERS)
     assert all(o.shape == (64, 64) and o.min() >= 0 and o.max() <= 1 for o in r.outputs.values())
-    assert all(s.description == METHODS[s.method] and s.seconds >= 0 for s in r.scores)
+    assert all(s.description == UPSAMPLERS[s.method] and s.seconds >= 0 for s in r.scores)
     lines = r.table.splitlines()
     assert lines[0].split() == ["rank", "method", "PSNR", "dB", "SSIM", "time", "ms", "note"]
-    assert len(lines) == 2 + len(METHODS) and lines[2].split()[1] == "bicubic"
+    assert len(lines) == 2 + len(UPSAMPLERS) and lines[2].split()[1] == "bicubic"
     assert max(map(len, lines)) <= 78
     with pytest.raises(ValueError, match=r"UpsamplerComparison.score: method must be one of .*'nearest'"):
         r.score("lanczos")
@@ -321,7 +327,7 @@ def test_compare_upsamplers_method_identities(band_result):
         np.testing.assert_allclose(o[m], blocks, rtol=0, atol=1e-12)
     nails = np.zeros_like(blocks)
     nails[::s, ::s] = low
-    np.testing.assert_allclose(o["bed-of-nails"], nails, atol=1e-12)
+    np.testing.assert_allclose(o["bed_of_nails"], nails, atol=1e-12)
     _, idx = upconv.max_pool(r.reference[None, None], s, return_indices=True)
     expect = np.zeros(blocks.size)
     expect[idx.ravel()] = low.ravel()
@@ -391,7 +397,7 @@ def test_plot_comparison_is_deterministic(band_result, tmp_path):
     plot_comparison(band_result, b)
     assert a.read_bytes() == b.read_bytes()
     images = [ax for ax in fig.axes if ax.images]
-    assert len(images) == 2 + len(METHODS)
+    assert len(images) == 2 + len(UPSAMPLERS)
     assert images[2].get_title().startswith("bicubic\n")
     fig = plot_comparison(band_result, crop=(0, 0, 20, 12), columns=4)
     assert [ax for ax in fig.axes if ax.images][0].images[0].get_array().shape == (12, 20)

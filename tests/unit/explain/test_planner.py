@@ -12,7 +12,8 @@ import pytest
 import upconv
 from upconv import shapes
 from upconv.explain.checkerboard import overlap_ratio
-from upconv.explain.planner import MAX_STACKS, Plan, PlanRow, plan, plan_inverse
+from upconv.explain.inverse import plan_inverse
+from upconv.explain.planner import MAX_STACKS, Plan, PlanRow, plan
 
 
 def _run(row: PlanRow) -> list[int]:
@@ -204,12 +205,12 @@ def test_tables():
 def test_default_call_is_fast():
     import importlib
 
-    cb = importlib.import_module("upconv.explain.checkerboard")
+    overlap = importlib.import_module("upconv.explain.overlap")
     plan_module = importlib.import_module("upconv.explain.planner")
 
     plan_module._transitions.cache_clear()
     plan_module._onnx_equivalents.cache_clear()
-    cb._tile_1d.cache_clear()
+    overlap._tile_1d.cache_clear()
     t = time.perf_counter()
     plan(7, 14)
     assert time.perf_counter() - t < 0.5
@@ -286,7 +287,7 @@ def test_plan_inverse_errors():
         plan_inverse(2, 5)
     with pytest.raises(TypeError, match=r"^plan_inverse: padding must be an integer"):
         plan_inverse(8, 3, padding="same")
-    with pytest.raises(ValueError, match=r"^plan_inverse: conv_in_size must be >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"^plan_inverse: in_size must be >= 1, got 0"):
         plan_inverse(0, 3)
     with pytest.raises(ValueError, match=r"^plan_inverse: kernel_size must be an integer or a sequence of 2"):
         plan_inverse((8, 8), (3, 3, 3))

@@ -5,15 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 from upconv.cli import main
-from upconv.studies.experiment import METHODS, build_decoder, checkerboard_experiment
+from upconv.studies.experiment import (
+    UPSAMPLING_LAYERS,
+    build_decoder,
+    checkerboard_experiment,
+)
 
 
 def test_cli_quick_run_reports_every_method(tmp_path, capsys):
     figure = tmp_path / "checkerboard.png"
     assert main(["experiment", "checkerboard", "--quick", "--figure", str(figure)]) == 0
     out, err = capsys.readouterr()
-    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split() and line.split()[0] in METHODS}
-    assert set(rows) == set(METHODS)
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split() and line.split()[0] in UPSAMPLING_LAYERS}
+    assert set(rows) == set(UPSAMPLING_LAYERS)
     for method, cells in rows.items():
         values = [float(c) for c in cells[1:]]
         assert len(values) == 10 and all(np.isfinite(values)), method
@@ -34,7 +38,7 @@ def test_cli_rejects_bad_options(capsys):
 def test_experiment_is_reproducible_and_resize_conv_has_no_ripple():
     a = checkerboard_experiment(quick=True, methods=("resize_nearest", "transposed_k3s2"), seed=3)
     b = checkerboard_experiment(quick=True, methods=("resize_nearest", "transposed_k3s2"), seed=3)
-    for ra, rb in zip(a.results, b.results):
+    for ra, rb in zip(a.results, b.results, strict=False):
         assert ra.step_losses == rb.step_losses and ra.psnr == rb.psnr
     nearest, transposed = a.results
     assert max(nearest.ripple) < 1e-6 and max(nearest.dc_spread) < 1e-6  # float32 rounding only
@@ -43,5 +47,5 @@ def test_experiment_is_reproducible_and_resize_conv_has_no_ripple():
 
 
 def test_build_decoder_shapes():
-    for method in METHODS:
+    for method in UPSAMPLING_LAYERS:
         assert build_decoder(method, features=2).forward(np.zeros((1, 1, 5, 7), np.float32)).shape == (1, 1, 20, 28)
