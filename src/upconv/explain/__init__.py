@@ -5,10 +5,13 @@
                            stride-frequency energy, input-gradient patterns
 ``planner``                plan, plan_inverse: configurations between two sizes
 ``symbolic``               sympy derivations (optional: the ``[symbolic]`` extra)
+``views``                  one transposed convolution as stamps, zero
+                           insertion, matrix, phases and gradient: data for
+                           ``upconv explain``, the figures and a browser
 =========================  ===================================================
 """
 
-from upconv.explain import checkerboard, symbolic
+from upconv.explain import checkerboard, symbolic, views
 from upconv.explain.checkerboard import (
     dc_gain_spread,
     input_gradient_pattern,
@@ -22,6 +25,7 @@ from upconv.explain.planner import plan, plan_inverse
 __all__ = [
     "checkerboard",
     "symbolic",
+    "views",
     "overlap_map",
     "overlap_ratio",
     "dc_gain_spread",
