@@ -494,7 +494,7 @@ def plot_comparison(
     func = "plot_comparison"
     if not isinstance(result, UpsamplerComparison):
         raise TypeError(f"{func}: result must be an UpsamplerComparison, got {type(result).__name__}")
-    path = figures.style._check_path(path, func)
+    path = figures.style.check_path(path, func)
     columns = v.integer(columns, func, "columns", minimum=1)
     size = result.reference.shape[-2:]
     x0, y0, cw, ch = default_crop(size) if crop is None else _check_crop(crop, size, func)
@@ -512,8 +512,8 @@ def plot_comparison(
     cols = min(columns, len(panels))
     rows = -(-len(panels) // cols)
     side = 1.9
-    with figures.style._style():
-        fig = figures.style._figure(side * cols, (side + 0.45) * rows)
+    with figures.style.matplotlib_style():
+        fig = figures.style.figure(side * cols, (side + 0.45) * rows)
         axes = fig.subplots(rows, cols, squeeze=False)
         for ax in axes.ravel():
             ax.set_axis_off()
@@ -528,5 +528,5 @@ def plot_comparison(
         fig.suptitle(f"x{s} up-sampling, crop x={x0} y={y0} {cw}×{ch} of {size[1]}×{size[0]}")
         fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.55 / ((side + 0.45) * rows),
                             wspace=0.05, hspace=0.3)
-    figures.style._save(fig, path)
+    figures.style.save(fig, path)
     return fig
