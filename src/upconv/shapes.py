@@ -42,6 +42,8 @@ __all__ = [
     "tap_reach",
     "zero_insertion_padding",
     "zero_insertion_geometry",
+    "stamping_canvas",
+    "zero_insertion_canvas",
     "conv_geometry",
     "conv_transpose_geometry",
     "conv_output_size",
@@ -1064,6 +1066,46 @@ def zero_insertion_geometry(g: ConvGeometry) -> ConvGeometry:
     n = g.ndim
     zero_inserted = tuple((o - 1) * s + 1 for o, s in zip(g.out_size, g.stride))
     return ConvGeometry(zero_inserted, g.in_size, g.kernel_size, (1,) * n, g.dilation, zero_insertion_padding(g))
+
+
+def stamping_canvas(g: ConvGeometry) -> tuple[tuple[int, ...], Pairs]:
+    """The canvas the stamps of the transposed convolution ``g`` land on, and where its output lies in it.
+
+    Input pixel ``j`` stamps ``x[j] * w[t]`` at ``j*s + t*d``: the canvas is
+    the un-cropped result, ``(i-1)*s + ek`` long, extended at the end by the
+    output padding that reaches past it; the output is its half-open
+    ``[p_begin, p_begin + out)`` per axis.
+
+    Examples
+    --------
+    >>> stamping_canvas(conv_transpose_geometry((2, 2), 3, stride=2))
+    ((5, 5), ((0, 5), (0, 5)))
+    >>> stamping_canvas(conv_transpose_geometry((3,), 3, stride=1, padding=1, output_padding=1, dilation=2))
+    ((7,), ((1, 7),))
+    """
+    size = tuple(f + max(0, -e) for f, (_, e) in zip(g.full_size, g.padding, strict=True))
+    return size, tuple((b, b + o) for (b, _), o in zip(g.padding, g.in_size, strict=True))
+
+
+def zero_insertion_canvas(g: ConvGeometry) -> tuple[tuple[int, ...], Pairs]:
+    """The zero-inserted input of the transposed convolution ``g`` with its positive padding, and the part read.
+
+    The zero-insertion view pads the zero-inserted input by
+    :func:`zero_insertion_padding`, where a negative amount crops instead;
+    the canvas keeps the cropped elements (``(o-1)*s + 1`` plus the positive
+    padding per axis) and the stride-1 correlation reads its half-open
+    ``[begin, end)``.
+
+    Examples
+    --------
+    >>> zero_insertion_canvas(conv_transpose_geometry((2, 2), 3, stride=2))
+    ((7, 7), ((0, 7), (0, 7)))
+    >>> zero_insertion_canvas(conv_transpose_geometry((3,), 2, stride=3, padding=3, dilation=2))   # crops 1 per side
+    ((7,), ((1, 6),))
+    """
+    gz = zero_insertion_geometry(g)
+    size = tuple(i + max(b, 0) + max(e, 0) for i, (b, e) in zip(gz.in_size, gz.padding, strict=True))
+    return size, tuple((max(-b, 0), n - max(-e, 0)) for n, (b, e) in zip(size, gz.padding, strict=True))
 
 
 def fft_conv_size(in_size: Sequence[int], padding: Any = 0, *, fast: bool = True) -> tuple[int, ...]:

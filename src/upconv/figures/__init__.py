@@ -27,12 +27,8 @@ animation also needs Pillow.  ``import upconv`` imports neither.
 from __future__ import annotations
 
 from upconv.figures.animation import ConvTransposeAnimation, animate_conv_transpose
-from upconv.figures.plots import (
-    plot_conv_matrix,
-    plot_dc_gain,
-    plot_overlap,
-    plot_spectrum,
-)
+from upconv.figures.plots import plot_conv_matrix, plot_overlap
+from upconv.figures.spectra import plot_dc_gain, plot_spectrum
 from upconv.figures.style import DPI, MAX_CELLS, MAX_FRAMES, MAX_MATRIX_ENTRIES
 
 __all__ = [

@@ -12,34 +12,36 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
+from upconv.explain import views
+from upconv.explain.views import pixel_label
+from upconv.figures.panel import CellPanel, palette_image
 from upconv.figures.style import (
-    _BLANK,
-    _CROPPED,
-    _INPUT,
-    _INSERTED,
-    _KERNEL,
-    _ORANGE,
-    _PADDING,
     ANIMATION_DPI,
+    BLANK_CELL,
+    CROPPED_CELL,
+    INPUT_CELL,
+    INSERTED_CELL,
+    KERNEL_CELL,
     MAX_CELLS,
     MAX_FRAMES,
-    _as2d,
-    _blend,
-    _cell_grid,
-    _check_path,
-    _dims,
-    _figure,
-    _fmt,
-    _font,
-    _index_label,
-    _ink,
-    _place,
-    _style,
+    ORANGE,
+    PADDING_CELL,
+    as2d,
+    blend,
+    check_path,
+    dims,
+    figure,
+    fmt,
+    matplotlib_style,
 )
-from upconv.ops.convolution import conv, conv_transpose
 
 # --------------------------------------------------------------------------
 # animations
+
+#: The colour of each kind of cell of the zero-inserted input (:data:`upconv.explain.views.CELL_KINDS`).
+_KIND_COLOURS = np.array([{"padding": PADDING_CELL, "inserted zero": INSERTED_CELL, "input pixel": INPUT_CELL,
+                           "cropped": CROPPED_CELL}[kind] for kind in views.CELL_KINDS])
+_INPUT_PIXEL, _CROPPED = views.CELL_KINDS.index("input pixel"), views.CELL_KINDS.index("cropped")
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,8 +157,9 @@ def animate_conv_transpose(
     its part ``[p, p + out)``.  Zero insertion: ``s - 1`` zeros between the
     input pixels, ``d*(k-1) - p`` zeros before and ``d*(k-1) - p + a``
     after (negative: cropped), then output ``o`` is
-    ``sum_t flip(w)[t] z[o + t*d]``.  Both panels are computed with
-    :func:`upconv.conv_transpose` and :func:`upconv.conv`.
+    ``sum_t flip(w)[t] z[o + t*d]``.  Both are drawn from
+    :func:`upconv.explain.views.stamping_view` and
+    :func:`~upconv.explain.views.zero_insertion_view`.
 
     Examples
     --------
@@ -170,13 +173,15 @@ def animate_conv_transpose(
     func = "animate_conv_transpose"
     if path is None:
         raise TypeError(f"{func}: path must be a str or os.PathLike ending in .gif, got None")
-    path = _check_path(path, func, ("gif",))
+    path = check_path(path, func, ("gif",))
     view = v.choice(view, ("stamping", "zero_insertion"), func, "view")
     (fps,) = v.float_tuple(fps, 1, func, "fps", positive=True)
     if fps > 50:
         raise ValueError(f"{func}: fps must be at most 50 (GIF timing is in hundredths of a second), got {fps}")
     if isinstance(in_size, (Sequence, np.ndarray)) and not isinstance(in_size, (str, bytes)):
-        size = shapes._sizes(tuple(in_size), func, "in_size")
+        if len(in_size) == 0:
+            raise ValueError(f"{func}: in_size must have at least one spatial axis, got {in_size!r}")
+        size = v.int_tuple(tuple(in_size), len(in_size), func, "in_size", minimum=1)
     else:
         size = (v.integer(in_size, func, "in_size", minimum=1),)
     n = len(size)
@@ -195,238 +200,94 @@ def animate_conv_transpose(
     for name, shape in _grid_shapes(g, view).items():  # before allocating anything
         if max(shape) > MAX_CELLS:
             raise ValueError(
-                f"{func}: the {name} has {_dims(shape)} cells, more than {MAX_CELLS} along an axis; "
+                f"{func}: the {name} has {dims(shape)} cells, more than {MAX_CELLS} along an axis; "
                 "use a smaller configuration"
             )
     xs = _value_array(func, "x", x, size, "arange")
     w = _value_array(func, "weight", weight, k, "ones")
-    output = conv_transpose(xs[None, None], w[None, None], stride=g.stride, padding=padding,
-                            output_padding=output_padding, dilation=g.dilation)[0, 0]
-    frames = _stamping_frames(g, xs, w) if view == "stamping" else _zero_insertion_frames(g, xs, w)
+    params = dict(stride=g.stride, padding=padding, output_padding=output_padding, dilation=g.dilation)
+    if view == "stamping":
+        frames = _stamping_frames(views.stamping_view(xs, w, **params))
+    else:
+        frames = _zero_insertion_frames(views.zero_insertion_view(xs, w, **params))
     fig, images = _render(frames, g)
     duration = max(20, int(round(1000 / fps / 10)) * 10)
     durations = [duration] * (len(images) - 1) + [3 * duration]
     images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0,
                    optimize=False, disposal=1)
-    return ConvTransposeAnimation(path, view, len(images), tuple(frames["shown"]), output, frames["crop"], fig)
+    return ConvTransposeAnimation(path, view, len(images), tuple(frames["shown"]), frames["output"], frames["crop"],
+                                  fig)
 
 
 def _grid_shapes(g: shapes.ConvGeometry, view: str) -> dict[str, tuple[int, ...]]:
     """The grids an animation draws, per axis: input, kernel and canvas, or zero-inserted input and output."""
     if view == "stamping":
-        canvas = tuple(f + max(0, -e) for f, (_, e) in zip(g.full_size, g.padding))
-        return {"input": g.out_size, "kernel": g.kernel_size, "output canvas": canvas}
-    gz = shapes.zero_insertion_geometry(g)
-    drawn = tuple(i + max(b, 0) + max(e, 0) for i, (b, e) in zip(gz.in_size, gz.padding))
+        return {"input": g.out_size, "kernel": g.kernel_size, "output canvas": shapes.stamping_canvas(g)[0]}
+    drawn = shapes.zero_insertion_canvas(g)[0]
     return {"zero-inserted, padded input": drawn, "flipped kernel": g.kernel_size, "output": g.in_size}
 
 
-def _stamping_frames(g: shapes.ConvGeometry, x: np.ndarray, w: np.ndarray) -> dict[str, Any]:
+def _stamping_frames(view: views.StampingView) -> dict[str, Any]:
     """Per frame: the canvas of the stamps so far, their overlap count, the current stamp and input pixel."""
-    size, s, d = g.out_size, g.stride, g.dilation
-    extend = [(0, max(0, -e)) for _, e in g.padding]  # output_padding beyond the un-cropped result
-    canvas_shape = tuple(f + e for f, (_, e) in zip(g.full_size, extend))
-    crop = tuple(slice(b, b + o) for (b, _), o in zip(g.padding, g.in_size))
-    ones = np.ones((1, 1) + g.kernel_size)
-    total = np.zeros(canvas_shape)
-    count = np.zeros(canvas_shape, dtype=np.int64)
-    shown, counts, current, pixel, notes = [np.full(canvas_shape, np.nan)], [count.copy()], [None], [None], []
-    notes.append(f"kernel stamping: each input pixel j adds x[j]·w at j·s (stride {_dims(s)})")
-    for j in np.ndindex(*size):
-        one = np.zeros((1, 1) + size)
-        one[(0, 0) + j] = 1.0
-        stamp = np.pad(conv_transpose(one * x, w[None, None], stride=s, dilation=d)[0, 0], extend)
-        reach = np.pad(conv_transpose(one, ones, stride=s, dilation=d)[0, 0], extend) != 0
-        total = total + stamp
-        count = count + reach
-        shown.append(np.where(count > 0, total, np.nan))
-        counts.append(count.copy())
-        current.append(reach)
-        pixel.append(j)
-        start = tuple(j_ * s_ for j_, s_ in zip(j, s))
-        notes.append(f"stamp x[{_index_label(j)}] = {_fmt(x[j])} times w, starting at ({_index_label(start)})")
-    shown.append(total)  # the result: 0 where no stamp reached
-    counts.append(count.copy())
-    current.append(None)
-    pixel.append("done")
-    extended = " plus output_padding zeros at the end" if any(e < 0 for _, e in g.padding) else ""
-    crops = any(p > 0 for pair in g.padding for p in pair)
+    c = view.config
+    x, w = c.x, c.weight
+    pixels = [tuple(int(i) for i in j) for j in view.pixels]
+    sums, counts = view.partial_sums, view.partial_overlaps
+    shown = [np.full(view.canvas_size, np.nan)]
+    shown += [np.where(counts[i] > 0, sums[i], np.nan) for i in range(1, len(pixels) + 1)]
+    shown.append(sums[-1])  # the result: 0 where no stamp reached
+    notes = [f"kernel stamping: each input pixel j adds x[j]·w at j·s (stride {dims(c.stride)})"]
+    notes += [f"stamp x[{pixel_label(j)}] = {fmt(x[j])} times w, starting at ({pixel_label(start)})"
+              for j, start in zip(pixels, view.starts, strict=True)]
+    extended = " plus output_padding zeros at the end" if any(e < 0 for _, e in c.geometry.padding) else ""
+    crops = any(p > 0 for pair in c.padding for p in pair)
     cropped = "the canvas cropped by the padding" if crops else "the canvas"
-    notes.append(f"result ({_dims(g.in_size)}): {cropped}{extended} (dashed box)")
+    notes.append(f"result ({dims(c.out_size)}): {cropped}{extended} (dashed box)")
     return {
-        "view": "stamping", "shown": shown, "counts": counts, "current": current, "pixel": pixel,
-        "notes": notes, "crop": crop, "x": x, "w": w,
-        "grids": {"input": _as2d(x).shape, "kernel": _as2d(w).shape, "output canvas": _as2d(total).shape},
+        "view": "stamping", "shown": shown, "counts": list(counts) + [counts[-1]],
+        "current": [None] + list(view.reach) + [None], "pixel": [None] + pixels + ["done"],
+        "notes": notes, "crop": view.crop_slices, "x": x, "w": w, "output": c.output,
+        "grids": {"input": as2d(x).shape, "kernel": as2d(w).shape, "output canvas": as2d(view.canvas).shape},
         "legend": "blue: stamps so far (darker = more overlap) · orange: this stamp · dashed: the output kept",
     }
 
 
-def _zero_insertion_frames(g: shapes.ConvGeometry, x: np.ndarray, w: np.ndarray) -> dict[str, Any]:
+def _zero_insertion_frames(view: views.ZeroInsertionView) -> dict[str, Any]:
     """Per frame: the output computed so far and the window of the flipped kernel on the padded input."""
-    gz = shapes.zero_insertion_geometry(g)
-    pads = shapes.zero_insertion_padding(g)
-    # drawn grid: the zero-inserted input with the positive pads added; negative pads are shown as cropped cells
-    inserted = np.zeros(gz.in_size)
-    inserted[tuple(slice(None, None, s) for s in g.stride)] = x
-    kind = np.ones(gz.in_size, dtype=np.int64)  # 1: inserted zero
-    kind[tuple(slice(None, None, s) for s in g.stride)] = 2  # 2: input pixel
-    pos = [(max(b, 0), max(e, 0)) for b, e in pads]
-    drawn = np.pad(inserted, pos)
-    kind = np.pad(kind, pos)  # 0: padding
-    used = tuple(slice(max(-b, 0), drawn.shape[a] - max(-e, 0)) for a, (b, e) in enumerate(pads))
-    cropped = np.ones(drawn.shape, dtype=bool)
-    cropped[used] = False
-    kind[cropped] = 3  # 3: cropped
-    flipped = np.flip(w)
-    result = conv(drawn[used][None, None], flipped[None, None], dilation=g.dilation)[0, 0]
-    offset = tuple(u.start for u in used)
-    shown = [np.full(g.in_size, np.nan)]
+    c = view.config
+    outputs = list(np.ndindex(*c.out_size))
+    shown = [np.full(c.out_size, np.nan)]
     windows: list[Any] = [None]
     notes = [
-        f"zero insertion: {_dims(tuple(s - 1 for s in g.stride))} zeros between pixels, pad "
-        + ", ".join(f"{b}/{e}" for b, e in pads) + " (negative: crop), then slide the flipped kernel"
+        f"zero insertion: {dims(tuple(s - 1 for s in c.stride))} zeros between pixels, pad "
+        + ", ".join(f"{b}/{e}" for b, e in view.insertion_padding) + " (negative: crop), then slide the flipped kernel"
     ]
-    out = np.full(g.in_size, np.nan)
-    for o in np.ndindex(*g.in_size):
+    out = np.full(c.out_size, np.nan)
+    for i, o in enumerate(outputs):
         out = out.copy()
-        out[o] = result[o]
+        out[o] = view.output[o]
         shown.append(out)
-        taps = tuple(
-            np.array([off + o_ + t * d for t in range(k)])
-            for off, o_, k, d in zip(offset, o, g.kernel_size, g.dilation)
-        )
-        windows.append(taps)
-        notes.append(f"output ({_index_label(o)}) = sum of flipped kernel × window = {_fmt(result[o])}")
+        windows.append(view.window(i))
+        notes.append(f"output ({pixel_label(o)}) = sum of flipped kernel × window = {fmt(view.output[o])}")
     shown.append(out)
     windows.append(None)
-    notes.append(f"result: {_dims(g.in_size)}, the same as kernel stamping")
+    notes.append(f"result: {dims(c.out_size)}, the same as kernel stamping")
     return {
         "view": "zero_insertion", "shown": shown, "windows": windows, "notes": notes,
-        "crop": tuple(slice(0, o) for o in g.in_size), "drawn": drawn, "kind": kind, "used": used,
-        "flipped": flipped, "x": x, "w": w,
-        "grids": {"zero-inserted, padded input": _as2d(drawn).shape, "flipped kernel": _as2d(w).shape,
-                  "output": _as2d(out).shape},
+        "crop": tuple(slice(0, o) for o in c.out_size), "drawn": view.canvas, "kind": view.kind,
+        "used": view.used_slices, "outputs": [None] + outputs + [None], "flipped": view.flipped,
+        "x": c.x, "w": c.weight, "output": c.output,
+        "grids": {"zero-inserted, padded input": as2d(view.canvas).shape, "flipped kernel": as2d(c.weight).shape,
+                  "output": as2d(out).shape},
         "legend": "yellow: input pixels · grey: inserted zeros · light: padding"
-                  + (" · dark: cropped (negative padding)" if (kind == 3).any() else ""),
+                  + (" · dark: cropped (negative padding)" if (view.kind == _CROPPED).any() else ""),
     }
-
-
-class _Panel:
-    """One grid of cells, each with a colour and a label, redrawn only where it changed.
-
-    Frames are drawn incrementally into the Agg buffer: cell colours are
-    painted with NumPy, then the grid lines, outlines, box, spines and the
-    labels of the cells concerned are drawn by matplotlib, clipped to the
-    changed rectangle.  Every frame, the first included, is drawn the same
-    way, so a frame does not depend on which frames came before it.
-    """
-
-    MARGIN = 4  # pixels beyond the grid redrawn at its edges (outlines and box are drawn over the border)
-
-    def __init__(self, fig: Any, rect: tuple[float, float, float, float], shape: tuple[int, int], cell_pt: float,
-                 title: str):
-        from matplotlib.patches import Rectangle
-
-        self.Rectangle = Rectangle
-        self.ax = _place(fig, *rect)
-        self.shape = shape
-        self.cell_pt = cell_pt
-        self.rgb = np.ones(shape + (3,))
-        self.labels = np.full(shape, "", dtype=object)
-        self.ink = np.full(shape, "black", dtype=object)
-        self.box_cells: tuple[int, int, int, int] | None = None
-        self.dirty = np.ones(shape, dtype=bool)
-        self.image = self.ax.imshow(self.rgb, interpolation="nearest", aspect="equal")  # for the returned figure
-        _cell_grid(self.ax, shape, "0.6")
-        self.ax.set_title(title, fontsize=8)
-        self.texts = np.empty(shape, dtype=object)
-        for r, c in np.ndindex(*shape):
-            self.texts[r, c] = self.ax.text(c, r, "", ha="center", va="center", fontsize=6)
-        self.box = Rectangle((-0.5, -0.5), 1, 1, fill=False, ec=_ORANGE, lw=2.0, visible=False)
-        self.ax.add_patch(self.box)
-
-    def outline(self, rows: slice, cols: slice, **style: Any) -> None:
-        """A static rectangle around the cells ``rows x cols``."""
-        self.ax.add_patch(self.Rectangle((cols.start - 0.5, rows.start - 0.5), cols.stop - cols.start,
-                                         rows.stop - rows.start, fill=False, **style))
-
-    def set(self, rgb: np.ndarray, labels: np.ndarray, ink: np.ndarray | None = None,
-            box: tuple[int, int, int, int] | None = None) -> None:
-        """New cell colours, labels, label colours and box ``(r0, r1, c0, c1)`` (inclusive) or None."""
-        if ink is None:
-            ink = np.empty(self.shape, dtype=object)
-            for idx in np.ndindex(*self.shape):
-                ink[idx] = _ink(rgb[idx])
-        changed = (rgb != self.rgb).any(axis=-1) | (labels != self.labels) | (ink != self.ink)
-        if box != self.box_cells:
-            for b in (box, self.box_cells):
-                if b is not None:
-                    changed[b[0] : b[1] + 1, b[2] : b[3] + 1] = True
-        for r, c in zip(*np.nonzero(changed)):
-            text = labels[r, c]
-            fs = _font(text, self.cell_pt, 8.5)
-            t = self.texts[r, c]
-            t.set_text(text if fs >= 4.0 else "")
-            t.set_fontsize(fs)
-            t.set_color(ink[r, c])
-        self.dirty |= changed
-        self.rgb, self.labels, self.ink, self.box_cells = rgb.copy(), labels.copy(), ink.copy(), box
-        self.image.set_data(self.rgb)
-        if box is None:
-            self.box.set_visible(False)
-        else:
-            self.box.set_bounds(box[2] - 0.5, box[0] - 0.5, box[3] - box[2] + 1, box[1] - box[0] + 1)
-            self.box.set_visible(True)
-
-    def locate(self, height_px: int) -> None:
-        """Pixel boundaries of the cells in the buffer (after the figure was drawn once)."""
-        h, w = self.shape
-        to_px = self.ax.transData.transform
-        self.xb = np.rint(to_px(np.column_stack([np.arange(w + 1) - 0.5, np.zeros(w + 1)]))[:, 0]).astype(int)
-        ys = to_px(np.column_stack([np.zeros(h + 1), np.arange(h + 1) - 0.5]))[:, 1]
-        self.yb = np.rint(height_px - ys).astype(int)
-
-    def blit(self, buf: np.ndarray) -> None:
-        """Redraw the changed cells, their neighbours and whatever lies over them."""
-        from matplotlib.transforms import Bbox
-
-        if not self.dirty.any():
-            return
-        h, w = self.shape
-        H, W = buf.shape[:2]
-        rows, cols = np.nonzero(self.dirty)
-        r0, r1 = max(rows.min() - 1, 0), min(rows.max() + 1, h - 1)
-        c0, c1 = max(cols.min() - 1, 0), min(cols.max() + 1, w - 1)
-        m = self.MARGIN
-        y0 = max(self.yb[r0] - (m if r0 == 0 else 0), 0)
-        y1 = min(self.yb[r1 + 1] + (m if r1 == h - 1 else 0), H)
-        x0 = max(self.xb[c0] - (m if c0 == 0 else 0), 0)
-        x1 = min(self.xb[c1 + 1] + (m if c1 == w - 1 else 0), W)
-        buf[y0:y1, x0:x1] = 255
-        colours = np.rint(self.rgb * 255).astype(np.uint8)
-        for r in range(r0, r1 + 1):
-            for c in range(c0, c1 + 1):
-                buf[self.yb[r] : self.yb[r + 1], self.xb[c] : self.xb[c + 1], :3] = colours[r, c]
-        clip = Bbox.from_extents(x0, H - y1, x1, H - y0)
-        overlay = [a for a in self.ax.collections + self.ax.patches + list(self.ax.spines.values()) if a.get_visible()]
-        for artist in sorted(overlay, key=lambda a: a.get_zorder()):
-            saved = artist.get_clip_box(), artist.get_clip_on()
-            artist.set_clip_box(clip)
-            artist.set_clip_on(True)
-            self.ax.draw_artist(artist)
-            artist.set_clip_box(saved[0])
-            artist.set_clip_on(saved[1])
-        for r in range(r0, r1 + 1):
-            for c in range(c0, c1 + 1):
-                if self.texts[r, c].get_text():
-                    self.ax.draw_artist(self.texts[r, c])
-        self.dirty[:] = False
 
 
 def _labels(a: np.ndarray) -> np.ndarray:
     out = np.empty(a.shape, dtype=object)
     for idx, val in np.ndenumerate(a):
-        out[idx] = "" if np.isnan(val) else _fmt(val)
+        out[idx] = "" if np.isnan(val) else fmt(val)
     return out
 
 
@@ -461,16 +322,18 @@ def _render(frames: dict[str, Any], g: shapes.ConvGeometry):
         for h, w_ in grids:
             rects.append((left, bottom + (tallest - h) * cell, w_ * cell, h * cell))
             left += w_ * cell + gap
-    with _style() as mpl:
-        fig = _figure(width, height, ANIMATION_DPI)
+    with matplotlib_style() as mpl:
+        fig = figure(width, height, ANIMATION_DPI)
         canvas = FigureCanvasAgg(fig)
-        names = [f"{t} ({_dims(shape if not vertical else (shape[1],))})" for t, shape in zip(titles, grids)]
-        panels = [_Panel(fig, rect, shape, cell * 72, name) for rect, shape, name in zip(rects, grids, names)]
+        names = [f"{t} ({dims(shape if not vertical else (shape[1],))})"
+                 for t, shape in zip(titles, grids, strict=True)]
+        panels = [CellPanel(fig, rect, shape, cell * 72, name)
+                  for rect, shape, name in zip(rects, grids, names, strict=True)]
         note = fig.text(0.5, 1 - 0.3 / height, "", ha="center", va="center", fontsize=9.5)
         fig.text(0.5, 0.2 / height, frames["legend"], ha="center", va="center", fontsize=7, color="0.3")
         setup, draw = _VIEWS[frames["view"]]
         setup(frames, panels)
-        canvas.draw()  # the static parts: titles, legend; every cell is drawn by _Panel.blit
+        canvas.draw()  # the static parts: titles, legend; every cell is drawn by CellPanel.blit
         buf = np.asarray(canvas.buffer_rgba())
         H = buf.shape[0]
         band = int(round((top - 0.08) * ANIMATION_DPI))  # rows of the note above the panels
@@ -484,18 +347,8 @@ def _render(frames: dict[str, Any], g: shapes.ConvGeometry):
             buf[:band] = 255
             note.set_text(frames["notes"][i])
             fig.draw_artist(note)
-            images.append(_palette_image(Image, buf[..., :3].copy()))
+            images.append(palette_image(Image, buf[..., :3].copy()))
     return fig, images
-
-
-def _palette_image(Image: Any, rgb: np.ndarray) -> Any:
-    """``rgb`` as a 256-colour image (GIF); the background (the corner pixel, white) stays exactly white."""
-    img = Image.fromarray(rgb).quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-    palette = img.getpalette()
-    white = img.getpixel((0, 0))
-    palette[3 * white : 3 * white + 3] = [255, 255, 255]
-    img.putpalette(palette)
-    return img
 
 
 def _idx2(j: tuple[int, ...]) -> tuple[int, int]:
@@ -506,84 +359,83 @@ def _slices2(sl: tuple[slice, ...]) -> tuple[slice, slice]:
     return (slice(0, 1),) + tuple(sl) if len(sl) == 1 else tuple(sl)  # type: ignore[return-value]
 
 
-def _setup_stamping(frames: dict[str, Any], panels: list[_Panel]) -> None:
+def _setup_stamping(frames: dict[str, Any], panels: list[CellPanel]) -> None:
     _, ker, out = panels
-    w2 = _as2d(frames["w"])
-    ker.set(np.broadcast_to(np.array(_KERNEL), w2.shape + (3,)).copy(), _labels(w2))
+    w2 = as2d(frames["w"])
+    ker.set(np.broadcast_to(np.array(KERNEL_CELL), w2.shape + (3,)).copy(), _labels(w2))
     rows, cols = _slices2(frames["crop"])
     out.outline(rows, cols, ec="crimson", lw=1.6, ls="--")
 
 
-def _draw_stamping(frames: dict[str, Any], i: int, panels: list[_Panel], mpl: Any) -> None:
+def _draw_stamping(frames: dict[str, Any], i: int, panels: list[CellPanel], mpl: Any) -> None:
     inp, _, out = panels
-    x2 = _as2d(frames["x"])
+    x2 = as2d(frames["x"])
     pixel = frames["pixel"][i]
     flat = list(np.ndindex(*frames["x"].shape))
     upto = len(flat) if pixel == "done" else (0 if pixel is None else flat.index(pixel) + 1)
     rgb = np.full(x2.shape + (3,), 0.96)
     for j in flat[:upto]:
-        rgb[_idx2(j)] = _INPUT
+        rgb[_idx2(j)] = INPUT_CELL
     box = None
     if pixel not in (None, "done"):
         r, c = _idx2(pixel)
-        rgb[r, c] = _ORANGE
+        rgb[r, c] = ORANGE
         box = (r, r, c, c)
     inp.set(rgb, _labels(x2), box=box)
-    count = _as2d(frames["counts"][i])
+    count = as2d(frames["counts"][i])
     top = max(int(frames["counts"][-1].max()), 1)
     colours = mpl.colormaps["Blues"](0.12 + 0.55 * count / top)[..., :3]
-    colours[count == 0] = _BLANK
+    colours[count == 0] = BLANK_CELL
     current = frames["current"][i]
     box = None
     if current is not None:
-        reach = _as2d(current)
-        colours = _blend(colours, _ORANGE, 0.55, reach)
+        reach = as2d(current)
+        colours = blend(colours, ORANGE, 0.55, reach)
         rows, cols = np.nonzero(reach)
         box = (rows.min(), rows.max(), cols.min(), cols.max())
     if pixel == "done":
         kept = np.zeros(count.shape, dtype=bool)
         kept[_slices2(frames["crop"])] = True
-        colours = _blend(colours, _CROPPED, 0.75, ~kept)
-    out.set(colours, _labels(_as2d(frames["shown"][i])), box=box)
+        colours = blend(colours, CROPPED_CELL, 0.75, ~kept)
+    out.set(colours, _labels(as2d(frames["shown"][i])), box=box)
 
 
-def _setup_zero_insertion(frames: dict[str, Any], panels: list[_Panel]) -> None:
+def _setup_zero_insertion(frames: dict[str, Any], panels: list[CellPanel]) -> None:
     zin, ker, _ = panels
-    flipped = _as2d(frames["flipped"])
-    ker.set(np.broadcast_to(np.array(_KERNEL), flipped.shape + (3,)).copy(), _labels(flipped))
-    if (frames["kind"] == 3).any():
+    flipped = as2d(frames["flipped"])
+    ker.set(np.broadcast_to(np.array(KERNEL_CELL), flipped.shape + (3,)).copy(), _labels(flipped))
+    if (frames["kind"] == _CROPPED).any():
         rows, cols = _slices2(frames["used"])
         zin.outline(rows, cols, ec="crimson", lw=1.4, ls="--")
 
 
-def _draw_zero_insertion(frames: dict[str, Any], i: int, panels: list[_Panel], mpl: Any) -> None:
+def _draw_zero_insertion(frames: dict[str, Any], i: int, panels: list[CellPanel], mpl: Any) -> None:
     zin, _, out = panels
-    kind = _as2d(frames["kind"])
-    colours = np.array([_PADDING, _INSERTED, _INPUT, _CROPPED])[kind]
-    labels = _labels(_as2d(frames["drawn"]))
-    ink = np.where(kind == 2, "black", "0.45").astype(object)
-    ink[kind == 3] = "0.8"
+    kind = as2d(frames["kind"])
+    colours = _KIND_COLOURS[kind]
+    labels = _labels(as2d(frames["drawn"]))
+    ink = np.where(kind == _INPUT_PIXEL, "black", "0.45").astype(object)
+    ink[kind == _CROPPED] = "0.8"
     window = frames["windows"][i]
     box = None
     if window is not None:
         taps = tuple(window) if len(window) == 2 else (np.array([0]),) + tuple(window)
         mask = np.zeros(kind.shape, dtype=bool)
         mask[np.ix_(*taps)] = True
-        colours = _blend(colours, _ORANGE, 0.6, mask)
+        colours = blend(colours, ORANGE, 0.6, mask)
         ink[mask] = "black"
         box = (taps[0].min(), taps[0].max(), taps[1].min(), taps[1].max())
     zin.set(colours, labels, ink, box)
-    shown = _as2d(frames["shown"][i])
+    shown = as2d(frames["shown"][i])
     final = frames["shown"][-1]
     lo, hi = float(np.nanmin(final)), float(np.nanmax(final))
     colours = mpl.colormaps["Blues"](0.12 + 0.55 * (np.nan_to_num(shown, nan=lo) - lo) / (hi - lo if hi > lo else 1.0))
     colours = colours[..., :3]
-    colours[np.isnan(shown)] = _BLANK
+    colours[np.isnan(shown)] = BLANK_CELL
     box = None
     if window is not None:
-        o = tuple(int(t[0]) - u.start for t, u in zip(window, frames["used"]))
-        r, c = _idx2(o)
-        colours[r, c] = _ORANGE
+        r, c = _idx2(frames["outputs"][i])
+        colours[r, c] = ORANGE
         box = (r, r, c, c)
     out.set(colours, _labels(shown), box=box)
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from upconv import _validate as v
-from upconv.figures.style import _check_path, _figure, _save, _style
+from upconv.figures.style import check_path, figure, matplotlib_style, save
 from upconv.shapes import ceil_div
 
 __all__ = ["default_crop", "plot_comparison", "plot_experiment", "plot_deblur"]
@@ -118,7 +118,7 @@ def plot_comparison(
     func = "plot_comparison"
     if not all(hasattr(result, a) for a in ("reference", "low", "scale", "outputs", "scores")):
         raise TypeError(f"{func}: result must be an UpsamplerComparison, got {type(result).__name__}")
-    path = _check_path(path, func)
+    path = check_path(path, func)
     columns = v.integer(columns, func, "columns", minimum=1)
     size = result.reference.shape[-2:]
     x0, y0, cw, ch = default_crop(size) if crop is None else _check_crop(crop, size, func)
@@ -136,8 +136,8 @@ def plot_comparison(
     cols = min(columns, len(panels))
     rows = ceil_div(len(panels), cols)
     side = 1.9
-    with _style():
-        fig = _figure(side * cols, (side + 0.45) * rows)
+    with matplotlib_style():
+        fig = figure(side * cols, (side + 0.45) * rows)
         axes = fig.subplots(rows, cols, squeeze=False)
         for ax in axes.ravel():
             ax.set_axis_off()
@@ -152,7 +152,7 @@ def plot_comparison(
         fig.suptitle(f"x{s} up-sampling, crop x={x0} y={y0} {cw}×{ch} of {size[1]}×{size[0]}")
         fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.55 / ((side + 0.45) * rows),
                             wspace=0.05, hspace=0.3)
-    _save(fig, path)
+    save(fig, path)
     return fig
 
 

@@ -40,14 +40,13 @@ _RC = {
 }
 
 # cell colours of the animations and figures
-_ORANGE = (1.0, 0.6, 0.1)
-_GREY = (0.55, 0.55, 0.55)
-_INPUT = (1.0, 0.88, 0.54)
-_INSERTED = (0.78, 0.78, 0.78)
-_PADDING = (0.93, 0.93, 0.93)
-_CROPPED = (0.55, 0.55, 0.55)
-_KERNEL = (0.87, 0.91, 0.97)
-_BLANK = (1.0, 1.0, 1.0)
+ORANGE = (1.0, 0.6, 0.1)
+INPUT_CELL = (1.0, 0.88, 0.54)
+INSERTED_CELL = (0.78, 0.78, 0.78)
+PADDING_CELL = (0.93, 0.93, 0.93)
+CROPPED_CELL = (0.55, 0.55, 0.55)
+KERNEL_CELL = (0.87, 0.91, 0.97)
+BLANK_CELL = (1.0, 1.0, 1.0)
 
 
 # --------------------------------------------------------------------------
@@ -55,7 +54,7 @@ _BLANK = (1.0, 1.0, 1.0)
 
 
 @contextlib.contextmanager
-def _style() -> Iterator[Any]:
+def matplotlib_style() -> Iterator[Any]:
     """matplotlib with the default style and :data:`_RC`, whatever the user's matplotlibrc says."""
     try:
         import matplotlib
@@ -68,14 +67,16 @@ def _style() -> Iterator[Any]:
         yield matplotlib
 
 
-def _figure(width: float, height: float, dpi: float = DPI):
+def figure(width: float, height: float, dpi: float = DPI):
+    """A white pyplot-free :class:`matplotlib.figure.Figure` of ``width`` x ``height`` inches."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), dpi=dpi, facecolor="white")
     return fig
 
 
-def _check_path(path: Any, func: str, formats: Sequence[str] = _FORMATS) -> str | None:
+def check_path(path: Any, func: str, formats: Sequence[str] = _FORMATS) -> str | None:
+    """``path`` as a str (None stays None), refused unless it ends in one of ``formats``; errors name ``func``."""
     if path is None:
         return None
     if not isinstance(path, (str, os.PathLike)):
@@ -88,50 +89,53 @@ def _check_path(path: Any, func: str, formats: Sequence[str] = _FORMATS) -> str 
     return path
 
 
-def _save(fig: Any, path: str | None) -> None:
+def save(fig: Any, path: str | None) -> None:
     """Save ``fig`` at its own resolution without any run-dependent metadata."""
     if path is None:
         return
     ext = os.path.splitext(path)[1].lower().lstrip(".")
-    with _style():  # the settings read at save time (svg.hashsalt: the same ids on every run)
+    with matplotlib_style():  # the settings read at save time (svg.hashsalt: the same ids on every run)
         fig.savefig(path, dpi=fig.dpi, metadata=_METADATA[ext], facecolor="white")
 
 
-def _place(fig: Any, left: float, bottom: float, width: float, height: float):
+def place(fig: Any, left: float, bottom: float, width: float, height: float):
     """Axes at a rectangle given in inches from the figure's lower left corner."""
     W, H = fig.get_size_inches()
     return fig.add_axes((left / W, bottom / H, width / W, height / H))
 
 
-def _fmt(x: float) -> str:
+def fmt(x: float) -> str:
+    """A cell label: an integer without ``.0``, else 3 significant digits."""
     x = float(x)
     if math.isfinite(x) and x == round(x) and abs(x) < 1e15:
         return str(int(round(x)))
     return f"{x:.3g}"
 
 
-def _dims(shape: Sequence[int]) -> str:
+def dims(shape: Sequence[int]) -> str:
+    """``(5, 5) -> "5×5"``."""
     return "×".join(str(s) for s in shape)
 
 
-def _ink(rgb: Sequence[float]) -> str:
+def text_colour(rgb: Sequence[float]) -> str:
     """Black or white text, whichever reads better on ``rgb``."""
     r, g, b = rgb[:3]
     return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
 
 
-def _font(text: str, cell_pt: float, base: float = 9.0) -> float:
+def font(text: str, cell_pt: float, base: float = 9.0) -> float:
     """Font size (points) for ``text`` in a square cell ``cell_pt`` points wide."""
     return min(base, 0.42 * cell_pt, 1.55 * cell_pt / max(len(text), 2))
 
 
-def _blend(rgb: np.ndarray, colour: Sequence[float], amount: float, where: np.ndarray) -> np.ndarray:
+def blend(rgb: np.ndarray, colour: Sequence[float], amount: float, where: np.ndarray) -> np.ndarray:
+    """A copy of the colours ``rgb`` moved ``amount`` of the way to ``colour`` where ``where`` is True."""
     out = rgb.copy()
     out[where] = (1 - amount) * out[where] + amount * np.asarray(colour, dtype=float)
     return out
 
 
-def _cell_grid(ax: Any, shape: tuple[int, int], colour: str = "0.7") -> None:
+def cell_grid(ax: Any, shape: tuple[int, int], colour: str = "0.7") -> None:
     """Hide ticks and draw thin lines between the cells of a ``shape`` grid."""
     h, w = shape
     ax.set_xlim(-0.5, w - 0.5)
@@ -142,10 +146,7 @@ def _cell_grid(ax: Any, shape: tuple[int, int], colour: str = "0.7") -> None:
     ax.vlines(np.arange(w + 1) - 0.5, -0.5, h - 0.5, colors=colour, linewidths=0.5)
 
 
-def _as2d(a: np.ndarray) -> np.ndarray:
+def as2d(a: np.ndarray) -> np.ndarray:
     """A 1-d array as one row; a 2-d array unchanged."""
     return a.reshape((1,) * (2 - a.ndim) + a.shape)
 
-
-def _index_label(idx: tuple[int, ...]) -> str:
-    return ",".join(map(str, idx))

@@ -48,7 +48,7 @@ def count_block(out: str, rows: list[list[int]]) -> int:
     want = [" ".join(map(str, r)) for r in rows]
     lines = normalized(out)
     return sum(
-        all(line == w or line.endswith(" " + w) for line, w in zip(lines[i : i + len(want)], want))
+        all(line == w or line.endswith(" " + w) for line, w in zip(lines[i : i + len(want)], want, strict=True))
         for i in range(len(lines) - len(want) + 1)
     )
 
@@ -246,14 +246,16 @@ CONFIGS = [
 def test_shown_intermediates_reproduce_the_result(argv):
     c = config(*argv)
     result = c.transpose(c.x, c.w)
-    stamps = explain._stamps(c)
-    np.testing.assert_array_equal(sum(s for _, s, _ in stamps), result)
-    np.testing.assert_array_equal(sum(m.astype(int) for _, _, m in stamps),
+    views = c.compute_views(("stamping", "zero_insertion", "matrix"), steps=True, jacobian=False)
+    crop = (slice(None),) + views.stamping.crop_slices
+    stamps = list(zip(views.stamping.stamps[crop], views.stamping.reach[crop], strict=True))
+    np.testing.assert_array_equal(sum(s for s, _ in stamps), result)
+    np.testing.assert_array_equal(sum(m.astype(int) for _, m in stamps),
                                   c.transpose(np.ones(c.size), np.ones(c.kernel_size)))
-    intermediate, _ = explain._intermediate(c)
+    intermediate = views.zero_insertion.padded
     redo = upconv.conv(intermediate[None, None], np.flip(c.w)[None, None], dilation=c.dilation)[0, 0]
     np.testing.assert_array_equal(redo, result)
-    C, _ = explain._matrix(c)
+    C = views.matrix.C
     assert C.shape == (np.prod(c.size), np.prod(c.out_size))
     np.testing.assert_array_equal((C.T @ c.x.ravel()).reshape(c.out_size), result)
 

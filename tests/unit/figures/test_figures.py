@@ -10,6 +10,7 @@ import pytest
 
 import upconv
 from upconv import figures, shapes
+from upconv.explain import views
 
 pytest.importorskip("matplotlib")
 Image = pytest.importorskip("PIL.Image")
@@ -186,10 +187,11 @@ def test_frames_end_on_the_true_output(cfg):
     x, w = rng.normal(size=size), rng.normal(size=g.kernel_size)
     want = upconv.conv_transpose(x[None, None], w[None, None], stride=s, padding=p, output_padding=a,
                                  dilation=d)[0, 0]
-    stamping = figures.animation._stamping_frames(g, x, w)
+    params = dict(stride=s, padding=p, output_padding=a, dilation=d)
+    stamping = figures.animation._stamping_frames(views.stamping_view(x, w, **params))
     assert len(stamping["shown"]) == np.prod(size) + 2
     np.testing.assert_allclose(stamping["shown"][-1][stamping["crop"]], want, atol=1e-12)
-    zero = figures.animation._zero_insertion_frames(g, x, w)
+    zero = figures.animation._zero_insertion_frames(views.zero_insertion_view(x, w, **params))
     assert len(zero["shown"]) == np.prod(want.shape) + 2
     np.testing.assert_allclose(zero["shown"][-1], want, atol=1e-12)
     assert np.isnan(zero["shown"][0]).all() and np.isnan(stamping["shown"][0]).all()
@@ -199,7 +201,7 @@ def test_frames_end_on_the_true_output(cfg):
         assert [((1,) + s)[-2:] for s in predicted.values()] == list(frames["grids"].values())
     gz = shapes.zero_insertion_geometry(g)
     used = zero["drawn"][zero["used"]]
-    assert used.shape == tuple(i + b + e for i, (b, e) in zip(gz.in_size, gz.padding))
+    assert used.shape == tuple(i + b + e for i, (b, e) in zip(gz.in_size, gz.padding, strict=True))
 
 
 def test_stamping_gif(tmp_path):
