@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
+import upconv
+from upconv import shapes
 from upconv.cli import _format as fmt
+from upconv.explain import views
 from upconv.explain.views import (
     GradientView,
     MatrixView,
@@ -18,9 +21,6 @@ from upconv.explain.views import (
     ZeroInsertionView,
     pixel_label,
 )
-
-if TYPE_CHECKING:
-    from upconv.cli.explain import Config
 
 #: Individual stamps are printed for 1-d and 2-d inputs with at most this many pixels.
 MAX_STAMPS = 16
@@ -54,6 +54,41 @@ _VIEWS = {
               "that land in it; the s^n results interleave.  Classes with fewer taps are the "
               "checkerboard."),
 }
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated single-channel transposed convolution and its input and kernel."""
+
+    x: np.ndarray
+    w: np.ndarray
+    size: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    output_padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    out_size: tuple[int, ...]
+    geometry: shapes.ConvGeometry
+
+    @property
+    def ndim(self) -> int:
+        return len(self.size)
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        names = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+        return names.get(self.ndim, tuple(f"ax{i}" for i in range(self.ndim)))
+
+    def transpose(self, x: np.ndarray, w: np.ndarray, method: str = "auto") -> np.ndarray:
+        """``upconv.conv_transpose`` of one single-channel image with this configuration."""
+        return upconv.conv_transpose(x[None, None], w[None, None], stride=self.stride, padding=self.padding,
+                                     output_padding=self.output_padding, dilation=self.dilation, method=method)[0, 0]
+
+    def compute_views(self, names: tuple[str, ...], steps: bool, jacobian: bool) -> views.ConvTransposeViews:
+        """The views ``names`` of this configuration (:func:`upconv.explain.views.explain_views`)."""
+        return views.explain_views(self.x, self.w, self.stride, self.padding, self.output_padding, self.dilation,
+                                   views=names, steps=steps, jacobian=jacobian)
 
 
 def print_config(out: fmt.Printer, c: Config) -> None:

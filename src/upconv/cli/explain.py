@@ -42,16 +42,15 @@ import argparse
 import math
 import re
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-import upconv
 from upconv import shapes
 from upconv.cli import _explain_text as render
 from upconv.cli import _format as fmt
 from upconv.cli._args import int_list, per_axis
+from upconv.cli._explain_text import Config
 from upconv.explain import views
 from upconv.ops.convolution import CONV_TRANSPOSE_METHODS
 
@@ -183,41 +182,6 @@ def _values(spec: str | None, array: np.ndarray | None, shape: tuple[int, ...], 
 
 # --------------------------------------------------------------------------
 # the configuration
-
-
-@dataclass(frozen=True)
-class Config:
-    """A validated single-channel transposed convolution and its input and kernel."""
-
-    x: np.ndarray
-    w: np.ndarray
-    size: tuple[int, ...]
-    kernel_size: tuple[int, ...]
-    stride: tuple[int, ...]
-    padding: tuple[int, ...]
-    output_padding: tuple[int, ...]
-    dilation: tuple[int, ...]
-    out_size: tuple[int, ...]
-    geometry: shapes.ConvGeometry
-
-    @property
-    def ndim(self) -> int:
-        return len(self.size)
-
-    @property
-    def axes(self) -> tuple[str, ...]:
-        names = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-        return names.get(self.ndim, tuple(f"ax{i}" for i in range(self.ndim)))
-
-    def transpose(self, x: np.ndarray, w: np.ndarray, method: str = "auto") -> np.ndarray:
-        """``upconv.conv_transpose`` of one single-channel image with this configuration."""
-        return upconv.conv_transpose(x[None, None], w[None, None], stride=self.stride, padding=self.padding,
-                                     output_padding=self.output_padding, dilation=self.dilation, method=method)[0, 0]
-
-    def compute_views(self, names: tuple[str, ...], steps: bool, jacobian: bool) -> views.ConvTransposeViews:
-        """The views ``names`` of this configuration (:func:`upconv.explain.views.explain_views`)."""
-        return views.explain_views(self.x, self.w, self.stride, self.padding, self.output_padding, self.dilation,
-                                   views=names, steps=steps, jacobian=jacobian)
 
 
 def _config(args: argparse.Namespace) -> Config:

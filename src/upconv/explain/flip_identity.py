@@ -92,7 +92,7 @@ def symbolic_flip_identity(
     Raises
     ------
     ValueError, TypeError
-        For invalid sizes or an ``F`` of more than :data:`MAX_ENTRIES` entries.
+        For invalid sizes or an ``F`` of more than :data:`~upconv.explain.symbols.MAX_ENTRIES` entries.
 
     Notes
     -----

@@ -16,7 +16,8 @@ sizes above 9).
 sympy is an optional dependency (``pip install upconv[symbolic]``), imported
 when a function here is first called; ``import upconv`` does not import it.
 Configurations whose symbolic matrix would have more than
-:data:`MAX_ENTRIES` entries are refused with a ValueError.
+:data:`upconv.explain.symbols.MAX_ENTRIES` entries (a setting) are refused
+with a ValueError.
 
 The derivations of seed 001 are here; seed 002's identity is in
 :mod:`upconv.explain.flip_identity`, the symbols, the Jacobian and the
@@ -50,7 +51,6 @@ from upconv.explain.symbols import (
 )
 
 __all__ = [
-    "MAX_ENTRIES",
     "FlipIdentity",
     "symbol_array",
     "symbolic_conv",
@@ -62,10 +62,6 @@ __all__ = [
     "pretty",
 ]
 
-#: Largest symbolic matrix (rows * columns), or number of product terms of a
-#: symbolic convolution output, that the functions here build (read at each call:
-#: set ``upconv.symbolic.MAX_ENTRIES`` to change it).
-MAX_ENTRIES = 100_000
 
 
 # --------------------------------------------------------------------------
@@ -111,7 +107,7 @@ def symbolic_conv(
     ------
     ValueError, TypeError
         For invalid sizes (as :func:`upconv.conv`) or more than
-        :data:`MAX_ENTRIES` product terms.
+        :data:`~upconv.explain.symbols.MAX_ENTRIES` product terms.
 
     Notes
     -----
@@ -190,7 +186,7 @@ def symbolic_conv_matrix(
     Raises
     ------
     ValueError, TypeError
-        For invalid sizes or a matrix of more than :data:`MAX_ENTRIES` entries.
+        For invalid sizes or a matrix of more than :data:`~upconv.explain.symbols.MAX_ENTRIES` entries.
 
     See Also
     --------
@@ -320,7 +316,7 @@ def symbolic_conv_transpose(
     ------
     ValueError, TypeError
         For invalid sizes (as :func:`upconv.conv_transpose`) or a matrix of
-        more than :data:`MAX_ENTRIES` entries.
+        more than :data:`~upconv.explain.symbols.MAX_ENTRIES` entries.
 
     Examples
     --------

@@ -2,7 +2,7 @@
 
 sympy is imported when a function here is first called (``import upconv``
 does not import it).  Sizes are checked against
-:data:`upconv.explain.symbolic.MAX_ENTRIES` before anything is built.
+:data:`MAX_ENTRIES` before anything is built.
 """
 
 from __future__ import annotations
@@ -18,6 +18,12 @@ from upconv import shapes
 from upconv.shapes import ConvGeometry
 
 __all__ = ["symbol_names", "symbol_array", "to_latex", "pretty"]
+
+
+#: Largest symbolic matrix (rows * columns), or number of product terms of a
+#: symbolic convolution output, that upconv builds (read at each call: set
+#: ``upconv.explain.symbols.MAX_ENTRIES`` to change it).
+MAX_ENTRIES = 100_000
 
 
 def _sympy():
@@ -110,14 +116,10 @@ def symbol_array(name: str, shape: Sequence[int], channel_axes: int = 0):
 
 
 def _check_entries(func: str, count: int, what: str) -> None:
-    # the limit is a setting of the public module, read at call time
-    from upconv.explain import symbolic
-
-    limit = symbolic.MAX_ENTRIES
-    if count > limit:
+    if count > MAX_ENTRIES:  # read at each call: the setting may change
         raise ValueError(
-            f"{func}: this configuration needs {count} {what}, more than the limit of {limit} "
-            "(upconv.symbolic.MAX_ENTRIES); symbolic derivation is meant for small sizes: "
+            f"{func}: this configuration needs {count} {what}, more than the limit of {MAX_ENTRIES} "
+            "(upconv.explain.symbols.MAX_ENTRIES); symbolic derivation is meant for small sizes: "
             "reduce in_size, kernel_size or the channels"
         )
 

@@ -37,21 +37,11 @@ One training step of a tiny x2 up-sampler:
 """
 
 from upconv.nn import init
+from upconv.nn.activations import LeakyReLU, ReLU, Sigmoid, Tanh
 from upconv.nn.io import load, load_torch_state_dict, save
-from upconv.nn.layers import (
-    Conv,
-    ConvTranspose,
-    LeakyReLU,
-    Module,
-    PixelShuffle,
-    ReLU,
-    ResizeConv,
-    Sequential,
-    Sigmoid,
-    SubPixelConv,
-    Tanh,
-)
+from upconv.nn.layers import Conv, ConvTranspose, PixelShuffle, ResizeConv, SubPixelConv
 from upconv.nn.losses import L1Loss, MSELoss
+from upconv.nn.module import Module, Sequential
 from upconv.nn.optim import SGD, Adam
 
 __all__ = [

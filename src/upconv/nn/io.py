@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from upconv import _validate as v
-from upconv.nn.layers import Module
+from upconv.nn.module import Module
 
 __all__ = ["save", "load", "load_torch_state_dict"]
 

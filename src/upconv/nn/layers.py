@@ -1,4 +1,6 @@
-"""Layers: small explicit objects with parameters, gradients, ``forward`` and ``backward``.
+"""Layers with weights: convolution, transposed convolution, resize-convolution, sub-pixel convolution.
+
+They are small explicit objects with parameters, gradients, ``forward`` and ``backward``.
 
 A layer holds its parameters in ``params`` (a dict of arrays, updated in
 place by the optimisers) and, after ``backward``, their gradients in
@@ -8,14 +10,11 @@ with respect to the input of the last ``forward`` (``None`` with
 ``input_grad=False``, which skips that computation, as autograd does for an
 input that needs no gradient).  Every gradient is a function of
 :mod:`upconv.grad`.
-
-Parameter names follow torch's ``state_dict``: ``weight`` and ``bias``,
-prefixed by the position in a :class:`Sequential` (``"0.weight"``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -23,112 +22,11 @@ import numpy as np
 from upconv import _validate as v
 from upconv import grad as G
 from upconv.nn import init as I
+from upconv.nn.module import Module
 from upconv.ops.convolution import conv_keeping_cols, conv_transpose
 from upconv.ops.rearrange import pixel_shuffle, pixel_unshuffle
 
-__all__ = [
-    "Module",
-    "Conv",
-    "ConvTranspose",
-    "ResizeConv",
-    "SubPixelConv",
-    "PixelShuffle",
-    "ReLU",
-    "LeakyReLU",
-    "Tanh",
-    "Sigmoid",
-    "Sequential",
-]
-
-
-class Module:
-    """Base class: parameters, gradients, ``forward``/``backward`` and ``state_dict``.
-
-    Attributes
-    ----------
-    params : dict of str to ndarray
-        The layer's own parameters (not its children's).
-    grads : dict of str to ndarray
-        Their gradients after :meth:`backward` (empty before).
-    """
-
-    def __init__(self) -> None:
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-
-    # subclasses implement these two
-    def forward(self, x: Any) -> np.ndarray:
-        raise NotImplementedError
-
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
-        raise NotImplementedError
-
-    def __call__(self, x: Any) -> np.ndarray:
-        return self.forward(x)
-
-    def children(self) -> list[tuple[str, Module]]:
-        """Named sub-layers (none for a plain layer)."""
-        return []
-
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Module, str]]:
-        """``(full name, owning layer, key)`` for every parameter, depth first, in registration order."""
-        for key in self.params:
-            yield prefix + key, self, key
-        for name, child in self.children():
-            yield from child.named_parameters(f"{prefix}{name}.")
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter, by full name (torch's ``state_dict`` names)."""
-        return {name: owner.params[key].copy() for name, owner, key in self.named_parameters()}
-
-    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
-        """Copy ``state``'s arrays into the parameters, in place (cast to each parameter's dtype).
-
-        Raises
-        ------
-        ValueError
-            If a shape differs, or with ``strict`` if a name is missing or unexpected.
-        """
-        func = f"{type(self).__name__}.load_state_dict"
-        strict = v.boolean(strict, func, "strict")
-        names = {name: (owner, key) for name, owner, key in self.named_parameters()}
-        if strict:
-            missing = sorted(set(names) - set(state))
-            unexpected = sorted(set(state) - set(names))
-            if missing or unexpected:
-                raise ValueError(f"{func}: missing parameters {missing}, unexpected parameters {unexpected}")
-        for name, value in state.items():
-            if name not in names:
-                continue
-            owner, key = names[name]
-            a = np.asarray(value)
-            if a.shape != owner.params[key].shape:
-                raise ValueError(
-                    f"{func}: parameter {name!r} has shape {owner.params[key].shape}, got {a.shape}"
-                )
-            owner.params[key][...] = a
-
-    def zero_grad(self) -> None:
-        """Forget every gradient."""
-        for _, owner, _ in self.named_parameters():
-            owner.grads.clear()
-
-    def num_parameters(self) -> int:
-        """Number of scalar parameters."""
-        return sum(owner.params[key].size for _, owner, key in self.named_parameters())
-
-    def _cached(self, name: str) -> Any:
-        value = getattr(self, name, None)
-        if value is None:
-            raise RuntimeError(f"{type(self).__name__}.backward: call forward first")
-        return value
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.extra_repr()})"
-
-    def extra_repr(self) -> str:
-        return ""
-
+__all__ = ["Conv", "ConvTranspose", "ResizeConv", "SubPixelConv", "PixelShuffle"]
 
 def _ndim(func: str, kernel_size: Any, ndim: Any) -> int:
     if isinstance(kernel_size, Sequence) and not isinstance(kernel_size, (str, bytes)):
@@ -614,149 +512,3 @@ class SubPixelConv(Conv):
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", upscale_factor={self.upscale_factor}"
-
-
-# --------------------------------------------------------------------------
-# activations
-
-
-class ReLU(Module):
-    """``max(x, 0)``; gradient 0 where ``x <= 0`` (torch's convention at 0)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._mask: np.ndarray | None = None
-
-    def forward(self, x: Any) -> np.ndarray:
-        x = np.asarray(x)
-        self._mask = x <= 0  # where the gradient is cut (not where x is NaN, as torch)
-        return np.maximum(x, x.dtype.type(0))  # NaN stays NaN, as torch.relu
-
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
-        cut = self._cached("_mask")
-        return _zero_where(np.asarray(grad_out), cut) if input_grad else None
-
-
-def _zero_where(g: np.ndarray, cut: np.ndarray) -> np.ndarray:
-    """``g`` with exact zeros where ``cut`` (also where ``g`` is inf or NaN), as a new array.
-
-    The bits of ``g`` and-ed with all-ones or all-zeros: one vectorised pass,
-    where ``np.where(cut, 0, g)`` branches on every element (10x slower on
-    random signs).
-    """
-    if g.dtype.kind != "f":
-        return np.where(cut, g.dtype.type(0), g)
-    bits = cut.astype(np.dtype(f"u{g.itemsize}"))
-    np.subtract(bits, 1, out=bits)  # 0 -> all ones, 1 -> 0
-    np.bitwise_and(g.view(bits.dtype), bits, out=bits)
-    return bits.view(g.dtype)
-
-
-class LeakyReLU(Module):
-    """``x`` where ``x > 0``, else ``negative_slope * x`` (torch's default slope 0.01)."""
-
-    def __init__(self, negative_slope: float = 0.01) -> None:
-        super().__init__()
-        self.negative_slope = v.float_tuple(negative_slope, 1, "LeakyReLU", "negative_slope")[0]
-        self._mask: np.ndarray | None = None
-
-    def forward(self, x: Any) -> np.ndarray:
-        x = np.asarray(x)
-        self._mask = x > 0
-        return np.where(self._mask, x, x * x.dtype.type(self.negative_slope))
-
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
-        mask = self._cached("_mask")
-        g = np.asarray(grad_out)
-        return np.where(mask, g, g * g.dtype.type(self.negative_slope)) if input_grad else None
-
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
-
-
-class Tanh(Module):
-    """``tanh(x)``; gradient ``1 - y**2``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._y: np.ndarray | None = None
-
-    def forward(self, x: Any) -> np.ndarray:
-        self._y = np.tanh(np.asarray(x))
-        return self._y
-
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
-        y = self._cached("_y")
-        return np.asarray(grad_out) * (1 - y * y) if input_grad else None
-
-
-class Sigmoid(Module):
-    """``1 / (1 + exp(-x))`` (computed without overflow); gradient ``y (1 - y)``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._y: np.ndarray | None = None
-
-    def forward(self, x: Any) -> np.ndarray:
-        x = np.asarray(x)
-        e = np.exp(-np.abs(x))
-        self._y = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-        return self._y
-
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
-        y = self._cached("_y")
-        return np.asarray(grad_out) * (y * (1 - y)) if input_grad else None
-
-
-# --------------------------------------------------------------------------
-# containers
-
-
-class Sequential(Module):
-    """Layers applied in order; ``backward`` runs them in reverse.
-
-    Parameters are named ``"<index>.<name>"`` as in ``torch.nn.Sequential``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from upconv.nn import Conv, ReLU, Sequential
-    >>> rng = np.random.default_rng(0)
-    >>> model = Sequential(Conv(1, 4, 3, padding=1, rng=rng), ReLU(), Conv(4, 1, 3, padding=1, rng=rng))
-    >>> list(model.state_dict())
-    ['0.weight', '0.bias', '2.weight', '2.bias']
-    >>> y = model.forward(np.ones((1, 1, 6, 6), np.float32))
-    >>> model.backward(np.ones_like(y)).shape
-    (1, 1, 6, 6)
-    """
-
-    def __init__(self, *layers: Module) -> None:
-        super().__init__()
-        for i, layer in enumerate(layers):
-            if not isinstance(layer, Module):
-                raise TypeError(f"Sequential: every layer must be an upconv.nn.Module, got {layer!r} at position {i}")
-        self.layers: list[Module] = list(layers)
-
-    def children(self) -> list[tuple[str, Module]]:
-        return [(str(i), layer) for i, layer in enumerate(self.layers)]
-
-    def __getitem__(self, i: int) -> Module:
-        return self.layers[i]
-
-    def __len__(self) -> int:
-        return len(self.layers)
-
-    def forward(self, x: Any) -> np.ndarray:
-        for layer in self.layers:
-            x = layer.forward(x)
-        return x
-
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
-        g = grad_out
-        for i in range(len(self.layers) - 1, -1, -1):
-            g = self.layers[i].backward(g, input_grad=input_grad or i > 0)
-        return g
-
-    def __repr__(self) -> str:
-        inner = "\n".join(f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
-        return f"Sequential(\n{inner}\n)"

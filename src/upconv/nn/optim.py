@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from upconv import _validate as v
-from upconv.nn.layers import Module
+from upconv.nn.module import Module
 
 __all__ = ["SGD", "Adam"]
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import upconv
-from upconv.explain import symbolic
+from upconv.explain import symbolic, symbols
 
 sp = pytest.importorskip("sympy")
 
@@ -259,7 +259,7 @@ def test_size_guard(monkeypatch):
         symbolic.symbolic_conv_transpose((30, 30), 3, stride=2)
     with pytest.raises(ValueError, match=r"^symbolic_flip_identity: this configuration needs"):
         symbolic.symbolic_flip_identity((10**6,), 3)
-    monkeypatch.setattr(symbolic, "MAX_ENTRIES", 10)
+    monkeypatch.setattr(symbols, "MAX_ENTRIES", 10)
     with pytest.raises(ValueError, match=r"^verify_conv_matrix: this configuration needs 12 matrix entries"):
         symbolic.verify_conv_matrix((4,), 2)
 
