@@ -1,11 +1,11 @@
-"""`import upconv` stays light: heavy optional modules load only when used."""
+"""`import upconv` stays light: heavy optional modules, and the compiled kernels, load only when used."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
-HEAVY = ("numba", "matplotlib", "sympy", "torch", "PIL", "onnx", "scipy.sparse")
+HEAVY = ("upconv.kernels._native", "matplotlib", "sympy", "torch", "PIL", "onnx", "scipy.sparse")
 
 
 def test_import_loads_no_heavy_module():

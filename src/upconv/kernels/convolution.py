@@ -24,7 +24,8 @@ float32, in 8-lane vectors (``csrc/simd.h``).
     Zero-padded copy, the last axis split into its ``s2`` phases.
 ``correlate_simd(start, stop, xp, wt, out, groups, s, offsets, wide)``
     Direct float32 convolution in register blocks of 4 channels x 24 (``wide``: 48) outputs.
-``conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, starts, offsets, rows, chunk, wide, stream)``
+``conv_transpose_simd(start, stop, y, fused, yp, margin, wt, out, groups, s, starts, offsets, rows, chunk,``
+``wide, stream)``
     Direct float32 polyphase transposed convolution, all residue classes of a block together,
     optionally storing past the caches (``stream``).
 ``pack_weights(start, stop, w, source, wt)``

@@ -6,7 +6,8 @@ flat plane)`` arrays, float32 or float64; :func:`upconv.kernels.parallel.paralle
 them on several threads.  The N-d window geometry arrives as flat int64 offsets, so one kernel serves
 every number of spatial axes.
 
-``max_pool_planes(start, stop, xf, L, row_pad, row_idx, first_idx, W, s_last, tap_pad, tap_idx, out, idx_out, with_idx)``
+``max_pool_planes(start, stop, xf, L, row_pad, row_idx, first_idx, W, s_last, tap_pad, tap_idx, out, idx_out,``
+``with_idx)``
     Window maxima (and their input indices) of padded planes, torch's scan: strict ``>`` keeps the first
     maximum, any NaN replaces (the last NaN wins), the padding (-inf) never wins, and an all -inf window
     reports its first real element (``first_idx``).
