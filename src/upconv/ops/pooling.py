@@ -2,7 +2,7 @@
 
 ``max_pool`` and ``max_unpool`` have torch's semantics (values, int64
 indices, NaN and tie rules, size checks); ``max_pool`` also takes ONNX
-``pads`` as ``(begin, end)`` pairs.  Both run as Numba kernels
+``pads`` as ``(begin, end)`` pairs.  Both run as compiled kernels
 (:mod:`upconv.kernels.pooling`), parallel over planes, on ``(planes, flat plane)`` arrays: the N-d window geometry is
 reduced to flat offsets, so one kernel serves every number of spatial axes.
 

@@ -20,7 +20,7 @@ This module holds the plan and the engine (:func:`apply`); the per-axis
 floating-point arithmetic of each library, are in
 :mod:`upconv.ops.resample_torch` (``torch.nn.functional.interpolate``) and
 :mod:`upconv.ops.resample_onnx` (ONNX ``Resize``).  The heavy lifting is done
-by numba kernels (:mod:`upconv.kernels.interpolation`), imported on first use.
+by compiled kernels (:mod:`upconv.kernels.interpolation`), loaded on first use.
 """
 
 from __future__ import annotations
