@@ -23,7 +23,7 @@ CSRC = os.path.join("src", "upconv", "kernels", "csrc")
 # equal to NumPy's and torch's where the tests pin them); -fopenmp-simd only honours "omp simd" pragmas.
 # -fno-wrapv and -g0 undo two of Python's CFLAGS: wrapping signed overflow stops loop optimisations.
 FLAGS = ["-O3", "-std=gnu11", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd",
-         "-fvisibility=hidden", "-Wno-psabi", "-fno-wrapv", "-g0"]
+         "-fvisibility=hidden", "-Wno-psabi", "-fno-wrapv", "-g0", "-funroll-loops"]
 X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
 AVX2 = ["-mavx2", "-mfma"]
 VARIANTS = {

@@ -22,6 +22,7 @@ ALWAYS_INLINE void FN(copy_run)(T *RESTRICT out, i64 length, i64 lo, i64 hi, con
     for (i64 i = 0; i < lo; i++) out[i] = 0;
     if (step == 1) { /* contiguous: vectorised */
         const T *RESTRICT from = x + src;
+        IVDEP
         for (i64 i = lo; i < hi; i++) out[i] = from[i];
     } else {
         for (i64 i = lo; i < hi; i++) out[i] = x[src + i * step];
@@ -62,6 +63,7 @@ static int FN(overlap_add)(const kargs_t *A) {
                         const i64 *tp = g.taps + 4 * t2;
                         T *RESTRICT to = acc + tp[0];
                         const T *RESTRICT from = fc + g.rows[q] + t2 * N * P + tp[1];
+                        IVDEP
                         for (i64 u = tp[2]; u < tp[3]; u++) to[u] += from[u];
                     }
                 FN(store_classes)(acc, fo + at, L2, s[2]);
@@ -108,6 +110,7 @@ static int FN(stamp_direct)(const kargs_t *A) {
                             const T wv = fw[wrow + t2];
                             T *RESTRICT to = acc + tp[0];
                             const T *RESTRICT from = fy + row + tp[1];
+                            IVDEP
                             for (i64 u = tp[2]; u < tp[3]; u++) to[u] += wv * from[u];
                         }
                     }
@@ -204,6 +207,7 @@ static int FN(correlate_direct)(const kargs_t *A) {
                                 const T wv = fw[wrow + t2];
                                 if (s2 == 1) { /* contiguous: vectorised */
                                     const T *RESTRICT from = fx + src;
+                                    IVDEP
                                     for (i64 o2 = lo; o2 < hi; o2++) acc[o2] += wv * from[o2];
                                 } else {
                                     for (i64 o2 = lo; o2 < hi; o2++) acc[o2] += wv * fx[src + o2 * s2];
@@ -219,6 +223,30 @@ static int FN(correlate_direct)(const kargs_t *A) {
     free(acc);
     free(runs);
     return 0;
+}
+
+/* sum_i a[i] * b[i] for i < n, re-associated: in vector lanes, two vectors at a time for float */
+ALWAYS_INLINE T FN(dot)(const T *RESTRICT a, const T *RESTRICT b, i64 n) {
+    T part = 0;
+    if (sizeof(T) == 4) { /* float: two accumulators of 8 lanes hide the latency of the multiply-adds */
+        const float *fa = (const float *)a, *fb = (const float *)b;
+        v8f s0 = vzero(), s1 = vzero();
+        i64 i = 0;
+        for (; i + 16 <= n; i += 16) {
+            s0 = vfma(vload(fa + i), vload(fb + i), s0);
+            s1 = vfma(vload(fa + i + 8), vload(fb + i + 8), s1);
+        }
+        if (i + 8 <= n) {
+            s0 = vfma(vload(fa + i), vload(fb + i), s0);
+            i += 8;
+        }
+        part = (T)vsum(vadd(s0, s1));
+        for (; i < n; i++) part = MADD(a[i], b[i], part); /* fewer than 8 */
+        return part;
+    }
+#pragma omp simd reduction(+ : part)
+    for (i64 j = 0; j < n; j++) part = MADD(a[j], b[j], part);
+    return part;
 }
 
 /* Weight gradient of a convolution without im2col, for few output channels; items are (co, ci) pairs.
@@ -259,9 +287,7 @@ static int FN(weight_grad_direct)(const kargs_t *A) {
                                 const T *RESTRICT grow = fg + (((n * C + co) * L0 + o0) * L1 + o1) * L2;
                                 T part = 0;
                                 if (s2 == 1) {
-                                    const T *RESTRICT from = fx + src;
-#pragma omp simd reduction(+ : part)
-                                    for (i64 o2 = lo; o2 < hi; o2++) part = MADD(grow[o2], from[o2], part);
+                                    part = FN(dot)(grow + lo, fx + src + lo, hi - lo);
                                 } else {
 #pragma omp simd reduction(+ : part)
                                     for (i64 o2 = lo; o2 < hi; o2++) part = MADD(grow[o2], fx[src + o2 * s2], part);
