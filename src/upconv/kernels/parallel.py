@@ -38,9 +38,10 @@ def parallel_for(kernel: Callable[..., Any], n_items: int, *args: Any, cost_ns: 
     ``_PARALLEL_MIN_NS`` runs on the calling thread alone.
     """
     global _pool
+    if cost_ns is not None and cost_ns < _PARALLEL_MIN_NS:  # (before asking the OS for the cores: small calls)
+        kernel(0, n_items, *args)
+        return
     threads = min(get_num_threads(), n_items)
-    if cost_ns is not None and cost_ns < _PARALLEL_MIN_NS:
-        threads = 1
     if threads <= 1:
         kernel(0, n_items, *args)
         return

@@ -22,6 +22,7 @@ how the taps are computed:
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Sequence
@@ -273,12 +274,31 @@ def interpolate_plans(
         align_corners=align_corners,
         legacy_nearest=len(in_size) == 2 and sum(out_size) <= _LEGACY_NEAREST_MAX,
     )
-    if antialias:
-        per_axis = [torch_antialias_plan(i, o, s, ax, mode) for i, o, s in zip(in_size, out_size, sf, strict=True)]
-    else:
-        plan = TORCH_PLANS[mode]
-        per_axis = [plan(i, o, s, ax) for i, o, s in zip(in_size, out_size, sf, strict=True)]
+    per_axis = [_torch_plan(mode, antialias, i, o, s, ax) for i, o, s in zip(in_size, out_size, sf, strict=True)]
     return out_size, [None, None, *per_axis]
+
+
+@functools.lru_cache(maxsize=512)
+def _torch_plan(mode: str, antialias: bool, n_in: int, n_out: int, sf: float | None, ax: TorchAxis) -> AxisPlan | None:
+    """One axis's plan of :func:`interpolate`, a pure function of its arguments: cached, its arrays read-only."""
+    plan = torch_antialias_plan(n_in, n_out, sf, ax, mode) if antialias else TORCH_PLANS[mode](n_in, n_out, sf, ax)
+    return _read_only(plan)
+
+
+@functools.lru_cache(maxsize=512)
+def _onnx_plan(n_in: int, n_out: int, scale: float, roi: tuple[float, float] | None, ax: OnnxAxis,
+               contiguous: bool) -> AxisPlan | None:
+    """One axis's plan of :func:`resize`, a pure function of its arguments: cached, its arrays read-only."""
+    return _read_only(onnx_plan(n_in, n_out, scale, roi, ax, contiguous))
+
+
+def _read_only(plan: AxisPlan | None) -> AxisPlan | None:
+    """``plan`` with its arrays made read-only (it is shared by the calls that hit the cache)."""
+    if plan is not None:
+        for a in (plan.index, plan.weight, plan.outside, plan.size):
+            if a is not None:
+                a.flags.writeable = False
+    return plan
 
 
 def _flag(value: Any, func: str, name: str) -> bool:
@@ -482,5 +502,5 @@ def resize_plans(
         # onnx.reference resamples an array holding the listed axes in the listed order; its sum
         # over the taps is pairwise where no later listed axis is longer than 1
         contiguous = math.prod(g.in_shape[b] for b in g.axes[j + 1:]) == 1
-        plans[a] = onnx_plan(g.in_shape[a], g.out_shape[a], g.scales[a], rois[a], ax, contiguous)
+        plans[a] = _onnx_plan(g.in_shape[a], g.out_shape[a], g.scales[a], rois[a], ax, contiguous)
     return g, plans

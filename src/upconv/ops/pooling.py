@@ -13,6 +13,7 @@ reduced to flat offsets, so one kernel serves every number of spatial axes.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -66,13 +67,15 @@ def _row_major_strides(shape: Sequence[int]) -> list[int]:
 # max_pool
 
 
-def _pool_offsets(g: ConvGeometry, padded: Sequence[int]) -> tuple[np.ndarray, ...]:
+@functools.lru_cache(maxsize=256)
+def _pool_offsets(g: ConvGeometry, padded: tuple[int, ...]) -> tuple[np.ndarray, ...]:
     """Flat offsets of :func:`max_pool`'s windows (per output row) and taps, in padded and input planes.
 
     Returns ``row_pad, row_idx, first_idx, tap_pad, tap_idx`` for the kernel:
     window ``(row jo, last-axis o)`` starts at ``row_pad[jo] + o*s`` in the
     padded plane and at input index ``row_idx[jo] + o*s``; ``first_idx`` is
-    the input index of every window's first real element.
+    the input index of every window's first real element.  A pure function
+    of the geometry: cached, the arrays read-only.
     """
     n = g.ndim
     ps, xs = _row_major_strides(padded), _row_major_strides(g.in_size)
@@ -87,7 +90,10 @@ def _pool_offsets(g: ConvGeometry, padded: Sequence[int]) -> tuple[np.ndarray, .
     row_idx = _grid([(starts[a] - g.padding[a][0]) * xs[a] for a in range(n - 1)]) - g.padding[n - 1][0]
     tap_pad = _grid([taps[a] * ps[a] for a in range(n)])
     tap_idx = _grid([taps[a] * xs[a] for a in range(n)])
-    return row_pad, row_idx, _grid(first), tap_pad, tap_idx
+    offsets = (row_pad, row_idx, _grid(first), tap_pad, tap_idx)
+    for a in offsets:
+        a.flags.writeable = False
+    return offsets
 
 
 def max_pool(
@@ -193,7 +199,7 @@ def max_pool(
 
         parallel_for(
             max_pool_planes, P, xp.reshape(-1), math.prod(padded), row_pad, row_idx, first_idx,
-            g.out_size[-1], g.stride[-1], tap_pad, tap_idx, out, idx, return_indices,
+            g.out_size[-1], g.stride[-1], tap_pad, tap_idx, out, idx, return_indices, cost_ns=out.size * tap_pad.size,
         )
     shape = (C,) + g.out_size if unbatched else (N, C) + g.out_size
     y = out.reshape(shape).astype(result_dtype, copy=False)
@@ -293,7 +299,7 @@ def max_unpool(
         xf = np.ascontiguousarray(xa).reshape(P, -1)
         bad = np.full(P, -1, dtype=np.int64)
         parallel_for(max_unpool_planes, P, xf, np.ascontiguousarray(ind, dtype=np.int64).reshape(P, -1),
-                     out, bad)
+                     out, bad, cost_ns=out.size)
         wrong = np.flatnonzero(bad >= 0)
         if wrong.size:
             p = int(wrong[0])

@@ -152,7 +152,8 @@ def apply(
             block = _row_block(x3.shape, shape[-1], pb.n_out, y.itemsize)
             items = x3.shape[0] * ceil_div(pb.n_out, block)  # (plane, block of output rows)
             parallel_for(k.fused_last_two, items, x3, pb.index, pb.weight, pa.index, pa.weight,
-                         out.reshape((-1,) + shape[-2:]), block, pa.order)
+                         out.reshape((-1,) + shape[-2:]), block, pa.order,
+                         cost_ns=out.size * (pa.index.shape[0] + pb.index.shape[0]))
             y = out
             i += 2
             continue
@@ -162,10 +163,10 @@ def apply(
         outer, inner = math.prod(y.shape[:a]), math.prod(y.shape[a + 1:])
         if inner == 1:
             parallel_for(k.along_rows, outer, y.reshape(outer, y.shape[a]), pa.index, pa.weight,
-                         out.reshape(outer, pa.n_out), pa.order)
+                         out.reshape(outer, pa.n_out), pa.order, cost_ns=out.size * pa.index.shape[0])
         else:
             parallel_for(k.along_axis, outer * pa.n_out, y.reshape(outer, y.shape[a], inner), pa.index,
-                         pa.weight, out.reshape(outer, pa.n_out, inner), pa.order)
+                         pa.weight, out.reshape(outer, pa.n_out, inner), pa.order, cost_ns=out.size * pa.index.shape[0])
         if pa.outside is not None and pa.outside.any():
             out.reshape(outer, pa.n_out, inner)[:, pa.outside, :] = fill
         y = out
