@@ -137,7 +137,7 @@ def correlate(
         if channel_major:
             out[:, start : start + m] = res
         else:
-            out[start : start + m] = np.moveaxis(res, 1, 0)
+            out[start : start + m] = res.swapaxes(0, 1)
     return out
 
 

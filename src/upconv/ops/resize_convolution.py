@@ -20,8 +20,10 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
-from upconv.ops.convolution import check_conv_channels, conv, prepare
-from upconv.ops.interpolation import interpolate
+from upconv.ops.convolution import check_conv_channels, finish, prepare
+from upconv.ops.correlation import correlate
+from upconv.ops.interpolation import interpolate_plans
+from upconv.ops.resampling import apply
 from upconv.ops.transposed import as_conv_weight
 
 __all__ = ["resize_conv", "resize_equivalent_kernel", "RESIZE_CONV_MODES"]
@@ -147,11 +149,13 @@ def resize_conv(
 
     result_dtype, xb, w, b, groups, unbatched = prepare(func, x, weight, bias, groups)
     mode, align_corners, size = interpolation_args(func, xb, w.ndim - 2, scale_factor, mode, align_corners)
-    groups = check_convolution(func, xb.shape[1], size, w, b, stride, padding, dilation, groups)
-    up = interpolate(xb, scale_factor=scale_factor, mode=mode, align_corners=align_corners)
-    y = conv(up, w, b, stride, padding, dilation, groups)
-    y = y[0] if unbatched else y
-    return y.astype(result_dtype, copy=False)
+    groups = v.integer(groups, func, "groups", minimum=1)  # check_convolution, keeping the geometry
+    check_conv_channels(func, xb.shape[1], w, b, groups)
+    g = shapes.conv_geometry(size, w.shape[2:], stride, padding, dilation, func=func)
+    # validated: the engines of interpolate and conv, as they run them (interpolating the last axis first)
+    _, plans = interpolate_plans(func, xb, None, scale_factor, mode, align_corners, None, False)
+    up = np.zeros(xb.shape[:2] + size, xb.dtype) if plans is None else apply(xb, plans, range(xb.ndim - 1, 1, -1), func)
+    return finish(correlate(up, w, g, groups, func), b, result_dtype, unbatched)
 
 
 def resize_equivalent_kernel(conv_weight: Any, stride: int | Sequence[int], mode: str = "nearest", *, groups: int = 1) -> np.ndarray:
