@@ -53,8 +53,8 @@ def main() -> None:
         for mode in ["bilinear", "bicubic", "nearest"]:
             kw = {} if mode == "nearest" else {"align_corners": False}
             t_torch, t_ours = best_ms(
-                [lambda: F.interpolate(xt, scale_factor=2, mode=mode, **kw),
-                 lambda: upconv.interpolate(x, scale_factor=2, mode=mode, **kw)],
+                [lambda xt=xt, mode=mode, kw=kw: F.interpolate(xt, scale_factor=2, mode=mode, **kw),
+                 lambda x=x, mode=mode, kw=kw: upconv.interpolate(x, scale_factor=2, mode=mode, **kw)],
                 args.repeat,
             )
             diff = np.abs(F.interpolate(xt, scale_factor=2, mode=mode, **kw).numpy()

@@ -28,7 +28,7 @@ extern const kernel_table upconv_table_avx512;
 #define UPCONV_X86 1
 #endif
 
-static int cpu_avx2(void) {
+__attribute__((unused)) static int cpu_avx2(void) {
 #ifdef UPCONV_X86
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -37,7 +37,7 @@ static int cpu_avx2(void) {
 #endif
 }
 
-static int cpu_avx512(void) {
+__attribute__((unused)) static int cpu_avx512(void) {
 #ifdef UPCONV_X86
     return cpu_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
@@ -196,13 +196,17 @@ static PyObject *call_kernel(PyObject *self, PyObject *const *args, Py_ssize_t n
             const int write = s->kind == 'w';
             Py_buffer *v = &views[nv];
             if (PyObject_GetBuffer(o, v, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (write ? PyBUF_WRITABLE : 0)) < 0) {
+#if PY_VERSION_HEX >= 0x030C0000
+                PyObject *value = PyErr_GetRaisedException();
+#else
                 PyObject *type, *value, *tb;
                 PyErr_Fetch(&type, &value, &tb);
+                Py_XDECREF(type);
+                Py_XDECREF(tb);
+#endif
                 PyErr_Format(PyExc_TypeError, "%s: argument %d must be a C-contiguous%s %s array (%S)", ks->name, j,
                              write ? " writable" : "", dtype_name(s->dtype), value ? value : Py_None);
-                Py_XDECREF(type);
                 Py_XDECREF(value);
-                Py_XDECREF(tb);
                 goto fail;
             }
             nv++;
@@ -308,7 +312,7 @@ static PyMethodDef MODULE_METHODS[] = {
 static struct PyModuleDef MODULE = {
     PyModuleDef_HEAD_INIT, "_native",
     "upconv's compiled kernels (C, built at install), in the instruction-set variant this CPU runs best.", -1,
-    MODULE_METHODS,
+    MODULE_METHODS, NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__native(void) {
@@ -331,8 +335,9 @@ PyMODINIT_FUNC PyInit__native(void) {
         PyObject *id = PyLong_FromLong(k);
         PyObject *fn = id ? PyCFunction_NewEx(&KERNEL_DEFS[k], id, modname) : NULL;
         Py_XDECREF(id);
-        if (!fn || PyModule_AddObject(m, NAMES[k], fn) < 0) {
-            Py_XDECREF(fn);
+        const int added = fn ? PyModule_AddObjectRef(m, NAMES[k], fn) : -1;
+        Py_XDECREF(fn);
+        if (added < 0) {
             Py_DECREF(modname);
             goto fail;
         }
