@@ -5,7 +5,7 @@ Run: ``python benchmarks/bench_conv.py [--repeat 7]``
 For few-channel convolutions (the layers of small decoders and
 super-resolution nets) it prints, for the forward convolution and for the
 weight gradient, torch's best time, upconv's (``auto``: the rule
-``conv._simd_conv`` picks the engine), upconv's im2col + GEMM engine and its
+``upconv.ops.paths.use_simd_conv`` picks the engine), upconv's im2col + GEMM engine and its
 float32 vector kernels forced, and the ratio torch_ms / upconv_ms (> 1:
 upconv is faster).  torch's weight gradient is timed as
 ``torch.ops.aten.convolution_backward`` with only the weight mask set.  The
@@ -23,11 +23,10 @@ import numpy as np
 
 import upconv
 from upconv import grad
+from upconv.ops import paths
 
 sys.path.insert(0, os.path.dirname(__file__))
 from bench_conv_transpose import best_times  # noqa: E402
-
-conv_module = sys.modules["upconv.conv"]
 
 # name, N, C_in, C_out, spatial, kernel, padding
 WORKLOADS = [
@@ -44,16 +43,16 @@ WORKLOADS = [
 
 
 def _engines(monkeypatch_value):
-    """A context that sets ``conv._SIMD_MAX_CHANNELS`` (0: im2col + GEMM; large: vector kernels)."""
+    """A context that sets ``paths.SIMD_MAX_CHANNELS`` (0: im2col + GEMM; large: vector kernels)."""
 
     class _Engine:
         def __enter__(self):
-            self.saved = conv_module._SIMD_MAX_CHANNELS, conv_module._SIMD_MAX_PRODUCT
-            conv_module._SIMD_MAX_CHANNELS = monkeypatch_value
-            conv_module._SIMD_MAX_PRODUCT = monkeypatch_value**2
+            self.saved = paths.SIMD_MAX_CHANNELS, paths.SIMD_MAX_PRODUCT
+            paths.SIMD_MAX_CHANNELS = monkeypatch_value
+            paths.SIMD_MAX_PRODUCT = monkeypatch_value**2
 
         def __exit__(self, *exc):
-            conv_module._SIMD_MAX_CHANNELS, conv_module._SIMD_MAX_PRODUCT = self.saved
+            paths.SIMD_MAX_CHANNELS, paths.SIMD_MAX_PRODUCT = self.saved
 
     return _Engine()
 
@@ -101,10 +100,11 @@ def main() -> None:
             return run
 
         passes = {
-            "forward": (lambda: tconv(tx, tw, None, 1, p), lambda: upconv.conv(x, w, None, 1, p)),
-            "weight": (lambda: torch.ops.aten.convolution_backward(
+            "forward": (lambda tconv=tconv, tx=tx, tw=tw, p=p: tconv(tx, tw, None, 1, p),
+                        lambda x=x, w=w, p=p: upconv.conv(x, w, None, 1, p)),
+            "weight": (lambda tgy=tgy, tx=tx, tw=tw, n=n, p=p: torch.ops.aten.convolution_backward(
                 tgy, tx, tw, None, (1,) * n, (p,) * n, (1,) * n, False, (0,) * n, 1, (False, True, False)),
-                lambda: grad.conv_grad_weight(gy, x, w, None, 1, p)),
+                lambda gy=gy, x=x, w=w, p=p: grad.conv_grad_weight(gy, x, w, None, 1, p)),
         }
         for label, (t_fn, u_fn) in passes.items():
             t_torch, t_auto, t_gemm, t_simd = best_times([t_fn, u_fn, gemm(u_fn), simd(u_fn)], args.repeat)
