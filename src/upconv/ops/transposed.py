@@ -161,7 +161,8 @@ def conv_transpose_matrix(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups:
     from upconv.ops.matrix import _conv_matrix
 
     N = y.shape[0]
-    C = _conv_matrix(g, w, groups, "conv_transpose").tocsc()  # (c_in * P_out, c_out * P_in); transposing CSC gives CSR
+    C = _conv_matrix(g, w, groups, "conv_transpose")  # (c_in * P_out, c_out * P_in), CSR
+    # C.T is a CSC view: its product adds each output's terms in the order of C's rows, as C.tocsc().T's did
     out = (C.T @ y.reshape(N, C.shape[0]).T).T
     return np.ascontiguousarray(out, dtype=y.dtype).reshape((N, C.shape[1] // math.prod(g.in_size)) + g.in_size)
 
