@@ -124,3 +124,39 @@ def test_random_input_fallback_when_the_model_cannot_run(lint_zoo, monkeypatch):
     monkeypatch.setattr(replay, "_ort_values", lambda *a: ({}, "onnxruntime", "onnxruntime could not run it"))
     for name in ("dcgan", "unet", "espcn", "vae", "segnet"):
         assert_replayed(upconv.lint(lint_zoo[name].path, replay=True), "random")
+
+
+def test_upsample_depth_to_space_and_max_unpool_nodes_replay():
+    rng = np.random.default_rng(2)
+    for mode in ("nearest", "linear"):  # Upsample-9 = Resize with asymmetric coordinates (and floor)
+        report = upconv.lint(one_node("Upsample", (1, 1, 4, 5), [np.array([1, 1, 2, 3], np.float32)], opset=9,
+                                      mode=mode), replay=True)
+        assert_replayed(report)
+        assert report.layers[0].out_shape == (1, 1, 8, 15)
+    dcr = upconv.lint(one_node("DepthToSpace", (1, 8, 3, 4), opset=13, blocksize=2, mode="DCR"), replay=True)
+    assert_replayed(dcr)
+    assert dcr.layers[0].torch_call is None and "dcr_order" in {f.code for f in dcr.layers[0].findings}
+    _, idx = upconv.max_pool(rng.standard_normal((1, 2, 8, 8)), 2, return_indices=True)
+    offsets = (np.arange(2) * 64).reshape(1, 2, 1, 1)
+    unpool = upconv.lint(one_node("MaxUnpool", (1, 2, 4, 4), [idx + offsets], opset=11, kernel_shape=[2, 2],
+                                  strides=[2, 2]), replay=True)
+    assert_replayed(unpool)
+    assert unpool.layers[0].upconv_call == "upconv.max_unpool(x, indices % 64, kernel_size=2, stride=2)"
+
+
+def test_resize_sizes_computed_from_the_input_shape(tmp_path):
+    """torch exports Upsample(size=...) as Shape -> Slice -> Concat: folded from the (given) input size."""
+    torch = pytest.importorskip("torch")
+    from lint_zoo import _export
+
+    m = torch.nn.Sequential(torch.nn.Conv2d(2, 2, 3, padding=1), torch.nn.Upsample(size=(7, 9), mode="bilinear"))
+    x = torch.randn(1, 2, 5, 6)
+    static, dynamic = tmp_path / "static.onnx", tmp_path / "dynamic.onnx"
+    _export(torch, m.eval(), (x,), static, ("x",))
+    _export(torch, m, (x,), dynamic, ("x",), dynamic={"x": {0: "N", 2: "H", 3: "W"}})
+    assert {n.op_type for n in onnx.load(str(static)).graph.node} >= {"Shape", "Slice", "Concat", "Resize"}
+    for report in (upconv.lint(static, replay=True), upconv.lint(dynamic, input_size=(5, 6), replay=True),
+                   upconv.lint(m, example_input=x, replay=True)):
+        assert report.layers[0].out_shape == (1, 2, 7, 9)
+        assert report.layers[0].torch_call == 'F.interpolate(x, size=(7, 9), mode="bilinear", align_corners=False)'
+        assert_replayed(report, "torch" if report.source == "torch" else "model")

@@ -162,7 +162,8 @@ def _depth_to_space(graph: Graph, node: Node, layer: LayerReport) -> None:
         layer.add("dcr_order", f"DepthToSpace mode {mode} on {n} axes: no torch op; {layer.torch_note}")
     conv = graph.direct_producer(node, "conv")
     geometry: dict[str, Any] = {"blocksize": b}
-    if conv is None or conv.weight is None or conv.params["groups"] != 1 or set(conv.params["stride"]) != {1}:
+    if (conv is None or conv.skipped or conv.weight is None or conv.params["groups"] != 1
+            or set(conv.params["stride"]) != {1}):
         layer.geometry = geometry
         layer.weights = {"note": "the input is not the output of a stride-1 convolution with constant weights: "
                                  "sub-pixel weights not analysed"}

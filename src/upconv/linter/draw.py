@@ -40,7 +40,7 @@ def write_figures(graph: Graph, layers: list[LayerReport], path: str | os.PathLi
                     w, tuple(p["stride"]), dilation=tuple(p["dilation"]), path=f)))
         elif node.op == "depth_to_space":
             conv = graph.direct_producer(node, "conv")
-            if conv is not None and conv.weight is not None and conv.params["groups"] == 1:
+            if conv is not None and not conv.skipped and conv.weight is not None and conv.params["groups"] == 1:
                 r = node.params["blocksize"]
                 K = subpixel_transpose_weight(conv.weight, r, node.params["mode"], conv.params["dilation"])
                 jobs.append(("dc_gain", lambda f, K=K, r=r: figures.plot_dc_gain(K, (r,) * (K.ndim - 2), path=f)))

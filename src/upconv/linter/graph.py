@@ -120,7 +120,7 @@ def path_layers(graph: Graph, node: Node) -> list[tuple[Node, tuple[tuple[int, .
     layers = [(node, _layer(node))]
     current = graph.producer.get(node.inputs[0]) if node.inputs else None
     for _ in range(MAX_PATH):
-        if current is None:
+        if current is None or current.skipped:
             break
         if current.op == "conv_transpose" or (current.op == "conv" and set(current.params["stride"]) == {1}):
             if current.ndim != node.ndim:

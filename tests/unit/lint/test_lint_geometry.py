@@ -112,3 +112,26 @@ def test_overlap_flag_is_k_not_a_multiple_of_s(k, s):
     _, findings = conv_transpose_geometry_report((6,), p)
     codes = {c for c, _ in findings}
     assert ("overlap" in codes or "holes" in codes) == (k % s != 0)
+
+
+def test_stack_on_one_path_is_flagged_where_the_layer_alone_is_even():
+    import upconv
+
+    rng = np.random.default_rng(0)
+    state = {"a.weight": upconv.resize_equivalent_kernel(rng.standard_normal((2, 2, 2, 2)), 3),  # k4 s3, flat
+             "b.weight": upconv.resize_equivalent_kernel(rng.standard_normal((2, 2, 3, 3)), 2),  # k4 s2, flat
+             "c.weight": rng.standard_normal((2, 2, 3, 3))}
+    a = {"name": "a", "type": "ConvTranspose2d", "stride": 3}
+    b = {"name": "b", "type": "ConvTranspose2d", "stride": 2, "padding": 1}
+    uneven = upconv.lint(state, input_size=(1, 2, 6, 6), config=[a, {"name": "relu", "type": "ReLU"}, b])
+    layer = uneven.layers[1]
+    assert layer.geometry["overlap_ratio"] == 1.0
+    # path counts by hand: k4 s3 stamps [2, 1, 1] per period of 3; k4 s2 then sums two consecutive inputs,
+    # giving 3 or 2 per output: 1.5 per axis, 2.25 in 2-d
+    assert layer.geometry["stack"]["overlap_ratio"] == 2.25
+    assert [x["name"] for x in layer.geometry["stack"]["layers"]] == ["a", "b"]
+    assert [f.code for f in layer.findings if f.severity == "flag"] == ["stack_overlap"]
+    evened = upconv.lint(state, input_size=(1, 2, 6, 6), config=[a, {"name": "c", "type": "Conv2d", "padding": 1}, b])
+    stack = evened.layers[1].geometry["stack"]
+    assert [x["name"] for x in stack["layers"]] == ["a", "c", "b"] and stack["overlap_ratio"] == 1.0
+    assert not evened.layers[1].flagged

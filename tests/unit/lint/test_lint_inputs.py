@@ -123,3 +123,21 @@ def test_torch_module_errors():
     with pytest.raises(ValueError, match=r"the module's forward failed on an input of shape \(1, 5, 4, 4\): "
                                          r"RuntimeError: "):
         upconv.lint(torch.nn.ConvTranspose2d(3, 2, 2), input_size=(1, 5, 4, 4))
+
+
+def test_a_skipped_convolution_ends_paths_without_a_crash():
+    from upconv.linter.checks import analyse
+    from upconv.linter.graph import Graph, Node, path_layers
+
+    conv = Node("conv", "conv", "Conv", ("x",), ("c",), in_shape=(1, 1, 4, 4), out_shape=(1, 4, 4, 4),
+                skipped="Conv-99 is not a version upconv knows")
+    ct = Node("ct", "conv_transpose", "ConvTranspose", ("c",), ("y",), in_shape=(1, 4, 4, 4), out_shape=(1, 1, 8, 8),
+              params={"kernel_size": (2, 2), "stride": (2, 2), "dilation": (1, 1), "groups": 1,
+                      "padding": ((0, 0), (0, 0)), "output_padding": (0, 0)}, weight=np.ones((4, 1, 2, 2)))
+    d2s = Node("d2s", "depth_to_space", "DepthToSpace", ("c",), ("z",), in_shape=(1, 4, 4, 4),
+               out_shape=(1, 1, 8, 8), params={"blocksize": 2, "mode": "CRD"})
+    graph = Graph([conv, ct, d2s], source="onnx", description="synthetic")
+    assert [n.name for n, _ in path_layers(graph, ct)] == ["ct"]
+    layers = analyse(graph)
+    assert [L.name for L in layers] == ["ct", "d2s"] and layers[0].geometry["stack"] is None
+    assert layers[1].weights["note"].startswith("the input is not the output of a stride-1 convolution")
