@@ -101,6 +101,11 @@ RESIZE = [
     dict(sizes=[1, 1, 9, 10], mode="cubic", cubic_coeff_a=-0.5, coordinate_transformation_mode="align_corners"),
     dict(sizes=[9], axes=[3], mode="linear", coordinate_transformation_mode="half_pixel_symmetric"),
     dict(sizes=[1, 1, 1, 12], mode="linear", coordinate_transformation_mode="pytorch_half_pixel"),
+    dict(sizes=[1, 1, 9, 9], roi=[0, 0, 0.2, 0.1, 1, 1, 0.9, 0.8], mode="linear",
+         coordinate_transformation_mode="tf_crop_and_resize", extrapolation_value=0.5),
+    dict(scales=[1, 1, 2.5, 1.5], mode="nearest", coordinate_transformation_mode="half_pixel", nearest_mode="ceil"),
+    dict(sizes=[8, 8], axes=[2, 3], mode="linear", keep_aspect_ratio_policy="not_larger"),
+    dict(scales=[1, 1, 0.5, 0.6], mode="cubic", antialias=1),
 ]
 
 
