@@ -88,6 +88,14 @@ compare_upsamplers
     unpooling, max-unpooling, transposed and resize convolution), score each
     with PSNR / SSIM and time it (``upconv.compare``, ``upconv compare``).
 
+Linting models
+--------------
+lint
+    Every up-sampling layer of an ONNX file, a torch module or a state dict:
+    geometry (overlap, unreached outputs, borders, stacks), weights (DC-gain
+    spread), semantic traps, an artifact-free suggestion, and ``replay``
+    against onnxruntime (also ``upconv lint``; the ``[onnx]`` extra).
+
 Configuration
 -------------
 get_memory_limit, set_memory_limit
@@ -117,6 +125,7 @@ from upconv.explain import (
 )
 from upconv.images import read_image, write_image
 from upconv.images import samples as data
+from upconv.linter import lint
 from upconv.ops import (
     col2im,
     conv,
@@ -177,6 +186,7 @@ __all__ = [
     "data",
     "compare",
     "compare_upsamplers",
+    "lint",
     "get_memory_limit",
     "set_memory_limit",
     "get_num_threads",

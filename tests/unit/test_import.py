@@ -5,13 +5,23 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("numba", "matplotlib", "sympy", "torch", "PIL", "onnx", "scipy.sparse")
+HEAVY = ("numba", "matplotlib", "sympy", "torch", "PIL", "onnx", "onnxruntime", "scipy.sparse")
 
 
 def test_import_loads_no_heavy_module():
-    code = "import sys, upconv; print(' '.join(m for m in %r if m in sys.modules))" % (HEAVY,)
+    code = f"import sys, upconv; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == []
+
+
+def test_lint_of_a_state_dict_imports_neither_onnx_nor_torch():
+    code = ("import sys, numpy as np, upconv; "
+            "upconv.lint({'up.weight': np.ones((1, 1, 3, 3))}, config=[{'name': 'up', 'type': 'ConvTranspose2d', "
+            "'stride': 2}], input_size=(4, 4)); "
+            "print(' '.join(m for m in ('onnx', 'onnxruntime', 'torch') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == []
+    assert callable(__import__("upconv").lint)
 
 
 def test_import_time():
