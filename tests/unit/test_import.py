@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("numba", "matplotlib", "sympy", "torch", "PIL", "onnx", "onnxruntime", "scipy.sparse")
+# what `import upconv` must not load: compiled kernels and optional dependencies load on first use
+HEAVY = ("numba", "llvmlite", "matplotlib", "sympy", "torch", "PIL", "onnx", "onnxruntime", "scipy.sparse",
+         "scipy.linalg", "scipy.ndimage", "dask", "starlette", "tifffile", "zarr")
 
 
 def test_import_loads_no_heavy_module():
@@ -23,11 +25,3 @@ def test_lint_of_a_state_dict_imports_neither_onnx_nor_torch():
     assert loaded == []
     assert callable(__import__("upconv").lint)
 
-
-def test_import_time():
-    code = "import time; t = time.perf_counter(); import upconv; print(time.perf_counter() - t)"
-    best = min(
-        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-        for _ in range(3)
-    )
-    assert best < 0.3, f"import upconv took {best:.3f} s"

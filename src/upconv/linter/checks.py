@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-import upconv
+from upconv import shapes
 from upconv.linter import semantics, suggest
 from upconv.linter.calls import (
     Exact,
@@ -31,6 +31,7 @@ from upconv.linter.geometry import (
 from upconv.linter.graph import Graph, Node, path_layers
 from upconv.linter.report import LayerReport
 from upconv.linter.weights import subpixel_transpose_weight, weights_report
+from upconv.ops.resize_convolution import resize_equivalent_kernel
 
 __all__ = ["analyse"]
 
@@ -243,8 +244,8 @@ def _resize_conv(graph: Graph, conv: Node, resize: Node, layer: LayerReport) -> 
         x == int(x) >= 1 and r == [int(x), int(x)] for x, r in zip(s, rg["repeats_per_axis"], strict=True))
     if repeat and set(cp["stride"]) == {1} and set(cp["dilation"]) == {1} and conv.weight is not None:
         st = tuple(int(x) for x in s)
-        K = upconv.resize_equivalent_kernel(conv.weight, st, groups=cp["groups"])
-        P = upconv.shapes.resize_conv_transpose_padding(cp["kernel_size"], cp["padding"])
+        K = resize_equivalent_kernel(conv.weight, st, groups=cp["groups"])
+        P = shapes.resize_conv_transpose_padding(cp["kernel_size"], cp["padding"])
         params = {"kernel_size": K.shape[2:], "stride": st, "dilation": (1,) * n, "groups": cp["groups"],
                   "padding": P, "output_padding": (0,) * n}
         geometry["equivalent_conv_transpose"] = {"kernel_size": list(K.shape[2:]), "stride": list(st),

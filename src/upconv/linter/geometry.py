@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-import upconv
+from upconv import shapes
+from upconv.explain.overlap import overlap_map, overlap_ratio
 from upconv.linter.thresholds import THRESHOLDS
 
 __all__ = [
@@ -53,7 +54,7 @@ def stamp_counts(
     >>> stamp_counts(3, 2, 2, output_padding=1).tolist()    # k2 s2 a1: the last row gets nothing
     [1, 1, 1, 1, 1, 1, 0]
     """
-    out = upconv.shapes.conv_transpose_output_size((in_size,), kernel_size, stride, [padding], output_padding,
+    out = shapes.conv_transpose_output_size((in_size,), kernel_size, stride, [padding], output_padding,
                                                    dilation)[0]
     f = np.arange(out)[:, None] + padding[0]
     j = f - np.arange(kernel_size)[None, :] * dilation
@@ -142,11 +143,11 @@ def minimal_period(tile: Sequence[int]) -> int:
 def overlap_summary(kernel_size: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> dict[str, Any]:
     """``overlap_ratio`` (total), ``overlap_ratio_per_axis``, ``tile_per_axis`` and minimal ``period`` of a layer."""
     n = len(kernel_size)
-    tiles = [upconv.overlap_map(kernel_size[i], stride[i], dilation=dilation[i]).tile.tolist() for i in range(n)]
+    tiles = [overlap_map(kernel_size[i], stride[i], dilation=dilation[i]).tile.tolist() for i in range(n)]
     return {
-        "overlap_ratio": _num(upconv.overlap_ratio(tuple(kernel_size), tuple(stride), dilation=tuple(dilation),
+        "overlap_ratio": _num(overlap_ratio(tuple(kernel_size), tuple(stride), dilation=tuple(dilation),
                                                    ndim=n)),
-        "overlap_ratio_per_axis": [_num(upconv.overlap_ratio(kernel_size[i], stride[i], dilation=dilation[i]))
+        "overlap_ratio_per_axis": [_num(overlap_ratio(kernel_size[i], stride[i], dilation=dilation[i]))
                                    for i in range(n)],
         "tile_per_axis": tiles,
         "period": [minimal_period(t) for t in tiles],
@@ -216,7 +217,7 @@ def stack_report(layers: Sequence[tuple[str, tuple[tuple[int, ...], ...]]], ndim
     first; the ratios come from :func:`upconv.overlap_ratio` ``(layers=...)``.
     """
     specs = [spec for _, spec in layers]
-    so_far = [_num(upconv.overlap_ratio(layers=specs[: j + 1], ndim=ndim)) for j in range(len(specs))]
+    so_far = [_num(overlap_ratio(layers=specs[: j + 1], ndim=ndim)) for j in range(len(specs))]
     return {
         "layers": [{"name": name, "kernel_size": list(spec[0]), "stride": list(spec[1]), "dilation": list(spec[2])}
                    for name, spec in layers],

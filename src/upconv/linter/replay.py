@@ -14,11 +14,14 @@ from typing import Any
 
 import numpy as np
 
-import upconv
 from upconv.linter.calls import interpolate_kwargs, resize_kwargs
 from upconv.linter.graph import Graph, Node
 from upconv.linter.report import LayerReport
 from upconv.linter.thresholds import THRESHOLDS
+from upconv.ops import interpolation
+from upconv.ops.convolution import conv, conv_transpose
+from upconv.ops.pooling import max_pool, max_unpool
+from upconv.ops.rearrange import depth_to_space, pixel_shuffle
 
 __all__ = ["replay_graph", "run_upconv", "compare"]
 
@@ -43,25 +46,25 @@ def run_upconv(graph: Graph, node: Node, x: np.ndarray, extra: dict[str, np.ndar
         return _conv(node, run_upconv(graph, resize, x, extra), extra)
     if node.op == "conv_transpose":
         w = extra.get("weight", node.weight)
-        return upconv.conv_transpose(x, w.astype(x.dtype), _bias(node, extra, x), tuple(p["stride"]),
+        return conv_transpose(x, w.astype(x.dtype), _bias(node, extra, x), tuple(p["stride"]),
                                      [tuple(v) for v in p["padding"]], tuple(p["output_padding"]), p["groups"],
                                      tuple(p["dilation"]))
     if node.op == "conv":
         return _conv(node, x, extra)
     if node.op == "resize":
         if p.get("torch") is not None:
-            return upconv.interpolate(x, **interpolate_kwargs(p["torch"]))
-        return upconv.resize(x, **resize_kwargs(p))
+            return interpolation.interpolate(x, **interpolate_kwargs(p["torch"]))
+        return interpolation.resize(x, **resize_kwargs(p))
     if node.op == "depth_to_space":
         if node.source_op == "DepthToSpace":
-            return upconv.depth_to_space(x, p["blocksize"], p["mode"])
-        return upconv.pixel_shuffle(x, p["blocksize"])
+            return depth_to_space(x, p["blocksize"], p["mode"])
+        return pixel_shuffle(x, p["blocksize"])
     if node.op == "max_unpool":
         out = tuple(node.out_shape[2:])
         idx = extra["indices"]
         if graph.source == "onnx":  # global indices over N*C*prod(out) -> per (n, c) plane
             idx = idx % int(np.prod(out))
-        return upconv.max_unpool(x, idx, p["kernel_size"], p["stride"], [tuple(v) for v in p["padding"]],
+        return max_unpool(x, idx, p["kernel_size"], p["stride"], [tuple(v) for v in p["padding"]],
                                  output_size=out)
     raise ValueError(f"no replay for {node.op}")
 
@@ -75,7 +78,7 @@ def _conv(node: Node, x: np.ndarray, extra: dict[str, np.ndarray]) -> np.ndarray
     p = node.params
     w = extra.get("conv_weight", node.weight)
     b = extra.get("conv_bias", node.bias)
-    return upconv.conv(x, w.astype(x.dtype), None if b is None else np.asarray(b).astype(x.dtype),
+    return conv(x, w.astype(x.dtype), None if b is None else np.asarray(b).astype(x.dtype),
                        tuple(p["stride"]), [tuple(v) for v in p["padding"]], tuple(p["dilation"]), p["groups"])
 
 
@@ -193,7 +196,7 @@ def _ort_single(graph: Graph, proto: Any, node: Node, resize: Node | None, seed:
     x = rng.standard_normal(chain[0].in_shape).astype(np.float32)
     feeds, extra, inputs = {chain[0].inputs[0]: x}, {}, []
     if node.op == "max_unpool":  # valid indices: those of a max pooling of the output size
-        pooled, idx = upconv.max_pool(rng.standard_normal(node.out_shape), node.params["kernel_size"],
+        pooled, idx = max_pool(rng.standard_normal(node.out_shape), node.params["kernel_size"],
                                       node.params["stride"], [tuple(p) for p in node.params["padding"]],
                                       return_indices=True)
         if pooled.shape != tuple(node.in_shape):

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-import upconv
+from upconv import shapes
 from upconv.linter.calls import interpolate_call, interpolate_kwargs, resize_kwargs
+from upconv.ops.interpolation import interpolate, resize
 
 __all__ = ["onnx_form", "find_torch_call", "resize_geometry_report", "resize_traps", "export_mismatch"]
 
@@ -48,7 +49,7 @@ def onnx_form(torch_params: dict[str, Any], ndim: int, in_shape: Sequence[int]) 
         p["mode"] = "cubic" if mode == "bicubic" else "linear"
         p["coordinate_transformation_mode"] = "align_corners" if torch_params.get("align_corners") else "half_pixel"
     if torch_params.get("size") is not None or torch_params.get("recompute_scale_factor"):
-        size = torch_params.get("size") or upconv.shapes.interpolate_output_size(
+        size = torch_params.get("size") or shapes.interpolate_output_size(
             in_shape[2:], scale_factor=torch_params["scale_factor"])
         p["sizes"] = [int(x) for x in (*in_shape[:2], *size)]
     else:
@@ -115,11 +116,11 @@ def find_torch_call(
 
 def _search(params: dict[str, Any], in_shape: Sequence[int], out_shape: Sequence[int], x: np.ndarray,
             ) -> tuple[dict[str, Any] | None, str]:
-    want = upconv.resize(x, **_probe_kwargs(params, in_shape))
+    want = resize(x, **_probe_kwargs(params, in_shape))
     best: tuple[float, dict[str, Any] | None] = (math.inf, None)
     for cand in _candidates(params, in_shape, out_shape):
         try:
-            got = upconv.interpolate(x, **interpolate_kwargs(cand))
+            got = interpolate(x, **interpolate_kwargs(cand))
         except (ValueError, TypeError):
             continue
         diff = _same(got, want)
@@ -145,7 +146,7 @@ def _probe_kwargs(params: dict[str, Any], in_shape: Sequence[int]) -> dict[str, 
 
 def resize_geometry_report(params: dict[str, Any], in_shape: Sequence[int], out_shape: Sequence[int]) -> dict:
     """Scales per axis and, for nearest, how many times each input row is repeated (min, max per axis)."""
-    geo = upconv.shapes.resize_geometry(in_shape, params.get("sizes"), params.get("scales"), axes=params.get("axes"),
+    geo = shapes.resize_geometry(in_shape, params.get("sizes"), params.get("scales"), axes=params.get("axes"),
                                         keep_aspect_ratio_policy=params.get("keep_aspect_ratio_policy", "stretch"))
     report: dict[str, Any] = {"scales": [float(x) for x in geo.scales]}
     if params["mode"] == "nearest":
@@ -164,7 +165,7 @@ def _index_map(params: dict[str, Any], in_shape: Sequence[int], axis: int) -> np
     """Source index of every output position on ``axis`` (nearest): resize a probe holding its own index."""
     shape = [1, 1, *in_shape[2:]]
     index = np.arange(in_shape[axis], dtype=np.float64).reshape([-1 if a == axis else 1 for a in range(len(shape))])
-    y = upconv.resize(np.broadcast_to(index, shape).copy(), **_probe_kwargs(params, in_shape))
+    y = resize(np.broadcast_to(index, shape).copy(), **_probe_kwargs(params, in_shape))
     return y[tuple(slice(None) if a == axis else 0 for a in range(len(shape)))].astype(np.int64)
 
 
@@ -207,9 +208,9 @@ def resize_traps(
 def export_mismatch(torch_params: dict[str, Any], onnx_params: dict[str, Any], in_shape: Sequence[int]) -> str:
     """Why the ONNX export of a torch interpolate call computes other values, or ``""`` if it does not."""
     x = _probe(in_shape)
-    want = upconv.interpolate(x, **interpolate_kwargs(torch_params))
+    want = interpolate(x, **interpolate_kwargs(torch_params))
     kw = _probe_kwargs(onnx_params, in_shape)
-    got = upconv.resize(x, **kw)
+    got = resize(x, **kw)
     diff = _same(got, want)
     if diff <= 1e-12 * max(1.0, float(np.abs(want).max(initial=0.0))):
         return ""

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import upconv
+from upconv.explain.planner import plan
 from upconv.linter.calls import axes_text, call, fmt_value, interpolate_call
 from upconv.linter.geometry import border_deficits, unreached_positions
 
@@ -54,7 +54,7 @@ def plan_choice(in_size: int, out_size: int, kernel_size: int, stride: int,
     with a kernel at least ``kernel_size`` (not blockier than the layer), even
     borders first; None if there is none.
     """
-    rows = upconv.plan(in_size, out_size, max_kernel=max(kernel_size, 2 * stride, prefer[0] if prefer else 1),
+    rows = plan(in_size, out_size, max_kernel=max(kernel_size, 2 * stride, prefer[0] if prefer else 1),
                        min_stride=stride, max_stride=stride, max_dilation=1)
     ok = [r.layers[0] for r in rows if r.ratio == 1
           and not unreached_positions(in_size, r.layers[0].kernel_size, stride, (r.layers[0].padding,) * 2,

@@ -14,8 +14,10 @@ from typing import Any
 
 import numpy as np
 
-import upconv
+from upconv.explain.dc_gain import dc_gain_spread
+from upconv.explain.spectral import stride_frequency_energy
 from upconv.linter.thresholds import THRESHOLDS
+from upconv.ops.convolution import conv_transpose
 
 __all__ = ["channel_dc_response", "weights_report", "subpixel_transpose_weight"]
 
@@ -41,7 +43,7 @@ def channel_dc_response(weight: Any, stride: Sequence[int], dilation: Sequence[i
     per = w.shape[0] // groups
     parts, tols = [], []
     for g in range(groups):
-        r = upconv.dc_gain_spread(w[g * per:(g + 1) * per], tuple(stride), dilation=tuple(dilation))
+        r = dc_gain_spread(w[g * per:(g + 1) * per], tuple(stride), dilation=tuple(dilation))
         parts.append(r.response)
         tols.append(r.tolerance * per)
     return np.concatenate(parts, axis=0), max(tols)
@@ -101,9 +103,9 @@ def _flat_response_energy(weight: np.ndarray, params: dict[str, Any], in_size: S
     while work() > MAX_RESPONSE_WORK and max(size) > 8:
         size = [max(8, x // 2) for x in size]
     try:
-        y = upconv.conv_transpose(np.ones((1, g, *size)), w, None, s, [tuple(p) for p in params["padding"]],
+        y = conv_transpose(np.ones((1, g, *size)), w, None, s, [tuple(p) for p in params["padding"]],
                                   tuple(params["output_padding"]), g, tuple(params["dilation"]))
-        return float(upconv.stride_frequency_energy(y, s))
+        return float(stride_frequency_energy(y, s))
     except (ValueError, MemoryError):  # an output axis shorter than its stride
         return None
 

@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -333,22 +332,20 @@ def test_python_dash_m_with_an_ascii_terminal(tmp_path):
     assert "All 4 views agree exactly" in proc.stdout
 
 
-def test_console_script_version_is_fast():
+def test_console_script_version():
+    # how fast it starts is benchmarks/bench_cold_start.py's business: a busy machine makes timings flaky
     script = shutil.which("upconv")
     if script is None:
         pytest.skip("the upconv console script is not installed (pip install -e .)")
-    start = time.perf_counter()
     proc = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=60)
-    elapsed = time.perf_counter() - start
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"upconv {upconv.__version__}"
-    assert elapsed < 1.0
 
 
 def test_import_is_light():
     code = (
         "import sys, upconv.cli; upconv.cli.build_parser(); "
-        "print(sorted(m for m in ('matplotlib', 'sympy', 'torch') if m in sys.modules))"
+        "print(sorted(m for m in ('matplotlib', 'sympy', 'torch', 'numba', 'onnx', 'PIL') if m in sys.modules))"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 
 import numpy as np
 import pytest
@@ -202,18 +201,22 @@ def test_tables():
     assert str(plan(7, 14)[1]) == "7 -> 14: k4 s2 p1 a0 (ratio 1)"
 
 
-def test_default_call_is_fast():
+def test_default_call_is_cached():
+    # the default call is fast because the transitions and the ONNX equivalents are computed once
+    # (its time is a benchmark's business); a second call finds everything in the caches
     import importlib
 
     overlap = importlib.import_module("upconv.explain.overlap")
     plan_module = importlib.import_module("upconv.explain.planner")
 
-    plan_module._transitions.cache_clear()
-    plan_module._onnx_equivalents.cache_clear()
-    overlap._tile_1d.cache_clear()
-    t = time.perf_counter()
-    plan(7, 14)
-    assert time.perf_counter() - t < 0.5
+    caches = (plan_module._transitions, plan_module._onnx_equivalents, overlap._tile_1d)
+    for cache in caches:
+        cache.cache_clear()
+    first = plan(7, 14)
+    misses = [cache.cache_info().misses for cache in caches]
+    assert all(m > 0 for m in misses)
+    assert str(plan(7, 14)) == str(first)
+    assert [cache.cache_info().misses for cache in caches] == misses  # all hits
 
 
 def test_plan_errors():
