@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv.explain.overlap import _readonly
 from upconv.explain.report import number, table
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["DCGainSpread", "dc_gain_spread"]
 
@@ -135,7 +138,8 @@ class DCGainSpread:
         return self.format_table()
 
 
-def dc_gain_spread(weight: Any, stride: int | Sequence[int], *, dilation: int | Sequence[int] = 1) -> DCGainSpread:
+def dc_gain_spread(weight: npt.ArrayLike, stride: int | Sequence[int], *,
+                   dilation: int | Sequence[int] = 1) -> DCGainSpread:
     r"""Polyphase DC gain of transposed-convolution weights: does a flat input give a flat output?
 
     Parameters
@@ -181,8 +185,8 @@ def dc_gain_spread(weight: Any, stride: int | Sequence[int], *, dilation: int | 
     True
     """
     func = "dc_gain_spread"
-    dtype, (w,) = v.float_arrays(func, weight=weight)
-    w = v.kernel_weight(func, w)
+    dtype, (wa,) = v.float_arrays(func, weight=weight)
+    w = v.kernel_weight(func, cast("np.ndarray", wa))  # float_arrays types it Optional
     n = w.ndim - 2
     s = v.int_tuple(stride, n, func, "stride", minimum=1)
     d = v.int_tuple(dilation, n, func, "dilation", minimum=1)

@@ -15,12 +15,20 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from upconv import _validate as v
 from upconv import shapes
 from upconv.explain.overlap import stack_ratio, verdict
 from upconv.explain.report import number, table
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    #: A layer of the search, ``(out, k, s, p, a, d)`` (``a`` None until :func:`_output_padding`).
+    _Transition: TypeAlias = tuple[int, int, int, int, int | None, int]
+    #: A layer of a found stack, ``(in, out, k, s, p, a, d)``.
+    _StackLayer: TypeAlias = tuple[int, int, int, int, int, int, int]
 
 __all__ = ["PlanLayer", "PlanRow", "Plan", "plan"]
 
@@ -56,9 +64,10 @@ def _onnx_equivalents(
     pads: tuple[tuple[int, int], ...], a: tuple[int, ...],
 ) -> tuple[str, ...]:
     """The ``auto_pad`` settings (with ``output_padding`` attributes) that give the same transposed conv."""
-    found = []
+    found: list[str] = []
     for mode in _AUTO_PADS:
-        attrs = [_onnx_axis(*args, mode) for args in zip(in_size, k, s, d, pads, a, strict=False)]
+        attrs = [_onnx_axis(i, k_, s_, d_, p, a_, mode)
+                 for i, k_, s_, d_, p, a_ in zip(in_size, k, s, d, pads, a, strict=False)]
         if all(x is not None for x in attrs):
             extra = "" if not any(attrs) else f" output_padding={attrs[0] if len(attrs) == 1 else attrs}"
             found.append(mode + extra)
@@ -193,14 +202,18 @@ class Plan:
             + (f"stack{'s' if len(self.rows) != 1 else ''} of {self.layers} layers" if self.layers > 1
                else f"layer{'s' if len(self.rows) != 1 else ''}")
             + f" "
-            f"(kernel <= {self.max_kernel}, stride {self.min_stride}..{self.max_stride}, dilation <= {self.max_dilation}"
+            f"(kernel <= {self.max_kernel}, stride {self.min_stride}..{self.max_stride}, "
+            f"dilation <= {self.max_dilation}"
             f"{'' if self.max_padding is None else f', padding <= {self.max_padding}'}); "
             f"overlap ratio in {self.ndim}-d, 1 = artifact-free"
         )
         rows = self.rows if limit is None else self.rows[: v.integer(limit, "Plan.format_table", "limit", minimum=0)]
         if self.layers == 1:
-            headers = ("#", "kernel", "stride", "padding", "output_padding", "dilation", "ratio", "checkerboard", "ONNX auto_pad")
-            body = [
+            headers: tuple[str, ...] = (
+                "#", "kernel", "stride", "padding", "output_padding", "dilation", "ratio", "checkerboard",
+                "ONNX auto_pad",
+            )
+            body: list[tuple[object, ...]] = [
                 (i + 1, L.kernel_size, L.stride, L.padding, L.output_padding, L.dilation, r.ratio, r.verdict,
                  ", ".join(L.onnx) or "-")
                 for i, r in enumerate(rows) for L in r.layers
@@ -234,9 +247,9 @@ class _Bounds(NamedTuple):
 
 
 @functools.lru_cache(maxsize=4096)
-def _transitions(size: int, b: _Bounds) -> tuple[tuple[int, int, int, int, int, int], ...]:
+def _transitions(size: int, b: _Bounds) -> tuple[_Transition, ...]:
     """Every single layer from ``size``: ``(out, k, s, p, a, d)``; ``a = None`` until :func:`_output_padding`."""
-    found = []
+    found: list[_Transition] = []
     for k in range(1, b.max_kernel + 1):
         for d in range(1, b.max_dilation + 1):
             ek = shapes.effective_kernel_size(k, d)
@@ -268,12 +281,13 @@ def _size_ok(o: int, cur: int, out_size: int, monotone: bool, cap: int) -> bool:
     return 1 <= o <= cap
 
 
-def _search(in_size: int, out_size: int, n: int, b: _Bounds, identical: bool, monotone: bool):
+def _search(in_size: int, out_size: int, n: int, b: _Bounds, identical: bool,
+            monotone: bool) -> tuple[int, Iterator[tuple[_StackLayer, ...]]]:
     """All stacks of ``n`` layers ``in_size -> out_size``, as tuples of ``(in, out, k, s, p, a, d)``."""
     cap = max(in_size, out_size) * b.max_stride  # bound on intermediate sizes when not monotone
 
     @functools.cache
-    def count(size: int, left: int, fixed: tuple | None) -> int:
+    def count(size: int, left: int, fixed: tuple[int, int, int, int] | None) -> int:
         total = 0
         for o, k, s, p, _a, d in _transitions(size, b):
             if fixed is not None and (k, s, p, d) != fixed:
@@ -284,7 +298,7 @@ def _search(in_size: int, out_size: int, n: int, b: _Bounds, identical: bool, mo
                 total += count(o, left - 1, (k, s, p, d) if identical else None)
         return total
 
-    def walk(size: int, left: int, fixed: tuple | None):
+    def walk(size: int, left: int, fixed: tuple[int, int, int, int] | None) -> Iterator[tuple[_StackLayer, ...]]:
         for o, k, s, p, a, d in _transitions(size, b):
             if fixed is not None and (k, s, p, d) != fixed:
                 continue
@@ -396,7 +410,9 @@ def plan(
         v.boolean(allow_output_padding, func, "allow_output_padding"),
     )
     if b.min_stride > b.max_stride:
-        raise ValueError(f"{func}: min_stride must be <= max_stride, got min_stride={min_stride}, max_stride={max_stride}")
+        raise ValueError(
+            f"{func}: min_stride must be <= max_stride, got min_stride={min_stride}, max_stride={max_stride}"
+        )
     identical = v.boolean(identical, func, "identical")
     monotone = v.boolean(monotone, func, "monotone")
     nd = v.integer(ndim, func, "ndim", minimum=1)

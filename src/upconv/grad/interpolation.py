@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -11,6 +11,9 @@ from upconv import _validate as v
 from upconv.grad._common import _check_grad_out
 from upconv.ops.interpolation import interpolate_plans, resize_plans
 from upconv.ops.resampling import SEQUENTIAL, AxisPlan, apply
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 # --------------------------------------------------------------------------
 # interpolation: the transposed (adjoint) resampling
@@ -76,8 +79,8 @@ def _transposed_resample(g: np.ndarray, plans: Sequence[AxisPlan | None], in_sha
 
 
 def interpolate_grad_input(
-    grad_out: Any,
-    x: Any,
+    grad_out: npt.ArrayLike,
+    x: npt.ArrayLike,
     size: int | Sequence[int] | None = None,
     scale_factor: float | Sequence[float] | None = None,
     mode: str = "nearest",
@@ -133,7 +136,8 @@ def interpolate_grad_input(
     array([[[0.75, 0.25]]])
     """
     func = "interpolate_grad_input"
-    result_dtype, (gy, xa) = v.float_arrays(func, grad_out=grad_out, x=x)
+    result_dtype, arrays = v.float_arrays(func, grad_out=grad_out, x=x)
+    gy, xa = cast("list[np.ndarray]", arrays)  # float_arrays types its entries Optional: neither is None
     out_size, plans = interpolate_plans(func, xa, size, scale_factor, mode, align_corners,
                                         recompute_scale_factor, antialias)
     _check_grad_out(func, gy, xa.shape[:2] + out_size, "interpolate")
@@ -143,8 +147,8 @@ def interpolate_grad_input(
 
 
 def resize_grad_input(
-    grad_out: Any,
-    x: Any,
+    grad_out: npt.ArrayLike,
+    x: npt.ArrayLike,
     sizes: Sequence[int] | None = None,
     scales: Sequence[float] | None = None,
     roi: Sequence[float] | None = None,
@@ -169,9 +173,11 @@ def resize_grad_input(
     Parameters
     ----------
     grad_out : array_like, shape of the forward output
-    x, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode, cubic_coeff_a, exclude_outside, extrapolation_value, antialias, axes, keep_aspect_ratio_policy
+    x, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode
         The forward call's arguments, as :func:`upconv.resize`; only the
         shape and dtype of ``x`` are used.
+    cubic_coeff_a, exclude_outside, extrapolation_value, antialias, axes, keep_aspect_ratio_policy
+        The forward call's other arguments.
 
     Returns
     -------
@@ -185,7 +191,8 @@ def resize_grad_input(
     array([[2., 2.]])
     """
     func = "resize_grad_input"
-    result_dtype, (gy, xa) = v.float_arrays(func, grad_out=grad_out, x=x)
+    result_dtype, arrays = v.float_arrays(func, grad_out=grad_out, x=x)
+    gy, xa = cast("list[np.ndarray]", arrays)  # float_arrays types its entries Optional: neither is None
     v.real(extrapolation_value, func, "extrapolation_value", finite=False)  # validated, not used
     g, plans = resize_plans(func, xa, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode,
                             cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,11 +15,18 @@ from upconv.ops.rearrange import (
     space_to_depth_plan,
 )
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from upconv.ops.rearrange import Rearrangement
+
 # --------------------------------------------------------------------------
 # sub-pixel rearrangements: the gradient is the inverse permutation
 
 
-def _rearrangement_grad(func: str, op: str, grad_out: Any, x: Any, plan, inverse_plan, *args: Any) -> np.ndarray:
+def _rearrangement_grad(func: str, op: str, grad_out: npt.ArrayLike, x: npt.ArrayLike,
+                        plan: Callable[..., Rearrangement], inverse_plan: Callable[..., Rearrangement],
+                        *args: Any) -> np.ndarray:
     """``grad_out`` rearranged back by ``inverse_plan``, once ``plan`` (the forward ``op``) has validated the call."""
     gy = np.asarray(grad_out)
     expected = plan(np.shape(x), *args, func=func).out_shape
@@ -26,7 +34,9 @@ def _rearrangement_grad(func: str, op: str, grad_out: Any, x: Any, plan, inverse
     return inverse_plan(gy.shape, *args, func=func).apply(gy, func)
 
 
-def pixel_shuffle_grad_input(grad_out: Any, x: Any, upscale_factor: int, *, ndim: int = 2) -> np.ndarray:
+def pixel_shuffle_grad_input(
+    grad_out: npt.ArrayLike, x: npt.ArrayLike, upscale_factor: int, *, ndim: int = 2
+) -> np.ndarray:
     r"""Gradient of :func:`upconv.pixel_shuffle` with respect to ``x``: :func:`upconv.pixel_unshuffle`.
 
     A permutation's adjoint is its inverse.
@@ -53,7 +63,9 @@ def pixel_shuffle_grad_input(grad_out: Any, x: Any, upscale_factor: int, *, ndim
                                pixel_shuffle_plan, pixel_unshuffle_plan, upscale_factor, ndim)
 
 
-def pixel_unshuffle_grad_input(grad_out: Any, x: Any, downscale_factor: int, *, ndim: int = 2) -> np.ndarray:
+def pixel_unshuffle_grad_input(
+    grad_out: npt.ArrayLike, x: npt.ArrayLike, downscale_factor: int, *, ndim: int = 2
+) -> np.ndarray:
     r"""Gradient of :func:`upconv.pixel_unshuffle` with respect to ``x``: :func:`upconv.pixel_shuffle`.
 
     Parameters
@@ -78,7 +90,9 @@ def pixel_unshuffle_grad_input(grad_out: Any, x: Any, downscale_factor: int, *, 
                                pixel_unshuffle_plan, pixel_shuffle_plan, downscale_factor, ndim)
 
 
-def depth_to_space_grad_input(grad_out: Any, x: Any, blocksize: int, mode: str = "DCR") -> np.ndarray:
+def depth_to_space_grad_input(
+    grad_out: npt.ArrayLike, x: npt.ArrayLike, blocksize: int, mode: str = "DCR"
+) -> np.ndarray:
     r"""Gradient of :func:`upconv.depth_to_space` with respect to ``x``: :func:`upconv.space_to_depth`.
 
     Parameters
@@ -103,7 +117,9 @@ def depth_to_space_grad_input(grad_out: Any, x: Any, blocksize: int, mode: str =
                                depth_to_space_plan, space_to_depth_plan, blocksize, mode)
 
 
-def space_to_depth_grad_input(grad_out: Any, x: Any, blocksize: int, mode: str = "DCR") -> np.ndarray:
+def space_to_depth_grad_input(
+    grad_out: npt.ArrayLike, x: npt.ArrayLike, blocksize: int, mode: str = "DCR"
+) -> np.ndarray:
     r"""Gradient of :func:`upconv.space_to_depth` with respect to ``x``: :func:`upconv.depth_to_space`.
 
     Parameters

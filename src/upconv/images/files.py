@@ -29,11 +29,16 @@ import os
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from upconv import _validate as v
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import numpy.typing as npt
 
 __all__ = ["ImageInfo", "read_image", "write_image", "ALPHA_MODES"]
 
@@ -107,7 +112,7 @@ class ImageInfo:
     has_alpha: bool
 
 
-def _path(path: Any, func: str) -> str:
+def _path(path: object, func: str) -> str:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{func}: path must be a str or os.PathLike, got {path!r}")
     p = os.fspath(path)
@@ -116,7 +121,7 @@ def _path(path: Any, func: str) -> str:
     return p
 
 
-def _pillow(func: str) -> Any:
+def _pillow(func: str) -> ModuleType:
     """``PIL.Image``, or an ImportError that says what needs it."""
     try:
         from PIL import Image
@@ -128,8 +133,8 @@ def _pillow(func: str) -> Any:
 
 
 def read_image(
-    path: Any, *, alpha: str = "drop", as_gray: bool = False
-) -> tuple[np.ndarray, ImageInfo]:
+    path: str | os.PathLike[str], *, alpha: str = "drop", as_gray: bool = False
+) -> tuple[npt.NDArray[np.float64], ImageInfo]:
     r"""Read an image file into a float64 array with values in ``[0, 1]``.
 
     Parameters
@@ -174,7 +179,8 @@ def read_image(
     -----
     Files with an EXIF orientation tag (JPEG above all) are rotated /
     flipped as a viewer shows them (not 16-bit PNGs, which this module
-    decodes; colour profiles and gamma are ignored, as Pillow does).  Pillow's 32-bit mode ``"I"`` (older Pillow versions read
+    decodes; colour profiles and gamma are ignored, as Pillow does).
+    Pillow's 32-bit mode ``"I"`` (older Pillow versions read
     16-bit gray PNGs that way) is taken as 16-bit.  Writing what was read
     with :func:`write_image` at the file's bit depth reproduces an 8- or
     16-bit PNG's samples exactly.
@@ -217,7 +223,7 @@ def _read_header(p: str, func: str) -> bytes:
         raise ValueError(f"{func}: cannot read {p!r}: {exc.strerror or exc}") from exc
 
 
-def _finish(img: np.ndarray, info: ImageInfo, alpha: str, as_gray: bool) -> np.ndarray:
+def _finish(img: npt.NDArray[np.float64], info: ImageInfo, alpha: str, as_gray: bool) -> npt.NDArray[np.float64]:
     """``(H, W, C)`` float64 samples -> the channel-first result."""
     color = img[..., :-1] if info.has_alpha and img.shape[-1] in (2, 4) else img
     if as_gray and color.shape[-1] == 3:
@@ -229,7 +235,7 @@ def _finish(img: np.ndarray, info: ImageInfo, alpha: str, as_gray: bool) -> np.n
     return np.ascontiguousarray(np.moveaxis(color, -1, 0))
 
 
-def _read_pillow(p: str, func: str) -> tuple[np.ndarray, ImageInfo]:
+def _read_pillow(p: str, func: str) -> tuple[npt.NDArray[np.float64], ImageInfo]:
     Image = _pillow(func)
     from PIL import ImageOps, UnidentifiedImageError
 
@@ -296,7 +302,7 @@ def _png_chunks(data: bytes, p: str, func: str) -> list[tuple[bytes, bytes]]:
     raise ValueError(f"{func}: cannot read {p!r}: truncated PNG file (no IEND chunk)")
 
 
-def _read_png16(p: str, func: str) -> tuple[np.ndarray, ImageInfo]:
+def _read_png16(p: str, func: str) -> tuple[npt.NDArray[np.float64], ImageInfo]:
     """Decode a 16-bit PNG (all colour types, Adam7 too) to ``(H, W, C)`` float64."""
     try:
         with open(p, "rb") as f:
@@ -364,7 +370,7 @@ def _unfilter(rows: np.ndarray, bpp: int, p: str, func: str) -> np.ndarray:
     return out
 
 
-def write_image(path: Any, image: Any, bit_depth: int = 8, *, quality: int = 95) -> None:
+def write_image(path: str | os.PathLike[str], image: npt.ArrayLike, bit_depth: int = 8, *, quality: int = 95) -> None:
     r"""Write a float image with values in ``[0, 1]`` to a file.
 
     Parameters
@@ -444,7 +450,7 @@ def write_image(path: Any, image: Any, bit_depth: int = 8, *, quality: int = 95)
         raise ValueError(f"{func}: cannot write {p!r} as {fmt}: {exc}") from exc
 
 
-def _to_samples(image: Any, bit_depth: int, func: str) -> np.ndarray:
+def _to_samples(image: npt.ArrayLike, bit_depth: int, func: str) -> npt.NDArray[np.unsignedinteger[Any]]:
     """Validate ``image`` and return its ``(H, W, C)`` unsigned samples."""
     a = np.asarray(image)
     if a.dtype.kind not in "biuf":
@@ -473,7 +479,7 @@ def _png_chunk(ctype: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + ctype + body + struct.pack(">I", zlib.crc32(ctype + body) & 0xFFFFFFFF)
 
 
-def _write_png16(p: str, samples: np.ndarray, func: str) -> None:
+def _write_png16(p: str, samples: npt.NDArray[np.unsignedinteger[Any]], func: str) -> None:
     """Write ``(H, W, C)`` uint16 samples as a 16-bit PNG, every scanline Sub-filtered."""
     h, w, c = samples.shape
     raw = samples.astype(">u2").view(np.uint8).reshape(h, w * c * 2)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from upconv import _validate as v
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["blur_kernel"]
 
@@ -52,7 +55,7 @@ _SPEC_HELP = ("expected 'gaussian:SIGMA[,SIZE]', 'box:SIZE[,SIZE...]', 'motion:L
               "or the path of a .npy file")
 
 
-def blur_kernel(spec: Any, *, ndim: int = 2) -> np.ndarray:
+def blur_kernel(spec: str | os.PathLike[str] | npt.ArrayLike, *, ndim: int = 2) -> npt.NDArray[np.float64]:
     """A blur kernel from a short text spec (or a ``.npy`` file), for :func:`deconvolve` and the CLI.
 
     Parameters
@@ -115,7 +118,7 @@ def blur_kernel(spec: Any, *, ndim: int = 2) -> np.ndarray:
     return _named_kernel(func, spec, ndim)
 
 
-def _named_kernel(func: str, spec: str, ndim: int) -> np.ndarray:
+def _named_kernel(func: str, spec: str, ndim: int) -> npt.NDArray[np.float64]:
     """``"gaussian:..."``, ``"box:..."`` or ``"motion:..."`` as a kernel that sums to 1."""
     kind, sep, body = spec.partition(":")
     kind = kind.strip().lower()
@@ -147,7 +150,7 @@ def _named_kernel(func: str, spec: str, ndim: int) -> np.ndarray:
     return k / k.sum()
 
 
-def _checked_array(func: str, k: np.ndarray, what: str) -> np.ndarray:
+def _checked_array(func: str, k: np.ndarray, what: str) -> npt.NDArray[np.float64]:
     if k.dtype.kind not in "biuf":
         raise ValueError(f"{func}: {what} must be a real numeric array, got dtype {k.dtype}")
     if k.ndim == 0 or k.size == 0:

@@ -368,7 +368,8 @@ def test_stride_frequency_energy_of_flat_outputs_is_zero():
 
 def test_stride_frequency_energy_of_layers():
     # a smooth positive image (the measure sees the checkerboard of the local mean)
-    x = 2 + np.cos(np.linspace(0, np.pi, 16))[None, None, :, None] * np.cos(np.linspace(0, np.pi, 16))[None, None, None, :]
+    x = (2 + np.cos(np.linspace(0, np.pi, 16))[None, None, :, None]
+         * np.cos(np.linspace(0, np.pi, 16))[None, None, None, :])
     board = upconv.conv_transpose(x, np.ones((1, 1, 3, 3)), stride=2)[..., 2:-2, 2:-2]
     rng = np.random.default_rng(5)
     smooth = upconv.conv_transpose(x, resize_equivalent_kernel(np.ones((1, 1, 3, 3)) / 9, 2), stride=2)[..., 2:-2, 2:-2]
@@ -383,7 +384,8 @@ def test_stride_frequency_energy_of_layers():
 
 
 def test_stride_frequency_energy_errors():
-    with pytest.raises(ValueError, match=r"^stride_frequency_energy: axis 0 of y \(length 2\) is shorter than its stride 3"):
+    with pytest.raises(ValueError, match=r"^stride_frequency_energy: axis 0 of y \(length 2\) is shorter than its "
+                                         r"stride 3"):
         stride_frequency_energy(np.ones(2), 3)
     with pytest.raises(ValueError, match=r"^stride_frequency_energy: every entry of axes must be in \[-2, 1\]"):
         stride_frequency_energy(np.ones((4, 4)), 2, axes=2)

@@ -232,7 +232,8 @@ def test_plan_errors():
         plan(2, 4, min_stride=3, max_stride=2)
     with pytest.raises(TypeError, match=r"^plan: identical must be True or False"):
         plan(2, 4, identical=1)
-    with pytest.raises(ValueError, match=rf"^plan: \d+ stacks of 3 layers map 4 to 32 within these bounds, more than {MAX_STACKS}"):
+    with pytest.raises(ValueError, match=r"^plan: \d+ stacks of 3 layers map 4 to 32 within these bounds, more than "
+                                         rf"{MAX_STACKS}"):
         plan(4, 32, layers=3)
 
 

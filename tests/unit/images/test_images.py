@@ -371,12 +371,14 @@ def test_other_8bit_formats(tmp_path, rng):
 @pytest.mark.parametrize(
     ("image", "kwargs", "exc", "match"),
     [
-        (np.zeros((5, 2, 2)), {}, ValueError, r"^write_image: image must have shape \(H, W\) or \(C, H, W\).*got shape \(5, 2, 2\)"),
+        (np.zeros((5, 2, 2)), {}, ValueError,
+         r"^write_image: image must have shape \(H, W\) or \(C, H, W\).*got shape \(5, 2, 2\)"),
         (np.zeros(4), {}, ValueError, r"^write_image: image must have shape .*got shape \(4,\)"),
         (np.zeros((1, 1, 2, 2)), {}, ValueError, r"^write_image: image must have shape"),
         (np.zeros((0, 3)), {}, ValueError, r"^write_image: image must have shape .*H, W >= 1"),
         (np.full((2, 2), np.nan), {}, ValueError, r"^write_image: image must not contain NaN"),
-        (np.full((2, 2), 255, np.uint8), {}, ValueError, r"^write_image: an integer image must hold values in \[0, 1\], got 255..255; divide"),
+        (np.full((2, 2), 255, np.uint8), {}, ValueError,
+         r"^write_image: an integer image must hold values in \[0, 1\], got 255..255; divide"),
         (np.array([["a"]]), {}, TypeError, r"^write_image: image must be a real numeric array, got dtype <U1"),
         (np.zeros((2, 2)), {"bit_depth": 12}, ValueError, r"^write_image: bit_depth must be 8 or 16, got 12"),
         (np.zeros((2, 2)), {"bit_depth": True}, ValueError, r"^write_image: bit_depth must be 8 or 16, got True"),
@@ -392,9 +394,11 @@ def test_write_errors(tmp_path, image, kwargs, exc, match):
 def test_write_format_errors(tmp_path):
     with pytest.raises(ValueError, match=r"^write_image: bit_depth=16 needs a .png file, got '.*e.jpg' \(JPEG\)"):
         write_image(tmp_path / "e.jpg", np.zeros((2, 2)), 16)
-    with pytest.raises(ValueError, match=r"^write_image: JPEG cannot store an alpha channel; got an image with 4 channels"):
+    with pytest.raises(ValueError, match=r"^write_image: JPEG cannot store an alpha channel; got an image with 4 "
+                                         r"channels"):
         write_image(tmp_path / "e.jpg", np.zeros((4, 2, 2)))
-    with pytest.raises(ValueError, match=r"^write_image: cannot tell the format of '.*e.xyz' from its extension '.xyz'"):
+    with pytest.raises(ValueError, match=r"^write_image: cannot tell the format of '.*e.xyz' from its extension "
+                                         r"'.xyz'"):
         write_image(tmp_path / "e.xyz", np.zeros((2, 2)))
     for bit_depth in (8, 16):
         with pytest.raises(ValueError, match=r"^write_image: cannot write '.*nodir/e.png'"):
@@ -418,7 +422,8 @@ def test_read_errors(tmp_path):
     bad = bytearray(good)
     bad[45] ^= 0xFF  # inside IDAT's data
     (tmp_path / "crc.png").write_bytes(bytes(bad))
-    with pytest.raises(ValueError, match=r"^read_image: cannot read '.*crc.png': corrupt PNG file \(bad CRC in 'IDAT' chunk\)"):
+    with pytest.raises(ValueError, match=r"^read_image: cannot read '.*crc.png': corrupt PNG file \(bad CRC in 'IDAT' "
+                                         r"chunk\)"):
         read_image(tmp_path / "crc.png")
     write_image(tmp_path / "ok.png", np.zeros((2, 2)))
     with pytest.raises(ValueError, match=r"^read_image: alpha must be one of 'drop', 'keep', got 'blend'"):
