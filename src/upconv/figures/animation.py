@@ -181,7 +181,7 @@ def animate_conv_transpose(
     func = "animate_conv_transpose"
     if path is None:
         raise TypeError(f"{func}: path must be a str or os.PathLike ending in .gif, got None")
-    path = cast("str", check_path(path, func, ("gif",)))  # not None: refused above
+    path = check_path(path, func, ("gif",))
     view = v.choice(view, ("stamping", "zero_insertion"), func, "view")
     (fps,) = v.float_tuple(fps, 1, func, "fps", positive=True)
     if fps > 50:

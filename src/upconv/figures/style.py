@@ -6,7 +6,7 @@ import contextlib
 import math
 import os
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -82,6 +82,12 @@ def figure(width: float, height: float, dpi: float = DPI) -> Figure:
     return fig
 
 
+@overload
+def check_path(path: None, func: str, formats: Sequence[str] = ...) -> None: ...
+@overload
+def check_path(path: str | os.PathLike[str], func: str, formats: Sequence[str] = ...) -> str: ...
+@overload
+def check_path(path: Any, func: str, formats: Sequence[str] = ...) -> str | None: ...
 def check_path(path: Any, func: str, formats: Sequence[str] = _FORMATS) -> str | None:
     """``path`` as a str (None stays None), refused unless it ends in one of ``formats``; errors name ``func``."""
     if path is None:
