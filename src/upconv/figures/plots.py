@@ -107,7 +107,7 @@ def plot_conv_matrix(
     path = check_path(path, func)
     C = conv_matrix(input_shape, weight, stride, padding, dilation, groups)  # validates everything
     _, arrays = v.float_arrays(func, weight=weight)
-    w = cast("np.ndarray", arrays[0])  # not None: conv_matrix validated the weight
+    w = cast("list[np.ndarray]", arrays)[0]  # not None: conv_matrix validated the weight
     n = w.ndim - 2
     check_matrix_size(C.shape, func)
     taps = conv_matrix(input_shape, np.arange(1.0, w.size + 1.0).reshape(w.shape), stride, padding, dilation, groups)
