@@ -268,7 +268,7 @@ class ConvTranspose(_ConvBase):
 class ResizeConv(Conv):
     r"""Resize-convolution layer: :func:`upconv.interpolate`, then a convolution.
 
-    As :func:`upconv.ops.resize_convolution.resize_conv`.
+    The layer form of :func:`upconv.ops.resize_convolution.resize_conv`.
 
     Parameters
     ----------
