@@ -100,11 +100,13 @@ def main() -> None:
                     fn()
             return run
 
+        # the loop's values bound as defaults (each iteration times its own arrays)
         passes = {
-            "forward": (lambda: tconv(tx, tw, None, 1, p), lambda: upconv.conv(x, w, None, 1, p)),
-            "weight": (lambda: torch.ops.aten.convolution_backward(
+            "forward": (lambda tconv=tconv, tx=tx, tw=tw, p=p: tconv(tx, tw, None, 1, p),
+                        lambda x=x, w=w, p=p: upconv.conv(x, w, None, 1, p)),
+            "weight": (lambda tgy=tgy, tx=tx, tw=tw, n=n, p=p: torch.ops.aten.convolution_backward(
                 tgy, tx, tw, None, (1,) * n, (p,) * n, (1,) * n, False, (0,) * n, 1, (False, True, False)),
-                lambda: grad.conv_grad_weight(gy, x, w, None, 1, p)),
+                lambda gy=gy, x=x, w=w, p=p: grad.conv_grad_weight(gy, x, w, None, 1, p)),
         }
         for label, (t_fn, u_fn) in passes.items():
             t_torch, t_auto, t_gemm, t_simd = best_times([t_fn, u_fn, gemm(u_fn), simd(u_fn)], args.repeat)

@@ -112,12 +112,13 @@ def main() -> None:
         topt = torch.optim.Adam(tmodel.parameters(), lr=1e-3)
         tloss = torch.nn.MSELoss()
 
-        def step_upconv():
+        # the loop's values bound as defaults
+        def step_upconv(loss=loss, model=model, opt=opt):
             loss.forward(model.forward(lr), hr)
             model.backward(loss.backward(), input_grad=False)
             opt.step()
 
-        def step_torch():
+        def step_torch(topt=topt, tloss=tloss, tmodel=tmodel):
             topt.zero_grad()
             tloss(tmodel(t_lr), t_hr).backward()
             topt.step()

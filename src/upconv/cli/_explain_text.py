@@ -6,6 +6,7 @@ import math
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -21,6 +22,10 @@ from upconv.explain.views import (
     ZeroInsertionView,
     pixel_label,
 )
+
+if TYPE_CHECKING:
+    from scipy.sparse import sparray
+    from sympy.matrices import MatrixBase
 
 #: Individual stamps are printed for 1-d and 2-d inputs with at most this many pixels.
 MAX_STAMPS = 16
@@ -151,8 +156,10 @@ def print_stamping(out: fmt.Printer, c: Config, view: StampingView, result: np.n
 def _stamp_lines(c: Config, view: StampingView, result: np.ndarray, count: np.ndarray) -> list[str]:
     """The stamps one by one, then their sum and the overlap count (1-d: one row each; 2-d: grids)."""
     crop = (slice(None),) + view.crop_slices
+    # computed with the steps (the caller checked view.stamps)
+    each, reach = cast("tuple[np.ndarray, np.ndarray]", (view.stamps, view.reach))
     stamps = [(f"x[{pixel_label(j)}] = {fmt.cells(c.x[tuple(j)])[()]}", stamp, covered)
-              for j, stamp, covered in zip(view.pixels, view.stamps[crop], view.reach[crop], strict=True)]
+              for j, stamp, covered in zip(view.pixels, each[crop], reach[crop], strict=True)]
     cell = max(len(t) for arr in [result] + [s for _, s, _ in stamps] for t in fmt.cells(arr).ravel())
     if c.ndim == 1:
         label = max(len(t) for t, _, _ in stamps)
@@ -215,7 +222,7 @@ def print_matrix_view(out: fmt.Printer, c: Config, view: MatrixView, result: np.
     out.lines(fmt.array_lines(result), indent=2)
 
 
-def _dense_lines(M, labels: Sequence[str]) -> list[str] | None:
+def _dense_lines(M: sparray, labels: Sequence[str]) -> list[str] | None:
     """A sparse matrix as a table (row labels, column numbers; '.' where nothing is stored), or None if too wide."""
     coo = M.tocoo()
     dense = coo.toarray()
@@ -354,7 +361,7 @@ def _counts_text(counts: np.ndarray, unit: str) -> str:
                      for v, t in sorted(zip(values.tolist(), times.tolist(), strict=True), reverse=True))
 
 
-def _sparse_summary(out: fmt.Printer, mat, labels: Sequence[str], name: str) -> None:
+def _sparse_summary(out: fmt.Printer, mat: sparray, labels: Sequence[str], name: str) -> None:
     csr = mat.tocsr()
     per_row = np.diff(csr.indptr)
     per_col = np.bincount(csr.indices, minlength=csr.shape[1])
@@ -421,14 +428,14 @@ def print_symbolic(out: fmt.Printer, c: Config, view: MatrixView) -> None:
     out.lines(lines, indent=4)
 
 
-def _pretty_if_fits(expr, uni: bool) -> list[str] | None:
+def _pretty_if_fits(expr: MatrixBase, uni: bool) -> list[str] | None:
     from upconv.explain.symbolic import pretty
 
     lines = pretty(expr, unicode=uni).splitlines()
     return lines if max(map(len, lines), default=0) <= fmt.WIDTH - 4 and len(lines) <= 2 * MAX_SYMBOLIC_LINES else None
 
 
-def _symbolic_lines(out: fmt.Printer, X, values: np.ndarray, name: str, uni: bool) -> None:
+def _symbolic_lines(out: fmt.Printer, X: MatrixBase, values: np.ndarray, name: str, uni: bool) -> None:
     lines = _pretty_if_fits(X, uni)
     if lines is None:
         lines = []

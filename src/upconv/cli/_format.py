@@ -15,11 +15,14 @@ import os
 import sys
 import textwrap
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
 from upconv.explain.report import cells, grid, is_integral
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["WIDTH", "Printer", "cells", "grid", "side_by_side", "array_lines", "join_dims"]
 
@@ -34,7 +37,7 @@ _ASCII = str.maketrans({"ᵀ": "^T", "·": "*", "≡": "=", "×": "x", "…": ".
 class Printer:
     """Write lines to a stream, with optional bold headers and an ASCII fallback."""
 
-    def __init__(self, stream: TextIO | None = None, color: bool | None = None):
+    def __init__(self, stream: TextIO | None = None, color: bool | None = None) -> None:
         self.stream = sys.stdout if stream is None else stream
         if color is None:
             isatty = getattr(self.stream, "isatty", None)
@@ -103,7 +106,7 @@ def side_by_side(blocks: Sequence[tuple[str, list[str]]], width: int = WIDTH, ga
     return out
 
 
-def array_lines(a: np.ndarray, width: int = WIDTH, mask: np.ndarray | None = None) -> list[str]:
+def array_lines(a: npt.ArrayLike, width: int = WIDTH, mask: np.ndarray | None = None) -> list[str]:
     """Lines showing ``a``: a grid (n <= 2), labelled 2-d slices (n >= 3), or only its shape when large."""
     a = np.asarray(a, dtype=float)
     too_large = [f"({join_dims(a.shape)} array, too large to print here)"]
@@ -123,8 +126,8 @@ def array_lines(a: np.ndarray, width: int = WIDTH, mask: np.ndarray | None = Non
     cell_width = max((len(t) for t in cells(a, integral).ravel()), default=1)
     blocks = []
     for lead in np.ndindex(*a.shape[:-2]):
-        label = "[" + ", ".join(str(i) for i in lead) + ", :, :]"
+        title = "[" + ", ".join(str(i) for i in lead) + ", :, :]"
         sub_mask = None if mask is None else np.asarray(mask)[lead]
-        blocks.append((label, grid(a[lead], sub_mask, width=cell_width, integral=integral)))
+        blocks.append((title, grid(a[lead], sub_mask, width=cell_width, integral=integral)))
     lines = side_by_side(blocks, width)
     return too_large if max(map(len, lines)) > width else lines

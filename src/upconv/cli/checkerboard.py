@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +30,9 @@ from upconv.cli import _format as fmt
 from upconv.cli._args import int_list, per_axis
 from upconv.explain import report
 from upconv.explain.overlap import verdict
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["add_parser", "run"]
 
@@ -143,7 +148,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("argument --kernel: required (or give --weights FILE.npy)")
     else:
         k = per_axis(args.kernel, n, "--kernel")
-    layers = [(k, per_axis(args.stride, n, "--stride"), per_axis(args.dilation, n, "--dilation"))]
+    layers: list[tuple[tuple[int, ...], ...]] = [
+        (k, per_axis(args.stride, n, "--stride"), per_axis(args.dilation, n, "--dilation"))]
     for j, spec in enumerate(args.then, 1):
         layers.append(tuple(per_axis(v, n, f"--then ({j})") for v in spec) + (((1,) * n,) if len(spec) == 2 else ()))
     in_size = None if args.in_size is None else per_axis(args.in_size, n, "--in-size")
@@ -180,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
     if args.figure:
         written.append(_write(args.figure, "--figure", "overlap map", lambda p: figures.plot_overlap(
             layers=layers, ndim=n, in_size=in_size, path=p)))
-    if args.dc_figure:
+    if args.dc_figure and weights is not None:  # --dc-figure needs --weights (checked above)
         written.append(_write(args.dc_figure, "--dc-figure", "DC gain", lambda p: figures.plot_dc_gain(
             weights, layers[0][1], dilation=layers[0][2], path=p)))
     if written:
@@ -190,7 +196,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_dc_gain(out: fmt.Printer, w: np.ndarray, stride, dilation, name: str) -> None:
+def _print_dc_gain(out: fmt.Printer, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...],
+                   name: str) -> None:
     from upconv.explain.dc_gain import dc_gain_spread
 
     r = dc_gain_spread(w, stride, dilation=dilation)
@@ -201,7 +208,7 @@ def _print_dc_gain(out: fmt.Printer, w: np.ndarray, stride, dilation, name: str)
              "the kernel taps that land in it: the output for a constant 1 input.")
     out()
     headers, rows = r.table(MAX_PAIRS)
-    styles = [[None] * (len(headers) - 2) + ["green" if row[-2] == 0 else "yellow", None] for row in rows]
+    styles = [[*[None] * (len(headers) - 2), "green" if row[-2] == 0 else "yellow", None] for row in rows]
     out.lines(report.table(headers, rows, style=report.styled(styles, out.color)), indent=2)
     if n_ci * n_co > MAX_PAIRS:
         out(f"  … {n_ci * n_co - MAX_PAIRS} more pairs")
@@ -209,7 +216,7 @@ def _print_dc_gain(out: fmt.Printer, w: np.ndarray, stride, dilation, name: str)
     out("  " + report.paint(r.summary, "green" if r.flat else "yellow", out.color))
 
 
-def _write(path: str, option: str, what: str, make) -> str:
+def _write(path: str, option: str, what: str, make: Callable[[str], Figure]) -> str:
     try:
         fig = make(path)
     except OSError as exc:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import textwrap
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -95,7 +95,7 @@ def _parse_crop(text: str) -> tuple[int, int, int, int]:
         values = ()
     if len(values) != 4 or min(values[:2]) < 0 or min(values[2:]) < 1:
         raise ValueError(f"argument --crop: must be X,Y,W,H with X, Y >= 0 and W, H >= 1, got {text!r}")
-    return values  # type: ignore[return-value]
+    return values
 
 
 def _parse_methods(text: str) -> list[str]:
@@ -146,7 +146,7 @@ def _load(args: argparse.Namespace) -> tuple[np.ndarray, str]:
     return img, args.image
 
 
-def _style(color: bool) -> Any:
+def _style(color: bool) -> Callable[[str, str, int], str]:
     def style(text: str, column: str, row: int) -> str:
         if column == "PSNR dB" and row == 0:
             return report.paint(text, "green", color)
@@ -202,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dims(size: Any) -> str:
+def _dims(size: Sequence[int]) -> str:
     """``(H, W)`` -> ``"W×H"``."""
     h, w = size
     return f"{w}×{h}"

@@ -16,6 +16,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from upconv.studies.experiment import Progress
 
 __all__ = ["add_parser", "run"]
 
@@ -44,13 +49,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return p
 
 
-def _progress(enabled: bool):
+def _progress(enabled: bool) -> Callable[[Progress], None] | None:
     """A progress callback: a status line rewritten in place on a terminal, one line per epoch otherwise."""
     if not enabled:
         return None
     tty = sys.stderr.isatty()
 
-    def show(p) -> None:
+    def show(p: Progress) -> None:
         if tty:
             print("\r" + str(p), end="", file=sys.stderr, flush=True)
         elif p.step == p.steps:
@@ -66,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"argument --epochs: must be >= 1, got {args.epochs}")
     if args.seed < 0:
         raise ValueError(f"argument --seed: must be >= 0, got {args.seed}")
-    kwargs = {"quick": args.quick, "seed": args.seed, "progress": _progress(not args.no_progress)}
+    kwargs: dict[str, Any] = {"quick": args.quick, "seed": args.seed, "progress": _progress(not args.no_progress)}
     if args.epochs is not None:
         kwargs["epochs"] = args.epochs
     result = checkerboard_experiment(**kwargs)

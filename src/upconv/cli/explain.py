@@ -42,7 +42,9 @@ import argparse
 import math
 import re
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -282,15 +284,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         shown = () if args.matrix or args.symbolic else VIEW_METHODS
     v = _compute_views(c, args, shown)
+    matrix = cast("views.MatrixView", v.matrix)  # computed whenever --matrix, --symbolic or --figure uses it
     written = []  # files first: a file that cannot be written is an error before anything is printed
     if args.figure:
-        written.append(_write_figure(c, v.matrix, args.figure))
+        written.append(_write_figure(c, matrix, args.figure))
     if args.animate:
         fps = 2.0 if args.fps is None else args.fps
         written.append(_write_animation(c, args.animate, args.view or "stamping", fps))
     out = fmt.Printer()
     render.print_config(out, c)
-    printers = {
+    printers: dict[str, tuple[Callable[..., None], object]] = {
         "scatter": (render.print_stamping, v.stamping),
         "zero_insertion": (render.print_zero_insertion, v.zero_insertion),
         "matrix": (render.print_matrix_view, v.matrix),
@@ -303,9 +306,9 @@ def run(args: argparse.Namespace) -> int:
     if v.gradient is not None:
         gradient_agrees = render.print_gradient(out, v.gradient, results[VIEW_METHODS[0]], views.MAX_JACOBIAN_PIXELS)
     if args.matrix:
-        render.print_matrix(out, c, v.matrix)
+        render.print_matrix(out, c, matrix)
     if args.symbolic:
-        render.print_symbolic(out, c, v.matrix)
+        render.print_symbolic(out, c, matrix)
     if written:
         out.header("Files")
         for line in written:

@@ -19,11 +19,15 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from typing import TYPE_CHECKING, Any
 
 from upconv.cli import _format as fmt
 from upconv.cli._args import int_list
 from upconv.explain import report
 from upconv.explain.overlap import verdict
+
+if TYPE_CHECKING:
+    from upconv.explain.planner import PlanLayer
 
 __all__ = ["add_parser", "run"]
 
@@ -96,7 +100,7 @@ def _onnx(modes: tuple[str, ...]) -> str:
     return " ".join(short) or "-"
 
 
-def _layer(L) -> str:
+def _layer(L: PlanLayer) -> str:
     text = f"k{L.kernel_size} s{L.stride} p{L.padding}"
     if L.output_padding:
         text += f" a{L.output_padding}"
@@ -105,7 +109,7 @@ def _layer(L) -> str:
     return text
 
 
-def _torch(L, dims: int) -> str:
+def _torch(L: PlanLayer, dims: int) -> str:
     extra = "".join([
         f", padding={L.padding}" if L.padding else "",
         f", output_padding={L.output_padding}" if L.output_padding else "",
@@ -158,20 +162,21 @@ def run(args: argparse.Namespace) -> int:
     dilated = any(L.dilation != 1 for r in rows for L in r.layers)
     if p.layers == 1:
         headers = ["#", "k", "s", "p", "a"] + (["d"] if dilated else []) + ["ratio", "checkerboard", "ONNX auto_pad"]
-        body, styles = [], []
+        body: list[list[Any]] = []
+        styles: list[list[str | None]] = []
         for i, r in enumerate(rows, 1):
             L = r.layers[0]
             body.append([i, L.kernel_size, L.stride, L.padding, L.output_padding]
                         + ([L.dilation] if dilated else []) + [r.ratio, r.verdict, _onnx(L.onnx)])
             style = report.verdict_style(r.verdict)
-            styles.append([None] * (len(headers) - 3) + [style, style, None])
+            styles.append([*[None] * (len(headers) - 3), style, style, None])
     else:
         headers = ["#", "sizes"] + [f"layer {j + 1}" for j in range(p.layers)] + ["ratio", "checkerboard"]
         body, styles = [], []
         for i, r in enumerate(rows, 1):
             body.append([i, "→".join(map(str, r.sizes))] + [_layer(L) for L in r.layers] + [r.ratio, r.verdict])
             style = report.verdict_style(r.verdict)
-            styles.append([None] * (len(headers) - 2) + [style, style])
+            styles.append([*[None] * (len(headers) - 2), style, style])
     out.lines(report.table(headers, body, style=report.styled(styles, out.color)), indent=2)
     if len(rows) < len(p.rows):
         out(f"  … {len(p.rows) - len(rows)} more (--limit 0 prints all)")

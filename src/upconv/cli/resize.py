@@ -23,6 +23,7 @@ import os
 import re
 import textwrap
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -180,7 +181,8 @@ def _output_bit_depth(args: argparse.Namespace, in_bits: int) -> int:
 # running
 
 
-def _plan(in_shape: tuple[int, ...], args: argparse.Namespace) -> tuple[Any, Any, tuple[int, int], str]:
+def _plan(in_shape: tuple[int, ...],
+          args: argparse.Namespace) -> tuple[tuple[int, int] | None, tuple[float, float] | None, tuple[int, int], str]:
     """``(size, scale, output (H, W), option name)``: the requested resize, validated without computing."""
     size = parse_size(args.size) if args.size is not None else None
     scale = parse_scale(args.scale) if args.scale is not None else None
@@ -199,7 +201,8 @@ def _plan(in_shape: tuple[int, ...], args: argparse.Namespace) -> tuple[Any, Any
     return size, scale, (int(out[0]), int(out[1])), name
 
 
-def _resize(img: np.ndarray, size: Any, scale: Any, args: argparse.Namespace) -> tuple[np.ndarray, str]:
+def _resize(img: np.ndarray, size: Sequence[int] | None, scale: Sequence[float] | None,
+            args: argparse.Namespace) -> tuple[np.ndarray, str]:
     """``(C, H, W)`` -> ``(C, H', W')`` and a description of what was done."""
     import upconv
 

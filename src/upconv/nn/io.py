@@ -33,7 +33,7 @@ def save(model: Module, path: str | os.PathLike) -> None:
     >>> np.array_equal(a.params["weight"], b.params["weight"])
     True
     """
-    np.savez(path, **_module("save", model).state_dict())
+    np.savez(path, **_module("save", model).state_dict())  # type: ignore[arg-type]  # mypy checks **kwds against allow_pickle
 
 
 def load(model: Module, path: str | os.PathLike, strict: bool = True) -> None:
@@ -102,7 +102,9 @@ def load_torch_state_dict(model: Module, path_or_dict: Any, strict: bool = True)
     if hasattr(src, "state_dict") and callable(src.state_dict):
         src = src.state_dict()
     if not isinstance(src, Mapping):
-        raise TypeError(f"{func}: path_or_dict must be a path, a mapping or a torch.nn.Module, got {type(src).__name__}")
+        raise TypeError(
+            f"{func}: path_or_dict must be a path, a mapping or a torch.nn.Module, got {type(src).__name__}"
+        )
     state = {str(k): _to_numpy(val) for k, val in src.items()}
     state = {k: a for k, a in state.items() if a.dtype.kind == "f"}
     ours = [(name, owner.params[key].shape) for name, owner, key in m.named_parameters()]
@@ -115,7 +117,7 @@ def load_torch_state_dict(model: Module, path_or_dict: Any, strict: bool = True)
             f"{func}: the state_dict has {len(state)} parameters ({list(state)}) and the model {len(ours)} "
             f"({names}); the names differ, so they are matched in order and the counts must agree"
         )
-    mapped = {}
+    mapped: dict[str, np.ndarray] = {}
     for (name, shape), (key, a) in zip(ours, state.items()):
         if a.shape != shape:
             raise ValueError(

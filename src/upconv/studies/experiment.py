@@ -33,7 +33,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -44,6 +44,9 @@ from upconv.explain.report import table
 from upconv.explain.spectral import stride_frequency_energy
 from upconv.ops.interpolation import interpolate
 from upconv.restore.metrics import psnr
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["UPSAMPLING_LAYERS", "Progress", "MethodResult", "ExperimentResult", "build_decoder",
            "checkerboard_experiment"]
@@ -65,7 +68,7 @@ SCALE = 4
 _MEAN = np.float32(0.5)
 
 
-def _up_layer(method: str, f: int, rng: np.random.Generator, dtype: Any) -> nn.Module:
+def _up_layer(method: str, f: int, rng: np.random.Generator, dtype: npt.DTypeLike) -> nn.Module:
     if method == "transposed_k3s2":
         return nn.ConvTranspose(f, f, 3, stride=2, padding=1, output_padding=1, rng=rng, dtype=dtype)
     if method == "transposed_k4s2":
@@ -80,7 +83,7 @@ def _up_layer(method: str, f: int, rng: np.random.Generator, dtype: Any) -> nn.M
 
 
 def build_decoder(method: str, *, features: int = 16, channels: int = 1, seed: int = 0,
-                  dtype: Any = np.float32) -> nn.Sequential:
+                  dtype: npt.DTypeLike = np.float32) -> nn.Sequential:
     """The experiment's x4 decoder with the up-sampling layers of ``method``.
 
     ``conv3x3(channels -> F), ReLU, up(F -> F), ReLU, up(F -> F), ReLU,
@@ -111,7 +114,7 @@ def build_decoder(method: str, *, features: int = 16, channels: int = 1, seed: i
 # data
 
 
-def _to_gray(img: Any) -> np.ndarray:
+def _to_gray(img: npt.ArrayLike) -> npt.NDArray[np.float32]:
     """An image as float32 luminance in [0, 1], shape (H, W)."""
     a = np.asarray(img)
     scale = 255.0 if a.dtype == np.uint8 else (65535.0 if a.dtype == np.uint16 else 1.0)
@@ -156,7 +159,7 @@ def _images(rng: np.random.Generator) -> tuple[list[tuple[str, np.ndarray]], str
     that module is missing.
     """
     try:
-        from upconv.images import samples as data  # type: ignore[attr-defined]
+        from upconv.images import samples as data
 
         names = [n for n in data.names() if n not in _CHARTS]
         names = [n for n in names if f"{n}_gray" not in names] or list(data.names())
@@ -244,8 +247,8 @@ class Progress(NamedTuple):
     """Where the training is, passed to the ``progress`` callback after every step; ``str()`` is a status line."""
 
     method: str
-    index: int
-    count: int
+    index: int  # type: ignore[assignment]  # the field names hide tuple.index and tuple.count (public names)
+    count: int  # type: ignore[assignment]
     epoch: int
     epochs: int
     step: int

@@ -165,7 +165,8 @@ def test_kernel_file(capsys, tmp_path):
         (["--demo", "--stride", "0"], r"argument --stride: must be >= 1, got 0"),
         (["--demo", "--noise", "-1"], r"argument --noise: must be a finite number >= 0"),
         (["--demo", "-o", "x.png"], r"argument --demo: takes no IMAGE and no -o/--output"),
-        (["img.png", "-o", "x.png", "--stride", "2", "--method", "wiener"], r"argument --method: wiener needs stride 1"),
+        (["img.png", "-o", "x.png", "--stride", "2", "--method", "wiener"],
+         r"argument --method: wiener needs stride 1"),
         (["img.png", "-o", "x.png", "--figure", "f.png"], r"argument --figure: only used with --demo"),
     ],
 )

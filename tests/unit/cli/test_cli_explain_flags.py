@@ -131,7 +131,8 @@ def test_animate_default_view_and_one_dimensional(capsys, tmp_path):
         (["--figure", "x.jpg"], "argument --figure: upconv explain: path must end in .png, .svg, .pdf"),
         (["--figure", "missing/x.png"], "argument --figure: cannot write 'missing/x.png'"),
         (["--view", "scatter"], "argument --view: invalid choice"),
-        (["--size", "30,30", "--figure", "x.png"], "argument --figure: upconv explain: the matrix has shape (900, 3721)"),
+        (["--size", "30,30", "--figure", "x.png"],
+         "argument --figure: upconv explain: the matrix has shape (900, 3721)"),
     ],
 )
 def test_errors_exit_2_before_printing(capsys, tmp_path, monkeypatch, argv, message):

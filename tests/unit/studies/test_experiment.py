@@ -16,7 +16,8 @@ def test_cli_quick_run_reports_every_method(tmp_path, capsys):
     figure = tmp_path / "checkerboard.png"
     assert main(["experiment", "checkerboard", "--quick", "--figure", str(figure)]) == 0
     out, err = capsys.readouterr()
-    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split() and line.split()[0] in UPSAMPLING_LAYERS}
+    rows = {line.split()[0]: line.split() for line in out.splitlines()
+            if line.split() and line.split()[0] in UPSAMPLING_LAYERS}
     assert set(rows) == set(UPSAMPLING_LAYERS)
     for method, cells in rows.items():
         values = [float(c) for c in cells[1:]]
