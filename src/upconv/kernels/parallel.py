@@ -26,7 +26,7 @@ _SLICES_PER_THREAD = 8
 _PARALLEL_MIN_NS = 500_000
 
 
-def parallel_for(kernel: Callable[..., Any], n_items: int, *args: Any, cost_ns: float | None = None) -> None:
+def parallel_for(kernel: Callable[..., object], n_items: int, *args: Any, cost_ns: float | None = None) -> None:
     """Call ``kernel(start, stop, *args)`` on slices of ``range(n_items)`` on several threads.
 
     The range is cut into ``_SLICES_PER_THREAD`` slices per thread, which the

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import math
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 MAX_BYTES = 64 * 2**20
 _local = threading.local()
 
 
-def scratch(role: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+def scratch(role: str, shape: tuple[int, ...], dtype: npt.DTypeLike) -> np.ndarray:
     """An uninitialised C-contiguous array for ``role``; valid until the next call with the same role.
 
     It starts on a cache line (64 bytes), as :func:`aligned_empty`: the
@@ -39,7 +43,7 @@ def scratch(role: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     return buf[:nbytes].view(dtype).reshape(shape)
 
 
-def aligned_empty(shape: tuple[int, ...], dtype: np.dtype, alignment: int = 64) -> np.ndarray:
+def aligned_empty(shape: tuple[int, ...], dtype: npt.DTypeLike, alignment: int = 64) -> np.ndarray:
     """An uninitialised C-contiguous array whose data starts on a multiple of ``alignment`` bytes.
 
     NumPy's large arrays start 16 bytes past a page; the vector kernels'

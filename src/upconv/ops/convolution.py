@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from upconv.ops.transposed import (
 )
 from upconv.shapes import ConvGeometry
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
 __all__ = ["conv", "conv_transpose", "CONV_TRANSPOSE_METHODS"]
 
 
@@ -37,13 +40,18 @@ __all__ = ["conv", "conv_transpose", "CONV_TRANSPOSE_METHODS"]
 # argument handling shared by conv and conv_transpose (and their gradients)
 
 
-def prepare(func: str, x: Any, weight: Any, bias: Any, groups: Any):
+def prepare(
+    func: str, x: npt.ArrayLike, weight: npt.ArrayLike, bias: npt.ArrayLike | None, groups: int
+) -> tuple[np.dtype[Any], np.ndarray, np.ndarray, np.ndarray | None, int, bool]:
     """Dtype policy, rank and group checks: ``(result_dtype, x, weight, bias, groups, unbatched)``, ``x`` batched."""
-    result_dtype, (x, weight, bias) = v.float_arrays(func, x=x, weight=weight, bias=bias)
-    weight = v.kernel_weight(func, weight)
-    x, unbatched = v.batched(func, x, weight.ndim - 2, weight=weight)
+    xa: np.ndarray
+    wa: np.ndarray
+    ba: np.ndarray | None
+    result_dtype, (xa, wa, ba) = v.float_arrays(func, x=x, weight=weight, bias=bias)
+    wa = v.kernel_weight(func, wa)
+    xa, unbatched = v.batched(func, xa, wa.ndim - 2, weight=wa)
     groups = v.integer(groups, func, "groups", minimum=1)
-    return result_dtype, x, weight, bias, groups, unbatched
+    return result_dtype, xa, wa, ba, groups, unbatched
 
 
 def _check_bias(func: str, bias: np.ndarray | None, channels: int) -> None:
@@ -75,7 +83,7 @@ def check_transpose_channels(func: str, c_in: int, w: np.ndarray, bias: np.ndarr
     _check_bias(func, bias, w.shape[1] * groups)
 
 
-def spatial_output_size(func: str, output_size: Any, n: int, unbatched: bool) -> Any:
+def spatial_output_size(func: str, output_size: Sequence[int], n: int, unbatched: bool) -> Sequence[int]:
     """``conv_transpose``'s ``output_size`` without the leading non-spatial sizes torch accepts.
 
     torch takes the ``n`` spatial sizes alone or preceded by ``(C,)`` when
@@ -94,7 +102,7 @@ def spatial_output_size(func: str, output_size: Any, n: int, unbatched: bool) ->
     return output_size
 
 
-def finish(out: np.ndarray, bias: np.ndarray | None, result_dtype: np.dtype, unbatched: bool) -> np.ndarray:
+def finish(out: np.ndarray, bias: np.ndarray | None, result_dtype: np.dtype[Any], unbatched: bool) -> np.ndarray:
     """Add the bias, drop the batch axis of an unbatched call, cast to the result dtype."""
     if bias is not None:
         out += bias.reshape((-1,) + (1,) * (out.ndim - 2))
@@ -108,12 +116,12 @@ def finish(out: np.ndarray, bias: np.ndarray | None, result_dtype: np.dtype, unb
 
 
 def conv(
-    x: Any,
-    weight: Any,
-    bias: Any = None,
-    stride: int | Sequence[int] = 1,
-    padding: Any = 0,
-    dilation: int | Sequence[int] = 1,
+    x: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None = None,
+    stride: v.IntOrTuple = 1,
+    padding: v.PaddingLike = 0,
+    dilation: v.IntOrTuple = 1,
     groups: int = 1,
 ) -> np.ndarray:
     r"""N-d convolution (cross-correlation), identical to ``torch.nn.functional.conv{1,2,3}d``.
@@ -177,8 +185,8 @@ def conv(
 
 
 def conv_keeping_cols(
-    x: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: int,
-    buffer: np.ndarray | None = None,
+    x: npt.ArrayLike, weight: npt.ArrayLike, bias: npt.ArrayLike | None, stride: v.IntOrTuple,
+    padding: v.PaddingLike, dilation: v.IntOrTuple, groups: int, buffer: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """:func:`conv`, and the whole batch's im2col matrix it multiplied, for the weight gradient.
 
@@ -218,14 +226,14 @@ CONV_TRANSPOSE_METHODS: dict[str, Callable[[np.ndarray, np.ndarray, ConvGeometry
 
 
 def conv_transpose(
-    x: Any,
-    weight: Any,
-    bias: Any = None,
-    stride: int | Sequence[int] = 1,
-    padding: Any = 0,
-    output_padding: int | Sequence[int] = 0,
+    x: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None = None,
+    stride: v.IntOrTuple = 1,
+    padding: v.PadPairsLike = 0,
+    output_padding: v.IntOrTuple = 0,
     groups: int = 1,
-    dilation: int | Sequence[int] = 1,
+    dilation: v.IntOrTuple = 1,
     *,
     output_size: Sequence[int] | None = None,
     method: str = "auto",

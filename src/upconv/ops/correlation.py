@@ -25,6 +25,9 @@ from upconv.ops import paths
 from upconv.ops.paths import use_direct_conv, use_simd_conv
 from upconv.shapes import ConvGeometry, ceil_div
 
+#: Per-axis values of up to 3 spatial axes, padded in front to 3 (as the compiled kernels take them).
+Int3 = tuple[int, int, int]
+
 
 def pad(x: np.ndarray, pads: Sequence[tuple[int, int]]) -> np.ndarray:
     """Zero-pad the spatial axes of ``(N, C, *spatial)``; negative entries crop."""
@@ -48,7 +51,7 @@ def windows(xp: np.ndarray, g: ConvGeometry) -> np.ndarray:
     return as_strided(xp, shape, strides, writeable=False)
 
 
-def as_3d(g: ConvGeometry) -> tuple[tuple[int, ...], ...]:
+def as_3d(g: ConvGeometry) -> tuple[Int3, Int3, Int3, Int3]:
     """Kernel size, stride, dilation and begin padding as 3-tuples, for the compiled kernels."""
     from upconv.kernels import convolution as nk
 
@@ -76,7 +79,7 @@ def im2col_into(x: np.ndarray, g: ConvGeometry, groups: int, out: np.ndarray | N
 
         lead = (1,) * (3 - g.ndim)
         x5 = np.ascontiguousarray(x).reshape((N, c_in) + lead + g.in_size)
-        out6 = out.reshape((c_in, math.prod(g.kernel_size), N) + lead + g.out_size)
+        out6: np.ndarray = out.reshape((c_in, math.prod(g.kernel_size), N) + lead + g.out_size)
         parallel_for(nk.im2col, out6.shape[0] * out6.shape[1] * N, x5, out6, *as_3d(g))
         return out
     dst = out.reshape((c_in,) + g.kernel_size + (N,) + g.out_size)
@@ -265,7 +268,7 @@ def weight_gradient(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: int,
 
 
 def _weight_gradient_simd(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
-    """:func:`weight_gradient` by the compiled float32 vector kernel, for the convolutions :func:`_correlate_simd` computes.
+    """:func:`weight_gradient` by the compiled float32 vector kernel, for the convolutions of :func:`_correlate_simd`.
 
     :func:`upconv.kernels.convolution.weight_grad_simd` sums blocks of 4
     output channels x 3 taps over tiles of output rows.

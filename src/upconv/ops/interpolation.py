@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,6 +39,9 @@ from upconv.ops.resample_torch import (
     torch_antialias_plan,
 )
 from upconv.ops.resampling import AxisPlan, apply
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["interpolate", "resize", "INTERPOLATE_MODES", "RESIZE_MODES"]
 
@@ -65,9 +68,9 @@ _LEGACY_NEAREST_MAX = 128
 
 
 def interpolate(
-    x: Any,
-    size: int | Sequence[int] | None = None,
-    scale_factor: float | Sequence[float] | None = None,
+    x: npt.ArrayLike,
+    size: v.IntOrTuple | None = None,
+    scale_factor: v.FloatOrTuple | None = None,
     mode: str = "nearest",
     align_corners: bool | None = None,
     recompute_scale_factor: bool | None = None,
@@ -209,12 +212,12 @@ def interpolate(
 def interpolate_plans(
     func: str,
     x: np.ndarray,
-    size: Any,
-    scale_factor: Any,
-    mode: Any,
-    align_corners: Any,
-    recompute_scale_factor: Any,
-    antialias: Any,
+    size: v.IntOrTuple | None,
+    scale_factor: v.FloatOrTuple | None,
+    mode: str,
+    align_corners: bool | None,
+    recompute_scale_factor: bool | None,
+    antialias: bool,
 ) -> tuple[tuple[int, ...], list[AxisPlan | None] | None]:
     """Validate an :func:`interpolate` call under ``func``; ``(out_size, plans)``."""
     # x: converted by _validate.float_arrays (its dtype selects torch's index arithmetic); plans: one AxisPlan
@@ -281,7 +284,7 @@ def interpolate_plans(
     return out_size, [None, None, *per_axis]
 
 
-def _flag(value: Any, func: str, name: str) -> bool:
+def _flag(value: object, func: str, name: str) -> bool:
     """An ONNX int attribute used as a flag: accept bools and the integers 0 and 1."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
@@ -291,7 +294,7 @@ def _flag(value: Any, func: str, name: str) -> bool:
 
 
 def resize(
-    x: Any,
+    x: npt.ArrayLike,
     sizes: Sequence[int] | None = None,
     scales: Sequence[float] | None = None,
     roi: Sequence[float] | None = None,
@@ -438,17 +441,17 @@ def resize(
 def resize_plans(
     func: str,
     x: np.ndarray,
-    sizes: Any,
-    scales: Any,
-    roi: Any,
-    mode: Any,
-    coordinate_transformation_mode: Any,
-    nearest_mode: Any,
-    cubic_coeff_a: Any,
-    exclude_outside: Any,
-    antialias: Any,
-    axes: Any,
-    keep_aspect_ratio_policy: Any,
+    sizes: Sequence[int] | None,
+    scales: Sequence[float] | None,
+    roi: Sequence[float] | None,
+    mode: str,
+    coordinate_transformation_mode: str,
+    nearest_mode: str,
+    cubic_coeff_a: float,
+    exclude_outside: bool,
+    antialias: bool,
+    axes: Sequence[int] | None,
+    keep_aspect_ratio_policy: str,
 ) -> tuple[shapes.ResizeGeometry, list[AxisPlan | None] | None]:
     """Validate a :func:`resize` call (not its extrapolation_value) under ``func``; ``(geometry, plans)``."""
     # x: converted by _validate.float_arrays (only its shape is used); plans: one AxisPlan per axis of x (None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from upconv import shapes
 from upconv.kernels.parallel import parallel_for
 from upconv.shapes import ConvGeometry
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
 __all__ = ["max_pool", "max_unpool", "unpool", "UNPOOL_MODES"]
 
 
@@ -31,7 +34,7 @@ __all__ = ["max_pool", "max_unpool", "unpool", "UNPOOL_MODES"]
 # helpers
 
 
-def count_spatial_axes(func: str, x: np.ndarray, per_axis: Any, name: str) -> int:
+def count_spatial_axes(func: str, x: np.ndarray, per_axis: object, name: str) -> int:
     """Number of spatial axes: ``len(per_axis)`` if that argument is a sequence, else ``x.ndim - 2``."""
     if isinstance(per_axis, Sequence) and not isinstance(per_axis, (str, bytes)):
         if len(per_axis) == 0:
@@ -45,7 +48,7 @@ def count_spatial_axes(func: str, x: np.ndarray, per_axis: Any, name: str) -> in
     return x.ndim - 2
 
 
-def _grid(parts: Sequence[np.ndarray]) -> np.ndarray:
+def _grid(parts: Sequence[np.ndarray]) -> npt.NDArray[np.int64]:
     """Flattened outer sum ``sum_a parts[a][o_a]`` over the row-major grid of all axes."""
     n = len(parts)
     total = np.zeros((1,) * n, dtype=np.int64)
@@ -55,7 +58,8 @@ def _grid(parts: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def _row_major_strides(shape: Sequence[int]) -> list[int]:
-    strides, acc = [], 1
+    strides: list[int] = []
+    acc = 1
     for size in reversed(shape):
         strides.append(acc)
         acc *= size
@@ -66,7 +70,7 @@ def _row_major_strides(shape: Sequence[int]) -> list[int]:
 # max_pool
 
 
-def _pool_offsets(g: ConvGeometry, padded: Sequence[int]) -> tuple[np.ndarray, ...]:
+def _pool_offsets(g: ConvGeometry, padded: Sequence[int]) -> tuple[npt.NDArray[np.int64], ...]:
     """Flat offsets of :func:`max_pool`'s windows (per output row) and taps, in padded and input planes.
 
     Returns ``row_pad, row_idx, first_idx, tap_pad, tap_idx`` for the kernel:
@@ -90,15 +94,36 @@ def _pool_offsets(g: ConvGeometry, padded: Sequence[int]) -> tuple[np.ndarray, .
     return row_pad, row_idx, _grid(first), tap_pad, tap_idx
 
 
+@overload
 def max_pool(
-    x: Any,
-    kernel_size: int | Sequence[int],
-    stride: int | Sequence[int] | None = None,
-    padding: Any = 0,
-    dilation: int | Sequence[int] = 1,
+    x: npt.ArrayLike, kernel_size: v.IntOrTuple, stride: v.IntOrTuple | None = ..., padding: v.PadPairsLike = ...,
+    dilation: v.IntOrTuple = ..., ceil_mode: bool = ..., return_indices: Literal[False] = ...,
+) -> np.ndarray: ...
+
+
+@overload
+def max_pool(
+    x: npt.ArrayLike, kernel_size: v.IntOrTuple, stride: v.IntOrTuple | None = ..., padding: v.PadPairsLike = ...,
+    dilation: v.IntOrTuple = ..., ceil_mode: bool = ..., *, return_indices: Literal[True],
+) -> tuple[np.ndarray, npt.NDArray[np.int64]]: ...
+
+
+@overload
+def max_pool(
+    x: npt.ArrayLike, kernel_size: v.IntOrTuple, stride: v.IntOrTuple | None = ..., padding: v.PadPairsLike = ...,
+    dilation: v.IntOrTuple = ..., ceil_mode: bool = ..., return_indices: bool = ...,
+) -> np.ndarray | tuple[np.ndarray, npt.NDArray[np.int64]]: ...
+
+
+def max_pool(
+    x: npt.ArrayLike,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple | None = None,
+    padding: v.PadPairsLike = 0,
+    dilation: v.IntOrTuple = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
-) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+) -> np.ndarray | tuple[np.ndarray, npt.NDArray[np.int64]]:
     r"""N-d max pooling, identical to ``torch.nn.functional.max_pool{1,2,3}d``.
 
     Parameters
@@ -205,11 +230,11 @@ def max_pool(
 
 
 def max_unpool(
-    x: Any,
-    indices: Any,
-    kernel_size: int | Sequence[int],
-    stride: int | Sequence[int] | None = None,
-    padding: Any = 0,
+    x: npt.ArrayLike,
+    indices: npt.ArrayLike,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple | None = None,
+    padding: v.PadPairsLike = 0,
     output_size: Sequence[int] | None = None,
 ) -> np.ndarray:
     r"""N-d max unpooling, identical to ``torch.nn.functional.max_unpool{1,2,3}d``.
@@ -330,7 +355,7 @@ UNPOOL_MODES: dict[str, Callable[[np.ndarray, tuple[int, ...], tuple[int, ...]],
 }
 
 
-def unpool(x: Any, scale_factor: int | Sequence[int], mode: str = "nearest") -> np.ndarray:
+def unpool(x: npt.ArrayLike, scale_factor: v.IntOrTuple, mode: str = "nearest") -> np.ndarray:
     r"""Unpooling without indices: enlarge every spatial axis ``s`` times.
 
     Parameters

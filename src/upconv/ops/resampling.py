@@ -28,12 +28,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv.kernels.parallel import parallel_for
 from upconv.shapes import ceil_div
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["AxisPlan", "SEQUENTIAL", "TORCH_FMA", "PAIRWISE", "apply"]
 
@@ -71,25 +75,25 @@ class AxisPlan:
         with a NaN again without it (sequential order only).
     """
 
-    index: np.ndarray
-    weight: np.ndarray
-    outside: np.ndarray | None = None
+    index: npt.NDArray[np.intp]
+    weight: npt.NDArray[np.floating[Any]]
+    outside: npt.NDArray[np.bool_] | None = None
     order: int = 0
-    size: np.ndarray | None = None
+    size: npt.NDArray[np.intp] | None = None
 
     @property
     def n_out(self) -> int:
         return self.index.shape[1]
 
     @classmethod
-    def gather(cls, index: np.ndarray, dtype: np.dtype, outside: np.ndarray | None = None) -> AxisPlan:
+    def gather(cls, index: np.ndarray, dtype: np.dtype[Any], outside: npt.NDArray[np.bool_] | None = None) -> AxisPlan:
         """One tap of weight 1 per output position (nearest modes): an exact copy."""
         index = np.ascontiguousarray(index, dtype=np.intp).reshape(1, -1)
         return cls(index, np.ones(index.shape, dtype=dtype), outside, SEQUENTIAL)
 
     @classmethod
-    def taps(cls, index: np.ndarray, weight: np.ndarray, n_in: int, dtype: np.dtype,
-             outside: np.ndarray | None = None, order: int = SEQUENTIAL,
+    def taps(cls, index: np.ndarray, weight: np.ndarray, n_in: int, dtype: np.dtype[Any],
+             outside: npt.NDArray[np.bool_] | None = None, order: int = SEQUENTIAL,
              size: np.ndarray | None = None) -> AxisPlan:
         """Plan from ``(n_out, T)`` indices (clamped here) and weights; ``size``: the real taps per output."""
         index = np.clip(np.asarray(index), 0, n_in - 1)
@@ -127,7 +131,7 @@ def apply(
     """
     out_shape = tuple(p.n_out if p is not None else s for p, s in zip(plans, x.shape, strict=True))
     v.check_allocation(out_shape, x.dtype, func, "the output")
-    todo = [a for a in order if plans[a] is not None]
+    todo = [(a, p) for a in order if (p := plans[a]) is not None]  # (axis, its plan) in order
     if not todo:
         return np.array(x, order="C", copy=True)
     if math.prod(out_shape) == 0 or x.size == 0:
@@ -138,17 +142,15 @@ def apply(
     r = y.ndim
     i = 0
     while i < len(todo):
-        a = todo[i]
-        nxt = todo[i + 1] if i + 1 < len(todo) else None
-        pa = plans[a]
-        if (a == r - 1 and nxt == r - 2 and pa.outside is None and plans[nxt].outside is None
-                and pa.order == plans[nxt].order):
-            pb = plans[nxt]
+        a, pa = todo[i]
+        nxt, pb = todo[i + 1] if i + 1 < len(todo) else (None, None)
+        if (a == r - 1 and nxt == r - 2 and pb is not None and pa.outside is None and pb.outside is None
+                and pa.order == pb.order):
             lead = y.shape[:-2]
             shape = lead + (pb.n_out, pa.n_out)
             v.check_allocation(shape, y.dtype, func, "an intermediate result")
             out = np.empty(shape, dtype=y.dtype)
-            x3 = y.reshape((-1,) + y.shape[-2:])
+            x3: np.ndarray = y.reshape((-1,) + y.shape[-2:])
             block = _row_block(x3.shape, shape[-1], pb.n_out, y.itemsize)
             items = x3.shape[0] * ceil_div(pb.n_out, block)  # (plane, block of output rows)
             parallel_for(k.fused_last_two, items, x3, pb.index, pb.weight, pa.index, pa.weight,
@@ -170,10 +172,10 @@ def apply(
             out.reshape(outer, pa.n_out, inner)[:, pa.outside, :] = fill
         y = out
         i += 1
-    if any(plans[a].size is not None for a in todo):
+    if any(p.size is not None for _, p in todo):
         with np.errstate(invalid="ignore", over="ignore"):  # a sum overflowing both ways costs the slow path
             if np.isnan(np.add.reduce(y, axis=None)):
-                return _apply_without_padding(x, plans, todo, func, fill)
+                return _apply_without_padding(x, plans, [a for a, _ in todo], func, fill)
     return y
 
 
@@ -188,6 +190,8 @@ def _apply_without_padding(x: np.ndarray, plans: Sequence[AxisPlan | None], todo
     y = np.ascontiguousarray(x)
     for a in todo:
         p = plans[a]
+        if p is None:  # the axis is not resampled (todo lists resampled axes only)
+            continue
         if p.size is None:
             y = apply(y, [p if b == a else None for b in range(y.ndim)], [a], func, fill)
             continue

@@ -13,8 +13,7 @@ gains are all equal.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +23,9 @@ from upconv.ops.convolution import check_conv_channels, conv, prepare
 from upconv.ops.interpolation import interpolate
 from upconv.ops.transposed import as_conv_weight
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
 __all__ = ["resize_conv", "resize_equivalent_kernel", "RESIZE_CONV_MODES"]
 
 #: Interpolation modes of :func:`resize_conv`; ``"linear"`` is (bi/tri)linear for any number of axes.
@@ -32,7 +34,9 @@ RESIZE_CONV_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinea
 _LINEAR = {1: "linear", 2: "bilinear", 3: "trilinear"}
 
 
-def interpolation_args(func: str, x: np.ndarray, n: int, scale_factor: Any, mode: str, align_corners: Any):
+def interpolation_args(
+    func: str, x: np.ndarray, n: int, scale_factor: v.FloatOrTuple, mode: str, align_corners: bool | None
+) -> tuple[str, bool | None, tuple[int, ...]]:
     """Validate the interpolation half of a resize-convolution: ``(mode for interpolate, align_corners, size)``."""
     mode = v.choice(mode, RESIZE_CONV_MODES, func, "mode")
     if not 1 <= n <= 3:
@@ -58,7 +62,7 @@ def interpolation_args(func: str, x: np.ndarray, n: int, scale_factor: Any, mode
 
 
 def check_convolution(func: str, c_in: int, size: tuple[int, ...], w: np.ndarray, b: np.ndarray | None,
-                stride: Any, padding: Any, dilation: Any, groups: Any) -> int:
+                      stride: v.IntOrTuple, padding: v.PaddingLike, dilation: v.IntOrTuple, groups: int) -> int:
     """Validate the convolution half (as :func:`upconv.conv` does) on the interpolated size."""
     groups = v.integer(groups, func, "groups", minimum=1)  # w is checked by the caller (v.kernel_weight)
     check_conv_channels(func, c_in, w, b, groups)
@@ -67,14 +71,14 @@ def check_convolution(func: str, c_in: int, size: tuple[int, ...], w: np.ndarray
 
 
 def resize_conv(
-    x: Any,
-    weight: Any,
-    bias: Any = None,
-    scale_factor: float | Sequence[float] = 2,
+    x: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None = None,
+    scale_factor: v.FloatOrTuple = 2,
     mode: str = "nearest",
-    padding: Any = "same",
-    stride: int | Sequence[int] = 1,
-    dilation: int | Sequence[int] = 1,
+    padding: v.PaddingLike = "same",
+    stride: v.IntOrTuple = 1,
+    dilation: v.IntOrTuple = 1,
     groups: int = 1,
     *,
     align_corners: bool | None = None,
@@ -154,7 +158,9 @@ def resize_conv(
     return y.astype(result_dtype, copy=False)
 
 
-def resize_equivalent_kernel(conv_weight: Any, stride: int | Sequence[int], mode: str = "nearest", *, groups: int = 1) -> np.ndarray:
+def resize_equivalent_kernel(
+    conv_weight: npt.ArrayLike, stride: v.IntOrTuple, mode: str = "nearest", *, groups: int = 1
+) -> np.ndarray:
     """Transposed-convolution kernel equal to nearest upsampling followed by a convolution.
 
     Parameters
@@ -206,7 +212,9 @@ def resize_equivalent_kernel(conv_weight: Any, stride: int | Sequence[int], mode
     v.kernel_weight(func, w, "conv_weight")
     groups = v.integer(groups, func, "groups", minimum=1)
     if w.shape[0] % groups:
-        raise ValueError(f"{func}: conv_weight.shape[0] (out channels, {w.shape[0]}) must be divisible by groups={groups}")
+        raise ValueError(
+            f"{func}: conv_weight.shape[0] (out channels, {w.shape[0]}) must be divisible by groups={groups}"
+        )
     n = w.ndim - 2
     s = v.int_tuple(stride, n, func, "stride", minimum=1)
     k = w.shape[2:]

@@ -17,7 +17,7 @@ from upconv.shapes.convolution import (
 # pooling and unpooling
 
 
-def _is_pairs(value: Any) -> bool:
+def _is_pairs(value: Any) -> bool:  # duck-typed: anything with a length
     """Whether ``padding`` is given as ``(begin, end)`` pairs (ONNX ``pads``) rather than ints."""
     if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
         return False
@@ -33,10 +33,10 @@ def _first_real(start: int, k: int, d: int, size: int) -> int | None:
 
 def pool_geometry(
     in_size: Sequence[int],
-    kernel_size: int | Sequence[int],
-    stride: Any = None,
-    padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple | None = None,
+    padding: v.PadPairsLike = 0,
+    dilation: v.IntOrTuple = 1,
     ceil_mode: bool = False,
     *,
     func: str = "pool_geometry",
@@ -119,10 +119,10 @@ def pool_geometry(
 
 def pool_output_size(
     in_size: Sequence[int],
-    kernel_size: int | Sequence[int],
-    stride: Any = None,
-    padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple | None = None,
+    padding: v.PadPairsLike = 0,
+    dilation: v.IntOrTuple = 1,
     ceil_mode: bool = False,
 ) -> tuple[int, ...]:
     """Output spatial size of max pooling (torch ``MaxPoolNd``, ONNX ``MaxPool``).
@@ -144,9 +144,9 @@ def pool_output_size(
 
 def max_unpool_output_size(
     in_size: Sequence[int],
-    kernel_size: int | Sequence[int],
-    stride: Any = None,
-    padding: Any = 0,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple | None = None,
+    padding: v.PadPairsLike = 0,
     output_size: Sequence[int] | None = None,
     *,
     func: str = "max_unpool_output_size",
@@ -205,7 +205,7 @@ def max_unpool_output_size(
     return o
 
 
-def unpool_output_size(in_size: Sequence[int], scale_factor: int | Sequence[int]) -> tuple[int, ...]:
+def unpool_output_size(in_size: Sequence[int], scale_factor: v.IntOrTuple) -> tuple[int, ...]:
     """Output spatial size of nearest / bed-of-nails unpooling: ``o = i * s``.
 
     Examples

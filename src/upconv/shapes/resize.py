@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -17,8 +16,8 @@ from upconv.shapes.convolution import _sizes
 
 def interpolate_output_size(
     in_size: Sequence[int],
-    size: Any = None,
-    scale_factor: Any = None,
+    size: v.IntOrTuple | None = None,
+    scale_factor: v.FloatOrTuple | None = None,
     *,
     allow_empty: bool = False,
     func: str = "interpolate_output_size",
@@ -145,7 +144,9 @@ def resize_geometry(
             raise TypeError(f"{func}: axes must be a sequence of integers, got {axes!r}")
         raw = v.int_tuple(tuple(axes), len(axes), func, "axes")
         if any(not -r <= a < r for a in raw):
-            raise ValueError(f"{func}: every entry of axes must be in [{-r}, {r - 1}] for an input of rank {r}, got {axes!r}")
+            raise ValueError(
+                f"{func}: every entry of axes must be in [{-r}, {r - 1}] for an input of rank {r}, got {axes!r}"
+            )
         ax = tuple(a % r for a in raw)
         if len(set(ax)) != len(ax):
             raise ValueError(f"{func}: axes must not repeat an axis, got {axes!r}")

@@ -129,14 +129,22 @@ def test_max_pool_rank_errors():
 @pytest.mark.parametrize(
     ("args", "kwargs", "exc", "match"),
     [
-        ((np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), np.float32), 2), {}, TypeError, r"^max_unpool: indices must be an integer"),
-        ((np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 2, 1), np.int64), 2), {}, ValueError, r"^max_unpool: indices must have the shape"),
-        ((np.ones((1, 1, 2, 2)), np.full((1, 1, 2, 2), 16), 2), {}, ValueError, r"^max_unpool: indices\[0, 0, 0, 0\] = 16 is not a valid"),
-        ((np.ones((1, 2, 2)), np.array([[[0, 1], [2, -1]]]), (2, 2)), {}, ValueError, r"^max_unpool: indices\[0, 1, 1\] = -1"),
-        ((np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), int), 2), {"output_size": (6, 4)}, ValueError, r"^max_unpool: invalid output_size \(6, 4\)"),
-        ((np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), int), 2), {"output_size": (2, 4)}, ValueError, r"strictly between 2 and 6"),
-        ((np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), int), 2), {"output_size": (4, 4, 4)}, ValueError, r"^max_unpool: output_size must have 2 or 4"),
-        ((np.ones((1, 1, 2)), np.zeros((1, 1, 2), int), 1), {"padding": 1}, ValueError, r"^max_unpool: output size is too small"),
+        ((np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), np.float32), 2), {}, TypeError,
+         r"^max_unpool: indices must be an integer"),
+        ((np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 2, 1), np.int64), 2), {}, ValueError,
+         r"^max_unpool: indices must have the shape"),
+        ((np.ones((1, 1, 2, 2)), np.full((1, 1, 2, 2), 16), 2), {}, ValueError,
+         r"^max_unpool: indices\[0, 0, 0, 0\] = 16 is not a valid"),
+        ((np.ones((1, 2, 2)), np.array([[[0, 1], [2, -1]]]), (2, 2)), {}, ValueError,
+         r"^max_unpool: indices\[0, 1, 1\] = -1"),
+        ((np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), int), 2), {"output_size": (6, 4)}, ValueError,
+         r"^max_unpool: invalid output_size \(6, 4\)"),
+        ((np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), int), 2), {"output_size": (2, 4)}, ValueError,
+         r"strictly between 2 and 6"),
+        ((np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), int), 2), {"output_size": (4, 4, 4)}, ValueError,
+         r"^max_unpool: output_size must have 2 or 4"),
+        ((np.ones((1, 1, 2)), np.zeros((1, 1, 2), int), 1), {"padding": 1}, ValueError,
+         r"^max_unpool: output size is too small"),
         ((np.ones((1, 1, 2)), np.zeros((1, 1, 2), bool), 2), {}, TypeError, r"^max_unpool: indices must be an integer"),
     ],
 )
@@ -148,8 +156,10 @@ def test_max_unpool_errors(args, kwargs, exc, match):
 def test_shapes_functions():
     assert shapes.pool_output_size((4, 4), 2) == (2, 2)
     assert shapes.pool_output_size((5,), 2, ceil_mode=True) == (3,)
-    assert shapes.pool_output_size((5,), 2, stride=2, padding=1, ceil_mode=True) == (3,)  # last window would start in the end padding
-    assert shapes.pool_output_size((2,), 4, stride=3, ceil_mode=True) == (1,)  # torch: a ceil window may exceed the input
+    # the last window would start in the end padding
+    assert shapes.pool_output_size((5,), 2, stride=2, padding=1, ceil_mode=True) == (3,)
+    # torch: a ceil window may exceed the input
+    assert shapes.pool_output_size((2,), 4, stride=3, ceil_mode=True) == (1,)
     assert shapes.pool_geometry((5,), 2, ceil_mode=True).padding == ((0, 1),)
     assert shapes.max_unpool_output_size((2, 2), 2, output_size=(1, 1, 5, 5)) == (5, 5)
     assert shapes.unpool_output_size((2, 3), (3, 1)) == (6, 3)
