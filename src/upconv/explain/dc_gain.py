@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -186,7 +186,7 @@ def dc_gain_spread(weight: npt.ArrayLike, stride: int | Sequence[int], *,
     """
     func = "dc_gain_spread"
     dtype, (wa,) = v.float_arrays(func, weight=weight)
-    w = v.kernel_weight(func, cast("np.ndarray", wa))  # float_arrays types it Optional
+    w = v.kernel_weight(func, wa)
     n = w.ndim - 2
     s = v.int_tuple(stride, n, func, "stride", minimum=1)
     d = v.int_tuple(dilation, n, func, "dilation", minimum=1)

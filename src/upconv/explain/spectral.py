@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -80,7 +80,7 @@ def stride_frequency_energy(y: npt.ArrayLike, stride: int | Sequence[int],
     """
     func = "stride_frequency_energy"
     _, (ya,) = v.float_arrays(func, y=y)
-    a = cast("np.ndarray", ya)  # float_arrays types it Optional
+    a = ya
     eps = float(np.finfo(a.dtype).eps)  # float16 and float32 input: float32's; float64: float64's
     a = np.asarray(a, dtype=np.float64)
     if a.ndim == 0:

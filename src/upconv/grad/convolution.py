@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,7 +36,7 @@ def _setup(func: str, op: str, grad_out: npt.ArrayLike, x: npt.ArrayLike, weight
         raise TypeError(
             f"{func}: grad_out must have the dtype of {op}'s output, {forward_dtype}, got {result_dtype}"
         )
-    return result_dtype, cast("np.ndarray", gy), xa, w, b, groups, unbatched  # float_arrays types it Optional
+    return result_dtype, gy, xa, w, b, groups, unbatched
 
 
 def _batched_grad_out(func: str, op: str, grad_out: np.ndarray, n: int, c_out: int, size: tuple[int, ...],
