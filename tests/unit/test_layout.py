@@ -2,7 +2,7 @@
 
 Layers, bottom to top (a module imports from its own room and from rooms below it):
 
-    _config < _validate < shapes < kernels < ops < grad < explain | restore | images
+    _config < _validate, _files < shapes < kernels < ops < grad < explain | restore | images
             < nn < figures < studies | linter < cli
 
 Rooms on one level (``|``) do not import each other.  ``upconv/__init__.py`` and
@@ -25,7 +25,7 @@ SRC = pathlib.Path(upconv.__file__).parent
 
 LEVELS = [
     {"_config"},
-    {"_validate"},
+    {"_validate", "_files"},
     {"shapes"},
     {"kernels"},
     {"ops"},
@@ -37,7 +37,7 @@ LEVELS = [
     {"cli"},
 ]
 LEVEL = {room: i for i, rooms in enumerate(LEVELS) for room in rooms}
-SHARED = {"upconv._validate", "upconv._config"}  # the vocabulary every room speaks
+SHARED = {"upconv._validate", "upconv._config", "upconv._files"}  # the vocabulary every room speaks
 FRONT = {"upconv", "upconv.__main__"}
 
 
