@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("numba", "matplotlib", "sympy", "torch", "PIL", "onnx", "scipy.sparse")
+HEAVY = ("numba", "matplotlib", "sympy", "torch", "PIL", "onnx", "scipy.sparse", "upconv.web", "starlette", "uvicorn")
 
 
 def test_import_loads_no_heavy_module():
@@ -21,3 +21,11 @@ def test_import_time():
         for _ in range(3)
     )
     assert best < 0.3, f"import upconv took {best:.3f} s"
+
+
+def test_cli_and_web_package_load_no_server():
+    # the explorer's web framework and server load when a server is made, not with the command line or the package
+    code = ("import sys, upconv.cli, upconv.web; "
+            "print(' '.join(m for m in ('starlette', 'uvicorn', 'httpx') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == []
