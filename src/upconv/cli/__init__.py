@@ -43,7 +43,9 @@ import upconv
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: Sub-command modules of :mod:`upconv.cli`, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("explain", "experiment", "deconvolve", "plan", "checkerboard", "resize", "compare")
+COMMANDS: tuple[str, ...] = (
+    "explain", "experiment", "deconvolve", "plan", "checkerboard", "resize", "compare", "serve",
+)
 
 PROG = "upconv"
 
