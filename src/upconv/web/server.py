@@ -27,7 +27,9 @@ def bind(port: int = 0) -> socket.socket:
     """A listening TCP socket on ``127.0.0.1:port`` (0: a free port); OSError when the port is taken."""
     if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
         raise ValueError(f"upconv serve: port must be an integer from 0 to 65535, got {port!r}")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on the accepted connections only then; without it a
+    # response written in two parts waits ~40 ms for the client's delayed ACK on a kept-alive connection
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.bind((HOST, port))
         sock.listen(128)

@@ -106,3 +106,18 @@ def test_serve_answers_on_127_0_0_1_and_stops_on_ctrl_c():
     assert proc.returncode == 0
     assert err.strip().splitlines()[-1] == "upconv serve: stopped"
     assert len(err.strip().splitlines()) == 1, err
+
+
+def test_bind_is_loopback_tcp():
+    from upconv.web.server import HOST, bind
+
+    sock = bind(0)
+    try:
+        assert HOST == "127.0.0.1" and sock.getsockname()[0] == "127.0.0.1" and sock.getsockname()[1] > 0
+        # IPPROTO_TCP, so that asyncio sets TCP_NODELAY on every connection (no delayed-ACK stall on keep-alive)
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
+    for port in (-1, 65536, "80", True):
+        with pytest.raises(ValueError, match="port must be an integer from 0 to 65535"):
+            bind(port)
