@@ -104,8 +104,8 @@ def test_seeds_example_k3_s2_on_2x2(page):
     assert cell_texts(page, "#view-zero-insertion .figure > .row:last-child") == SEED_RESULT
     assert cell_texts(page, "#view-gradient .figure > .row") == SEED_RESULT
     assert [page.input_value(f"#x-values input[data-i='{i}']") for i in range(4)] == ["1", "2", "3", "4"]
-    assert "F.conv_transpose2d(x, w, stride=2, padding=0" in page.inner_text("#call-torch")
-    assert page.inner_text("#call-explain").startswith("upconv explain --size 2,2 --kernel-size 3,3 --stride 2")
+    assert "F.conv_transpose2d(x, w, stride=2, padding=0" in page.text_content("#call-torch")
+    assert page.text_content("#call-explain").startswith("upconv explain --size 2,2 --kernel-size 3,3 --stride 2")
 
 
 def test_k4_s2_changes_the_ratio(page):
@@ -143,6 +143,11 @@ def test_hover_an_output_pixel_highlights_its_matrix_row(page):
     row = page.locator(f"#view-matrix rect[data-o='{o}'].cell").first.bounding_box()
     box = band.bounding_box()
     assert abs((box["y"] + box["height"] / 2) - (row["y"] + row["height"] / 2)) < 1
+    # the entries of C^T are painted on a canvas: the pointer over row 7 of it hovers output pixel 7
+    area = page.locator("#view-matrix rect.capture").bounding_box()
+    page.mouse.move(area["x"] + area["width"] / 2, area["y"] + area["height"] * 7.5 / 25)
+    expect(band).to_have_attribute("data-o", "7")
+    expect(page.locator("#view-stamping rect[data-o='7'].hl")).to_have_count(2)  # the canvas and the overlap
     # a corner pixel is reached by one input pixel only
     page.hover("#view-gradient [data-o='0']")
     expect(band).to_have_attribute("data-o", "0")
@@ -188,7 +193,7 @@ def test_edit_a_value_and_one_dimension(page):
 def test_distill_stack(page):
     page.click("#distill")
     expect(page.locator("#stack-ratio")).to_have_text("9")
-    assert "period 4×4" in page.inner_text("#story-stack")
+    assert "period 4×4" in page.text_content("#story-stack")
     page.check("#weights-random")
     expect(page.locator("#story-dc figcaption").first).to_have_text("random weights (seed 0)")
 

@@ -184,3 +184,42 @@ export function row(parent, cls = "row") {
 export function note(parent, text, cls = "note") {
   return htmlEl("p", { class: cls }, parent, text);
 }
+
+/**
+ * A canvas of w x h CSS pixels at (x, y) of a positioned box (sharp on high-DPI screens), under the SVG drawn
+ * after it in the same box: the large matrices are painted there, one element instead of thousands.
+ */
+export function canvasLayer(box, x, y, w, h) {
+  const c = htmlEl("canvas", { class: "layer" }, box);
+  const r = window.devicePixelRatio || 1;
+  c.width = Math.max(1, Math.ceil(w * r));
+  c.height = Math.max(1, Math.ceil(h * r));
+  Object.assign(c.style, { left: `${x}px`, top: `${y}px`, width: `${w}px`, height: `${h}px` });
+  const ctx = c.getContext("2d");
+  ctx.scale(r, r);
+  return ctx;
+}
+
+/** A captioned figure whose SVG lies over a canvas layer: returns {box, svg}. */
+export function layeredFigure(parent, title, w, h) {
+  const f = htmlEl("figure", { class: "sub" }, parent);
+  htmlEl("figcaption", {}, f, title);
+  const box = htmlEl("div", { class: "stack" }, f);
+  return { box, svg: null, make: () => svgRoot(box, w, h) };
+}
+
+/**
+ * A transparent rectangle over cells of size `cell` at (x, y) that reports the cell under the pointer as a
+ * "cellhover" event ({o} or {j}; `which(row, col)` says which), and null when the pointer leaves.
+ */
+export function hoverArea(svg, x, y, w, h, cell, which) {
+  const cap = svgEl("rect", { x, y, width: w, height: h, fill: "transparent", class: "capture" }, svg);
+  const send = (detail) => svg.dispatchEvent(new CustomEvent("cellhover", { bubbles: true, detail }));
+  cap.addEventListener("mousemove", (ev) => {
+    const b = cap.getBoundingClientRect();
+    const r = Math.floor((ev.clientY - b.top) / cell), c = Math.floor((ev.clientX - b.left) / cell);
+    send(which(r, c));
+  });
+  cap.addEventListener("mouseleave", () => send(null));
+  return cap;
+}

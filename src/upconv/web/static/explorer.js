@@ -320,6 +320,8 @@ document.addEventListener("mouseover", (ev) => {
   if (t.dataset.o !== undefined) setHover({ o: Number(t.dataset.o) });
   else if (t.dataset.j !== undefined) setHover({ j: Number(t.dataset.j) });
 });
+// the matrices painted on a canvas report the cell under the pointer themselves
+document.addEventListener("cellhover", (ev) => setHover(ev.detail));
 document.addEventListener("mouseout", (ev) => {
   if (!ev.relatedTarget || !ev.relatedTarget.closest || !ev.relatedTarget.closest("[data-o], [data-j]")) {
     setHover(null);

@@ -1,8 +1,8 @@
 // The four views (and the phases) drawn from /api/views. Each panel has draw(root, D, st) and
 // highlight(root, D, h): h is null, {o: output pixel} or {j: input pixel}, flat row-major indices.
 
-import { absMax, appendMarkup, at, attrText, caption, cellSize, fmt, grid, heat, htmlEl, note, outline, rc, row,
-         rows2d, subfig, svgEl, valueColor } from "./draw.js";
+import { absMax, at, canvasLayer, caption, cellSize, fmt, grid, heat, hoverArea, htmlEl, layeredFigure, note,
+         outline, rc, row, rows2d, subfig, svgEl, valueColor } from "./draw.js";
 
 const flat = (a) => rows2d(a).flat();
 const label = (idx) => idx.join(",");
@@ -198,12 +198,35 @@ export const matrix = {
     const labels = cell >= 12;
     const lw = labels ? 7 * Math.max(...v.col_labels.map((s) => s.length)) + 8 : 0;
     const top = labels ? cell + 14 : 14;
-    const W = lw + nIn * cell + 12 + (labels ? 46 : cell + 6);
+    const W = lw + nIn * cell + 12 + (labels ? 46 : Math.max(cell, 8) + 6);
     const H = top + nOut * cell + 4;
-    const svg = subfig(fig, "Cᵀ · vec(x) = vec(y)", W, H);
     const x0 = lw, y0 = top;
-    svgEl("rect", { x: x0, y: y0, width: nIn * cell, height: nOut * cell, fill: "#fbfbfc", stroke: "#c9ced6" }, svg);
+    const F = layeredFigure(fig, "Cᵀ · vec(x) = vec(y)", W, H);
+    // the entries: painted on a canvas under the SVG (thousands of them for 16x16 outputs)
+    const ctx = canvasLayer(F.box, x0, y0, nIn * cell, nOut * cell);
+    ctx.fillStyle = "#fbfbfc";
+    ctx.fillRect(0, 0, nIn * cell, nOut * cell);
     const m = absMax(v.values);
+    const showTaps = cell >= 22;
+    ctx.font = "10px ui-monospace, Menlo, Consolas, monospace";
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    for (let k = 0; k < v.values.length; k++) {
+      const j = v.rows[k], o = v.cols[k];
+      ctx.fillStyle = valueColor(v.values[k], m);
+      ctx.fillRect(j * cell, o * cell, cell, cell);
+      if (cell >= 6) {
+        ctx.strokeStyle = "#c9ced6";
+        ctx.lineWidth = 0.6;
+        ctx.strokeRect(j * cell, o * cell, cell, cell);
+      }
+      if (showTaps) {
+        ctx.fillStyle = "#1f2328";
+        ctx.fillText(v.tap_names[v.taps[k] - 1], j * cell + cell / 2, o * cell + cell / 2 + 0.5);
+      }
+    }
+    const svg = F.make();
+    svgEl("rect", { x: x0, y: y0, width: nIn * cell, height: nOut * cell, fill: "none", stroke: "#c9ced6" }, svg);
     const xs = flat(c.x);
     // the columns: x[j] above each column
     for (let j = 0; j < nIn; j++) {
@@ -219,24 +242,12 @@ export const matrix = {
       v.col_labels.forEach((t, o) => svgEl("text", { x: lw - 4, y: y0 + o * cell + cell / 2 + 4, "text-anchor": "end",
         "font-size": 10, class: "row-label", "data-o": o, "data-row": o }, svg, t));
     }
-    const showTaps = cell >= 22;
-    const parts = [];
-    for (let k = 0; k < v.values.length; k++) {
-      const j = v.rows[k], o = v.cols[k];
-      parts.push(`<rect${attrText({ x: x0 + j * cell, y: y0 + o * cell, width: cell, height: cell, class: "cell",
-                                     fill: valueColor(v.values[k], m), "data-o": o })}/>`);
-      if (showTaps) {
-        parts.push(`<text${attrText({ x: x0 + j * cell + cell / 2, y: y0 + o * cell + cell / 2 + 4,
-                                       "text-anchor": "middle", "font-size": 10, "data-o": o })}>` +
-                   `${v.tap_names[v.taps[k] - 1]}</text>`);
-      }
-    }
-    appendMarkup(svgEl("g", {}, svg), parts);
+    hoverArea(svg, x0, y0, nIn * cell, nOut * cell, cell, (r) => (r >= 0 && r < nOut ? { o: r } : null));
     // y at the right of each row
     const ys = flat(v.output);
     const yx = x0 + nIn * cell + 12;
     const my = absMax(ys);
-    const yw = labels ? 40 : cell;
+    const yw = labels ? 40 : Math.max(cell, 8);
     ys.forEach((val, o) => {
       svgEl("rect", { x: yx, y: y0 + o * cell, width: yw, height: cell, class: "cell", fill: valueColor(val, my),
                       "data-o": o }, svg);
@@ -293,16 +304,25 @@ export const gradient = {
     const J = v.jacobian;
     const nIn = J.length, nOut = J[0].length;
     const cell = Math.max(1, Math.min(20, Math.floor(300 / nOut), Math.floor(220 / nIn)));
-    const svg = subfig(fig, `Jacobian J = ∂conv(X)/∂X: ${nIn} × ${nOut} (one column per output pixel)`,
-                       nOut * cell + 2, nIn * cell + 2);
-    svgEl("rect", { x: 1, y: 1, width: nOut * cell, height: nIn * cell, fill: "#fbfbfc", stroke: "#c9ced6" }, svg);
+    const F = layeredFigure(fig, `Jacobian J = ∂conv(X)/∂X: ${nIn} × ${nOut} (one column per output pixel)`,
+                            nOut * cell + 2, nIn * cell + 2);
+    const ctx = canvasLayer(F.box, 1, 1, nOut * cell, nIn * cell);
+    ctx.fillStyle = "#fbfbfc";
+    ctx.fillRect(0, 0, nOut * cell, nIn * cell);
     const m = absMax(J);
-    const parts = [];
     J.forEach((rr, j) => rr.forEach((val, o) => {
-      if (val !== 0) parts.push(`<rect${attrText({ x: 1 + o * cell, y: 1 + j * cell, width: cell, height: cell,
-        fill: valueColor(val, m), class: cell >= 6 ? "cell" : null, "data-o": o })}/>`);
+      if (val === 0) return;
+      ctx.fillStyle = valueColor(val, m);
+      ctx.fillRect(o * cell, j * cell, cell, cell);
+      if (cell >= 6) {
+        ctx.strokeStyle = "#c9ced6";
+        ctx.lineWidth = 0.6;
+        ctx.strokeRect(o * cell, j * cell, cell, cell);
+      }
     }));
-    appendMarkup(svgEl("g", {}, svg), parts);
+    const svg = F.make();
+    svgEl("rect", { x: 1, y: 1, width: nOut * cell, height: nIn * cell, fill: "none", stroke: "#c9ced6" }, svg);
+    hoverArea(svg, 1, 1, nOut * cell, nIn * cell, cell, (r, cc) => (cc >= 0 && cc < nOut ? { o: cc } : null));
     root._geo = { svg, cell, nIn, nOut };
   },
   highlight(root, D, h) {
