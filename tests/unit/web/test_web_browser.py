@@ -136,6 +136,8 @@ def test_hover_an_output_pixel_highlights_its_matrix_row(page):
     expect(band).to_have_attribute("data-o", str(o))
     expect(page.locator(f"#view-matrix .row-label[data-o='{o}']")).to_have_class("row-label hl")
     assert page.locator("#view-matrix .row-label.hl").count() == 1
+    expect(page.locator("#hover-info")).to_have_text(
+        "output y[2,2] = 10: reached by x[0,0] = 1, x[0,1] = 2, x[1,0] = 3, x[1,1] = 4")
     # the input pixels reaching it: every column of C^T is marked, and the same pixels in the stamping view
     assert page.locator("#view-matrix rect.band-src").count() == 4
     assert page.locator("#view-stamping rect[data-j].hl-src").count() == 4

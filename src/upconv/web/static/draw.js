@@ -106,7 +106,7 @@ export function grid(parent, a, opt) {
   const rows = A.length, cols = rows ? A[0].length : 0;
   const { x = 0, y = 0, cell = 20 } = opt;
   const g = svgEl("g", { class: opt.cls || null }, parent);
-  const showText = cell >= 14 && opt.text !== false;
+  const showText = cell >= 18 && opt.text !== false;  // smaller cells: colour only (hover for the value)
   const texts = [];
   if (showText) for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
     const t = opt.text ? opt.text(A[r][c], r, c) : fmt(A[r][c]);

@@ -312,6 +312,24 @@ function applyHover() {
     }
   }
   if (D) for (const [sel, panel] of PANELS) panel.highlight($(sel), D, h, state);
+  if (D) $("#hover-info").textContent = hoverText(D, h);
+}
+
+/** The hovered pixel in words: its value and where it comes from or goes (from the matrix view's lists). */
+function hoverText(D, h) {
+  const m = D.views.matrix;
+  const ys = D.config.output.flat(), xs = D.config.x.flat();
+  if (h && h.o !== undefined && h.o < m.col_labels.length) {
+    const from = m.inputs_reaching[h.o].map((j) => `x[${m.row_labels[j]}] = ${fmt(xs[j])}`);
+    return `output y[${m.col_labels[h.o]}] = ${fmt(ys[h.o])}: ` +
+      (from.length ? `reached by ${from.join(", ")}` : "reached by no input pixel (only zeros land there)");
+  }
+  if (h && h.j !== undefined && h.j < m.row_labels.length) {
+    const to = m.outputs_reached[h.j];
+    return `input x[${m.row_labels[h.j]}] = ${fmt(xs[h.j])}: its stamp reaches ${to.length} output pixel` +
+      `${to.length === 1 ? "" : "s"}`;
+  }
+  return "Hover a pixel in any view.";
 }
 
 document.addEventListener("mouseover", (ev) => {
