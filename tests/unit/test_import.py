@@ -9,7 +9,7 @@ HEAVY = ("numba", "matplotlib", "sympy", "torch", "PIL", "onnx", "scipy.sparse",
 
 
 def test_import_loads_no_heavy_module():
-    code = "import sys, upconv; print(' '.join(m for m in %r if m in sys.modules))" % (HEAVY,)
+    code = f"import sys, upconv; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == []
 

@@ -32,7 +32,14 @@ FORMULA = "out = (in - 1)*s - 2p + d*(k - 1) + output_padding + 1"
 
 
 def axis_names(ndim: int) -> tuple[str, ...]:
-    """How the views name the axes: ``L``; ``H, W``; ``D, H, W``; else ``ax0, ax1, ...``."""
+    """How the views name the axes: ``L``; ``H, W``; ``D, H, W``; else ``ax0, ax1, ...``.
+
+    Examples
+    --------
+    >>> from upconv.explain.describe import axis_names
+    >>> axis_names(1), axis_names(2), axis_names(4)
+    (('L',), ('H', 'W'), ('ax0', 'ax1', 'ax2', 'ax3'))
+    """
     names = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
     return names.get(ndim, tuple(f"ax{i}" for i in range(ndim)))
 

@@ -50,7 +50,16 @@ MAX_MAP_CELLS = 4096
 
 
 def overlap_dict(m: OverlapMap, max_cells: int = MAX_MAP_CELLS) -> dict[str, Any]:
-    """An :class:`~upconv.explain.overlap.OverlapMap` as JSON data (``counts`` None beyond ``max_cells``)."""
+    """An :class:`~upconv.explain.overlap.OverlapMap` as JSON data (``counts`` None beyond ``max_cells``).
+
+    Examples
+    --------
+    >>> from upconv import overlap_map
+    >>> from upconv.explain.story import overlap_dict
+    >>> d = overlap_dict(overlap_map(3, 2))
+    >>> d["tile"], d["ratio"], d["verdict"], d["layers"][0]["label"]
+    ([2, 1], 2.0, 'checkerboard', 'k3 s2')
+    """
     ratio = m.ratio
     return to_json({
         "layers": [{"kernel_size": L.kernel_size, "stride": L.stride, "dilation": L.dilation, "label": str(L)}
@@ -65,7 +74,17 @@ def overlap_dict(m: OverlapMap, max_cells: int = MAX_MAP_CELLS) -> dict[str, Any
 
 
 def dc_gain_dict(d: DCGainSpread) -> dict[str, Any]:
-    """The DC gain of one channel pair as JSON data (gains within the tolerance of 0 are 0)."""
+    """The DC gain of one channel pair as JSON data (gains within the tolerance of 0 are 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from upconv import dc_gain_spread
+    >>> from upconv.explain.story import dc_gain_dict
+    >>> d = dc_gain_dict(dc_gain_spread(np.ones((1, 1, 3)), 2))
+    >>> d["gains"], d["spread"], d["flat"]
+    ([2.0, 1.0], 1.0, False)
+    """
     gains = np.vectorize(d.clean, otypes=[np.float64])(d.gains[0, 0])
     return to_json({
         "stride": d.stride, "dilation": d.dilation, "gains": gains,
@@ -133,7 +152,14 @@ class CheckerboardStory:
 
 
 def random_weight(kernel_size: Sequence[int], seed: int) -> np.ndarray:
-    """Seeded standard-normal weights of ``kernel_size``, rounded to 2 decimals (exact on a page)."""
+    """Seeded standard-normal weights of ``kernel_size``, rounded to 2 decimals (exact on a page).
+
+    Examples
+    --------
+    >>> from upconv.explain.story import random_weight
+    >>> random_weight((3,), 0).tolist()
+    [0.13, -0.13, 0.64]
+    """
     return np.round(np.random.default_rng(seed).standard_normal(tuple(kernel_size)), 2)
 
 

@@ -187,7 +187,15 @@ def _bound(name: str, values: tuple[int, ...], what: str) -> None:
 
 
 def parse(pairs: Iterable[tuple[str, str]], allowed: tuple[str, ...] = VIEW_PARAMETERS) -> Request:
-    """Read and bound a configuration; raises :class:`RequestError` (nothing is computed before the bounds)."""
+    """Read and bound a configuration; raises :class:`RequestError` (nothing is computed before the bounds).
+
+    Examples
+    --------
+    >>> from upconv.web.api import parse
+    >>> r = parse([("size", "3,2"), ("stride", "2,1")])
+    >>> r.dims, r.size, r.kernel_size, r.stride, r.x.tolist()
+    (2, (3, 2), (3, 3), (2, 1), [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    """
     q = _query(pairs, allowed)
     ints = {name: _ints(name, q[name]) if name in q else _DEFAULTS[name] for name in _DEFAULTS}
     if "dims" in q:
@@ -332,7 +340,19 @@ ENDPOINTS: dict[str, Callable[[Iterable[tuple[str, str]]], dict[str, Any]]] = {
 
 
 def handle(path: str, pairs: Iterable[tuple[str, str]]) -> tuple[int, dict[str, Any]]:
-    """``(status, JSON body)`` of a GET of ``path`` with the query ``pairs``: 200, 400, 404 or 422."""
+    """``(status, JSON body)`` of a GET of ``path`` with the query ``pairs``: 200, 400, 404 or 422.
+
+    Examples
+    --------
+    >>> from upconv.web.api import handle
+    >>> status, body = handle("/api/views", [("size", "2,2"), ("kernel_size", "3"), ("stride", "2")])
+    >>> status, body["config"]["out_size"], body["formula"]["lines"][0]
+    (200, [5, 5], 'H: (2 - 1)*2 - 2*0 + 1*(3 - 1) + 0 + 1 = 5')
+    >>> handle("/api/views", [("padding", "5")])[1]["error"][:44]
+    'conv_transpose: output size is too small: (-'
+    >>> handle("/api/views", [("colour", "red")])[0]
+    400
+    """
     endpoint = ENDPOINTS.get(path)
     if endpoint is None:
         return 404, {"error": f"no endpoint {path[:80]!r}; the endpoints are {', '.join(ENDPOINTS)}",
