@@ -7,7 +7,8 @@ import sys
 
 # what `import upconv` must not load: compiled kernels and optional dependencies load on first use
 HEAVY = ("numba", "llvmlite", "matplotlib", "sympy", "torch", "PIL", "onnx", "onnxruntime", "scipy.sparse",
-         "scipy.linalg", "scipy.ndimage", "dask", "starlette", "tifffile", "zarr")
+         "scipy.linalg", "scipy.ndimage", "dask", "starlette", "tifffile", "zarr",
+         "upconv.web", "uvicorn")
 
 
 def test_import_loads_no_heavy_module():
@@ -25,3 +26,11 @@ def test_lint_of_a_state_dict_imports_neither_onnx_nor_torch():
     assert loaded == []
     assert callable(__import__("upconv").lint)
 
+
+
+def test_cli_and_web_package_load_no_server():
+    # the explorer's web framework and server load when a server is made, not with the command line or the package
+    code = ("import sys, upconv.cli, upconv.web; "
+            "print(' '.join(m for m in ('starlette', 'uvicorn', 'httpx') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == []

@@ -3,7 +3,7 @@
 Layers, bottom to top (a module imports from its own room and from rooms below it):
 
     _config < _validate, _files < shapes < kernels < ops < grad < explain | restore | images
-            < nn < figures < studies | linter < cli
+            < nn < figures < studies | linter | web < cli
 
 Rooms on one level (``|``) do not import each other.  ``upconv/__init__.py`` and
 ``upconv/__main__.py`` are the front door: they may import anything; only the
@@ -33,7 +33,7 @@ LEVELS = [
     {"explain", "restore", "images"},
     {"nn"},
     {"figures"},
-    {"studies", "linter"},
+    {"studies", "linter", "web"},
     {"cli"},
 ]
 LEVEL = {room: i for i, rooms in enumerate(LEVELS) for room in rooms}

@@ -44,7 +44,7 @@ __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: Sub-command modules of :mod:`upconv.cli`, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
-    "explain", "experiment", "deconvolve", "plan", "checkerboard", "resize", "compare", "lint",
+    "explain", "experiment", "deconvolve", "plan", "checkerboard", "resize", "compare", "lint", "serve",
 )
 
 PROG = "upconv"
