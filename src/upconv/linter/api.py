@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from upconv.linter.report import LintReport
 
 __all__ = ["lint"]
 
@@ -19,7 +22,7 @@ def lint(
     replay: bool = False,
     figure: str | os.PathLike | None = None,
     seed: int = 0,
-) -> Any:
+) -> LintReport:
     """Lint every up-sampling layer of a model: geometry, weights, semantic traps, suggestions, replay.
 
     Parameters

@@ -28,7 +28,7 @@ from upconv.linter.geometry import (
     overlap_summary,
     stack_report,
 )
-from upconv.linter.graph import Graph, Node, path_layers
+from upconv.linter.graph import Graph, ModelError, Node, path_layers
 from upconv.linter.report import LayerReport
 from upconv.linter.weights import subpixel_transpose_weight, weights_report
 from upconv.ops.resize_convolution import resize_equivalent_kernel
@@ -61,11 +61,11 @@ def analyse(graph: Graph) -> list[LayerReport]:
 
 def _conv_transpose(graph: Graph, node: Node, layer: LayerReport) -> None:
     p = node.params
-    layer.upconv_call, layer.torch_call = conv_transpose_calls(p, node.in_shape[1], node.out_shape[1],
-                                                               node.bias is not None)
+    in_shape, out_shape = node.known_in_shape(), node.known_out_shape()
+    layer.upconv_call, layer.torch_call = conv_transpose_calls(p, in_shape[1], out_shape[1], node.bias is not None)
     if layer.torch_call is None:
         layer.torch_note = conv_transpose_torch_args(p)[1]
-    geometry, findings = conv_transpose_geometry_report(node.in_shape[2:], p)
+    geometry, findings = conv_transpose_geometry_report(in_shape[2:], p)
     stack = path_layers(graph, node)
     geometry["stack"] = None
     if sum(n.op == "conv_transpose" for n, _ in stack) >= 2:
@@ -82,14 +82,13 @@ def _conv_transpose(graph: Graph, node: Node, layer: LayerReport) -> None:
     for code, message in _conv_transpose_traps(p):
         layer.add(code, message)
     if node.weight is not None:
-        layer.weights, wf = weights_report(node.weight, p, node.in_shape[2:])
+        layer.weights, wf = weights_report(node.weight, p, in_shape[2:])
         for code, message in wf:
             layer.add(code, message)
     else:
         layer.weights = {"note": "the weights are not constant in the model: not analysed"}
     if any(f.severity == "flag" and f.code not in ("auto_pad_odd",) for f in layer.findings):
-        layer.suggestion = suggest.conv_transpose_suggestion(p, node.in_shape, node.out_shape,
-                                                             node.bias is not None)
+        layer.suggestion = suggest.conv_transpose_suggestion(p, in_shape, out_shape, node.bias is not None)
 
 
 def _conv_transpose_traps(p: dict[str, Any]) -> list[tuple[str, str]]:
@@ -120,22 +119,26 @@ def _conv_transpose_traps(p: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _resize(graph: Graph, node: Node, layer: LayerReport) -> None:
     p = node.params
+    in_shape, out_shape = node.known_in_shape(), node.known_out_shape()
     torch_params = p.get("torch")
     if "coordinate_transformation_mode" not in p:  # torch's area (or lanczos): no ONNX Resize
+        if torch_params is None:
+            raise ModelError(f"node {node.name!r} ({node.source_op}): a resize with neither ONNX nor torch "
+                             "parameters")
         layer.upconv_call = interpolate_call(torch_params, "upconv.interpolate")
         layer.torch_call = interpolate_call(torch_params)
-        ratios = [o / i for i, o in zip(node.in_shape[2:], node.out_shape[2:], strict=True)]
+        ratios = [o / i for i, o in zip(in_shape[2:], out_shape[2:], strict=True)]
         layer.geometry = {"scales": [1.0, 1.0] + ratios}
         layer.add("no_onnx_resize", f"mode {torch_params['mode']!r} has no ONNX Resize equivalent")
         return
     layer.upconv_call = (resize_call(p) if torch_params is None
                          else interpolate_call(torch_params, "upconv.interpolate"))
-    layer.geometry = semantics.resize_geometry_report(p, node.in_shape, node.out_shape)
-    for code, message in semantics.resize_traps(p, node.in_shape, node.out_shape, layer.geometry):
+    geometry = layer.geometry = semantics.resize_geometry_report(p, in_shape, out_shape)
+    for code, message in semantics.resize_traps(p, in_shape, out_shape, geometry):
         layer.add(code, message)
-    cand, why = semantics.find_torch_call(p, node.in_shape, node.out_shape)
+    cand, why = semantics.find_torch_call(p, in_shape, out_shape)
     if torch_params is not None:  # a torch call reproduces itself; the canonical candidate when equal
-        mismatch = semantics.export_mismatch(torch_params, p, node.in_shape)
+        mismatch = semantics.export_mismatch(torch_params, p, in_shape)
         if mismatch:
             layer.add("export_mismatch", mismatch)
         if mismatch or cand is None:
@@ -145,18 +148,18 @@ def _resize(graph: Graph, node: Node, layer: LayerReport) -> None:
         layer.torch_note = why
         layer.add("no_torch_call", f"no F.interpolate call reproduces this node exactly; {why}")
     if layer.flagged:
-        layer.suggestion = suggest.resize_suggestion([f.code for f in layer.findings], cand, node.out_shape)
+        layer.suggestion = suggest.resize_suggestion([f.code for f in layer.findings], cand, out_shape)
 
 
 def _depth_to_space(graph: Graph, node: Node, layer: LayerReport) -> None:
     b, mode = node.params["blocksize"], node.params["mode"]
-    n = len(node.in_shape) - 2
+    n = len(node.known_in_shape()) - 2
     layer.upconv_call = call("upconv.depth_to_space", "x", str(b), mode=mode) if node.source_op == "DepthToSpace" \
         else call("upconv.pixel_shuffle", "x", str(b))
     if mode == "CRD" and n == 2:
         layer.torch_call = call("nn.PixelShuffle", str(b))
     else:
-        c = node.out_shape[1]
+        c = node.known_out_shape()[1]
         layer.torch_note = (f"PixelShuffle is CRD and 2-d; DCR is x.reshape(N, {b}, {b}, {c}, H, W)"
                             f".permute(0, 3, 4, 1, 5, 2).reshape(N, {c}, H*{b}, W*{b})" if n == 2
                             else "PixelShuffle is 2-d only")
@@ -172,15 +175,16 @@ def _depth_to_space(graph: Graph, node: Node, layer: LayerReport) -> None:
     cp = conv.params
     K = subpixel_transpose_weight(conv.weight, b, mode, cp["dilation"])
     span = [d * (k - 1) for k, d in zip(cp["kernel_size"], cp["dilation"], strict=True)]
-    params = {"kernel_size": K.shape[2:], "stride": (b,) * n, "dilation": (1,) * n, "groups": 1,
-              "padding": tuple(((e - pb) * b, (e - pe) * b) for e, (pb, pe) in zip(span, cp["padding"], strict=True)),
-              "output_padding": (0,) * n}
+    params: dict[str, Any] = {
+        "kernel_size": K.shape[2:], "stride": (b,) * n, "dilation": (1,) * n, "groups": 1,
+        "padding": tuple(((e - pb) * b, (e - pe) * b) for e, (pb, pe) in zip(span, cp["padding"], strict=True)),
+        "output_padding": (0,) * n}
     geometry["sub_pixel_conv"] = conv.name
     geometry["equivalent_conv_transpose"] = {"kernel_size": list(K.shape[2:]), "stride": [b] * n,
                                              "padding": [list(x) for x in params["padding"]]}
     geometry.update(overlap_summary(K.shape[2:], (b,) * n, (1,) * n))
     layer.geometry = geometry
-    layer.weights, findings = weights_report(K, params, conv.in_shape[2:])
+    layer.weights, findings = weights_report(K, params, conv.known_in_shape()[2:])
     for code, message in findings:
         layer.add(code, message.replace("uneven DC gain", "uneven DC gain of the sub-pixel convolution"))
     if layer.flagged:
@@ -190,7 +194,7 @@ def _depth_to_space(graph: Graph, node: Node, layer: LayerReport) -> None:
 def _max_unpool(graph: Graph, node: Node, layer: LayerReport) -> None:
     p = node.params
     n = len(p["kernel_size"])
-    out = tuple(node.out_shape[2:])
+    out = tuple(node.known_out_shape()[2:])
     plane = int(np.prod(out))
     kw: dict[str, Any] = {"kernel_size": p["kernel_size"], "stride": p["stride"]}
     if any(b or e for b, e in p["padding"]):
@@ -203,7 +207,7 @@ def _max_unpool(graph: Graph, node: Node, layer: LayerReport) -> None:
                                                                 if size else "")
     else:
         layer.torch_note = "MaxUnpool pads that differ per side have no torch equivalent"
-    fill = float(np.prod(node.in_shape[2:]) / plane)
+    fill = float(np.prod(node.known_in_shape()[2:]) / plane)
     layer.geometry = {"default_size": list(p["default_size"]), "output_size": list(out),
                       "filled_fraction": fill}
     layer.add("sparse_output", f"at most {fill:.3g} of the outputs are non-zero (one per window); the "
@@ -216,6 +220,7 @@ def _max_unpool(graph: Graph, node: Node, layer: LayerReport) -> None:
 
 def _resize_conv(graph: Graph, conv: Node, resize: Node, layer: LayerReport) -> None:
     rp, cp = resize.params, conv.params
+    in_shape, out_shape = resize.known_in_shape(), resize.known_out_shape()
     n = len(cp["kernel_size"])
     conv_kw: dict[str, Any] = {}
     if any(b or e for b, e in cp["padding"]):
@@ -231,14 +236,14 @@ def _resize_conv(graph: Graph, conv: Node, resize: Node, layer: LayerReport) -> 
     inner = resize_call(rp) if tp is None else interpolate_call(tp, "upconv.interpolate")
     layer.upconv_call = call("upconv.conv", inner, "w", b, **conv_kw)
     onnx_form = "coordinate_transformation_mode" in rp
-    cand = tp if tp is not None else semantics.find_torch_call(rp, resize.in_shape, resize.out_shape)[0]
+    cand = tp if tp is not None else semantics.find_torch_call(rp, in_shape, out_shape)[0]
     if cand is not None and all(b_ == e for b_, e in cp["padding"]):
         layer.torch_call = call(f"F.conv{n}d", interpolate_call(cand), "w", b, **conv_kw)
     else:
         layer.torch_note = "the resize or the convolution's padding has no torch equivalent (see the Resize row)"
     geometry: dict[str, Any] = {"resize": resize.name, "conv": conv.name}
     # nearest up-sampling that repeats every input row exactly s times: then it *is* a transposed convolution
-    rg = semantics.resize_geometry_report(rp, resize.in_shape, resize.out_shape) if onnx_form else {}
+    rg: dict[str, Any] = semantics.resize_geometry_report(rp, in_shape, out_shape) if onnx_form else {}
     s = [float(x) for x in rg.get("scales", [])[2:]]
     repeat = rp.get("mode") == "nearest" and bool(s) and all(
         x == int(x) >= 1 and r == [int(x), int(x)] for x, r in zip(s, rg["repeats_per_axis"], strict=True))
@@ -250,7 +255,7 @@ def _resize_conv(graph: Graph, conv: Node, resize: Node, layer: LayerReport) -> 
                   "padding": P, "output_padding": (0,) * n}
         geometry["equivalent_conv_transpose"] = {"kernel_size": list(K.shape[2:]), "stride": list(st),
                                                  "padding": [list(x) for x in P]}
-        layer.weights, findings = weights_report(K, params, resize.in_shape[2:])
+        layer.weights, findings = weights_report(K, params, in_shape[2:])
         for code, message in findings:  # cannot happen: every phase of K sums to sum(w) (a self-check)
             layer.add(code, message)
     else:

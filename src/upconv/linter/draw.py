@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from upconv import figures
@@ -29,25 +31,24 @@ def write_figures(graph: Graph, layers: list[LayerReport], path: str | os.PathLi
     flagged = [node for (node, resize), layer in zip(graph.upsamplers(), layers, strict=True)
                if layer.flagged and resize is None]
     for i, node in enumerate(flagged, 1):
-        jobs = []
+        jobs: list[tuple[str, Callable[..., object]]] = []  # each called with path=
         if node.op == "conv_transpose":
             p = node.params
-            jobs.append(("overlap", lambda f, p=p: figures.plot_overlap(
-                tuple(p["kernel_size"]), tuple(p["stride"]), dilation=tuple(p["dilation"]),
-                ndim=len(p["kernel_size"]), path=f)))
+            jobs.append(("overlap", partial(figures.plot_overlap, tuple(p["kernel_size"]), tuple(p["stride"]),
+                                            dilation=tuple(p["dilation"]), ndim=len(p["kernel_size"]))))
             if node.weight is not None:
-                jobs.append(("dc_gain", lambda f, p=p, w=node.weight: figures.plot_dc_gain(
-                    w, tuple(p["stride"]), dilation=tuple(p["dilation"]), path=f)))
+                jobs.append(("dc_gain", partial(figures.plot_dc_gain, node.weight, tuple(p["stride"]),
+                                                dilation=tuple(p["dilation"]))))
         elif node.op == "depth_to_space":
             conv = graph.direct_producer(node, "conv")
             if conv is not None and not conv.skipped and conv.weight is not None and conv.params["groups"] == 1:
                 r = node.params["blocksize"]
                 K = subpixel_transpose_weight(conv.weight, r, node.params["mode"], conv.params["dilation"])
-                jobs.append(("dc_gain", lambda f, K=K, r=r: figures.plot_dc_gain(K, (r,) * (K.ndim - 2), path=f)))
+                jobs.append(("dc_gain", partial(figures.plot_dc_gain, K, (r,) * (K.ndim - 2))))
         for kind, make in jobs:
             target = f"{stem}-{i}-{kind}{suffix}"
             try:
-                make(target)
+                make(path=target)
             except OSError as exc:
                 raise ValueError(f"argument --figure: cannot write {target!r}: {exc.strerror or exc}") from None
             written.append(target)

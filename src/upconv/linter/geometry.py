@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from upconv import shapes
 from upconv.explain.overlap import overlap_map, overlap_ratio
 from upconv.linter.thresholds import THRESHOLDS
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = [
     "stamp_counts",
@@ -39,7 +42,7 @@ MAX_LISTED = 8
 def stamp_counts(
     in_size: int, kernel_size: int, stride: int, padding: tuple[int, int] = (0, 0), output_padding: int = 0,
     dilation: int = 1,
-) -> np.ndarray:
+) -> npt.NDArray[np.intp]:
     """Per output position of a 1-d transposed convolution, how many (input, tap) pairs reach it.
 
     Output ``o`` sits at ``f = o + padding[0]`` of the un-cropped result and
@@ -54,8 +57,7 @@ def stamp_counts(
     >>> stamp_counts(3, 2, 2, output_padding=1).tolist()    # k2 s2 a1: the last row gets nothing
     [1, 1, 1, 1, 1, 1, 0]
     """
-    out = shapes.conv_transpose_output_size((in_size,), kernel_size, stride, [padding], output_padding,
-                                                   dilation)[0]
+    out = shapes.conv_transpose_output_size((in_size,), kernel_size, stride, [padding], output_padding, dilation)[0]
     f = np.arange(out)[:, None] + padding[0]
     j = f - np.arange(kernel_size)[None, :] * dilation
     hit = (j >= 0) & (j % stride == 0) & (j // stride < in_size)
@@ -64,7 +66,7 @@ def stamp_counts(
 
 def interior_counts(
     length: int, kernel_size: int, stride: int, begin: int = 0, dilation: int = 1,
-) -> np.ndarray:
+) -> npt.NDArray[np.intp]:
     """Counts at ``length`` output positions starting at un-cropped ``begin`` for an infinite input.
 
     The count of un-cropped position ``f`` is the number of taps ``t`` with
@@ -83,7 +85,7 @@ def interior_counts(
 def unreached_positions(
     in_size: int, kernel_size: int, stride: int, padding: tuple[int, int] = (0, 0), output_padding: int = 0,
     dilation: int = 1,
-) -> np.ndarray:
+) -> npt.NDArray[np.intp]:
     """Output positions of a 1-d transposed convolution that no kernel tap reaches (bias only).
 
     Examples
@@ -122,7 +124,7 @@ def border_deficits(
     return _trim(deficits[:half]), _trim(deficits[::-1][:half])
 
 
-def _trim(a: np.ndarray) -> list[int]:
+def _trim(a: npt.NDArray[np.intp]) -> list[int]:
     nz = np.flatnonzero(a)
     return [int(x) for x in a[: nz[-1] + 1]] if nz.size else []
 
@@ -145,8 +147,7 @@ def overlap_summary(kernel_size: Sequence[int], stride: Sequence[int], dilation:
     n = len(kernel_size)
     tiles = [overlap_map(kernel_size[i], stride[i], dilation=dilation[i]).tile.tolist() for i in range(n)]
     return {
-        "overlap_ratio": _num(overlap_ratio(tuple(kernel_size), tuple(stride), dilation=tuple(dilation),
-                                                   ndim=n)),
+        "overlap_ratio": _num(overlap_ratio(tuple(kernel_size), tuple(stride), dilation=tuple(dilation), ndim=n)),
         "overlap_ratio_per_axis": [_num(overlap_ratio(kernel_size[i], stride[i], dilation=dilation[i]))
                                    for i in range(n)],
         "tile_per_axis": tiles,

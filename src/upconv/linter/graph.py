@@ -65,6 +65,18 @@ class Node:
         """Number of spatial axes of the data input (None when its shape is unknown)."""
         return None if self.in_shape is None else len(self.in_shape) - 2
 
+    def known_in_shape(self) -> tuple[int, ...]:
+        """``in_shape``; a :class:`ModelError` naming the node when the reader could not tell it."""
+        if self.in_shape is None:
+            raise ModelError(f"node {self.name!r} ({self.source_op}): its input shape is unknown")
+        return self.in_shape
+
+    def known_out_shape(self) -> tuple[int, ...]:
+        """``out_shape``; a :class:`ModelError` naming the node when the reader could not tell it."""
+        if self.out_shape is None:
+            raise ModelError(f"node {self.name!r} ({self.source_op}): its output shape is unknown")
+        return self.out_shape
+
 
 @dataclass
 class Graph:

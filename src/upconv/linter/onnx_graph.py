@@ -92,7 +92,9 @@ def _attrs(onnx: Any, node: Any) -> dict[str, Any]:
     return out
 
 
-def input_shapes(proto: Any, input_size: Any) -> tuple[dict[str, tuple[int, ...]], list[str]]:
+def input_shapes(
+    proto: Any, input_size: Sequence[int] | Mapping[str, Sequence[int]] | None,
+) -> tuple[dict[str, tuple[int, ...]], list[str]]:
     """Concrete shapes of the graph inputs: declared, or from ``input_size``; and notes (dynamic batch -> 1).
 
     ``input_size``: None; a sequence of ints (the full shape, or the
@@ -117,8 +119,8 @@ def input_shapes(proto: Any, input_size: Any) -> tuple[dict[str, tuple[int, ...]
         given = {inputs[0].name: input_size}
     result, notes = {}, []
     for inp in inputs:
-        dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else (d.dim_param or "?")
-                for d in inp.type.tensor_type.shape.dim]
+        dims: list[int | str] = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else (d.dim_param or "?")
+                                 for d in inp.type.tensor_type.shape.dim]
         if not inp.type.tensor_type.HasField("shape") and inp.name not in given:
             raise bad(f"input {inp.name!r} declares no shape: give its size (--input-size {inp.name}=N,C,H,W; "
                       "input_size= in Python)")
@@ -127,15 +129,16 @@ def input_shapes(proto: Any, input_size: Any) -> tuple[dict[str, tuple[int, ...]
             if any(x < 1 for x in size):
                 raise bad(f"sizes must be >= 1, got {size}")
             if not inp.type.tensor_type.HasField("shape"):
-                dims = size
+                dims = list(size)
+            full: list[int | str] = list(size)  # spatial sizes get the declared batch (or 1) and channels
             if len(size) == len(dims) - 2 and len(dims) >= 3:
-                size = [dims[0] if isinstance(dims[0], int) else 1, dims[1], *size]
-            if len(size) != len(dims):
+                full = [dims[0] if isinstance(dims[0], int) else 1, dims[1], *size]
+            if len(full) != len(dims):
                 raise bad(f"input {inp.name!r} has rank {len(dims)}; give {len(dims)} sizes or {len(dims) - 2} "
                           f"spatial sizes, got {len(given[inp.name])}")
-            if len(size) > 1 and not isinstance(size[1], int):
+            if len(full) > 1 and not isinstance(full[1], int):
                 raise bad(f"input {inp.name!r} has a dynamic channel count; give all {len(dims)} sizes")
-            dims = size
+            dims = full
         elif dims and not isinstance(dims[0], int) and all(isinstance(d, int) for d in dims[1:]):
             notes.append(f"dynamic batch size {dims[0]!r} of input {inp.name!r} taken as 1")
             dims = [1, *dims[1:]]
@@ -146,7 +149,9 @@ def input_shapes(proto: Any, input_size: Any) -> tuple[dict[str, tuple[int, ...]
     return result, notes
 
 
-def read_onnx(model: Any, input_size: Any = None) -> tuple[Graph, Any]:
+def read_onnx(
+    model: Any, input_size: Sequence[int] | Mapping[str, Sequence[int]] | None = None,
+) -> tuple[Graph, Any]:
     """The :class:`Graph` of an ONNX model (path, bytes or ``ModelProto``), and the ``ModelProto``."""
     onnx = require_onnx()
     proto, name = load_model(model)
@@ -159,7 +164,8 @@ def read_onnx(model: Any, input_size: Any = None) -> tuple[Graph, Any]:
         shape[t.name] = tuple(t.dims)
     fallback: dict[str, tuple[int, ...]] | None = None
     initializers, folded = set(const), {}
-    nodes, counts = [], Counter()
+    nodes: list[Node] = []
+    counts: Counter[str] = Counter()
     for index, pn in enumerate(proto.graph.node):
         attrs = _attrs(onnx, pn)
         op = pn.op_type if pn.domain in ("", "ai.onnx") else f"{pn.domain}.{pn.op_type}"
@@ -187,7 +193,7 @@ def read_onnx(model: Any, input_size: Any = None) -> tuple[Graph, Any]:
             for v, arr in zip(pn.output, values, strict=False):
                 const[v] = np.asarray(arr)
                 shape[v] = tuple(np.shape(arr))
-            outs = [tuple(np.shape(a)) for a in values]
+            outs: list[tuple[int, ...] | None] | None = [tuple(np.shape(a)) for a in values]
         else:
             outs = out or infer(op, attrs, in_shapes, in_consts, len(pn.output))
         if outs is None:
@@ -279,7 +285,8 @@ def _ints(attrs: dict[str, Any], key: str, n: int, default: int) -> tuple[int, .
     return (default,) * n if v is None else tuple(int(x) for x in v)
 
 
-def _read_upsampler(node: Node, attrs: dict[str, Any], in_shapes: list, consts: list) -> list | None:
+def _read_upsampler(node: Node, attrs: dict[str, Any], in_shapes: list[tuple[int, ...] | None],
+                    consts: list[np.ndarray | None]) -> list[tuple[int, ...] | None] | None:
     """Fill ``node.params``/weights from the attributes; return the output shapes (None if unknown)."""
     x = in_shapes[0]
     op = node.source_op
@@ -294,7 +301,7 @@ def _read_upsampler(node: Node, attrs: dict[str, Any], in_shapes: list, consts: 
         k = tuple(int(v) for v in attrs.get("kernel_shape", wshape[2:]))
         s, d = _ints(attrs, "strides", n, 1), _ints(attrs, "dilations", n, 1)
         g = int(attrs.get("group", 1))
-        p = {"kernel_size": k, "stride": s, "dilation": d, "groups": g}
+        p: dict[str, Any] = {"kernel_size": k, "stride": s, "dilation": d, "groups": g}
         if op == "Conv":
             p["padding"] = conv_pads(attrs, x[2:], k, s, d)
             node.params = p
@@ -342,7 +349,7 @@ def _read_upsampler(node: Node, attrs: dict[str, Any], in_shapes: list, consts: 
     return None
 
 
-def _resize_params(op: str, attrs: dict[str, Any], consts: list) -> dict[str, Any]:
+def _resize_params(op: str, attrs: dict[str, Any], consts: list[np.ndarray | None]) -> dict[str, Any]:
     """ONNX-form Resize parameters (see :mod:`upconv.linter.graph`) of a Resize or Upsample node."""
     p: dict[str, Any] = {"mode": attrs.get("mode", "nearest"), "torch": None,
                          "coordinate_transformation_mode": attrs.get("coordinate_transformation_mode", "half_pixel"),

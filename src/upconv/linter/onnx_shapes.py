@@ -53,12 +53,13 @@ def infer(op: str, attrs: dict[str, Any], shapes_in: list[tuple[int, ...] | None
           consts: list[np.ndarray | None], n_out: int) -> list[tuple[int, ...] | None] | None:
     """Output shapes of one node, or None when there is no rule (or an input shape is unknown)."""
     x = shapes_in[0] if shapes_in else None
+    known = [s for s in shapes_in if s is not None]  # all of shapes_in when every input shape is known
     if op in POINTWISE or op in SAME_SHAPE:
         return None if x is None else [x] * n_out
     if op in BROADCAST:
-        if any(s is None for s in shapes_in):
+        if len(known) < len(shapes_in):
             return None
-        return [tuple(np.broadcast_shapes(*shapes_in))]
+        return [tuple(np.broadcast_shapes(*known))]
     if x is None:
         return None
     if op in ("Conv", "MaxPool", "AveragePool", "LpPool"):
@@ -66,10 +67,10 @@ def infer(op: str, attrs: dict[str, Any], shapes_in: list[tuple[int, ...] | None
     if op in ("GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"):
         return [(*x[:2], *(1,) * (len(x) - 2))]
     if op == "Concat":
-        if any(s is None for s in shapes_in):
+        if len(known) < len(shapes_in):
             return None
         axis = int(attrs["axis"]) % len(x)
-        return [(*x[:axis], sum(s[axis] for s in shapes_in), *x[axis + 1:])]
+        return [(*x[:axis], sum(s[axis] for s in known), *x[axis + 1:])]
     if op == "Flatten":
         axis = int(attrs.get("axis", 1)) % (len(x) + 1)
         return [(math.prod(x[:axis]), math.prod(x[axis:]))]
@@ -80,8 +81,8 @@ def infer(op: str, attrs: dict[str, Any], shapes_in: list[tuple[int, ...] | None
         b = shapes_in[1]
         return None if b is None else [(x[1] if attrs.get("transA") else x[0], b[0] if attrs.get("transB") else b[1])]
     if op == "SpaceToDepth":
-        b = int(attrs["blocksize"])
-        return [(x[0], x[1] * b * b, *(s // b for s in x[2:]))]
+        block = int(attrs["blocksize"])
+        return [(x[0], x[1] * block * block, *(s // block for s in x[2:]))]
     if op == "Reshape":
         if len(consts) < 2 or consts[1] is None:
             return None
@@ -94,24 +95,28 @@ def infer(op: str, attrs: dict[str, Any], shapes_in: list[tuple[int, ...] | None
         stand_in = np.lib.stride_tricks.as_strided(np.zeros(1, np.int8), shape=x, strides=(0,) * len(x))
         if op in ("Pad", "Tile", "Expand"):
             stand_in = np.zeros((1,) * len(x), np.int8)
-            const = fold(op, attrs, [stand_in] + list(consts[1:]), [x])
+            const = fold(op, attrs, [stand_in, *consts[1:]], [x])
             if const is None:
                 return None
             grow = [c - 1 for c in const[0].shape]  # Pad adds, Tile/Expand multiply / broadcast
             if op == "Pad":
                 return [tuple(a + g for a, g in zip(x, grow, strict=True))]
-            reps = [int(t) for t in consts[1]]
+            given = consts[1]
+            if given is None:  # not reached: fold needs Tile's repeats and Expand's shape
+                return None
+            reps = [int(t) for t in given]
             return [tuple(a * r for a, r in zip(x, reps, strict=True))] if op == "Tile" else [
                 tuple(np.broadcast_shapes(x, tuple(reps)))]
-        const = fold(op, attrs, [stand_in] + list(consts[1:]), shapes_in)
+        const = fold(op, attrs, [stand_in, *consts[1:]], shapes_in)
         return None if const is None else [tuple(c.shape) for c in const]
     return None
 
 
-def _conv_like(op, attrs, x, shapes_in, n_out):
+def _conv_like(op: str, attrs: dict[str, Any], x: tuple[int, ...], shapes_in: list[tuple[int, ...] | None],
+               n_out: int) -> list[tuple[int, ...] | None] | None:
     n = len(x) - 2
+    w = shapes_in[1] if op == "Conv" else None
     if op == "Conv":
-        w = shapes_in[1]
         if w is None:
             return None
         kernel = tuple(attrs.get("kernel_shape", w[2:]))
@@ -120,7 +125,7 @@ def _conv_like(op, attrs, x, shapes_in, n_out):
     stride = _ints(attrs, "strides", n, 1)
     dilation = _ints(attrs, "dilations", n, 1)
     pads = conv_pads(attrs, x[2:], kernel, stride, dilation)
-    if op == "Conv":
+    if w is not None:  # Conv
         return [(x[0], w[0], *shapes.conv_output_size(x[2:], kernel, stride, pads, dilation))]
     out = shapes.pool_output_size(x[2:], kernel, stride, pads, dilation, bool(attrs.get("ceil_mode", 0)))
     return [(*x[:2], *out)] * n_out
@@ -142,9 +147,9 @@ def fold(op: str, attrs: dict[str, Any], values: list[np.ndarray | None],
             return None
         fill = np.asarray(attrs.get("value", np.zeros(1, np.float32))).ravel()
         return [np.full(tuple(int(v) for v in values[0]), fill[0], dtype=fill.dtype)]
-    if not values or values[0] is None:
-        return None
     v = values
+    if not v or v[0] is None:
+        return None
     if op in ("Identity", "Cast"):
         x = v[0]
         return [x.astype(_NP.get(int(attrs["to"]), x.dtype)) if op == "Cast" else x]
@@ -160,9 +165,10 @@ def fold(op: str, attrs: dict[str, Any], values: list[np.ndarray | None],
     if op in ("Floor", "Ceil"):
         return [np.floor(v[0]) if op == "Floor" else np.ceil(v[0])]
     if op == "Concat":
-        if any(x is None for x in v):
+        parts = [x for x in v if x is not None]
+        if len(parts) < len(v):
             return None
-        return [np.concatenate([np.atleast_1d(x) for x in v], axis=int(attrs["axis"]))]
+        return [np.concatenate([np.atleast_1d(x) for x in parts], axis=int(attrs["axis"]))]
     if op == "Gather":
         if len(v) < 2 or v[1] is None:
             return None
@@ -172,8 +178,8 @@ def fold(op: str, attrs: dict[str, Any], values: list[np.ndarray | None],
         if axes is None:
             return None
         out = v[0]
-        for a in sorted(int(a) % (out.ndim + len(axes)) for a in axes):
-            out = np.expand_dims(out, a)
+        for axis in sorted(int(a) % (out.ndim + len(axes)) for a in axes):
+            out = np.expand_dims(out, axis)
         return [out]
     if op == "Squeeze":
         axes = attrs.get("axes", None if len(v) < 2 or v[1] is None else v[1].tolist())
@@ -203,6 +209,8 @@ def fold(op: str, attrs: dict[str, Any], values: list[np.ndarray | None],
 
 def _slice(attrs: dict[str, Any], v: list[np.ndarray | None]) -> list[np.ndarray] | None:
     x = v[0]
+    if x is None:
+        return None
     if "starts" in attrs:  # Slice-1: attributes
         starts, ends, axes, steps = attrs["starts"], attrs["ends"], attrs.get("axes"), None
     else:

@@ -10,7 +10,7 @@ recorded during the traced forward are the reference.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,12 +23,15 @@ from upconv.ops.convolution import conv, conv_transpose
 from upconv.ops.pooling import max_pool, max_unpool
 from upconv.ops.rearrange import depth_to_space, pixel_shuffle
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
 __all__ = ["replay_graph", "run_upconv", "compare"]
 
 _NP_TYPES = {1: np.float32, 10: np.float16, 11: np.float64, 6: np.int32, 7: np.int64, 9: np.bool_}
 
 
-def compare(got: np.ndarray, ref: np.ndarray) -> dict[str, float]:
+def compare(got: npt.ArrayLike, ref: npt.ArrayLike) -> dict[str, float]:
     """``{"max_abs_diff", "max_rel_diff"}``: largest difference, and it over the reference's largest magnitude."""
     got, ref = np.asarray(got, np.float64), np.asarray(ref, np.float64)
     if got.shape != ref.shape:
@@ -45,10 +48,10 @@ def run_upconv(graph: Graph, node: Node, x: np.ndarray, extra: dict[str, np.ndar
     if resize is not None:  # resize-convolution: the resize, then the convolution
         return _conv(node, run_upconv(graph, resize, x, extra), extra)
     if node.op == "conv_transpose":
-        w = extra.get("weight", node.weight)
+        w = _weight(node, extra, "weight")
         return conv_transpose(x, w.astype(x.dtype), _bias(node, extra, x), tuple(p["stride"]),
-                                     [tuple(v) for v in p["padding"]], tuple(p["output_padding"]), p["groups"],
-                                     tuple(p["dilation"]))
+                              [tuple(v) for v in p["padding"]], tuple(p["output_padding"]), p["groups"],
+                              tuple(p["dilation"]))
     if node.op == "conv":
         return _conv(node, x, extra)
     if node.op == "resize":
@@ -60,13 +63,20 @@ def run_upconv(graph: Graph, node: Node, x: np.ndarray, extra: dict[str, np.ndar
             return depth_to_space(x, p["blocksize"], p["mode"])
         return pixel_shuffle(x, p["blocksize"])
     if node.op == "max_unpool":
-        out = tuple(node.out_shape[2:])
+        out = tuple(node.known_out_shape()[2:])
         idx = extra["indices"]
         if graph.source == "onnx":  # global indices over N*C*prod(out) -> per (n, c) plane
             idx = idx % int(np.prod(out))
-        return max_unpool(x, idx, p["kernel_size"], p["stride"], [tuple(v) for v in p["padding"]],
-                                 output_size=out)
+        return max_unpool(x, idx, p["kernel_size"], p["stride"], [tuple(v) for v in p["padding"]], output_size=out)
     raise ValueError(f"no replay for {node.op}")
+
+
+def _weight(node: Node, extra: dict[str, np.ndarray], key: str) -> np.ndarray:
+    """The weight from the run (``extra[key]``) or the model's constant; ValueError naming the node if neither."""
+    w = extra.get(key, node.weight)
+    if w is None:
+        raise ValueError(f"node {node.name!r} has no weight to replay with")
+    return w
 
 
 def _bias(node: Node, extra: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray | None:
@@ -76,10 +86,10 @@ def _bias(node: Node, extra: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray
 
 def _conv(node: Node, x: np.ndarray, extra: dict[str, np.ndarray]) -> np.ndarray:
     p = node.params
-    w = extra.get("conv_weight", node.weight)
+    w = _weight(node, extra, "conv_weight")
     b = extra.get("conv_bias", node.bias)
     return conv(x, w.astype(x.dtype), None if b is None else np.asarray(b).astype(x.dtype),
-                       tuple(p["stride"]), [tuple(v) for v in p["padding"]], tuple(p["dilation"]), p["groups"])
+                tuple(p["stride"]), [tuple(v) for v in p["padding"]], tuple(p["dilation"]), p["groups"])
 
 
 def replay_graph(graph: Graph, proto: Any, layers: list[LayerReport], seed: int = 0) -> None:
@@ -131,7 +141,7 @@ def _extra(graph: Graph, node: Node, resize: Node | None, values: dict[str, np.n
     return extra
 
 
-def _ort():
+def _ort() -> Any:
     try:
         import onnxruntime
     except ImportError:
@@ -148,7 +158,7 @@ def _session(ort: Any, model_bytes: bytes) -> Any:
 
 def _feeds(proto: Any, shapes: dict[str, tuple[int, ...]], seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    feeds = {}
+    feeds: dict[str, np.ndarray] = {}
     for inp in proto.graph.input:
         if inp.name in shapes:
             dtype = _NP_TYPES.get(inp.type.tensor_type.elem_type, np.float32)
@@ -156,7 +166,8 @@ def _feeds(proto: Any, shapes: dict[str, tuple[int, ...]], seed: int) -> dict[st
     return feeds
 
 
-def _ort_values(graph: Graph, proto: Any, pairs: list, seed: int) -> tuple[dict[str, np.ndarray], str, str]:
+def _ort_values(graph: Graph, proto: Any, pairs: list[tuple[Node, Node | None]], seed: int,
+                ) -> tuple[dict[str, np.ndarray], str, str]:
     """Every value the replays need, from one onnxruntime run; ``(values, reference, failure reason)``."""
     import onnx
 
@@ -181,7 +192,8 @@ def _ort_values(graph: Graph, proto: Any, pairs: list, seed: int) -> tuple[dict[
     return dict(zip(names, outs, strict=True)), reference, ""
 
 
-def _ort_single(graph: Graph, proto: Any, node: Node, resize: Node | None, seed: int):
+def _ort_single(graph: Graph, proto: Any, node: Node, resize: Node | None, seed: int,
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Run one node (or a resize + conv pair) alone in onnxruntime on a random input; ``(upconv, ort)``."""
     import onnx
     from onnx import helper
@@ -193,16 +205,19 @@ def _ort_single(graph: Graph, proto: Any, node: Node, resize: Node | None, seed:
     needed = {v for n_ in protos for v in n_.input if v}
     produced = {v for n_ in protos for v in n_.output}
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal(chain[0].in_shape).astype(np.float32)
-    feeds, extra, inputs = {chain[0].inputs[0]: x}, {}, []
+    x = rng.standard_normal(chain[0].known_in_shape()).astype(np.float32)
+    feeds: dict[str, np.ndarray] = {chain[0].inputs[0]: x}
+    extra: dict[str, np.ndarray] = {}
+    inputs: list[Any] = []
     if node.op == "max_unpool":  # valid indices: those of a max pooling of the output size
-        pooled, idx = max_pool(rng.standard_normal(node.out_shape), node.params["kernel_size"],
-                                      node.params["stride"], [tuple(p) for p in node.params["padding"]],
-                                      return_indices=True)
-        if pooled.shape != tuple(node.in_shape):
+        out_shape = node.known_out_shape()
+        pooled, idx = max_pool(rng.standard_normal(out_shape), node.params["kernel_size"],
+                               node.params["stride"], [tuple(p) for p in node.params["padding"]],
+                               return_indices=True)
+        if pooled.shape != node.known_in_shape():
             raise ValueError("no max pooling of the output size gives the unpooling's input size")
-        plane = int(np.prod(node.out_shape[2:]))
-        n, c = node.out_shape[:2]
+        plane = int(np.prod(out_shape[2:]))
+        n, c = out_shape[:2]
         offset = (np.arange(n * c) * plane).reshape(n, c, *(1,) * (idx.ndim - 2))
         feeds[node.inputs[1]] = extra["indices"] = (idx + offset).astype(np.int64)
         feeds[chain[0].inputs[0]] = x = pooled.astype(np.float32)

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from upconv import shapes
 from upconv.linter.calls import interpolate_call, interpolate_kwargs, resize_kwargs
 from upconv.ops.interpolation import interpolate, resize
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["onnx_form", "find_torch_call", "resize_geometry_report", "resize_traps", "export_mismatch"]
 
@@ -58,7 +61,7 @@ def onnx_form(torch_params: dict[str, Any], ndim: int, in_shape: Sequence[int]) 
     return p
 
 
-def _probe(in_shape: Sequence[int], rng_seed: int = 0) -> np.ndarray:
+def _probe(in_shape: Sequence[int], rng_seed: int = 0) -> npt.NDArray[np.float64]:
     spatial = tuple(in_shape[2:])
     return np.random.default_rng(rng_seed).standard_normal((1, 1, *spatial))
 
@@ -79,7 +82,7 @@ def _candidates(params: dict[str, Any], in_shape: Sequence[int], out_shape: Sequ
         modes = [LINEAR_MODES[n]] if n in LINEAR_MODES else []
     else:
         modes = ["bicubic"] if n == 2 else []
-    forms = [{"size": tuple(out_shape[2:])}]
+    forms: list[dict[str, Any]] = [{"size": tuple(out_shape[2:])}]
     if params.get("scales") is not None and params.get("axes") is None:
         sf = tuple(float(x) for x in params["scales"][2:])
         if tuple(math.floor(i * s) for i, s in zip(in_shape[2:], sf, strict=True)) == tuple(out_shape[2:]):
@@ -144,10 +147,12 @@ def _probe_kwargs(params: dict[str, Any], in_shape: Sequence[int]) -> dict[str, 
     return kw
 
 
-def resize_geometry_report(params: dict[str, Any], in_shape: Sequence[int], out_shape: Sequence[int]) -> dict:
+def resize_geometry_report(
+    params: dict[str, Any], in_shape: Sequence[int], out_shape: Sequence[int],
+) -> dict[str, Any]:
     """Scales per axis and, for nearest, how many times each input row is repeated (min, max per axis)."""
     geo = shapes.resize_geometry(in_shape, params.get("sizes"), params.get("scales"), axes=params.get("axes"),
-                                        keep_aspect_ratio_policy=params.get("keep_aspect_ratio_policy", "stretch"))
+                                 keep_aspect_ratio_policy=params.get("keep_aspect_ratio_policy", "stretch"))
     report: dict[str, Any] = {"scales": [float(x) for x in geo.scales]}
     if params["mode"] == "nearest":
         repeats = []
@@ -161,7 +166,7 @@ def resize_geometry_report(params: dict[str, Any], in_shape: Sequence[int], out_
     return report
 
 
-def _index_map(params: dict[str, Any], in_shape: Sequence[int], axis: int) -> np.ndarray:
+def _index_map(params: dict[str, Any], in_shape: Sequence[int], axis: int) -> npt.NDArray[np.int64]:
     """Source index of every output position on ``axis`` (nearest): resize a probe holding its own index."""
     shape = [1, 1, *in_shape[2:]]
     index = np.arange(in_shape[axis], dtype=np.float64).reshape([-1 if a == axis else 1 for a in range(len(shape))])

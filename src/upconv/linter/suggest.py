@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from upconv.explain.planner import plan
+from upconv.explain.planner import PlanLayer, plan
 from upconv.linter.calls import axes_text, call, fmt_value, interpolate_call
 from upconv.linter.geometry import border_deficits, unreached_positions
 
@@ -44,7 +44,7 @@ def resize_conv_for(in_size: int, out_size: int, stride: int) -> tuple[int, tupl
 
 
 def plan_choice(in_size: int, out_size: int, kernel_size: int, stride: int,
-                prefer: tuple[int, int, int] | None = None) -> Any | None:
+                prefer: tuple[int, int, int] | None = None) -> PlanLayer | None:
     """The :func:`upconv.plan` layer for ``in_size -> out_size`` with this stride that is artifact-free.
 
     Artifact-free here: overlap ratio 1, every output reached by a tap
@@ -69,7 +69,7 @@ def plan_choice(in_size: int, out_size: int, kernel_size: int, stride: int,
     return ok[-1] if ok else None
 
 
-def _even(in_size: int, layer: Any, stride: int) -> bool:
+def _even(in_size: int, layer: PlanLayer, stride: int) -> bool:
     b, e = border_deficits(in_size, layer.kernel_size, stride, (layer.padding,) * 2, layer.output_padding)
     return b == e
 
@@ -109,9 +109,10 @@ def conv_transpose_suggestion(
     }
     # `up` as a transposed convolution: kernel kc + s - 1, padding kc - 1 - pad_begin, output padding pe - pb
     prefer = [(k + st - 1, k - 1 - b, e - b) for k, (b, e), st in zip(kc, pads, s, strict=True)]
-    choice = [plan_choice(i, o, k, st, pr)
-              for i, o, k, st, pr in zip(ins, outs, params["kernel_size"], s, prefer, strict=True)]
-    if all(c is not None for c in choice):
+    found = [plan_choice(i, o, k, st, pr)
+             for i, o, k, st, pr in zip(ins, outs, params["kernel_size"], s, prefer, strict=True)]
+    choice = [c for c in found if c is not None]
+    if len(choice) == len(found):
         K = tuple(c.kernel_size for c in choice)
         P = tuple(c.padding for c in choice)
         A = tuple(c.output_padding for c in choice)

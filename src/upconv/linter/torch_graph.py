@@ -43,14 +43,15 @@ def _tuple(v: Any, n: int) -> tuple[int, ...]:
     return tuple(int(x) for x in v) if isinstance(v, (list, tuple)) else (int(v),) * n
 
 
-def _bind(func_name: str, args: tuple, kwargs: dict, names: Sequence[str], defaults: dict) -> dict[str, Any]:
+def _bind(func_name: str, args: tuple[Any, ...], kwargs: dict[str, Any], names: Sequence[str],
+          defaults: dict[str, Any]) -> dict[str, Any]:
     out = dict(defaults)
     out.update(zip(names, args, strict=False))
     out.update(kwargs)
     return out
 
 
-_SIGNATURES = {
+_SIGNATURES: dict[str, tuple[list[str], dict[str, Any]]] = {
     "conv_transpose": (["input", "weight", "bias", "stride", "padding", "output_padding", "groups", "dilation"],
                        {"bias": None, "stride": 1, "padding": 0, "output_padding": 0, "groups": 1, "dilation": 1}),
     "conv": (["input", "weight", "bias", "stride", "padding", "dilation", "groups"],
@@ -75,7 +76,8 @@ def _family(name: str) -> str | None:
     return None
 
 
-def read_torch(module: Any, example_input: Any = None, input_size: Any = None, seed: int = 0) -> Graph:
+def read_torch(module: Any, example_input: Any = None,
+               input_size: Sequence[int] | Mapping[str, Sequence[int]] | None = None, seed: int = 0) -> Graph:
     """The :class:`Graph` of a torch module run once on ``example_input`` (or a random input of ``input_size``)."""
     import torch
     from torch.overrides import TorchFunctionMode
@@ -97,7 +99,7 @@ def read_torch(module: Any, example_input: Any = None, input_size: Any = None, s
             keep.append(t)
             graph_inputs[f"input{i}"] = tuple(t.shape)
     stack: list[tuple[str, Any]] = [("", module)]
-    records: list[tuple] = []
+    records: list[tuple[Any, ...]] = []
 
     class Recorder(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
@@ -146,8 +148,13 @@ def read_torch(module: Any, example_input: Any = None, input_size: Any = None, s
     return _build(records, names, graph_inputs, type(module).__name__, torch)
 
 
-def _build(records, names, graph_inputs, description, torch) -> Graph:
-    nodes, values, counts, used, serial = [], {}, Counter(), Counter(), itertools.count()
+def _build(records: list[tuple[Any, ...]], names: dict[int, str], graph_inputs: dict[str, tuple[int, ...]],
+           description: str, torch: Any) -> Graph:
+    nodes: list[Node] = []
+    values: dict[str, np.ndarray] = {}
+    counts: Counter[str] = Counter()
+    used: Counter[str] = Counter()
+    serial = itertools.count()
     for fname, args, kwargs, outs, snap, (mod_name, mod) in records:
         tensors_in = [a for a in _flat(args) + _flat(list(kwargs.values())) if isinstance(a, torch.Tensor)]
         data_in = [names[id(t)] for t in tensors_in if id(t) in names]
@@ -201,7 +208,7 @@ def _flat(items: Sequence[Any]) -> list[Any]:
     return out
 
 
-def _unique(mod_name: str, fname: str, used: Counter) -> str:
+def _unique(mod_name: str, fname: str, used: Counter[str]) -> str:
     base = f"{mod_name}.{fname}" if mod_name else fname
     used[base] += 1
     return base if used[base] == 1 else f"{base}_{used[base] - 1}"
@@ -217,7 +224,8 @@ def _module_owns(mod: Any, fam: str, torch: Any) -> bool:
 
 def _params(node: Node, fam: str, b: dict[str, Any], mod: Any) -> None:
     """Normalised parameters (as :mod:`upconv.linter.graph`) and user-facing attributes of one call."""
-    n = len(node.in_shape) - 2
+    in_shape = node.known_in_shape()
+    n = len(in_shape) - 2
     if fam in ("conv_transpose", "conv"):
         w = _numpy(b["weight"]).astype(np.float64)
         node.weight, node.bias = w, None if b["bias"] is None else _numpy(b["bias"])
@@ -238,7 +246,7 @@ def _params(node: Node, fam: str, b: dict[str, Any], mod: Any) -> None:
                                                                   "dilation") if hasattr(mod, key)}
             node.attributes["bias"] = mod.bias is not None
             if fam == "conv_transpose" and tuple(mod.output_padding) != node.params["output_padding"]:
-                node.attributes["output_size"] = list(node.out_shape[2:])
+                node.attributes["output_size"] = list(node.known_out_shape()[2:])
         else:
             node.attributes = {key: b[key] for key in ("stride", "padding", "output_padding", "groups", "dilation")
                                if key in b}
@@ -251,7 +259,7 @@ def _params(node: Node, fam: str, b: dict[str, Any], mod: Any) -> None:
               "mode": b["mode"], "align_corners": b["align_corners"],
               "recompute_scale_factor": b["recompute_scale_factor"], "antialias": bool(b["antialias"])}
         node.attributes = {k: v for k, v in tp.items() if v is not None and v is not False}
-        form = onnx_form(tp, n, node.in_shape)
+        form = onnx_form(tp, n, in_shape)
         node.params = dict(form or {})
         node.params["torch"] = tp
         return
@@ -266,11 +274,12 @@ def _params(node: Node, fam: str, b: dict[str, Any], mod: Any) -> None:
     pairs = tuple((x, x) for x in p)
     size = None if b["output_size"] is None else tuple(int(x) for x in list(b["output_size"])[-n:])
     node.params = {"kernel_size": k, "stride": s, "padding": pairs, "output_size": size,
-                   "default_size": shapes.max_unpool_output_size(node.in_shape[2:], k, s, pairs)}
+                   "default_size": shapes.max_unpool_output_size(in_shape[2:], k, s, pairs)}
     node.attributes = {"kernel_size": k, "stride": s, "padding": p} | ({"output_size": size} if size else {})
 
 
-def read_state_dict(state_dict: Mapping[str, Any], config: Sequence[Mapping[str, Any]], input_size: Any) -> Graph:
+def read_state_dict(state_dict: Mapping[str, Any], config: Sequence[Mapping[str, Any]],
+                    input_size: Sequence[int] | Mapping[str, Sequence[int]] | None) -> Graph:
     """The :class:`Graph` of layers described by ``config``, applied in order, with weights from ``state_dict``.
 
     Each entry: ``{"name": prefix in the state dict, "type": one of
@@ -303,11 +312,12 @@ def read_state_dict(state_dict: Mapping[str, Any], config: Sequence[Mapping[str,
         nodes.append(node)
         shape, value = node.out_shape, out_name
     return Graph(nodes, source="state_dict", description=f"state dict ({len(state_dict)} tensors)",
-                 inputs={"input0": tuple(nodes[0].in_shape) if nodes else tuple(size)},
+                 inputs={"input0": nodes[0].known_in_shape() if nodes else tuple(size)},
                  op_counts=dict(Counter(str(c.get("type")) for c in config)))
 
 
-def _config_node(typ, name, kw, w, bias, shape, value, out_name) -> Node:
+def _config_node(typ: str, name: str, kw: dict[str, Any], w: Any, bias: Any, shape: tuple[int, ...], value: str,
+                 out_name: str) -> Node:
     node = Node(name=name, op="pointwise", source_op=typ, inputs=(value,), outputs=(out_name,), in_shape=shape,
                 out_shape=shape, attributes=dict(kw))
     if typ.startswith(("ConvTranspose", "Conv")):
@@ -320,12 +330,15 @@ def _config_node(typ, name, kw, w, bias, shape, value, out_name) -> Node:
         node.op = fam
         _params(node, fam, b, None)
         p = node.params
+        weight = node.weight
+        if weight is None:  # not reached: _params sets it for convolutions
+            raise ValueError(f"config: layer {name!r} ({typ}) has no weight")
         if fam == "conv_transpose":
-            c_out = node.weight.shape[1] * p["groups"]
+            c_out = weight.shape[1] * p["groups"]
             spatial = shapes.conv_transpose_output_size(shape[2:], p["kernel_size"], p["stride"], p["padding"],
                                                         p["output_padding"], p["dilation"])
         else:
-            c_out = node.weight.shape[0]
+            c_out = weight.shape[0]
             spatial = shapes.conv_output_size(shape[2:], p["kernel_size"], p["stride"], p["padding"], p["dilation"])
         node.out_shape = (shape[0], c_out, *spatial)
     elif typ == "Upsample":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,13 +19,18 @@ from upconv.explain.spectral import stride_frequency_energy
 from upconv.linter.thresholds import THRESHOLDS
 from upconv.ops.convolution import conv_transpose
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
 __all__ = ["channel_dc_response", "weights_report", "subpixel_transpose_weight"]
 
 #: Largest flat-response computation (input elements x output channels x taps) before the input is shrunk.
 MAX_RESPONSE_WORK = 2e8
 
 
-def channel_dc_response(weight: Any, stride: Sequence[int], dilation: Sequence[int], groups: int = 1):
+def channel_dc_response(
+    weight: npt.ArrayLike, stride: Sequence[int], dilation: Sequence[int], groups: int = 1,
+) -> tuple[npt.NDArray[np.float64], float]:
     """Interior output per phase for a constant 1 in every input channel: ``(response, tolerance)``.
 
     ``response`` has shape ``(C_out, *stride)``: :attr:`DCGainSpread.response`
@@ -50,7 +55,7 @@ def channel_dc_response(weight: Any, stride: Sequence[int], dilation: Sequence[i
 
 
 def weights_report(
-    weight: np.ndarray, params: dict[str, Any], in_size: Sequence[int],
+    weight: npt.ArrayLike, params: dict[str, Any], in_size: Sequence[int],
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """DC-gain spread per output channel and stride-frequency energy of the flat response of a transposed conv.
 
@@ -92,7 +97,7 @@ def weights_report(
     return report, findings
 
 
-def _flat_response_energy(weight: np.ndarray, params: dict[str, Any], in_size: Sequence[int]) -> float | None:
+def _flat_response_energy(weight: npt.ArrayLike, params: dict[str, Any], in_size: Sequence[int]) -> float | None:
     s, g = tuple(params["stride"]), int(params["groups"])
     w = np.asarray(weight, dtype=np.float64)
     per = w.shape[0] // g
@@ -104,15 +109,15 @@ def _flat_response_energy(weight: np.ndarray, params: dict[str, Any], in_size: S
         size = [max(8, x // 2) for x in size]
     try:
         y = conv_transpose(np.ones((1, g, *size)), w, None, s, [tuple(p) for p in params["padding"]],
-                                  tuple(params["output_padding"]), g, tuple(params["dilation"]))
+                           tuple(params["output_padding"]), g, tuple(params["dilation"]))
         return float(stride_frequency_energy(y, s))
     except (ValueError, MemoryError):  # an output axis shorter than its stride
         return None
 
 
 def subpixel_transpose_weight(
-    conv_weight: Any, upscale_factor: int, mode: str = "CRD", dilation: Sequence[int] | None = None,
-) -> np.ndarray:
+    conv_weight: npt.ArrayLike, upscale_factor: int, mode: str = "CRD", dilation: Sequence[int] | None = None,
+) -> npt.NDArray[np.float64]:
     """The transposed-convolution weight equal to a stride-1 convolution followed by a depth-to-space.
 
     ``depth_to_space(conv(x, W, padding=p, dilation=dl), r, mode) ==
@@ -154,5 +159,5 @@ def subpixel_transpose_weight(
         sub = w[rows].transpose(1, 0, *range(2, n + 2))           # (C_in, C, *k)
         for taps in itertools.product(*(range(x) for x in k)):
             pos = tuple(phase[i] + dl[i] * (k[i] - 1 - taps[i]) * r for i in range(n))
-            K[(slice(None), slice(None), *pos)] = sub[(slice(None), slice(None), *taps)]
+            K[(slice(None), slice(None)) + pos] = sub[(slice(None), slice(None)) + taps]
     return K
