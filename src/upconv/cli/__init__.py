@@ -84,9 +84,8 @@ def _exit_status(code: object) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``upconv`` command line on ``argv`` (default ``sys.argv[1:]``); return the exit status."""
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors (status 2)
         return _exit_status(exc.code)
     except KeyboardInterrupt:

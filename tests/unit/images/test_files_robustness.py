@@ -220,39 +220,73 @@ def test_an_error_while_writing_keeps_the_old_file(tmp_path, monkeypatch, bit_de
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["out.png"]
 
 
+# A subprocess whose first write() into a file opened for writing is followed by a real SIGINT: the data is
+# half written when Ctrl-C arrives, whoever opened the file (write_image, Pillow, atomic_write).
+_INTERRUPTING = textwrap.dedent("""
+    import builtins, os, signal
+
+    real_open, real_fdopen = builtins.open, os.fdopen
+
+    class Interrupting:
+        def __init__(self, f):
+            self._f, self._done = f, False
+        def write(self, data):
+            n = self._f.write(data)
+            if not self._done:
+                self._done = True
+                self._f.flush()
+                os.kill(os.getpid(), signal.SIGINT)
+            return n
+        def __getattr__(self, name):
+            return getattr(self._f, name)
+        def __enter__(self):
+            return self
+        def __exit__(self, *exc):
+            return self._f.__exit__(*exc)
+
+    def open_(file, mode="r", *args, **kwargs):
+        f = real_open(file, mode, *args, **kwargs)
+        return Interrupting(f) if "w" in mode and str(file).endswith(".png") else f
+
+    def fdopen(fd, mode="r", *args, **kwargs):
+        f = real_fdopen(fd, mode, *args, **kwargs)
+        return Interrupting(f) if "w" in mode else f
+
+    builtins.open, os.fdopen = open_, fdopen
+""")
+
+
 @pytest.mark.parametrize("bit_depth", [8, 16])
 def test_sigint_during_a_write_leaves_the_old_file(tmp_path, bit_depth):
-    """A real SIGINT in a subprocess while the data is being written: the old image survives intact."""
+    """A real SIGINT in a subprocess while the new image is being written: the old image survives intact."""
     path = tmp_path / "photo.png"
     write_image(path, np.full((3, 64, 64), 0.25), bit_depth)
     before = path.read_bytes()
-    code = textwrap.dedent(f"""
-        import os, signal, numpy as np
-        from upconv.images import files, png
-        if {bit_depth} == 16:
-            real = png.encode
-            def encode(f, samples, level):
-                f.write(b"half of the new file")
-                f.flush()
-                os.kill(os.getpid(), signal.SIGINT)
-                real(f, samples, level)
-            png.encode = encode
-        else:
-            from PIL import Image
-            real = Image.Image.save
-            def save(self, f, **kw):
-                f.write(b"half of the new file")
-                f.flush()
-                os.kill(os.getpid(), signal.SIGINT)
-                real(self, f, **kw)
-            Image.Image.save = save
+    code = _INTERRUPTING + textwrap.dedent(f"""
+        import numpy as np
+        from upconv.images import files
         files.write_image({str(path)!r}, np.full((3, 64, 64), 0.75), {bit_depth})
     """)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert proc.returncode != 0 and "KeyboardInterrupt" in proc.stderr
+    assert proc.returncode != 0 and "KeyboardInterrupt" in proc.stderr, proc.stderr
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["photo.png"]  # no temporary file left behind
     np.testing.assert_allclose(read_image(path)[0], 0.25, atol=0.5 / 255)
+
+
+def test_sigint_during_resize_onto_its_input_keeps_the_input(tmp_path):
+    """upconv resize X.png -o X.png --force, interrupted while writing: X.png is still the input."""
+    path = tmp_path / "X.png"
+    write_image(path, upconv.data.photograph()[:, :32, :32], 16)
+    before = path.read_bytes()
+    code = _INTERRUPTING + textwrap.dedent(f"""
+        import sys
+        from upconv.cli import main
+        sys.exit(main(["resize", {str(path)!r}, "--scale", "2", "-o", {str(path)!r}, "--force"]))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 130 and proc.stderr.strip() == "upconv resize: interrupted", proc.stderr
+    assert path.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["X.png"]
 
 
 def test_figures_and_gifs_are_written_atomically(tmp_path, monkeypatch):
