@@ -9,7 +9,9 @@ got <value>"``, and name Python parameters (``ndim``, ``max_kernel``,
 (:func:`upconv.cli.main`), for every command:
 
 * leading function names (``"plan: "``, ``"conv_transpose_geometry: "``,
-  ``"upconv explain: "``) are dropped: the CLI names the command itself;
+  ``"upconv explain: "``) are dropped: the CLI names the command itself
+  (a message that starts ``"argument --option: "`` with no function name
+  after it is the CLI's own and is left alone);
 * a message about one parameter (``"ndim must be >= 1, got 0"``) becomes
   ``"argument --dims: must be >= 1, got 0"``, as argparse writes;
 * ``name=value`` becomes ``--option value`` (tuples as ``3,4``, symmetric
@@ -45,6 +47,8 @@ def in_cli_words(message: str, parameters: Mapping[str, str]) -> str:
     m = _ARGUMENT.match(message)
     if m:
         prefix, message = m.group(0), message[m.end():]
+        if not _FUNC.match(message):  # the CLI's own words already: left as they are
+            return prefix + message
     while m := _FUNC.match(message):
         message = message[m.end():]
     if not prefix:  # "<name> must be ..." / "<name>=... is too small": an error about that option

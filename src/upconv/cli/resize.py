@@ -56,7 +56,7 @@ ANTIALIAS_MODES = ("bilinear", "bicubic", "lanczos", "linear", "cubic")
 #: The library's parameter names and the options that set them (errors name the options).
 PARAMETERS = {
     "scale_factor": "--scale", "scales": "--scale", "size": "--size", "sizes": "--size", "mode": "--mode",
-    "align_corners": "--align-corners", "antialias": "--antialias", "cubic_coeff_a": "--cubic-coeff-a",
+    "align_corners=True": "--align-corners", "antialias=True": "--antialias", "cubic_coeff_a": "--cubic-coeff-a",
     "coordinate_transformation_mode": "--coordinate-transformation-mode", "nearest_mode": "--nearest-mode",
 }
 #: ``--mode`` values with ``--onnx`` (``bilinear`` and ``bicubic`` are accepted for ``linear`` and ``cubic``).
@@ -222,17 +222,17 @@ def _plan(in_shape: tuple[int, ...],
     size = parse_size(args.size) if args.size is not None else None
     scale = parse_scale(args.scale) if args.scale is not None else None
     name = "--size" if size else "--scale"
-    if not args.onnx:
-        out = shapes.interpolate_output_size(in_shape[1:], size, scale, func=f"argument {name}")
-    else:
-        try:
+    try:
+        if not args.onnx:
+            out = shapes.interpolate_output_size(in_shape[1:], size, scale, allow_empty=True)
+        else:
             out = shapes.resize_output_size(in_shape, list(size) if size else None, list(scale) if scale else None,
                                             axes=(1, 2))[1:]
-        except ValueError as exc:
-            raise ValueError(f"argument {name}: {exc}") from None
-        if min(out) < 1:
-            raise ValueError(f"argument {name}: gives an output size of {fmt.image_size(out)} (width x height) for an "
-                             f"input of {fmt.image_size(in_shape)}; both must be >= 1")
+    except ValueError as exc:  # the library's words, put in the CLI's by upconv.cli._errors
+        raise ValueError(f"argument {name}: {exc}") from None
+    if min(out) < 1:
+        raise ValueError(f"argument {name}: gives an output size of {fmt.image_size(out)} (width x height) for an "
+                         f"input of {fmt.image_size(in_shape)}; both must be >= 1")
     return size, scale, (int(out[0]), int(out[1])), name
 
 
@@ -276,15 +276,18 @@ def _resize(img: np.ndarray, size: Sequence[int] | None, scale: Sequence[float] 
 
         def one(plane: np.ndarray) -> np.ndarray:
             return upconv.resize(plane, sizes, scales, axes=(0, 1), **opts)
+    n = img.shape[0]
+    if progress is not None:
+        progress.update("resizing", 1 if n > 1 else None, n if n > 1 else None)
     first = one(img[0])
-    if img.shape[0] == 1:
+    if n == 1:
         return first[None], how
-    out = np.empty((img.shape[0], *first.shape), dtype=first.dtype)  # the result, filled a channel at a time
+    out = np.empty((n, *first.shape), dtype=first.dtype)  # the result, filled a channel at a time
     out[0] = first
     del first
-    for c in range(1, img.shape[0]):
+    for c in range(1, n):
         if progress is not None:
-            progress.update("resizing channels", c, img.shape[0])
+            progress.update("resizing", c + 1, n)
         out[c] = one(img[c])
     return out, how
 
@@ -329,7 +332,6 @@ def run(args: argparse.Namespace) -> int:
     _warm_up(planes, out_size, args, antialias)
     with Progress("upconv resize", wanted(json=args.json, quiet=args.quiet)) as progress:
         t = time.perf_counter()
-        progress.update("resizing")
         out, how = _resize(planes, size, scale, args, antialias, progress)
         seconds = time.perf_counter() - t
         progress.update(f"writing {args.output}")

@@ -219,7 +219,8 @@ def test_checkerboard_colour_on_a_terminal(capsys, monkeypatch):
         (["checkerboard", "--kernel", "3", "--dc-figure", "x.png"], "argument --dc-figure: needs --weights"),
         (["checkerboard", "--kernel", "3", "--dims", "3", "--figure", "x.png"],
          "argument --figure: only 1-d and 2-d"),
-        (["checkerboard", "--kernel", "3", "--figure", "x.gif"], "argument --figure: must end in .png, .svg or .pdf, got 'x.gif'"),
+        (["checkerboard", "--kernel", "3", "--figure", "x.gif"],
+         "argument --figure: must end in .png, .svg or .pdf, got 'x.gif'"),
         (["checkerboard", "--kernel", "3", "--in-size", "1"], "argument --in-size: --in-size 1 is too small"),
     ],
 )
