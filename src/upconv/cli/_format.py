@@ -24,7 +24,11 @@ from upconv.explain.report import cells, grid, is_integral
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["WIDTH", "Printer", "cells", "grid", "side_by_side", "array_lines", "join_dims"]
+__all__ = ["WIDTH", "Printer", "cells", "grid", "side_by_side", "array_lines", "join_dims", "image_size",
+           "size_json", "IMAGE_KINDS"]
+
+#: Channels of an image -> what the messages call it.
+IMAGE_KINDS = {1: "gray", 2: "gray+alpha", 3: "RGB", 4: "RGBA"}
 
 #: Target line width (an 80-column terminal, minus a margin).
 WIDTH = 78
@@ -75,6 +79,22 @@ class Printer:
 def join_dims(values: Sequence[int]) -> str:
     """``(5, 5) -> "5 x 5"``."""
     return " × ".join(str(v) for v in values)
+
+
+def image_size(shape: Sequence[int]) -> str:
+    """The size of an image of shape ``(..., H, W)`` as every image message writes it: width × height, ``"451×300"``.
+
+    Width first, as ``--size WxH``, Pillow, ImageMagick and image viewers
+    say it; array shapes (``explain``, ``checkerboard``) keep NumPy's axis
+    order (:func:`join_dims`).
+    """
+    h, w = shape[-2:]
+    return f"{w}×{h}"
+
+
+def size_json(shape: Sequence[int]) -> dict[str, int]:
+    """``{"width": W, "height": H}`` of an image of shape ``(..., H, W)``, for --json."""
+    return {"width": int(shape[-1]), "height": int(shape[-2])}
 
 
 def side_by_side(blocks: Sequence[tuple[str, list[str]]], width: int = WIDTH, gap: int = 4) -> list[str]:

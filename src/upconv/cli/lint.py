@@ -26,6 +26,10 @@ from upconv.cli import _format as fmt
 
 __all__ = ["add_parser", "run"]
 
+#: The library's parameter names and the options that set them (errors name the options).
+PARAMETERS = {"model": "MODEL", "input_size": "--input-size", "replay": "--replay", "figure": "--figure",
+              "seed": "--seed"}
+
 _EPILOG = """\
 --input-size: the sizes of a model input declared dynamic: H,W (spatial; the
 batch is 1 and the channels come from the model) or N,C,H,W; NAME=N,C,H,W for

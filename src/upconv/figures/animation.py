@@ -12,6 +12,7 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
+from upconv._files import atomic_write
 from upconv.explain import views
 from upconv.explain.views import pixel_label
 from upconv.figures.panel import CellPanel, palette_image
@@ -221,8 +222,9 @@ def animate_conv_transpose(
     fig, images = _render(frames, g)
     duration = max(20, int(round(1000 / fps / 10)) * 10)
     durations = [duration] * (len(images) - 1) + [3 * duration]
-    images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0,
-                   optimize=False, disposal=1)
+    with atomic_write(path) as f:  # an interrupted write leaves the old file
+        images[0].save(f, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0,
+                       optimize=False, disposal=1)
     return ConvTransposeAnimation(path, view, len(images), tuple(frames["shown"]), frames["output"], frames["crop"],
                                   fig)
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
+from upconv._files import atomic_write
+
 if TYPE_CHECKING:
     from types import ModuleType
 
@@ -103,12 +105,16 @@ def check_path(path: Any, func: str, formats: Sequence[str] = _FORMATS) -> str |
 
 
 def save(fig: Figure, path: str | None) -> None:
-    """Save ``fig`` at its own resolution without any run-dependent metadata."""
+    """Save ``fig`` at its own resolution without any run-dependent metadata, atomically.
+
+    The file is written through :func:`upconv._files.atomic_write`: an error
+    or an interrupt while saving leaves an existing file as it was.
+    """
     if path is None:
         return
     ext = os.path.splitext(path)[1].lower().lstrip(".")
-    with matplotlib_style():  # the settings read at save time (svg.hashsalt: the same ids on every run)
-        fig.savefig(path, dpi=fig.dpi, metadata=_METADATA[ext], facecolor="white")
+    with matplotlib_style(), atomic_write(path) as f:  # matplotlib_style: the settings read at save time
+        fig.savefig(f, format=ext, dpi=fig.dpi, metadata=_METADATA[ext], facecolor="white")
 
 
 def place(fig: Figure, left: float, bottom: float, width: float, height: float) -> Axes:

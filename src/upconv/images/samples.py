@@ -259,9 +259,9 @@ def text_chart(size: int = 256) -> npt.NDArray[np.float64]:
     func = "text_chart"
     size = v.integer(size, func, "size", minimum=64)
     v.check_allocation((2, size, size), np.float64, func, "the image")
-    from upconv.images.files import _pillow
+    from upconv.images.pillow import image_module
 
-    Image = _pillow(func)
+    Image = image_module(func)
     from PIL import ImageDraw
 
     img = Image.new("L", (size, size), 255)
@@ -322,7 +322,8 @@ def _photo(gray: bool) -> npt.NDArray[np.float64]:
     from upconv.images.files import read_image
 
     with resources.as_file(resources.files("upconv") / "images" / _PHOTO) as path:
-        img, _ = read_image(path, as_gray=gray)
+        found, _ = read_image(path, as_gray=gray)
+    img = found.astype(np.float64, copy=False)  # float64 already: only the type is narrowed
     img.setflags(write=False)
     return img
 
@@ -351,7 +352,8 @@ def photograph(gray: bool = False) -> npt.NDArray[np.float64]:
     The file is ``upconv/images/astronaut.png``, scikit-image's
     ``skimage.data.astronaut()`` area-down-sampled from 512 x 512; "No known
     copyright restrictions, released into the public domain" (its
-    scikit-image docstring; see :mod:`upconv.data`).  Pillow decodes it.
+    scikit-image docstring; see :mod:`upconv.data`).  Pillow decodes it, or
+    :mod:`upconv.images.png` when Pillow is not installed (the same values).
 
     Examples
     --------

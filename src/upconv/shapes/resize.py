@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -65,13 +66,24 @@ def interpolate_output_size(
             )
         return v.int_tuple(size, n, func, "size", minimum=minimum)
     sf = v.float_tuple(scale_factor, n, func, "scale_factor")
-    out = tuple(int(i_ * s_) for i_, s_ in zip(i, sf))
+    out = tuple(_scaled(i_, s_, func, "scale_factor", scale_factor) for i_, s_ in zip(i, sf))
     if any(o < minimum for o in out):
         raise ValueError(
             f"{func}: scale_factor={scale_factor!r} gives an output size of {out} for an input of {i}; "
             f"every output size must be >= {minimum}"
         )
     return out
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _scaled(size: int, scale: float, func: str, name: str, given: object) -> int:
+    """``floor(size * scale)`` as torch and ONNX compute it, refused when it is not a representable size."""
+    product = size * scale
+    if not math.isfinite(product) or product >= 2**63:
+        raise ValueError(f"{func}: {name}={given!r} gives an output size beyond 2**63 for an input size of {size}")
+    return int(product)
 
 
 @dataclass(frozen=True)
@@ -157,8 +169,8 @@ def resize_geometry(
     if scales is not None:
         sc = v.float_tuple(scales, len(ax), func, "scales", positive=True, scalar_ok=False)
         for a, s in zip(ax, sc):
-            scale[a] = float(np.float32(s))
-            out[a] = int(scale[a] * shape[a])
+            scale[a] = float(np.float32(s)) if abs(s) <= _FLOAT32_MAX else math.inf  # ONNX scales are float32
+            out[a] = _scaled(shape[a], scale[a], func, "scales", scales)
         return ResizeGeometry(shape, tuple(out), tuple(scale), ax)
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)):
         raise TypeError(f"{func}: sizes must be a sequence of {len(ax)} integers, got {sizes!r}")

@@ -254,6 +254,7 @@ def compare_upsamplers(
     *,
     methods: Sequence[str] | None = None,
     repeat: int = 3,
+    progress: Callable[[str, int, int], object] | None = None,
 ) -> UpsamplerComparison:
     r"""Down-sample ``image`` by ``scale``, up-sample it back with every method, and score each result.
 
@@ -271,6 +272,9 @@ def compare_upsamplers(
     repeat : int, optional
         Timed runs per method (default 3) after one untimed warm-up run (the
         first call of some kernels compiles them); the fastest is reported.
+    progress : callable, optional
+        ``progress(method, i, n)`` before the ``i``-th of ``n`` methods runs
+        (the CLI's progress line).
 
     Returns
     -------
@@ -373,7 +377,9 @@ def compare_upsamplers(
     runners = _runners(s, c, low_size, size, indices)
     outputs: dict[str, np.ndarray] = {}
     rows = []
-    for method in chosen:
+    for i, method in enumerate(chosen, 1):
+        if progress is not None:
+            progress(method, i, len(chosen))
         run = runners[method]
         y = run(low)  # warm-up (and the output)
         best = np.inf

@@ -194,7 +194,7 @@ def test_method_shows_one_view_but_checks_all(capsys):
         (["--kernel-size", "3,3,3"], "--kernel-size"),
         (["--method", "fft"], "--method"),
         (["--input", "missing.npy"], "--input"),
-        (["--output-padding", "2"], "output_padding"),  # rejected by upconv.shapes
+        (["--output-padding", "2"], "argument --output-padding: must be smaller"),  # rejected by upconv.shapes
         (["--size", "2", "--padding", "5"], "output size is too small"),
     ],
 )
@@ -216,7 +216,8 @@ def test_library_memory_error_is_reported(capsys, monkeypatch):
     monkeypatch.setenv("UPCONV_MEMORY_LIMIT", "64")
     rc, out, err = run_cli(capsys, "explain")
     assert rc == 2 and out == ""
-    assert err.startswith("upconv explain: error: conv_transpose: ") and "memory limit" in err
+    # the CLI's words: the library function's name is dropped (issue 18)
+    assert err.startswith("upconv explain: error: the output of shape ") and "memory limit" in err
 
 
 def test_disagreeing_methods_exit_1(capsys, monkeypatch):
