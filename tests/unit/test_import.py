@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("numba", "matplotlib", "sympy", "torch", "PIL", "onnx", "scipy.sparse")
+HEAVY = ("numba", "matplotlib", "sympy", "torch", "PIL", "onnx", "scipy.sparse", "dask", "distributed", "zarr", "tifffile")
 
 
 def test_import_loads_no_heavy_module():
