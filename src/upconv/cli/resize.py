@@ -13,6 +13,7 @@ Examples::
     $ upconv resize photo.png --size 640x480 --mode area -o small.png
     $ upconv resize photo.png --scale 0.5 --mode bilinear --antialias -o half.png
     $ upconv resize scan.png --scale 3,2 --onnx --mode cubic --cubic-coeff-a -0.5 -o out.png
+    $ upconv resize scan.tif --scale 2 --mode bilinear -o scan2x.tif       # out of core, tile by tile
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 
 from upconv import shapes
 from upconv.cli import _format as fmt
+from upconv.cli import _resize_tiled
 from upconv.cli._args import argument_error
 
 __all__ = ["add_parser", "run", "TORCH_MODES", "ONNX_MODES"]
@@ -64,6 +66,8 @@ examples:
   upconv resize photo.png --size 640x480 --mode area -o small.png
   upconv resize scan.png --scale 3,2 --onnx --mode cubic --cubic-coeff-a -0.5 \\
       -o out.png
+  upconv resize scan.tif --scale 2 --mode bilinear -o scan2x.tif
+                 (.tif/.zarr in or out, or --chunks: out of core, tile by tile)
 """
 
 
@@ -100,6 +104,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     o.add_argument("--nearest-mode", choices=_NEAREST_MODES, metavar="MODE",
                    help="ONNX rounding for --mode nearest (default round_prefer_floor)")
     o.add_argument("--cubic-coeff-a", type=float, metavar="A", help="ONNX cubic coefficient (default -0.75)")
+    # --- out of core (issue 23): tiled TIFF / zarr, --chunks; see upconv.cli._resize_tiled ---
+    _resize_tiled.add_arguments(p)
+    # ---
     return p
 
 
@@ -199,15 +206,17 @@ def _plan(in_shape: tuple[int, ...], args: argparse.Namespace) -> tuple[Any, Any
     return size, scale, (int(out[0]), int(out[1])), name
 
 
-def _resize(img: np.ndarray, size: Any, scale: Any, args: argparse.Namespace) -> tuple[np.ndarray, str]:
-    """``(C, H, W)`` -> ``(C, H', W')`` and a description of what was done."""
+def _resize(img: np.ndarray, size: Any, scale: Any, args: argparse.Namespace, ops: Any = None) -> tuple[Any, str]:
+    """``(C, H, W)`` -> ``(C, H', W')`` and a description of what was done; ``ops`` has the operators
+    (default ``upconv``; :mod:`upconv.ops.chunked` for Dask arrays)."""
     import upconv
 
+    ops = upconv if ops is None else ops
     if not args.onnx:
         kw: dict[str, Any] = {}
         if args.mode in ("bilinear", "bicubic"):
             kw = {"align_corners": bool(args.align_corners), "antialias": bool(args.antialias)}
-        y = upconv.interpolate(img[None], size=size, scale_factor=scale, mode=args.mode, **kw)[0]
+        y = ops.interpolate(img[None], size=size, scale_factor=scale, mode=args.mode, **kw)[0]
         return y, args.mode + "".join(f", {k}" for k, on in kw.items() if on)
     ctm = args.coordinate_transformation_mode or "half_pixel"
     opts: dict[str, Any] = {"mode": args.mode, "coordinate_transformation_mode": ctm,
@@ -223,7 +232,7 @@ def _resize(img: np.ndarray, size: Any, scale: Any, args: argparse.Namespace) ->
         how += ", antialias"
     sizes = list(size) if size else None
     scales = list(scale) if scale else None
-    return upconv.resize(img, sizes, scales, axes=(1, 2), **opts), how
+    return ops.resize(img, sizes, scales, axes=(1, 2), **opts), how
 
 
 def _warm_up(img: np.ndarray, out: tuple[int, int], args: argparse.Namespace) -> None:
@@ -240,6 +249,12 @@ def _warm_up(img: np.ndarray, out: tuple[int, int], args: argparse.Namespace) ->
 def run(args: argparse.Namespace) -> int:
     """Run ``upconv resize``; 0 on success."""
     from upconv.images.files import read_image, write_image
+
+    # --- out of core (issue 23): tiled TIFF / zarr, --chunks; see upconv.cli._resize_tiled ---
+    if _resize_tiled.wanted(args):
+        return _resize_tiled.run(args, check_options=_check_options, plan=_plan, resize=_resize,
+                                 output_bit_depth=_output_bit_depth)
+    # ---
 
     _check_options(args)
     try:
