@@ -192,10 +192,20 @@ def _divide(block: np.ndarray, top: float) -> np.ndarray:
     return out
 
 
+# Rows of a block quantised at a time: the float64 temporaries stay small (a block is often 100 MB).
+_SLAB = 64
+
+
 def _quantise(block: np.ndarray, top: int, dtype: np.dtype) -> np.ndarray:
-    if np.isnan(block).any():
-        raise ValueError("to_samples: image must not contain NaN")
-    return np.rint(np.clip(block.astype(np.float64), 0.0, 1.0) * top).astype(dtype)
+    out = np.empty(block.shape, dtype=dtype)
+    for r in range(0, block.shape[-2], _SLAB):
+        part = block[..., r:r + _SLAB, :].astype(np.float64)
+        if np.isnan(part).any():
+            raise ValueError("to_samples: image must not contain NaN")
+        np.clip(part, 0.0, 1.0, out=part)
+        part *= top
+        out[..., r:r + _SLAB, :] = np.rint(part, out=part)
+    return out
 
 
 def to_samples(image: Any, bit_depth: int) -> Any:
@@ -254,18 +264,29 @@ def write_tiff(path: Any, image: Any, *, tile: int = 256, compression: str | Non
     p = os.fspath(path)
     C, H, W = x.shape
     band = max(tile, round(max(x.chunks[1]) / tile) * tile)
-    hwc = x.transpose(1, 2, 0).rechunk((band, W, C)) if C > 1 else x[0].rechunk((band, W))
+    cols = max(tile, round(max(x.chunks[2]) / tile) * tile)
+    hwc = x.transpose(1, 2, 0).rechunk((band, cols, C)) if C > 1 else x[0].rechunk((band, cols))
     photometric = "rgb" if C >= 3 else "minisblack"
     extrasamples = ("unassalpha",) if C in (2, 4) else None
 
+    import dask
+
+    edges = np.cumsum((0,) + hwc.chunks[1])
+
     def tiles() -> Iterator[np.ndarray]:
-        for top in range(0, H, band):
-            rows = np.asarray(hwc[top:top + band].compute())
+        for i, row in enumerate(hwc.to_delayed()):  # one band: its blocks, not concatenated (no second copy)
+            parts = dask.compute(*row.ravel())
             if progress is not None:
-                progress(min(top + band, H), H)
-            for r in range(0, rows.shape[0], tile):
+                progress(sum(hwc.chunks[0][:i + 1]), H)
+            for r in range(0, parts[0].shape[0], tile):
                 for c in range(0, W, tile):
-                    yield rows[r:r + tile, c:c + tile]
+                    k = int(np.searchsorted(edges, c, side="right")) - 1
+                    if c + tile <= edges[k + 1] or k + 1 == len(parts):
+                        yield parts[k][r:r + tile, c - edges[k]:c - edges[k] + tile]
+                    else:  # a tile across two blocks
+                        yield np.concatenate([parts[k][r:r + tile, c - edges[k]:],
+                                              parts[k + 1][r:r + tile, :c + tile - edges[k + 1]]], axis=1)
+            del parts
 
     fd, tmp = tempfile.mkstemp(prefix=os.path.basename(p) + ".", suffix=".part", dir=os.path.dirname(p) or ".")
     os.close(fd)
