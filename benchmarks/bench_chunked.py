@@ -15,7 +15,7 @@ medians of ``--repeat`` runs.
 in, 4.8 GB out): peak RSS must stay under 2 GB.
 
 Run:  python benchmarks/bench_chunked.py throughput [--repeat 5]
-      python benchmarks/bench_chunked.py cli [--size 4096] [--repeat 3]
+      python benchmarks/bench_chunked.py cli [--size 4000] [--repeat 3]
       python benchmarks/bench_chunked.py big [--size 20000]
 """
 
@@ -50,8 +50,14 @@ def make_tiff(path: str, size: int, tile: int = 256) -> None:
                      bigtiff=size * size * 3 >= 2**31)
 
 
+class _Sink:
+    """A ``da.store`` target that drops the blocks: the chunked computation alone, no result assembled."""
+
+    def __setitem__(self, key, value) -> None:
+        pass
+
+
 def throughput(repeat: int) -> None:
-    import dask
     import dask.array as da
 
     import upconv
@@ -71,26 +77,29 @@ def throughput(repeat: int) -> None:
             lambda: chunked.conv_transpose(da.from_array(y, chunks=(1, 16, 1024, 1024)), w, stride=2, padding=1),
         ),
     }
-    print(f"{'case':46} {'memory ms':>10} {'compute ms':>11} {'store ms':>9} {'compute %':>10} {'store %':>8}")
-    with dask.config.set(scheduler="threads", num_workers=2):
-        for name, (memory, lazy) in cases.items():
-            ref = memory()
-            out = np.empty_like(ref)
-            lazy().compute()
-            times: dict[str, list[float]] = {"memory": [], "compute": [], "store": []}
-            for _ in range(repeat):
-                for kind in times:
-                    t = time.perf_counter()
-                    if kind == "memory":
-                        memory()
-                    elif kind == "compute":
-                        lazy().compute()
-                    else:
-                        da.store(lazy(), out, lock=False)
-                    times[kind].append(time.perf_counter() - t)
-                    time.sleep(0.2)
-            m, c, s = (statistics.median(times[k]) * 1e3 for k in ("memory", "compute", "store"))
-            print(f"{name:46} {m:10.0f} {c:11.0f} {s:9.0f} {100 * m / c:9.0f}% {100 * m / s:7.0f}%")
+    kinds = ("sink", "store", "compute")
+    print("% of the in-memory throughput (medians); sink: blocks computed and dropped, store: into a NumPy array, "
+          "compute: .compute()")
+    print(f"{'case':46} {'memory ms':>9} " + " ".join(f"{k + ' w' + str(n):>11}" for n in (1, 2) for k in kinds))
+    for name, (memory, lazy) in cases.items():
+        ref = memory()
+        out = np.empty_like(ref)
+        runs = {"memory": memory}
+        for n in (1, 2):
+            opts = {"scheduler": "threads", "num_workers": n}
+            runs[f"sink w{n}"] = lambda o=opts, f=lazy: da.store(f(), _Sink(), lock=False, **o)
+            runs[f"store w{n}"] = lambda o=opts, f=lazy, a=out: da.store(f(), a, lock=False, **o)
+            runs[f"compute w{n}"] = lambda o=opts, f=lazy: f().compute(**o)
+        times: dict[str, list[float]] = {k: [] for k in runs}
+        for _ in range(repeat):  # interleaved: a slower spell of the machine slows every variant alike
+            for k, fn in runs.items():
+                t = time.perf_counter()
+                fn()
+                times[k].append(time.perf_counter() - t)
+                time.sleep(0.2)
+        m = statistics.median(times["memory"])
+        cells = " ".join(f"{100 * m / statistics.median(times[f'{k} w{n}']):10.0f}%" for n in (1, 2) for k in kinds)
+        print(f"{name:46} {m * 1e3:9.0f} {cells}")
 
 
 def timed_cli(args: list[str]) -> tuple[float, float]:
@@ -145,7 +154,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         if args.what == "cli":
-            cli(args.size or 4096, args.repeat, tmp)
+            cli(args.size or 4000, args.repeat, tmp)
         else:
             big(args.size or 20000, tmp)
 
