@@ -5,11 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("numba", "matplotlib", "sympy", "torch", "PIL", "onnx", "scipy.sparse", "dask", "distributed", "zarr", "tifffile")
+HEAVY = ("numba", "matplotlib", "sympy", "torch", "PIL", "onnx", "scipy.sparse",
+         "dask", "distributed", "zarr", "tifffile")
 
 
 def test_import_loads_no_heavy_module():
-    code = "import sys, upconv; print(' '.join(m for m in %r if m in sys.modules))" % (HEAVY,)
+    code = f"import sys, upconv; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == []
 
