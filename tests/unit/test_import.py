@@ -7,7 +7,7 @@ import sys
 
 # what `import upconv` must not load: compiled kernels and optional dependencies load on first use
 HEAVY = ("numba", "llvmlite", "matplotlib", "sympy", "torch", "PIL", "onnx", "onnxruntime", "scipy.sparse",
-         "scipy.linalg", "scipy.ndimage", "dask", "starlette", "tifffile", "zarr",
+         "scipy.linalg", "scipy.ndimage", "dask", "starlette", "tifffile", "zarr", "distributed",
          "upconv.web", "uvicorn")
 
 

@@ -23,6 +23,7 @@ Examples::
     $ upconv resize photo.png --scale 0.5 --mode bilinear -o half.png     # antialiased
     $ upconv resize photo.png --scale 0.5 --no-antialias -o half.png      # torch's default
     $ upconv resize scan.png --scale 3,2 --onnx --mode cubic --cubic-coeff-a -0.5 -o out.png
+    $ upconv resize scan.tif --scale 2 --mode bilinear -o scan2x.tif       # out of core, tile by tile
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ import numpy as np
 from upconv import shapes
 from upconv.cli import _format as fmt
 from upconv.cli import _output as output
-from upconv.cli._args import argument_error, check_image_output
+from upconv.cli import _resize_tiled
+from upconv.cli._args import argument_error, check_image_output, refuse_input
 from upconv.cli._progress import Progress, wanted
 
 if TYPE_CHECKING:
@@ -93,6 +95,8 @@ examples:
   upconv resize photo.png --scale 0.25 --json -o small.png
   upconv resize scan.png --scale 3,2 --onnx --mode cubic --cubic-coeff-a -0.5 \\
       -o out.png
+  upconv resize scan.tif --scale 2 --mode bilinear -o scan2x.tif
+                 (.tif/.zarr in or out, or --chunks: out of core, tile by tile)
 """
 
 
@@ -133,6 +137,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="ONNX rounding for --mode nearest (default round_prefer_floor)")
     o.add_argument("--cubic-coeff-a", type=float, metavar="A", help="ONNX cubic coefficient (default -0.75)")
     output.add_options(p)
+    # --- out of core (issue 23): tiled TIFF / zarr, --chunks; see upconv.cli._resize_tiled ---
+    _resize_tiled.add_arguments(p)
+    # ---
     return p
 
 
@@ -246,9 +253,14 @@ def _antialias(args: argparse.Namespace, in_size: tuple[int, int], out_size: tup
         o < i for o, i in zip(out_size, in_size))
 
 
-def _resize(img: np.ndarray, size: Sequence[int] | None, scale: Sequence[float] | None,
-            args: argparse.Namespace, antialias: bool, progress: Progress | None = None) -> tuple[np.ndarray, str]:
-    """``(C, H, W)`` -> ``(C, H', W')`` (one channel at a time) and a description of what was done."""
+def _resize(img: Any, size: Sequence[int] | None, scale: Sequence[float] | None,
+            args: argparse.Namespace, antialias: bool, progress: Progress | None = None,
+            ops: Any = None) -> tuple[Any, str]:
+    """``(C, H, W)`` -> ``(C, H', W')`` and a description of what was done.
+
+    NumPy images go one channel at a time; ``ops`` (:mod:`upconv.ops.chunked`) resizes a Dask image in
+    one lazy call.
+    """
     import upconv
 
     if not args.onnx:
@@ -259,6 +271,8 @@ def _resize(img: np.ndarray, size: Sequence[int] | None, scale: Sequence[float] 
         def one(plane: np.ndarray) -> np.ndarray:
             return upconv.interpolate(plane[None, None], size=size, scale_factor=scale, mode=args.mode, **kw)[0, 0]
         how = args.mode + "".join(f", {k}" for k, on in kw.items() if on)
+        if ops is not None:
+            return ops.interpolate(img[None], size=size, scale_factor=scale, mode=args.mode, **kw)[0], how
     else:
         ctm = args.coordinate_transformation_mode or "half_pixel"
         opts: dict[str, Any] = {"mode": args.mode, "coordinate_transformation_mode": ctm, "antialias": antialias}
@@ -276,6 +290,8 @@ def _resize(img: np.ndarray, size: Sequence[int] | None, scale: Sequence[float] 
 
         def one(plane: np.ndarray) -> np.ndarray:
             return upconv.resize(plane, sizes, scales, axes=(0, 1), **opts)
+        if ops is not None:
+            return ops.resize(img, sizes, scales, axes=(1, 2), **opts), how
     n = img.shape[0]
     if progress is not None:
         progress.update("resizing", 1 if n > 1 else None, n if n > 1 else None)
@@ -317,6 +333,12 @@ def run(args: argparse.Namespace) -> int:
     from upconv.images.files import write_image
 
     _check_options(args)
+    # --- out of core (issue 23): tiled TIFF / zarr, --chunks; see upconv.cli._resize_tiled ---
+    if _resize_tiled.wanted(args):
+        refuse_input(args.output, "-o/--output", [args.image], args.force)
+        return _resize_tiled.run(args, plan=_plan, antialias=_antialias, resize=_resize,
+                                 output_bit_depth=_output_bit_depth)
+    # ---
     _output_bit_depth(args, 8)  # --bit-depth 16 needs .png
     check_image_output(args.output, "-o/--output", inputs=[args.image], force=args.force,
                        bit_depth=args.bit_depth or 8)  # before any work; the input's depth and alpha below

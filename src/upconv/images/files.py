@@ -446,15 +446,26 @@ def _to_samples(image: npt.ArrayLike, bit_depth: int, clip: bool, func: str) -> 
             f"{func}: a float image must hold values in [0, 1], got {lo:.6g}..{hi:.6g}; divide 8-bit data by 255 "
             "(16-bit by 65535) first, or pass clip=True to clip values that overshoot (bicubic, deconvolution)"
         )
-    work = np.float64 if a.dtype == np.float64 else np.float32
     v.check_allocation((h, w, c), dtype, func, "the samples")
     out = np.empty((h, w, c), dtype=dtype)
     rows = max(1, _BLOCK // (c * w))
-    tmp = np.empty((c, min(rows, h), w), dtype=work)
+    tmp = np.empty((c, min(rows, h), w), dtype=quantising_dtype(a.dtype))
     for r0 in range(0, h, rows):
-        blk = tmp[:, : min(rows, h - r0)]
-        np.clip(a[:, r0 : r0 + rows], 0.0, 1.0, out=blk)
-        blk *= top
-        np.rint(blk, out=blk)
+        blk = quantise(a[:, r0 : r0 + rows], top, tmp[:, : min(rows, h - r0)])
         np.copyto(out[r0 : r0 + rows], np.moveaxis(blk, 0, -1), casting="unsafe")
     return out
+
+
+def quantising_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
+    """The float type float values are quantised in: float64 stays float64, anything else is float32."""
+    return np.dtype(np.float64 if np.dtype(dtype) == np.float64 else np.float32)
+
+
+def quantise(values: np.ndarray, top: int, out: np.ndarray) -> np.ndarray:
+    """``round(clip(values, 0, 1) * top)`` (half to even) into ``out`` (of :func:`quantising_dtype`), returned.
+
+    The one arithmetic of every writer (whole images and tiled blocks alike), so they write the same samples.
+    """
+    np.clip(values, 0.0, 1.0, out=out)
+    out *= top
+    return np.rint(out, out=out)

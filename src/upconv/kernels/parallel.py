@@ -12,6 +12,7 @@ speed of the GEMMs running right after them (see benchmarks/README.md).
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -24,6 +25,17 @@ _SLICES_PER_THREAD = 8
 # Jobs estimated to take less than this on one thread (ns) run on the calling thread: handing slices to
 # the pool costs about 0.1 ms when its thread has to be woken (measured on a 2-core VM).
 _PARALLEL_MIN_NS = 500_000
+
+
+def _forget_pool() -> None:
+    """After a fork: the child has none of the parent's pool threads, so it starts a pool of its own
+    (waiting on the parent's would hang, as a Dask worker forked from a process that had computed did)."""
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def parallel_for(kernel: Callable[..., object], n_items: int, *args: Any, cost_ns: float | None = None) -> None:

@@ -23,7 +23,7 @@ backwards ``out_size -> in_size``; its ``output_padding`` becomes a smaller
 (possibly negative) end padding of that convolution.
 
 
-The arithmetic lives in four modules, re-exported here:
+The arithmetic lives in five modules, re-exported here:
 
 =================  ===========================================================
 ``convolution``    :class:`ConvGeometry`, conv sizes, ``same`` padding, FFT sizes
@@ -31,11 +31,21 @@ The arithmetic lives in four modules, re-exported here:
                    polyphase classes, tap index maps, zero insertion, borders
 ``resize``         interpolate and ONNX Resize sizes
 ``pooling``        pooling and unpooling sizes
+``chunks``         chunked computation: the output chunks of an operator for
+                   given input chunks, and the input range each one reads
 =================  ===========================================================
 """
 
 from __future__ import annotations
 
+from upconv.shapes.chunks import (
+    Chunk,
+    chunk_bounds,
+    conv_chunks,
+    conv_transpose_chunks,
+    gather_chunks,
+    max_unpool_geometry,
+)
 from upconv.shapes.convolution import (
     ConvGeometry,
     ceil_div,
@@ -104,4 +114,10 @@ __all__ = [
     "conv_transpose_interior",
     "resize_conv_transpose_padding",
     "fft_conv_size",
+    "Chunk",
+    "chunk_bounds",
+    "conv_chunks",
+    "conv_transpose_chunks",
+    "gather_chunks",
+    "max_unpool_geometry",
 ]
