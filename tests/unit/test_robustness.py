@@ -1,0 +1,196 @@
+"""Robustness: forked workers, threads, scratch memory, the memory limit, checkpoints (issue 17)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+
+import upconv
+from upconv.kernels import parallel, workspace
+
+# --------------------------------------------------------------------------
+# processes: the thread pool survives fork
+
+
+def _run(code: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter; a hang fails the test after ``timeout`` seconds."""
+    try:
+        return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the child process hung (killed after {timeout} s)")
+
+
+# a parallel op in the parent: parallel_for really hands slices to the pool's threads
+_PARENT = """
+    import os, sys, numpy as np, upconv
+    from upconv.kernels.parallel import parallel_for
+    upconv.set_num_threads(2)
+    seen = set()
+    import threading
+    parallel_for(lambda a, b: seen.add(threading.get_ident()), 64)
+    assert len(seen) >= 1
+    x = np.ones((1, 2, 4, 4), np.float32); w = np.ones((2, 3, 3, 3), np.float32)
+    expected = upconv.conv_transpose(x, w, stride=2)
+    def child_work():
+        hits = []
+        parallel_for(lambda a, b: hits.append(b - a), 64)
+        assert sum(hits) == 64
+        y = upconv.conv_transpose(x, w, stride=2)
+        assert np.array_equal(y, expected)
+        return float(y.sum())
+"""
+
+
+def test_os_fork_after_a_parallel_op():
+    r = _run(_PARENT + """
+    pid = os.fork()
+    if pid == 0:
+        try:
+            child_work()
+            os._exit(0)
+        except BaseException:
+            os._exit(3)
+    _, status = os.waitpid(pid, 0)
+    sys.exit(os.waitstatus_to_exitcode(status))
+    """, timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
+def test_multiprocessing_fork_after_a_parallel_op():
+    r = _run(_PARENT + """
+    import multiprocessing as mp
+    with mp.get_context("fork").Pool(2) as pool:
+        sums = pool.starmap(child_work, [()] * 4, chunksize=1)
+    assert sums == [float(expected.sum())] * 4
+    """, timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
+def test_torch_dataloader_workers_after_a_parallel_op():
+    pytest.importorskip("torch")
+    r = _run(_PARENT + """
+    import torch
+    class Data(torch.utils.data.Dataset):
+        def __len__(self):
+            return 4
+        def __getitem__(self, i):
+            child_work()  # the pool, then an op
+            return torch.from_numpy(upconv.conv_transpose(x, w, stride=2))
+    loader = torch.utils.data.DataLoader(Data(), batch_size=2, num_workers=2,
+                                         multiprocessing_context="fork", timeout=60)
+    batches = list(loader)
+    assert len(batches) == 2 and all(np.array_equal(b[0].numpy(), expected) for b in batches)
+    """, timeout=120)
+    assert r.returncode == 0, r.stderr
+
+
+def test_the_pool_is_sized_without_private_attributes(monkeypatch):
+    monkeypatch.setattr(parallel, "_pool", None)
+    monkeypatch.setattr(parallel, "_pool_size", 0)
+    upconv.set_num_threads(3)
+    try:
+        seen: set[int] = set()
+        parallel.parallel_for(lambda a, b: seen.add(threading.get_ident()), 48)
+        assert parallel._pool_size == 2
+        pool = parallel._pool
+        upconv.set_num_threads(2)
+        parallel.parallel_for(lambda a, b: None, 48)
+        assert parallel._pool is pool  # large enough: kept
+    finally:
+        upconv.set_num_threads(None)
+
+
+def _ops_battery(seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, 4, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 4, 4)).astype(np.float32)
+    return [
+        upconv.conv_transpose(x, w, stride=2, padding=1),
+        upconv.conv(x, w.transpose(1, 0, 2, 3).copy(), padding=1),
+        upconv.interpolate(x, scale_factor=2, mode="bicubic"),
+        upconv.max_pool(x, 2, return_indices=True)[1].astype(np.float32),
+        upconv.pixel_shuffle(x, 2),
+        upconv.resize(x, scales=(1, 1, 1.5, 1.5), mode="cubic"),
+    ]
+
+
+def test_eight_threads_calling_ops_agree_with_serial_runs():
+    serial = {seed: _ops_battery(seed) for seed in range(8)}
+    results: dict[int, list[list[np.ndarray]]] = {seed: [] for seed in range(8)}
+    errors: list[BaseException] = []
+
+    def worker(seed: int) -> None:
+        try:
+            for _ in range(5):
+                results[seed].append(_ops_battery(seed))
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors
+    mismatches = sum(
+        not np.array_equal(a, b) for seed in range(8) for run in results[seed] for a, b in zip(run, serial[seed])
+    )
+    assert mismatches == 0
+    assert all(len(results[seed]) == 5 for seed in range(8))
+
+
+# --------------------------------------------------------------------------
+# scratch buffers: bounded, released with their thread and on request
+
+
+def test_scratch_buffers_are_released_on_request():
+    x = np.random.default_rng(0).standard_normal((1, 8, 64, 64)).astype(np.float32)
+    upconv.conv(x, np.ones((8, 8, 3, 3), np.float32), padding=1)
+    upconv.conv_transpose(x, np.ones((8, 8, 4, 4), np.float32), stride=2, padding=1)
+    assert workspace.kept_bytes() > 0
+    upconv.release_memory()
+    assert workspace.kept_bytes() == 0
+
+
+def test_scratch_buffers_of_a_finished_thread_are_freed():
+    upconv.release_memory()
+
+    def work() -> None:
+        workspace.scratch("im2col", (1024, 1024), np.float32)
+        assert workspace.kept_bytes() >= 4 * 2**20
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    import gc
+
+    gc.collect()
+    assert workspace.kept_bytes() == 0
+
+
+def test_scratch_buffers_of_all_threads_stay_under_the_total_bound(monkeypatch):
+    upconv.release_memory()
+    monkeypatch.setattr(workspace, "MAX_TOTAL_BYTES", 8 * 2**20)
+    barrier = threading.Barrier(8)
+    peaks: list[int] = []
+
+    def work() -> None:
+        for role in ("a", "b", "c", "d", "e", "f"):
+            a = workspace.scratch(role, (2**20,), np.float32)  # 4 MiB each: 6 roles x 8 threads = 192 MiB
+            a[:] = 1
+        peaks.append(workspace.kept_bytes())
+        barrier.wait()
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert max(peaks) <= 8 * 2**20
+    upconv.release_memory()
