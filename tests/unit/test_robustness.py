@@ -194,3 +194,67 @@ def test_scratch_buffers_of_all_threads_stay_under_the_total_bound(monkeypatch):
         t.join()
     assert max(peaks) <= 8 * 2**20
     upconv.release_memory()
+
+
+# --------------------------------------------------------------------------
+# memory: the limit bounds what upconv allocates, intermediates included
+
+_REPROS = {
+    "conv, padded input": lambda: upconv.conv(np.ones((1, 8, 4, 4), np.float32), np.ones((8, 8, 3, 3), np.float32),
+                                              padding=4000, dilation=4000),
+    "interpolate 1-d, output": lambda: upconv.interpolate(np.ones((1, 1, 4)), size=20_000_000, mode="linear"),
+    "interpolate 1-d, tables": lambda: upconv.interpolate(np.ones((1, 1, 4), np.float32), size=2_000_000,
+                                                          mode="linear"),
+    "blur box": lambda: upconv.blur_kernel("box:4000"),
+    "blur gaussian 9-d": lambda: upconv.blur_kernel("gaussian:1", ndim=9),
+    "blur motion": lambda: upconv.blur_kernel("motion:1e7,30"),
+    "dc_gain_spread": lambda: upconv.dc_gain_spread(np.ones((1, 1, 3, 3)), 4000, dilation=4000),
+    "overlap_map": lambda: upconv.overlap_map(2000, 7, ndim=3),
+    "bicubic x1e5": lambda: upconv.interpolate(np.ones((1, 1, 4, 4), np.float32), scale_factor=1e5, mode="bicubic"),
+    "onnx cubic x1e5": lambda: upconv.resize(np.ones((1, 1, 4, 4), np.float32), scales=(1, 1, 1e5, 1e5),
+                                             mode="cubic"),
+    "antialiased down-sampling tables": lambda: upconv.interpolate(np.broadcast_to(np.float32(1), (1, 1, 1, 3_000_000)),
+                                                                   size=(1, 1_000_000), mode="bicubic",
+                                                                   antialias=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_REPROS))
+def test_requests_over_the_limit_are_refused_before_allocating(name, memory_limit):
+    import tracemalloc
+
+    memory_limit(64 * 2**20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(MemoryError) as err:
+            _REPROS[name]()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 2**20, f"{peak / 2**20:.0f} MiB allocated before refusing"
+    assert "upconv.set_memory_limit()" in str(err.value) and "UPCONV_MEMORY_LIMIT" in str(err.value)
+
+
+@pytest.mark.parametrize(("text", "nbytes"), [
+    ("4294967296", 4294967296), ("1.5e9", 1_500_000_000), ("4G", 4_000_000_000), ("8GiB", 8 * 2**30),
+    ("512 MiB", 512 * 2**20), ("64k", 64_000), ("2KiB", 2048), ("1t", 10**12), (" 3M ", 3_000_000),
+])
+def test_memory_limit_variable_takes_units(text, nbytes, monkeypatch, memory_limit):
+    monkeypatch.setenv("UPCONV_MEMORY_LIMIT", text)
+    assert upconv.get_memory_limit() == nbytes
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "0.1", "abc", "4X", "4 G B", "inf", "nan", "1e400", "G"])
+def test_memory_limit_variable_rejects_invalid_values_by_name(text, monkeypatch, memory_limit):
+    monkeypatch.setenv("UPCONV_MEMORY_LIMIT", text)
+    with pytest.raises(ValueError, match="UPCONV_MEMORY_LIMIT"):
+        upconv.get_memory_limit()
+    with pytest.raises(ValueError, match="UPCONV_MEMORY_LIMIT"):
+        upconv.conv(np.ones((1, 1, 2, 2)), np.ones((1, 1, 1, 1)))
+
+
+def test_set_memory_limit_takes_units(memory_limit):
+    memory_limit("1.5GiB")
+    assert upconv.get_memory_limit() == 3 * 2**29
+    with pytest.raises(ValueError, match="set_memory_limit"):
+        memory_limit("lots")

@@ -190,6 +190,8 @@ def dc_gain_spread(weight: npt.ArrayLike, stride: int | Sequence[int], *,
     n = w.ndim - 2
     s = v.int_tuple(stride, n, func, "stride", minimum=1)
     d = v.int_tuple(dilation, n, func, "dilation", minimum=1)
+    # the phase gains (C_in, C_out, *stride) in float64, about three times over in the temporaries below
+    v.check_allocation((3,) + w.shape[:2] + s, np.float64, func, "the phase gains")
     g = w.astype(np.float64)
     for a, (k, s_, d_) in enumerate(zip(w.shape[2:], s, d, strict=False)):
         onehot = np.zeros((k, s_))

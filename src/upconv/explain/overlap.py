@@ -158,6 +158,7 @@ def _interior_length(n0: int, layers: tuple[Layer, ...], axis: int) -> int:
 
 def _run_stack(layers: tuple[Layer, ...], in_size: tuple[int, ...],
                func: str) -> tuple[np.ndarray, tuple[tuple[int, int], ...]]:
+    v.check_allocation((1, 1) + in_size, np.float64, func, "the all-ones input")
     x = np.ones((1, 1) + in_size)
     inner = tuple((0, i) for i in in_size)
     for L in layers:

@@ -38,7 +38,7 @@ from upconv.ops.resample_torch import (
     TorchAxis,
     torch_antialias_plan,
 )
-from upconv.ops.resampling import AxisPlan, apply
+from upconv.ops.resampling import AxisPlan, apply, check_tables
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -65,6 +65,10 @@ _NEAREST_MODES = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
 # torch's 2-d nearest kernel takes the legacy float32 ``nearest_idx`` path when
 # out_h + out_w <= 128 (``_use_vectorized_kernel_cond_2d``, contiguous input).
 _LEGACY_NEAREST_MAX = 128
+# taps of each mode's filter at scale 1 (the tables' size: resampling.check_tables)
+_TORCH_TAPS = {"nearest": 1, "nearest-exact": 1, "linear": 2, "bilinear": 2, "trilinear": 2, "bicubic": 4,
+               "lanczos": 6}
+_ONNX_TAPS = {"nearest": 1, "linear": 2, "cubic": 4}
 
 
 def interpolate(
@@ -266,6 +270,12 @@ def interpolate_plans(
         raise ValueError(f"{func}: x must have at least one channel for mode={mode!r}, got shape {x.shape}")
     if math.prod(x.shape[:2] + out_size) == 0:
         return out_size, None
+    v.check_allocation(x.shape[:2] + out_size, x.dtype, func, "the output")  # before the tables
+    for i, o in zip(in_size, out_size, strict=True):
+        if mode == "area":
+            check_tables(func, i, o, shapes.ceil_div(i, o) + 1)
+        else:
+            check_tables(func, i, o, _TORCH_TAPS[mode], i / o if antialias else 1.0)
     # scales for the coordinates: 1/scale_factor unless recomputed from the size ("area" always is)
     if scale_factor is not None and not recompute_scale_factor and mode != "area":
         sf: tuple[float | None, ...] = v.float_tuple(scale_factor, len(in_size), func, "scale_factor")
@@ -479,6 +489,11 @@ def resize_plans(
         rois = dict.fromkeys(g.axes)
     if math.prod(g.out_shape) == 0:
         return g, None
+    v.check_allocation(g.out_shape, np.float64, func, "the float64 output")  # before the tables
+    for a in g.axes:
+        i, o = g.in_shape[a], g.out_shape[a]
+        reach = max(i / o, 1 / g.scales[a]) if antialias else 1.0
+        check_tables(func, i, o, _ONNX_TAPS[mode], reach)
     ax = OnnxAxis(mode, ctm, nearest_mode, cubic_coeff_a, exclude_outside, antialias)
     plans: list[AxisPlan | None] = [None] * x.ndim
     for j, a in enumerate(g.axes):

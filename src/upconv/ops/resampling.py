@@ -39,7 +39,12 @@ from upconv.shapes import ceil_div
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["AxisPlan", "SEQUENTIAL", "TORCH_FMA", "PAIRWISE", "apply"]
+__all__ = ["AxisPlan", "SEQUENTIAL", "TORCH_FMA", "PAIRWISE", "apply", "check_tables"]
+
+# Bytes a plan costs per output position while it is built, for T taps: the per-axis tables (index and weight,
+# 16 bytes a tap) and the coordinate temporaries of the plan functions (measured with tracemalloc over every
+# torch and ONNX mode: at most 62 + 68 T bytes).
+_TABLE_BYTES = (64, 72)
 
 
 #: Summation orders of the taps (see :class:`AxisPlan`).
@@ -108,6 +113,17 @@ class AxisPlan:
             order,
             size,
         )
+
+
+def check_tables(func: str, n_in: int, n_out: int, taps: int, reach: float = 1.0) -> None:
+    """MemoryError before a plan of ``n_out`` positions is built, if its tables would pass the memory limit.
+
+    ``taps`` is the filter's tap count at scale 1; ``reach``, how many input samples one output's filter
+    spans per tap (antialiased down-sampling widens it by ``n_in / n_out``).
+    """
+    t = 2 * math.ceil(taps / 2 * max(1.0, reach)) + 1 if reach > 1 else taps
+    per_output = _TABLE_BYTES[0] + _TABLE_BYTES[1] * t
+    v.check_allocation((n_out, per_output), np.uint8, func, f"the interpolation tables ({n_in} -> {n_out}, {t} taps)")
 
 
 # --------------------------------------------------------------------------

@@ -113,7 +113,7 @@ def im2col(
     N, c = x.shape[:2]
     rows, L = c * math.prod(g.kernel_size), math.prod(g.out_size)
     v.check_allocation((N, rows, L), x.dtype, func, "the column matrix")
-    cols = np.array(windows(pad(x, g.padding), g).reshape(N, rows, L), dtype=result_dtype)
+    cols = np.array(windows(pad(x, g.padding, func), g).reshape(N, rows, L), dtype=result_dtype)
     return cols[0] if unbatched else cols
 
 
