@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -258,3 +259,152 @@ def test_set_memory_limit_takes_units(memory_limit):
     assert upconv.get_memory_limit() == 3 * 2**29
     with pytest.raises(ValueError, match="set_memory_limit"):
         memory_limit("lots")
+
+
+# --------------------------------------------------------------------------
+# checkpoints: all or nothing, headers first, one file name
+
+
+def _pair():
+    from upconv import nn
+
+    def make(seed):
+        return nn.Sequential(nn.Conv(1, 2, 3, rng=np.random.default_rng(seed)), nn.ReLU(),
+                             nn.ConvTranspose(2, 1, 4, 2, 1, rng=np.random.default_rng(seed)))
+
+    return make
+
+
+def _snapshot(model):
+    return {k: a.copy() for k, a in model.state_dict().items()}
+
+
+def test_failed_loads_change_nothing(tmp_path):
+    from upconv import nn
+
+    make = _pair()
+    target = make(1)
+    before = _snapshot(target)
+    good = make(2).state_dict()
+    bad = dict(good, **{"2.bias": np.zeros(3, np.float32)})  # the last parameter has the wrong shape
+    path = tmp_path / "bad.npz"
+    np.savez(path, **bad)
+    with pytest.raises(ValueError, match="'2.bias' has shape"):
+        nn.load(target, path)
+    with pytest.raises(ValueError, match="'2.bias' has shape"):
+        target.load_state_dict(bad)
+    with pytest.raises(ValueError, match="'2.bias'"):
+        nn.load_torch_state_dict(target, bad)
+    for k, a in target.state_dict().items():
+        np.testing.assert_array_equal(a, before[k])
+
+
+@pytest.mark.parametrize("value", [np.ones(1, np.complex64), np.array([True]), np.array(["a"]),
+                                   np.array([b"x"])])
+def test_non_real_parameters_are_refused(tmp_path, value):
+    from upconv import nn
+
+    model = nn.Sequential(nn.Conv(1, 1, 1, rng=np.random.default_rng(0)))
+    before = _snapshot(model)
+    path = tmp_path / "odd.npz"
+    np.savez(path, **{"0.weight": np.ones((1, 1, 1, 1), np.float32), "0.bias": value})
+    with pytest.raises(ValueError, match="must hold real numbers"):
+        nn.load(model, path)
+    with pytest.raises(ValueError, match="must hold real numbers"):
+        model.load_state_dict({"0.weight": np.ones((1, 1, 1, 1)), "0.bias": value})
+    np.testing.assert_array_equal(model.state_dict()["0.bias"], before["0.bias"])
+
+
+def test_object_arrays_are_refused_from_the_header(tmp_path):
+    from upconv import nn
+
+    model = nn.Sequential(nn.Conv(1, 1, 1, rng=np.random.default_rng(0)))
+    path = tmp_path / "pickle.npz"
+    np.savez(path, **{"0.weight": np.ones((1, 1, 1, 1)), "0.bias": np.array([object()], dtype=object)})
+    with pytest.raises(ValueError, match="must hold real numbers, got dtype object"):
+        nn.load(model, path)
+
+
+def test_npz_names_and_shapes_are_checked_before_any_data_is_read(tmp_path, memory_limit):
+    import tracemalloc
+
+    from upconv import nn
+
+    model = nn.Sequential(nn.Conv(1, 1, 1, rng=np.random.default_rng(0)))
+    path = tmp_path / "big.npz"
+    big = np.zeros((64, 2**20), np.float32)  # 256 MiB of zeros: a small compressed file
+    np.savez_compressed(path, **{"0.weight": np.ones((1, 1, 1, 1)), "0.bias": np.zeros(1), "extra": big})
+    del big
+    assert path.stat().st_size < 2 * 2**20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="unexpected parameters \\['extra'\\]"):
+            nn.load(model, path)
+        with pytest.raises(ValueError, match="'0.weight' has shape"):
+            nn.load(nn.Sequential(nn.Conv(1, 2, 1)), path, strict=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 2**20
+    np.savez_compressed(path, **{"0.weight": np.ones((1, 1, 1, 1)), "0.bias": np.zeros(1)})
+    memory_limit(4)  # the 8-byte weight is over it: refused from its header
+    with pytest.raises(MemoryError, match="parameter '0.weight'"):
+        nn.load(model, path)
+
+
+def test_save_and_load_agree_on_the_file_name(tmp_path):
+    from upconv import nn
+
+    make = _pair()
+    a, b = make(1), make(2)
+    path = tmp_path / "model.ckpt"
+    nn.save(a, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.ckpt"]
+    nn.load(b, path)
+    for k, val in a.state_dict().items():
+        np.testing.assert_array_equal(b.state_dict()[k], val)
+
+
+def test_save_replaces_the_file_atomically(tmp_path, monkeypatch):
+    from upconv import nn
+
+    make = _pair()
+    path = tmp_path / "model.npz"
+    nn.save(make(1), path)
+    before = path.read_bytes()
+
+    def interrupted(file, *args, **kwargs):  # Ctrl-C after the first bytes are written
+        if isinstance(file, (str, os.PathLike)):
+            with open(file, "wb") as f:
+                f.write(b"PK")
+        else:
+            file.write(b"PK")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        nn.save(make(2), path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
+def test_torch_state_dict_names_must_match_or_be_mapped():
+    from upconv import nn
+
+    model = nn.Sequential(nn.Conv(1, 1, 1, rng=np.random.default_rng(0)), nn.ReLU(),
+                          nn.Conv(1, 1, 1, rng=np.random.default_rng(0)))
+    before = _snapshot(model)
+    one, two = np.ones((1, 1, 1, 1)), 2 * np.ones((1, 1, 1, 1))
+    state = {"b.weight": one, "b.bias": np.ones(1), "a.weight": two, "a.bias": 2 * np.ones(1)}
+    with pytest.raises(ValueError, match="the names differ.*mapping='order'"):
+        nn.load_torch_state_dict(model, state)
+    for k, a in model.state_dict().items():
+        np.testing.assert_array_equal(a, before[k])
+    used = nn.load_torch_state_dict(model, state, mapping={"0.weight": "a.weight", "0.bias": "a.bias",
+                                                           "2.weight": "b.weight", "2.bias": "b.bias"})
+    assert used == {"0.weight": "a.weight", "0.bias": "a.bias", "2.weight": "b.weight", "2.bias": "b.bias"}
+    assert model[0].params["weight"].item() == 2 and model[2].params["weight"].item() == 1
+    used = nn.load_torch_state_dict(model, state, mapping="order")
+    assert used["0.weight"] == "b.weight" and model[0].params["weight"].item() == 1
+    with pytest.raises(ValueError, match="absent torch parameters \\['c.weight'\\]"):
+        nn.load_torch_state_dict(model, state, mapping={"0.weight": "c.weight"})
