@@ -19,6 +19,7 @@ import numpy as np
 from upconv import _validate as v
 from upconv.explain.overlap import _readonly
 from upconv.explain.report import number, table
+from upconv.ops.arrays import array_function
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -138,6 +139,7 @@ class DCGainSpread:
         return self.format_table()
 
 
+@array_function(whole=True)
 def dc_gain_spread(weight: npt.ArrayLike, stride: int | Sequence[int], *,
                    dilation: int | Sequence[int] = 1) -> DCGainSpread:
     r"""Polyphase DC gain of transposed-convolution weights: does a flat input give a flat output?

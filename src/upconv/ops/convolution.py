@@ -20,6 +20,7 @@ import numpy as np
 from upconv import _validate as v
 from upconv import shapes
 from upconv.ops import paths
+from upconv.ops.arrays import array_function
 from upconv.ops.correlation import correlate
 from upconv.ops.paths import auto_method, use_direct_conv, use_simd_conv
 from upconv.ops.transposed import (
@@ -115,6 +116,7 @@ def finish(out: np.ndarray, bias: np.ndarray | None, result_dtype: np.dtype[Any]
 # conv
 
 
+@array_function
 def conv(
     x: npt.ArrayLike,
     weight: npt.ArrayLike,
@@ -225,6 +227,7 @@ CONV_TRANSPOSE_METHODS: dict[str, Callable[[np.ndarray, np.ndarray, ConvGeometry
 }
 
 
+@array_function
 def conv_transpose(
     x: npt.ArrayLike,
     weight: npt.ArrayLike,

@@ -31,6 +31,7 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
+from upconv.ops.arrays import array_function
 from upconv.ops.resample_onnx import ONNX_COORDINATES, OnnxAxis, onnx_plan
 from upconv.ops.resample_torch import (
     TORCH_AA_FILTERS,
@@ -71,6 +72,7 @@ _TORCH_TAPS = {"nearest": 1, "nearest-exact": 1, "linear": 2, "bilinear": 2, "tr
 _ONNX_TAPS = {"nearest": 1, "linear": 2, "cubic": 4}
 
 
+@array_function
 def interpolate(
     x: npt.ArrayLike,
     size: v.IntOrTuple | None = None,
@@ -303,6 +305,7 @@ def _flag(value: object, func: str, name: str) -> bool:
     raise TypeError(f"{func}: {name} must be True/False or 0/1, got {value!r}")
 
 
+@array_function
 def resize(
     x: npt.ArrayLike,
     sizes: Sequence[int] | None = None,

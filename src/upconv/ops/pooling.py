@@ -22,6 +22,7 @@ import numpy as np
 from upconv import _validate as v
 from upconv import shapes
 from upconv.kernels.parallel import parallel_for
+from upconv.ops.arrays import array_function
 from upconv.shapes import ConvGeometry
 
 if TYPE_CHECKING:
@@ -115,6 +116,7 @@ def max_pool(
 ) -> np.ndarray | tuple[np.ndarray, npt.NDArray[np.int64]]: ...
 
 
+@array_function
 def max_pool(
     x: npt.ArrayLike,
     kernel_size: v.IntOrTuple,
@@ -229,6 +231,7 @@ def max_pool(
 # max_unpool
 
 
+@array_function
 def max_unpool(
     x: npt.ArrayLike,
     indices: npt.ArrayLike,
@@ -355,6 +358,7 @@ UNPOOL_MODES: dict[str, Callable[[np.ndarray, tuple[int, ...], tuple[int, ...]],
 }
 
 
+@array_function
 def unpool(x: npt.ArrayLike, scale_factor: v.IntOrTuple, mode: str = "nearest") -> np.ndarray:
     r"""Unpooling without indices: enlarge every spatial axis ``s`` times.
 

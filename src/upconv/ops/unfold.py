@@ -18,6 +18,7 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
+from upconv.ops.arrays import array_function
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -36,6 +37,7 @@ def _ndim_from_size_args(kernel_size: object, *others: object) -> int:
     return 2
 
 
+@array_function
 def im2col(
     x: npt.ArrayLike,
     kernel_size: v.IntOrTuple,
@@ -117,6 +119,7 @@ def im2col(
     return cols[0] if unbatched else cols
 
 
+@array_function
 def col2im(
     cols: npt.ArrayLike,
     output_size: v.IntOrTuple,
