@@ -38,8 +38,10 @@ from upconv.ops.resample_torch import (
     TORCH_PLANS,
     TorchAxis,
     torch_antialias_plan,
+    fixed_point,
+    torch_uint8_taps,
 )
-from upconv.ops.resampling import AxisPlan, apply, check_tables
+from upconv.ops.resampling import AxisPlan, apply, apply_fixed_point, check_tables, gather
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -111,7 +113,10 @@ def interpolate(
     Returns
     -------
     y : (N, C, *out_size) ndarray
-        Same dtype as ``x`` (float16 computed in float32, integers -> float64).
+        Same dtype as ``x`` (float16 computed in float32).  Integer and
+        boolean arrays keep their dtype in the nearest modes (a gather);
+        uint8 stays uint8 in ``bilinear`` and ``bicubic``, rounded as torch
+        rounds it; other integer input is converted to float64.
 
     Raises
     ------
@@ -203,6 +208,16 @@ def interpolate(
     (array([0., 0., 1., 1., 2.]), array([0., 0., 1., 2., 2.]))
     """
     func = "interpolate"
+    if _exact(x) and mode in ("nearest", "nearest-exact"):  # a gather: integers and booleans keep their dtype
+        assert isinstance(x, np.ndarray)
+        out_size, plans = interpolate_plans(func, x, size, scale_factor, mode, align_corners,
+                                            recompute_scale_factor, antialias, dtype=np.dtype(np.float32))
+        if plans is None:
+            return np.zeros(x.shape[:2] + out_size, dtype=x.dtype)
+        return gather(x, plans, func)
+    if isinstance(x, np.ndarray) and x.dtype == np.uint8 and mode in ("bilinear", "bicubic"):
+        return _interpolate_uint8(func, x, size, scale_factor, mode, align_corners, recompute_scale_factor,
+                                  antialias)
     result_dtype, (x,) = v.float_arrays(func, x=x)
     out_size, plans = interpolate_plans(func, x, size, scale_factor, mode, align_corners,
                                         recompute_scale_factor, antialias)
@@ -215,6 +230,39 @@ def interpolate(
     return y.astype(result_dtype, copy=False)
 
 
+def _exact(x: object) -> bool:
+    """Integer or boolean NumPy data (kept by the nearest modes)."""
+    return isinstance(x, np.ndarray) and x.dtype.kind in "biu"
+
+
+def _interpolate_uint8(func: str, x: np.ndarray, size: v.IntOrTuple | None, scale_factor: v.FloatOrTuple | None,
+                       mode: str, align_corners: bool | None, recompute_scale_factor: bool | None,
+                       antialias: bool) -> np.ndarray:
+    """uint8 bilinear and bicubic in uint8, with torch's fixed-point scheme: bit for bit for bilinear and for
+    bicubic with antialias; bicubic without antialias uses the Keys taps of the float plan (torch's own uint8
+    taps differ slightly: within 2 grey levels of torch)."""
+    out_size, plans = interpolate_plans(func, x, size, scale_factor, mode, align_corners, recompute_scale_factor,
+                                        antialias, dtype=np.dtype(np.float32))
+    if plans is None:
+        return np.zeros(x.shape[:2] + out_size, dtype=np.uint8)
+    if scale_factor is not None and not recompute_scale_factor:
+        sf: tuple[float | None, ...] = v.float_tuple(scale_factor, x.ndim - 2, func, "scale_factor")
+    else:
+        sf = (None,) * (x.ndim - 2)
+    steps = []
+    for axis in range(x.ndim - 1, 1, -1):  # torch: the last (contiguous) axis first
+        if mode == "bicubic" and not antialias:  # the Keys taps of the float plan, in torch's fixed point
+            plan = plans[axis]  # torch's uint8 path skips an axis that keeps its size (whatever the scale)
+            same = x.shape[axis] == out_size[axis - 2]
+            taps = None if plan is None or same else fixed_point(plan.index.T, plan.weight.T.astype(np.float64))
+        else:
+            taps = torch_uint8_taps(x.shape[axis], out_size[axis - 2], sf[axis - 2], bool(align_corners), mode,
+                                    antialias)
+        if taps is not None:
+            steps.append((axis, taps))
+    return apply_fixed_point(x, steps, func)
+
+
 def interpolate_plans(
     func: str,
     x: np.ndarray,
@@ -224,8 +272,12 @@ def interpolate_plans(
     align_corners: bool | None,
     recompute_scale_factor: bool | None,
     antialias: bool,
+    dtype: np.dtype | None = None,
 ) -> tuple[tuple[int, ...], list[AxisPlan | None] | None]:
-    """Validate an :func:`interpolate` call under ``func``; ``(out_size, plans)``."""
+    """Validate an :func:`interpolate` call under ``func``; ``(out_size, plans)``.
+
+    ``dtype`` is the arithmetic of torch's index computations (default: ``x``'s; float32 for integer data).
+    """
     # x: converted by _validate.float_arrays (its dtype selects torch's index arithmetic); plans: one AxisPlan
     # per axis of x (None for N, C and unchanged axes) to apply over the spatial axes from the back, or None
     # when the output is empty
@@ -272,7 +324,8 @@ def interpolate_plans(
         raise ValueError(f"{func}: x must have at least one channel for mode={mode!r}, got shape {x.shape}")
     if math.prod(x.shape[:2] + out_size) == 0:
         return out_size, None
-    v.check_allocation(x.shape[:2] + out_size, x.dtype, func, "the output")  # before the tables
+    v.check_allocation(x.shape[:2] + out_size, x.dtype if dtype is None else dtype, func,
+                       "the output")  # before the tables
     for i, o in zip(in_size, out_size, strict=True):
         if mode == "area":
             check_tables(func, i, o, shapes.ceil_div(i, o) + 1)
@@ -284,7 +337,7 @@ def interpolate_plans(
     else:
         sf = (None,) * len(in_size)
     ax = TorchAxis(
-        dtype=x.dtype,
+        dtype=x.dtype if dtype is None else dtype,
         align_corners=align_corners,
         legacy_nearest=len(in_size) == 2 and sum(out_size) <= _LEGACY_NEAREST_MAX,
     )
@@ -365,7 +418,8 @@ def resize(
     Returns
     -------
     y : ndarray
-        Same dtype as ``x`` (float16 kept; integers -> float64).  Computed
+        Same dtype as ``x`` (float16 kept; integer and boolean arrays keep
+        their dtype with ``mode="nearest"``, and become float64 otherwise).  Computed
         in float64 and rounded once.
 
     Raises
@@ -440,6 +494,13 @@ def resize(
     """
     func = "resize"
     extrapolation_value = v.real(extrapolation_value, func, "extrapolation_value", finite=False)
+    if _exact(x) and mode == "nearest":  # a gather: integers and booleans keep their dtype
+        assert isinstance(x, np.ndarray)
+        g, plans = resize_plans(func, x, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode,
+                                cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)
+        if plans is None:
+            return np.zeros(g.out_shape, dtype=x.dtype)
+        return gather(x, plans, func, fill=extrapolation_value)
     result_dtype, (x,) = v.float_arrays(func, x=x)
     g, plans = resize_plans(func, x, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode,
                             cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)
