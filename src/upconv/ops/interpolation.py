@@ -37,8 +37,8 @@ from upconv.ops.resample_torch import (
     TORCH_AA_FILTERS,
     TORCH_PLANS,
     TorchAxis,
-    torch_antialias_plan,
     fixed_point,
+    torch_antialias_plan,
     torch_uint8_taps,
 )
 from upconv.ops.resampling import AxisPlan, apply, apply_fixed_point, check_tables, gather

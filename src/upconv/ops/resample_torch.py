@@ -277,7 +277,7 @@ def torch_uint8_taps(n_in: int, n_out: int, sf: float | None, align_corners: boo
     """
     if n_out == n_in:
         return None
-    interp_size, a = (2, 0.0) if mode == "bilinear" else (4, -0.5)
+    interp_size, a = (2, np.float64(0)) if mode == "bilinear" else (4, np.float64(-0.5))
     if align_corners:
         scale = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
     else:
