@@ -450,4 +450,5 @@ def test_an_even_geometry_verdict_says_the_weights_decide_the_rest():
     # the caveat is real: random k4 s2 weights make a checkerboard that the geometry does not
     w = np.random.default_rng(0).standard_normal((4, 4, 4, 4))
     assert upconv.dc_gain_spread(w, 2).max_relative_spread > 0.5
-    assert upconv.overlap_map(3, 2).verdict == "checkerboard" and "whatever the weights" in upconv.overlap_map(3, 2).advice
+    odd = upconv.overlap_map(3, 2)
+    assert odd.verdict == "checkerboard" and "whatever the weights" in odd.advice
