@@ -209,7 +209,7 @@ def _correlate_real_taps(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: 
             dst = (slice(None), int(co)) + tuple(slice(o.start, o.stop) for o, _ in reach)
             channel = int(co) // co_g * ci_g + int(ci)
             src = (slice(None), channel) + tuple(slice(i.start, i.stop, i.step) for _, i in reach)
-            out[dst] += x[src] * w[(co, ci, *taps)]
+            out[dst] += x[src] * w[(co, ci) + tuple(taps)]
     return out
 
 
