@@ -26,6 +26,7 @@ layer decides what goes in and what comes back:
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -253,8 +254,8 @@ def _read(func: str, name: str, a: Any) -> np.ndarray:
 
 def _chunked(name: str) -> Callable[..., Any] | None:
     """``upconv.ops.chunked.<name>`` when that module exists and lists ``name`` in ``chunked.SUPPORTED``."""
-    try:
-        from upconv.ops import chunked  # type: ignore[attr-defined]  # lazy Dask implementations (in progress)
+    try:  # by name: the module is being written (lazy Dask implementations with the operators' signatures)
+        chunked = importlib.import_module("upconv.ops.chunked")
     except ImportError:
         return None
     supported = getattr(chunked, "SUPPORTED", ())

@@ -32,14 +32,14 @@ import numpy as np
 from upconv import _validate as v
 from upconv import shapes
 from upconv.ops.arrays import array_function
+from upconv.ops.pooling import is_exact
 from upconv.ops.resample_onnx import ONNX_COORDINATES, OnnxAxis, onnx_plan
 from upconv.ops.resample_torch import (
     TORCH_AA_FILTERS,
     TORCH_PLANS,
     TorchAxis,
-    fixed_point,
     torch_antialias_plan,
-    torch_uint8_taps,
+    torch_uint8_steps,
 )
 from upconv.ops.resampling import AxisPlan, apply, apply_fixed_point, check_tables, gather
 
@@ -208,7 +208,7 @@ def interpolate(
     (array([0., 0., 1., 1., 2.]), array([0., 0., 1., 2., 2.]))
     """
     func = "interpolate"
-    if _exact(x) and mode in ("nearest", "nearest-exact"):  # a gather: integers and booleans keep their dtype
+    if is_exact(x) and mode in ("nearest", "nearest-exact"):  # a gather: integers and booleans keep their dtype
         assert isinstance(x, np.ndarray)
         out_size, plans = interpolate_plans(func, x, size, scale_factor, mode, align_corners,
                                             recompute_scale_factor, antialias, dtype=np.dtype(np.float32))
@@ -230,37 +230,18 @@ def interpolate(
     return y.astype(result_dtype, copy=False)
 
 
-def _exact(x: object) -> bool:
-    """Integer or boolean NumPy data (kept by the nearest modes)."""
-    return isinstance(x, np.ndarray) and x.dtype.kind in "biu"
-
-
 def _interpolate_uint8(func: str, x: np.ndarray, size: v.IntOrTuple | None, scale_factor: v.FloatOrTuple | None,
                        mode: str, align_corners: bool | None, recompute_scale_factor: bool | None,
                        antialias: bool) -> np.ndarray:
-    """uint8 bilinear and bicubic in uint8, with torch's fixed-point scheme: bit for bit for bilinear and for
-    bicubic with antialias; bicubic without antialias uses the Keys taps of the float plan (torch's own uint8
-    taps differ slightly: within 2 grey levels of torch)."""
+    """uint8 bilinear and bicubic in uint8, in torch's fixed point (:func:`resample_torch.torch_uint8_steps`)."""
     out_size, plans = interpolate_plans(func, x, size, scale_factor, mode, align_corners, recompute_scale_factor,
                                         antialias, dtype=np.dtype(np.float32))
     if plans is None:
         return np.zeros(x.shape[:2] + out_size, dtype=np.uint8)
-    if scale_factor is not None and not recompute_scale_factor:
-        sf: tuple[float | None, ...] = v.float_tuple(scale_factor, x.ndim - 2, func, "scale_factor")
-    else:
-        sf = (None,) * (x.ndim - 2)
-    steps = []
-    for axis in range(x.ndim - 1, 1, -1):  # torch: the last (contiguous) axis first
-        if mode == "bicubic" and not antialias:  # the Keys taps of the float plan, in torch's fixed point
-            plan = plans[axis]  # torch's uint8 path skips an axis that keeps its size (whatever the scale)
-            same = x.shape[axis] == out_size[axis - 2]
-            taps = None if plan is None or same else fixed_point(plan.index.T, plan.weight.T.astype(np.float64))
-        else:
-            taps = torch_uint8_taps(x.shape[axis], out_size[axis - 2], sf[axis - 2], bool(align_corners), mode,
-                                    antialias)
-        if taps is not None:
-            steps.append((axis, taps))
-    return apply_fixed_point(x, steps, func)
+    sf = (v.float_tuple(scale_factor, x.ndim - 2, func, "scale_factor")
+          if scale_factor is not None and not recompute_scale_factor else None)
+    steps = torch_uint8_steps(x.shape[2:], out_size, sf, bool(align_corners), mode, antialias, plans[2:])
+    return apply_fixed_point(x, [(2 + a, taps) for a, taps in steps], func)
 
 
 def interpolate_plans(
@@ -494,7 +475,7 @@ def resize(
     """
     func = "resize"
     extrapolation_value = v.real(extrapolation_value, func, "extrapolation_value", finite=False)
-    if _exact(x) and mode == "nearest":  # a gather: integers and booleans keep their dtype
+    if is_exact(x) and mode == "nearest":  # a gather: integers and booleans keep their dtype
         assert isinstance(x, np.ndarray)
         g, plans = resize_plans(func, x, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode,
                                 cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)

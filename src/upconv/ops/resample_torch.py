@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     FloatType = type[np.floating[Any]]
     Floats = npt.NDArray[np.floating[Any]]
 
-__all__ = ["TorchAxis", "TORCH_PLANS", "TORCH_AA_FILTERS", "torch_antialias_plan", "torch_uint8_taps", "fixed_point"]
+__all__ = ["TorchAxis", "TORCH_PLANS", "TORCH_AA_FILTERS", "torch_antialias_plan", "torch_uint8_taps",
+           "torch_uint8_steps", "fixed_point"]
 
 
 @dataclass(frozen=True)
@@ -313,3 +314,30 @@ def fixed_point(index: np.ndarray, weight: np.ndarray) -> tuple[npt.NDArray[np.i
     scaled = weight * (1 << bits)
     wi = np.where(weight < 0, np.trunc(scaled - 0.5), np.trunc(scaled + 0.5)).astype(np.int64)
     return np.asarray(index, dtype=np.intp), wi, bits
+
+
+def torch_uint8_steps(
+    in_size: tuple[int, ...], out_size: tuple[int, ...], sf: tuple[float, ...] | None, align_corners: bool,
+    mode: str, antialias: bool, plans: list[AxisPlan | None],
+) -> list[tuple[int, tuple[npt.NDArray[np.intp], npt.NDArray[np.int64], int]]]:
+    """torch's uint8 ``bilinear``/``bicubic``: ``(spatial axis, fixed-point taps)`` per resampled axis, last first.
+
+    Bit for bit for bilinear and for bicubic with antialias
+    (:func:`torch_uint8_taps`); bicubic without antialias takes the Keys
+    taps of the float32 ``plans`` into the same fixed point (torch's own
+    uint8 taps differ slightly: within 2 grey levels of torch).  torch skips
+    an axis that keeps its size, whatever the scale.
+    """
+    steps = []
+    for a in range(len(in_size) - 1, -1, -1):  # the last (contiguous) axis first
+        if in_size[a] == out_size[a]:
+            continue
+        plan = plans[a]
+        if mode == "bicubic" and not antialias:
+            taps = None if plan is None else fixed_point(plan.index.T, plan.weight.T.astype(np.float64))
+        else:
+            taps = torch_uint8_taps(in_size[a], out_size[a], None if sf is None else sf[a], align_corners, mode,
+                                    antialias)
+        if taps is not None:
+            steps.append((a, taps))
+    return steps
