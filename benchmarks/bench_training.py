@@ -108,7 +108,7 @@ def main() -> None:
         model = build_decoder(method, features=args.features)
         loss, opt = nn.MSELoss(), nn.Adam(model, lr=1e-3)
         tmodel = torch_decoder(method, args.features)
-        nn.load_torch_state_dict(model, tmodel)
+        nn.load_torch_state_dict(model, tmodel, mapping="order")  # sub-pixel layers shift the names
         topt = torch.optim.Adam(tmodel.parameters(), lr=1e-3)
         tloss = torch.nn.MSELoss()
 

@@ -102,6 +102,8 @@ get_memory_limit, set_memory_limit
     The largest allocation upconv may make.
 get_num_threads, set_num_threads
     Threads of the compiled kernels (BLAS keeps its own setting).
+release_memory
+    Free the scratch buffers the operators keep between calls.
 """
 
 from upconv import figures, grad, nn, shapes
@@ -125,6 +127,7 @@ from upconv.explain import (
 )
 from upconv.images import read_image, write_image
 from upconv.images import samples as data
+from upconv.kernels.workspace import release_memory
 from upconv.linter import lint
 from upconv.ops import (
     col2im,
@@ -191,4 +194,5 @@ __all__ = [
     "set_memory_limit",
     "get_num_threads",
     "set_num_threads",
+    "release_memory",
 ]

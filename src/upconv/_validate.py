@@ -42,7 +42,8 @@ def check_allocation(shape: Sequence[int], dtype: npt.DTypeLike, func: str, what
         raise MemoryError(
             f"{func}: {what} of shape {tuple(int(s) for s in shape)} would need "
             f"{nbytes / 2**30:.2f} GiB, more than the memory limit of {limit / 2**30:.2f} GiB; "
-            "use another method or raise the limit with upconv.set_memory_limit()"
+            "use another method or raise the limit with upconv.set_memory_limit() "
+            "or the UPCONV_MEMORY_LIMIT environment variable (e.g. UPCONV_MEMORY_LIMIT=16GiB)"
         )
 
 

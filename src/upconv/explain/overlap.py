@@ -158,6 +158,7 @@ def _interior_length(n0: int, layers: tuple[Layer, ...], axis: int) -> int:
 
 def _run_stack(layers: tuple[Layer, ...], in_size: tuple[int, ...],
                func: str) -> tuple[np.ndarray, tuple[tuple[int, int], ...]]:
+    v.check_allocation((1, 1) + in_size, np.float64, func, "the all-ones input")
     x = np.ones((1, 1) + in_size)
     inner = tuple((0, i) for i in in_size)
     for L in layers:
@@ -242,19 +243,37 @@ class OverlapMap:
         return self.ratio == 1.0
 
     @property
+    def verdict(self) -> str:
+        """The geometry's verdict: ``"artifact-free"`` (even overlap), ``"checkerboard"`` or ``"holes"``.
+
+        It is about geometry only: see :attr:`advice` for what the weights decide.
+        """
+        return verdict(self.ratio)
+
+    @property
     def advice(self) -> str:
-        """What to change against the checkerboard, in a sentence (empty when artifact-free)."""
+        """What the verdict means and what to change, in a few sentences.
+
+        The verdict is about geometry (how evenly the kernel stamps overlap).
+        Even overlap is necessary, not sufficient: the weights decide the rest,
+        so an artifact-free geometry still says how to check them.
+        """
         if self.artifact_free:
-            return ""
+            return ("Even overlap: the geometry adds no checkerboard. The verdict is about geometry only: the "
+                    "weights decide the rest, and random or learned weights of an even geometry still make one "
+                    "when their DC gain differs between the stride phases (a flat input then gives a periodic "
+                    "output); check them with upconv.dc_gain_spread(weight, stride), or initialise them with "
+                    "upconv.resize_equivalent_kernel.")
         if math.isinf(self.ratio):
             return ("Some output pixels receive no stamp at all: a kernel smaller than the stride (or a dilation "
                     "that skips residues) leaves holes.")
         if len(self.layers) > 1:
-            return "Uneven overlap remains after the whole stack."
+            return "Uneven overlap remains after the whole stack: a checkerboard whatever the weights."
         L = self.layers[0]
         kernel = _axes(tuple(shapes.ceil_div(k, s) * s for k, s in zip(L.kernel_size, L.stride, strict=False)))
-        return (f"The kernel size is not a multiple of the stride: use kernel {kernel} (k % s == 0), "
-                "resize-convolution (upconv.resize_equivalent_kernel), or a stride-1 layer after it.")
+        return (f"Uneven overlap makes a checkerboard whatever the weights. The kernel size is not a multiple of "
+                f"the stride: use kernel {kernel} (k % s == 0), resize-convolution "
+                "(upconv.resize_equivalent_kernel), or a stride-1 layer after it.")
 
     def format_table(self) -> str:
         """Layers, period tile and ratio as plain text."""
@@ -268,7 +287,8 @@ class OverlapMap:
             f"period {'x'.join(map(str, self.period))}; interior tile (from a multiple of the period):",
             grid_text(self.tile),
             f"count min {self.min_count}, max {self.max_count}; "
-            f"overlap ratio {number(self.ratio)} ({verdict(self.ratio)})",
+            f"overlap ratio {number(self.ratio)} ({self.verdict} geometry)",
+            self.advice,
         ])
 
     def __str__(self) -> str:

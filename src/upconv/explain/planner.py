@@ -3,7 +3,9 @@
 ``plan(in_size, out_size)`` answers "which kernel / stride / padding gets
 me from 7 to 14?" for one layer or a stack of layers, rating every answer
 with its checkerboard overlap ratio (:func:`upconv.checkerboard.overlap_ratio`,
-1.0 = artifact-free) and listing its ONNX ``auto_pad`` equivalents
+1.0 = even overlap), the output rows no kernel tap reaches (bias only) and
+its uneven borders (:func:`upconv.shapes.tap_coverage`), and listing its ONNX
+``auto_pad`` equivalents
 (``plan_inverse``, the transposed convolution that undoes a convolution's
 size change, is in :mod:`upconv.explain.inverse`).
 
@@ -13,6 +15,7 @@ Every size comes from :mod:`upconv.shapes`; this module only searches.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
@@ -21,6 +24,7 @@ from upconv import _validate as v
 from upconv import shapes
 from upconv.explain.overlap import stack_ratio, verdict
 from upconv.explain.report import number, table
+from upconv.shapes.stamps import TapCoverage, tap_coverage
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -107,17 +111,57 @@ class PlanRow:
     """A stack of transposed convolutions that maps the planned sizes exactly, with its rating.
 
     ``ratio`` is the overlap ratio of the whole stack in ``ndim`` dimensions
-    (square kernels): 1.0 = artifact-free, ``inf`` = some pixels receive no
-    stamp.
+    (square kernels): 1.0 = even overlap, ``inf`` = some pixels receive no
+    stamp.  ``coverage`` holds, per layer, the outputs no kernel tap reaches
+    and the stamps each border misses (:func:`upconv.shapes.tap_coverage`,
+    on one axis).
     """
 
     layers: tuple[PlanLayer, ...]
     ratio: float
+    coverage: tuple[TapCoverage, ...] = ()
+
+    @property
+    def unreached(self) -> int:
+        """Output rows (per axis) that no kernel tap reaches, over the stack's layers: they hold the bias only."""
+        return sum(len(c.unreached) for c in self.coverage)
+
+    @property
+    def uneven_border(self) -> bool:
+        """Whether some layer's borders miss different stamps (a weaker first or last row)."""
+        return not all(c.even_borders for c in self.coverage)
 
     @property
     def artifact_free(self) -> bool:
-        """Whether every interior output pixel receives the same number of stamps."""
-        return self.ratio == 1.0
+        """Even overlap (every interior output pixel receives the same number of stamps) and every output reached."""
+        return self.ratio == 1.0 and self.unreached == 0
+
+    @property
+    def verdict(self) -> str:
+        """``"artifact-free"``, ``"checkerboard"``, ``"holes"``, or ``"unreached"`` (even overlap, bias-only rows)."""
+        if self.ratio == 1.0 and self.unreached:
+            return "unreached"
+        return verdict(self.ratio)
+
+    @property
+    def why(self) -> str:
+        """What is wrong with this candidate, in a phrase (empty for a clean one)."""
+        notes = []
+        if math.isinf(self.ratio):
+            notes.append("holes: some outputs receive no stamp (kernel smaller than the stride)")
+        elif self.ratio != 1.0:
+            notes.append(f"uneven overlap (ratio {number(self.ratio)}): a checkerboard whatever the weights")
+        for j, (L, c) in enumerate(zip(self.layers, self.coverage, strict=False)):
+            where = f"layer {j + 1}: " if len(self.layers) > 1 else ""
+            if c.unreached and not math.isinf(self.ratio):
+                shown = ", ".join(map(str, c.unreached[:4])) + (", ..." if len(c.unreached) > 4 else "")
+                notes.append(f"{where}{len(c.unreached)} output row(s) per axis no kernel tap reaches (at {shown}):"
+                             f" bias only" + (f", output_padding {L.output_padding} reaches past the kernel"
+                                              if L.output_padding else ""))
+            if not c.even_borders:
+                notes.append(f"{where}uneven borders (stamps missing from the start {list(c.begin) or 'none'}, "
+                             f"from the end {list(c.end) or 'none'})")
+        return "; ".join(notes)
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -149,11 +193,6 @@ class PlanRow:
         """Dilation of each layer."""
         return tuple(L.dilation for L in self.layers)
 
-    @property
-    def verdict(self) -> str:
-        """``"artifact-free"``, ``"checkerboard"`` or ``"holes"``."""
-        return verdict(self.ratio)
-
     def __str__(self) -> str:
         return f"{' -> '.join(map(str, self.sizes))}: {' | '.join(map(str, self.layers))} (ratio {number(self.ratio)})"
 
@@ -162,8 +201,10 @@ class PlanRow:
 class Plan:
     """Every transposed-convolution stack within the bounds that maps ``in_size`` to ``out_size``.
 
-    ``rows`` are sorted: artifact-free stacks first, then by total kernel
-    size, overlap ratio, padding, output padding and dilation.  A ``Plan``
+    ``rows`` are sorted: artifact-free stacks first (even overlap, every
+    output reached by a kernel tap), even borders before uneven ones, then by
+    total kernel size, overlap ratio, unreached rows, padding, output padding
+    and dilation.  A ``Plan``
     is a sequence of its rows.
     """
 
@@ -211,17 +252,19 @@ class Plan:
         if self.layers == 1:
             headers: tuple[str, ...] = (
                 "#", "kernel", "stride", "padding", "output_padding", "dilation", "ratio", "checkerboard",
-                "ONNX auto_pad",
+                "ONNX auto_pad", "why",
             )
             body: list[tuple[object, ...]] = [
                 (i + 1, L.kernel_size, L.stride, L.padding, L.output_padding, L.dilation, r.ratio, r.verdict,
-                 ", ".join(L.onnx) or "-")
+                 ", ".join(L.onnx) or "-", r.why or "-")
                 for i, r in enumerate(rows) for L in r.layers
             ]
         else:
-            headers = ("#", "sizes") + tuple(f"layer {j + 1}" for j in range(self.layers)) + ("ratio", "checkerboard")
+            headers = (("#", "sizes") + tuple(f"layer {j + 1}" for j in range(self.layers))
+                       + ("ratio", "checkerboard", "why"))
             body = [
-                (i + 1, " -> ".join(map(str, r.sizes))) + tuple(str(L) for L in r.layers) + (r.ratio, r.verdict)
+                (i + 1, " -> ".join(map(str, r.sizes))) + tuple(str(L) for L in r.layers)
+                + (r.ratio, r.verdict, r.why or "-")
                 for i, r in enumerate(rows)
             ]
         lines = [title, "\n".join(table(headers, body)) if body else "(no transposed convolution within these bounds)"]
@@ -267,6 +310,11 @@ def _transitions(size: int, b: _Bounds) -> tuple[_Transition, ...]:
                             continue
                         found.append((o, k, s, p, a, d))
     return tuple(found)
+
+
+@functools.lru_cache(maxsize=65536)
+def _coverage(size: int, k: int, s: int, p: int, a: int, d: int) -> TapCoverage:
+    return tap_coverage(size, k, s, (p, p), a, d)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -364,9 +412,12 @@ def plan(
     Returns
     -------
     Plan
-        A sequence of :class:`PlanRow`, artifact-free first, then by total
-        kernel size, ratio, padding, output padding, dilation;
-        ``format_table()`` prints it.
+        A sequence of :class:`PlanRow`, artifact-free first (even overlap
+        and every output reached by a kernel tap; a row whose last output
+        rows hold the bias only, such as ``k2 s2 a1`` for 37 -> 75, comes
+        after the clean ones and says why), even borders before uneven
+        ones, then by total kernel size, ratio, padding, output padding,
+        dilation; ``format_table()`` prints it.
 
     Raises
     ------
@@ -428,10 +479,10 @@ def plan(
         rows.append(PlanRow(tuple(
             PlanLayer(a, b_, k, s, p, op, d, _onnx_equivalents((a,), (k,), (s,), (d,), ((p, p),), (op,)))
             for a, b_, k, s, p, op, d in stack
-        ), ratio))
+        ), ratio, tuple(_coverage(a, k, s, p, op, d) for a, _, k, s, p, op, d in stack)))
     rows.sort(key=lambda r: (
-        not r.artifact_free, sum(r.kernel_sizes), r.ratio, sum(r.paddings), sum(r.output_paddings),
-        sum(r.dilations), r.strides, r.kernel_sizes, r.paddings,
+        not r.artifact_free, r.uneven_border, sum(r.kernel_sizes), r.ratio, r.unreached, sum(r.paddings),
+        sum(r.output_paddings), sum(r.dilations), r.strides, r.kernel_sizes, r.paddings,
     ))
     return Plan(
         i, o, n, nd, tuple(rows), b.max_kernel, b.max_stride, b.max_padding, b.max_dilation, b.min_stride,

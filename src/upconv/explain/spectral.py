@@ -15,6 +15,7 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv.explain.overlap import _is_seq
+from upconv.ops.arrays import array_function
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -25,6 +26,7 @@ __all__ = ["stride_frequency_energy"]
 _FLAT_ULPS = 64
 
 
+@array_function(whole=True)
 def stride_frequency_energy(y: npt.ArrayLike, stride: int | Sequence[int],
                             axes: int | Sequence[int] | None = None) -> float:
     """Fraction of an array's spectral energy at the stride frequencies ``j/s``.

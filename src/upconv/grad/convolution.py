@@ -11,6 +11,7 @@ import numpy as np
 from upconv import _validate as v
 from upconv import shapes
 from upconv.grad._common import _check_grad_out, _sum_bias
+from upconv.ops.arrays import array_function
 from upconv.ops.convolution import (
     check_conv_channels,
     check_transpose_channels,
@@ -62,6 +63,7 @@ def _conv_setup(func: str, grad_out: npt.ArrayLike, x: npt.ArrayLike, weight: np
     return result_dtype, gy, xa, w, groups, unbatched, g
 
 
+@array_function
 def conv_grad_input(
     grad_out: npt.ArrayLike,
     x: npt.ArrayLike,
@@ -140,6 +142,7 @@ def conv_grad_input(
     return finish(gx, None, result_dtype, unbatched)
 
 
+@array_function
 def conv_grad_weight(
     grad_out: npt.ArrayLike,
     x: npt.ArrayLike,
@@ -198,6 +201,7 @@ def conv_grad_weight(
     return weight_gradient(xa, gy, g, groups, func).astype(result_dtype, copy=False)
 
 
+@array_function
 def conv_grad_bias(
     grad_out: npt.ArrayLike,
     x: npt.ArrayLike,
@@ -281,6 +285,7 @@ def _conv_transpose_setup(func: str, grad_out: npt.ArrayLike, x: npt.ArrayLike, 
     return result_dtype, gy, xa, w, groups, unbatched, g
 
 
+@array_function
 def conv_transpose_grad_input(
     grad_out: npt.ArrayLike,
     x: npt.ArrayLike,
@@ -352,6 +357,7 @@ def conv_transpose_grad_input(
     return finish(gx, None, result_dtype, unbatched)
 
 
+@array_function
 def conv_transpose_grad_weight(
     grad_out: npt.ArrayLike,
     x: npt.ArrayLike,
@@ -406,6 +412,7 @@ def conv_transpose_grad_weight(
     return gw.astype(result_dtype, copy=False)
 
 
+@array_function
 def conv_transpose_grad_bias(
     grad_out: npt.ArrayLike,
     x: npt.ArrayLike,

@@ -9,6 +9,7 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv.grad._common import _check_grad_out
+from upconv.ops.arrays import array_function
 from upconv.ops.interpolation import interpolate_plans, resize_plans
 from upconv.ops.resampling import SEQUENTIAL, AxisPlan, apply
 
@@ -78,6 +79,7 @@ def _transposed_resample(g: np.ndarray, plans: Sequence[AxisPlan | None], in_sha
     return apply(g, exact, order, func)
 
 
+@array_function
 def interpolate_grad_input(
     grad_out: npt.ArrayLike,
     x: npt.ArrayLike,
@@ -146,6 +148,7 @@ def interpolate_grad_input(
     return _transposed_resample(gy, plans, xa.shape, func).astype(result_dtype, copy=False)
 
 
+@array_function
 def resize_grad_input(
     grad_out: npt.ArrayLike,
     x: npt.ArrayLike,

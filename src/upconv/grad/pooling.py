@@ -11,6 +11,7 @@ import numpy as np
 from upconv import _validate as v
 from upconv import shapes
 from upconv.grad._common import _check_grad_out
+from upconv.ops.arrays import array_function
 from upconv.ops.pooling import UNPOOL_MODES, count_spatial_axes, max_pool
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 # pooling and unpooling
 
 
+@array_function
 def max_pool_grad_input(
     grad_out: npt.ArrayLike,
     x: npt.ArrayLike,
@@ -100,6 +102,7 @@ def max_pool_grad_input(
     return gx.reshape(xa.shape).astype(result_dtype, copy=False)
 
 
+@array_function
 def max_unpool_grad_input(
     grad_out: npt.ArrayLike,
     x: npt.ArrayLike,
@@ -159,6 +162,7 @@ def max_unpool_grad_input(
     return gx.reshape(xa.shape).astype(result_dtype, copy=False)
 
 
+@array_function
 def unpool_grad_input(grad_out: npt.ArrayLike, x: npt.ArrayLike, scale_factor: int | Sequence[int],
                       mode: str = "nearest") -> np.ndarray:
     r"""Gradient of :func:`upconv.unpool` with respect to ``x``.

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from upconv.grad._common import _check_grad_out
+from upconv.ops.arrays import array_function
 from upconv.ops.rearrange import (
     depth_to_space_plan,
     pixel_shuffle_plan,
@@ -34,6 +35,7 @@ def _rearrangement_grad(func: str, op: str, grad_out: npt.ArrayLike, x: npt.Arra
     return inverse_plan(gy.shape, *args, func=func).apply(gy, func)
 
 
+@array_function
 def pixel_shuffle_grad_input(
     grad_out: npt.ArrayLike, x: npt.ArrayLike, upscale_factor: int, *, ndim: int = 2
 ) -> np.ndarray:
@@ -63,6 +65,7 @@ def pixel_shuffle_grad_input(
                                pixel_shuffle_plan, pixel_unshuffle_plan, upscale_factor, ndim)
 
 
+@array_function
 def pixel_unshuffle_grad_input(
     grad_out: npt.ArrayLike, x: npt.ArrayLike, downscale_factor: int, *, ndim: int = 2
 ) -> np.ndarray:
@@ -90,6 +93,7 @@ def pixel_unshuffle_grad_input(
                                pixel_unshuffle_plan, pixel_shuffle_plan, downscale_factor, ndim)
 
 
+@array_function
 def depth_to_space_grad_input(
     grad_out: npt.ArrayLike, x: npt.ArrayLike, blocksize: int, mode: str = "DCR"
 ) -> np.ndarray:
@@ -117,6 +121,7 @@ def depth_to_space_grad_input(
                                depth_to_space_plan, space_to_depth_plan, blocksize, mode)
 
 
+@array_function
 def space_to_depth_grad_input(
     grad_out: npt.ArrayLike, x: npt.ArrayLike, blocksize: int, mode: str = "DCR"
 ) -> np.ndarray:

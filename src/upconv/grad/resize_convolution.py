@@ -12,6 +12,7 @@ from upconv import shapes
 from upconv.grad._common import _check_grad_out, _sum_bias
 from upconv.grad.convolution import conv_grad_input, conv_grad_weight
 from upconv.grad.interpolation import interpolate_grad_input
+from upconv.ops.arrays import array_function
 from upconv.ops.interpolation import interpolate
 from upconv.ops.resize_convolution import check_convolution, interpolation_args
 
@@ -46,6 +47,7 @@ def _resize_conv_parts(func: str, grad_out: npt.ArrayLike, x: npt.ArrayLike, wei
     return result_dtype, gb, xb, up, interp, conv_args, unbatched
 
 
+@array_function
 def resize_conv_grad_input(grad_out: npt.ArrayLike, x: npt.ArrayLike, weight: npt.ArrayLike,
                            bias: npt.ArrayLike | None = None,
                            scale_factor: float | Sequence[float] = 2, mode: str = "nearest", padding: Any = "same",
@@ -81,6 +83,7 @@ def resize_conv_grad_input(grad_out: npt.ArrayLike, x: npt.ArrayLike, weight: np
     return (gx[0] if unbatched else gx).astype(result_dtype, copy=False)
 
 
+@array_function
 def resize_conv_grad_weight(grad_out: npt.ArrayLike, x: npt.ArrayLike, weight: npt.ArrayLike,
                             bias: npt.ArrayLike | None = None,
                             scale_factor: float | Sequence[float] = 2, mode: str = "nearest", padding: Any = "same",
@@ -107,6 +110,7 @@ def resize_conv_grad_weight(grad_out: npt.ArrayLike, x: npt.ArrayLike, weight: n
     return conv_grad_weight(gb, up, *conv_args).astype(result_dtype, copy=False)
 
 
+@array_function
 def resize_conv_grad_bias(grad_out: npt.ArrayLike, x: npt.ArrayLike, weight: npt.ArrayLike,
                           bias: npt.ArrayLike | None = None,
                           scale_factor: float | Sequence[float] = 2, mode: str = "nearest", padding: Any = "same",

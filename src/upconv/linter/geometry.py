@@ -1,10 +1,9 @@
 """Artifacts from geometry: stamp counts, unreached outputs, uneven borders and overlap periods.
 
 The functions on one axis (:func:`stamp_counts`, :func:`unreached_positions`,
-:func:`border_deficits`, :func:`minimal_period`) are plain integer
-arithmetic on a transposed convolution's parameters, meant to move into the
-library beside :func:`upconv.overlap_map` (``upconv plan``'s ranking needs
-the unreached positions too).  :func:`conv_transpose_geometry_report` joins
+:func:`border_deficits`) are the library's (:mod:`upconv.shapes.stamps`,
+which ``upconv.plan`` ranks with too), re-exported here;
+:func:`minimal_period` is plain integer arithmetic on a tile.  :func:`conv_transpose_geometry_report` joins
 them with :func:`upconv.overlap_ratio` and :func:`upconv.overlap_map` for one
 layer.
 """
@@ -17,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from upconv import shapes
 from upconv.explain.overlap import overlap_map, overlap_ratio
 from upconv.linter.thresholds import THRESHOLDS
+from upconv.shapes.stamps import border_deficits, interior_counts, stamp_counts, unreached_positions
 
 if TYPE_CHECKING:
-    import numpy.typing as npt
+    pass
 
 __all__ = [
     "stamp_counts",
@@ -37,96 +36,6 @@ __all__ = [
 
 #: Unreached positions listed per axis (the count is always exact).
 MAX_LISTED = 8
-
-
-def stamp_counts(
-    in_size: int, kernel_size: int, stride: int, padding: tuple[int, int] = (0, 0), output_padding: int = 0,
-    dilation: int = 1,
-) -> npt.NDArray[np.intp]:
-    """Per output position of a 1-d transposed convolution, how many (input, tap) pairs reach it.
-
-    Output ``o`` sits at ``f = o + padding[0]`` of the un-cropped result and
-    is reached by input ``j`` through tap ``t`` when ``j*stride + t*dilation
-    == f`` with ``0 <= j < in_size``, ``0 <= t < kernel_size``.  Positions
-    past the un-cropped result (``output_padding`` beyond the kernel) count 0.
-
-    Examples
-    --------
-    >>> stamp_counts(3, 3, 2).tolist()                      # k3 s2: 3 -> 7
-    [1, 1, 2, 1, 2, 1, 1]
-    >>> stamp_counts(3, 2, 2, output_padding=1).tolist()    # k2 s2 a1: the last row gets nothing
-    [1, 1, 1, 1, 1, 1, 0]
-    """
-    out = shapes.conv_transpose_output_size((in_size,), kernel_size, stride, [padding], output_padding, dilation)[0]
-    f = np.arange(out)[:, None] + padding[0]
-    j = f - np.arange(kernel_size)[None, :] * dilation
-    hit = (j >= 0) & (j % stride == 0) & (j // stride < in_size)
-    return hit.sum(axis=1)
-
-
-def interior_counts(
-    length: int, kernel_size: int, stride: int, begin: int = 0, dilation: int = 1,
-) -> npt.NDArray[np.intp]:
-    """Counts at ``length`` output positions starting at un-cropped ``begin`` for an infinite input.
-
-    The count of un-cropped position ``f`` is the number of taps ``t`` with
-    ``t*dilation = f (mod stride)``: what :func:`stamp_counts` gives away
-    from the borders.
-
-    Examples
-    --------
-    >>> interior_counts(6, 3, 2).tolist()
-    [2, 1, 2, 1, 2, 1]
-    """
-    f = np.arange(length)[:, None] + begin
-    return ((f - np.arange(kernel_size)[None, :] * dilation) % stride == 0).sum(axis=1)
-
-
-def unreached_positions(
-    in_size: int, kernel_size: int, stride: int, padding: tuple[int, int] = (0, 0), output_padding: int = 0,
-    dilation: int = 1,
-) -> npt.NDArray[np.intp]:
-    """Output positions of a 1-d transposed convolution that no kernel tap reaches (bias only).
-
-    Examples
-    --------
-    >>> unreached_positions(4, 2, 2, output_padding=1).tolist()   # U-Net k2 s2, odd size: 4 -> 9
-    [8]
-    >>> unreached_positions(3, 1, 2).tolist()                      # k1 s2: every other position
-    [1, 3]
-    """
-    return np.flatnonzero(stamp_counts(in_size, kernel_size, stride, padding, output_padding, dilation) == 0)
-
-
-def border_deficits(
-    in_size: int, kernel_size: int, stride: int, padding: tuple[int, int] = (0, 0), output_padding: int = 0,
-    dilation: int = 1,
-) -> tuple[list[int], list[int]]:
-    """Stamps missing near each border of a 1-d transposed convolution: ``(from the start, from the end)``.
-
-    The deficit of an output is the count it would get from an infinite input
-    (:func:`interior_counts`) minus the count it gets
-    (:func:`stamp_counts`).  Each list runs from its border inwards over the
-    first half of the output, without trailing zeros.  The borders are even
-    when the two lists are equal: the output's count profile is the same read
-    from either end.
-
-    Examples
-    --------
-    >>> border_deficits(4, 4, 2, padding=(1, 1))                   # k4 s2 p1: even
-    ([1], [1])
-    >>> border_deficits(4, 3, 2, padding=(1, 1), output_padding=1) # k3 s2 p1 a1: the last row is weaker
-    ([], [1])
-    """
-    counts = stamp_counts(in_size, kernel_size, stride, padding, output_padding, dilation)
-    deficits = interior_counts(len(counts), kernel_size, stride, padding[0], dilation) - counts
-    half = (len(counts) + 1) // 2
-    return _trim(deficits[:half]), _trim(deficits[::-1][:half])
-
-
-def _trim(a: npt.NDArray[np.intp]) -> list[int]:
-    nz = np.flatnonzero(a)
-    return [int(x) for x in a[: nz[-1] + 1]] if nz.size else []
 
 
 def minimal_period(tile: Sequence[int]) -> int:

@@ -18,7 +18,20 @@ from upconv import _validate as v
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["Module", "Sequential"]
+__all__ = ["Module", "Sequential", "check_parameter"]
+
+
+def check_parameter(func: str, name: str, shape: tuple[int, ...], dtype: np.dtype, expected: tuple[int, ...]) -> None:
+    """ValueError unless an array of ``shape`` and ``dtype`` can be loaded into a parameter of shape ``expected``.
+
+    Real numbers only (integers and floats): complex values would lose their imaginary part, booleans,
+    strings and objects are not parameters.
+    """
+    if dtype.kind not in "iuf":
+        raise ValueError(f"{func}: parameter {name!r} must hold real numbers, got dtype {dtype}")
+    if tuple(shape) != tuple(expected):
+        raise ValueError(f"{func}: parameter {name!r} has shape {tuple(expected)}, got {tuple(shape)}")
+
 
 class Module:
     """Base class: parameters, gradients, ``forward``/``backward`` and ``state_dict``.
@@ -63,10 +76,15 @@ class Module:
     def load_state_dict(self, state: Mapping[str, npt.ArrayLike], strict: bool = True) -> None:
         """Copy ``state``'s arrays into the parameters, in place (cast to each parameter's dtype).
 
+        All or nothing: every name, shape and dtype is checked before the
+        first parameter changes.
+
         Raises
         ------
         ValueError
-            If a shape differs, or with ``strict`` if a name is missing or unexpected.
+            If a shape differs, with ``strict`` if a name is missing or
+            unexpected, or if an array holds complex, boolean, object or
+            other non-real data (which casting would silently change).
         """
         func = f"{type(self).__name__}.load_state_dict"
         strict = v.boolean(strict, func, "strict")
@@ -76,16 +94,16 @@ class Module:
             unexpected = sorted(set(state) - set(names))
             if missing or unexpected:
                 raise ValueError(f"{func}: missing parameters {missing}, unexpected parameters {unexpected}")
+        staged: list[tuple[np.ndarray, np.ndarray]] = []
         for name, value in state.items():
             if name not in names:
                 continue
             owner, key = names[name]
             a = np.asarray(value)
-            if a.shape != owner.params[key].shape:
-                raise ValueError(
-                    f"{func}: parameter {name!r} has shape {owner.params[key].shape}, got {a.shape}"
-                )
-            owner.params[key][...] = a
+            check_parameter(func, name, a.shape, a.dtype, owner.params[key].shape)
+            staged.append((owner.params[key], a))
+        for param, a in staged:  # every check passed: now copy
+            param[...] = a
 
     def zero_grad(self) -> None:
         """Forget every gradient."""

@@ -20,6 +20,7 @@ import numpy as np
 from upconv import _validate as v
 from upconv import shapes
 from upconv.ops import paths
+from upconv.ops.arrays import array_function
 from upconv.ops.correlation import correlate
 from upconv.ops.paths import auto_method, use_direct_conv, use_simd_conv
 from upconv.ops.transposed import (
@@ -115,6 +116,7 @@ def finish(out: np.ndarray, bias: np.ndarray | None, result_dtype: np.dtype[Any]
 # conv
 
 
+@array_function
 def conv(
     x: npt.ArrayLike,
     weight: npt.ArrayLike,
@@ -145,7 +147,10 @@ def conv(
     Returns
     -------
     y : (N, C_out, *out_size) or (C_out, *out_size) ndarray
-        Same dtype as the inputs (float16 is computed in float32).
+        Same dtype as the inputs (float16 is computed in float32).  With an
+        inf or NaN weight, float32 padding is not multiplied by it, and
+        float64 padding is (0 * inf = NaN at the borders), as torch's two
+        CPU paths do.
 
     Raises
     ------
@@ -181,7 +186,40 @@ def conv(
     result_dtype, x, w, b, groups, unbatched = prepare(func, x, weight, bias, groups)
     check_conv_channels(func, x.shape[1], w, b, groups)
     g = shapes.conv_geometry(x.shape[2:], w.shape[2:], stride, padding, dilation, func=func)
+    if x.dtype == np.float32 and g.padding != ((0, 0),) * g.ndim and has_nonfinite(w):
+        return finish(_correlate_real_taps(x, w, g, groups, func), b, result_dtype, unbatched)
     return finish(correlate(x, w, g, groups, func), b, result_dtype, unbatched)
+
+
+def has_nonfinite(w: np.ndarray) -> bool:
+    """Whether ``w`` may hold an inf or NaN: its sum of squares (one BLAS dot, ~1 us for small weights) is not finite.
+
+    Any inf or NaN makes it non-finite; an overflow of finite weights only sends them down the exact path.
+    """
+    flat = w.reshape(-1)
+    return not np.isfinite(np.dot(flat, flat))
+
+
+def _correlate_real_taps(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int, func: str) -> np.ndarray:
+    """:func:`correlate` with an inf or NaN weight, as torch computes float32: the padding is never multiplied.
+
+    torch's float32 convolution sums the taps that read inside the input
+    only, so ``inf * 0`` never makes a NaN of the padding; the zero-padded
+    engine would.  The finite weights are correlated as usual and each
+    non-finite weight's products are added over the outputs whose tap reads
+    a real input (:func:`upconv.shapes.tap_reach`).
+    """
+    bad = ~np.isfinite(w)
+    out = correlate(x, np.where(bad, np.zeros((), w.dtype), w), g, groups, func)
+    co_g, ci_g = w.shape[0] // groups, w.shape[1]
+    with np.errstate(invalid="ignore", over="ignore"):
+        for co, ci, *taps in zip(*np.nonzero(bad), strict=True):
+            reach = [shapes.tap_reach(g, a, int(t)) for a, t in enumerate(taps)]
+            dst = (slice(None), int(co)) + tuple(slice(o.start, o.stop) for o, _ in reach)
+            channel = int(co) // co_g * ci_g + int(ci)
+            src = (slice(None), channel) + tuple(slice(i.start, i.stop, i.step) for _, i in reach)
+            out[dst] += x[src] * w[(co, ci) + tuple(taps)]
+    return out
 
 
 def conv_keeping_cols(
@@ -225,6 +263,7 @@ CONV_TRANSPOSE_METHODS: dict[str, Callable[[np.ndarray, np.ndarray, ConvGeometry
 }
 
 
+@array_function
 def conv_transpose(
     x: npt.ArrayLike,
     weight: npt.ArrayLike,
@@ -265,6 +304,9 @@ def conv_transpose(
         :func:`upconv.shapes.conv_transpose_output_size_range`.
     method : {"auto", "scatter", "zero_insertion", "matrix", "phase"}
         Algorithm (all give the same result); ``"auto"`` picks the fastest.
+        With an inf or NaN weight, ``"zero_insertion"`` and ``"phase"``
+        stamp instead, so that no inserted or padded zero is multiplied by it
+        (``0 * inf`` is NaN where torch gives ``inf``).
 
     Returns
     -------
@@ -316,5 +358,7 @@ def conv_transpose(
     v.check_allocation((x.shape[0], w.shape[1] * groups) + g.in_size, x.dtype, func, "the output")
     if method == "auto":
         method = auto_method(x, w, g, groups)
+    if method in ("zero_insertion", "phase") and has_nonfinite(w):
+        method = "scatter"  # an inf or NaN weight: stamp, as torch, rather than multiply inserted or padded zeros
     out = CONV_TRANSPOSE_METHODS[method](x, w, g, groups)
     return finish(out, b, result_dtype, unbatched)

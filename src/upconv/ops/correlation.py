@@ -29,11 +29,13 @@ from upconv.shapes import ConvGeometry, ceil_div
 Int3 = tuple[int, int, int]
 
 
-def pad(x: np.ndarray, pads: Sequence[tuple[int, int]]) -> np.ndarray:
-    """Zero-pad the spatial axes of ``(N, C, *spatial)``; negative entries crop."""
+def pad(x: np.ndarray, pads: Sequence[tuple[int, int]], func: str = "conv") -> np.ndarray:
+    """Zero-pad the spatial axes of ``(N, C, *spatial)``; negative entries crop; ``func`` names a MemoryError."""
     crop = tuple(slice(max(-b, 0), x.shape[2 + i] - max(-e, 0)) for i, (b, e) in enumerate(pads))
     x = x[(slice(None), slice(None)) + crop]
     if any(b > 0 or e > 0 for b, e in pads):
+        padded = x.shape[:2] + tuple(s + max(b, 0) + max(e, 0) for s, (b, e) in zip(x.shape[2:], pads, strict=True))
+        v.check_allocation(padded, x.dtype, func, "the padded input")
         x = np.pad(x, [(0, 0), (0, 0)] + [(max(b, 0), max(e, 0)) for b, e in pads])
     return x
 

@@ -31,14 +31,17 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
+from upconv.ops.arrays import array_function
+from upconv.ops.pooling import is_exact
 from upconv.ops.resample_onnx import ONNX_COORDINATES, OnnxAxis, onnx_plan
 from upconv.ops.resample_torch import (
     TORCH_AA_FILTERS,
     TORCH_PLANS,
     TorchAxis,
     torch_antialias_plan,
+    torch_uint8_steps,
 )
-from upconv.ops.resampling import AxisPlan, apply
+from upconv.ops.resampling import AxisPlan, apply, apply_fixed_point, check_tables, gather
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -65,8 +68,13 @@ _NEAREST_MODES = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
 # torch's 2-d nearest kernel takes the legacy float32 ``nearest_idx`` path when
 # out_h + out_w <= 128 (``_use_vectorized_kernel_cond_2d``, contiguous input).
 _LEGACY_NEAREST_MAX = 128
+# taps of each mode's filter at scale 1 (the tables' size: resampling.check_tables)
+_TORCH_TAPS = {"nearest": 1, "nearest-exact": 1, "linear": 2, "bilinear": 2, "trilinear": 2, "bicubic": 4,
+               "lanczos": 6}
+_ONNX_TAPS = {"nearest": 1, "linear": 2, "cubic": 4}
 
 
+@array_function
 def interpolate(
     x: npt.ArrayLike,
     size: v.IntOrTuple | None = None,
@@ -105,7 +113,10 @@ def interpolate(
     Returns
     -------
     y : (N, C, *out_size) ndarray
-        Same dtype as ``x`` (float16 computed in float32, integers -> float64).
+        Same dtype as ``x`` (float16 computed in float32).  Integer and
+        boolean arrays keep their dtype in the nearest modes (a gather);
+        uint8 stays uint8 in ``bilinear`` and ``bicubic``, rounded as torch
+        rounds it; other integer input is converted to float64.
 
     Raises
     ------
@@ -197,6 +208,16 @@ def interpolate(
     (array([0., 0., 1., 1., 2.]), array([0., 0., 1., 2., 2.]))
     """
     func = "interpolate"
+    if is_exact(x) and mode in ("nearest", "nearest-exact"):  # a gather: integers and booleans keep their dtype
+        assert isinstance(x, np.ndarray)
+        out_size, plans = interpolate_plans(func, x, size, scale_factor, mode, align_corners,
+                                            recompute_scale_factor, antialias, dtype=np.dtype(np.float32))
+        if plans is None:
+            return np.zeros(x.shape[:2] + out_size, dtype=x.dtype)
+        return gather(x, plans, func)
+    if isinstance(x, np.ndarray) and x.dtype == np.uint8 and mode in ("bilinear", "bicubic"):
+        return _interpolate_uint8(func, x, size, scale_factor, mode, align_corners, recompute_scale_factor,
+                                  antialias)
     result_dtype, (x,) = v.float_arrays(func, x=x)
     out_size, plans = interpolate_plans(func, x, size, scale_factor, mode, align_corners,
                                         recompute_scale_factor, antialias)
@@ -209,6 +230,20 @@ def interpolate(
     return y.astype(result_dtype, copy=False)
 
 
+def _interpolate_uint8(func: str, x: np.ndarray, size: v.IntOrTuple | None, scale_factor: v.FloatOrTuple | None,
+                       mode: str, align_corners: bool | None, recompute_scale_factor: bool | None,
+                       antialias: bool) -> np.ndarray:
+    """uint8 bilinear and bicubic in uint8, in torch's fixed point (:func:`resample_torch.torch_uint8_steps`)."""
+    out_size, plans = interpolate_plans(func, x, size, scale_factor, mode, align_corners, recompute_scale_factor,
+                                        antialias, dtype=np.dtype(np.float32))
+    if plans is None:
+        return np.zeros(x.shape[:2] + out_size, dtype=np.uint8)
+    sf = (v.float_tuple(scale_factor, x.ndim - 2, func, "scale_factor")
+          if scale_factor is not None and not recompute_scale_factor else None)
+    steps = torch_uint8_steps(x.shape[2:], out_size, sf, bool(align_corners), mode, antialias, plans[2:])
+    return apply_fixed_point(x, [(2 + a, taps) for a, taps in steps], func)
+
+
 def interpolate_plans(
     func: str,
     x: np.ndarray,
@@ -218,8 +253,12 @@ def interpolate_plans(
     align_corners: bool | None,
     recompute_scale_factor: bool | None,
     antialias: bool,
+    dtype: np.dtype | None = None,
 ) -> tuple[tuple[int, ...], list[AxisPlan | None] | None]:
-    """Validate an :func:`interpolate` call under ``func``; ``(out_size, plans)``."""
+    """Validate an :func:`interpolate` call under ``func``; ``(out_size, plans)``.
+
+    ``dtype`` is the arithmetic of torch's index computations (default: ``x``'s; float32 for integer data).
+    """
     # x: converted by _validate.float_arrays (its dtype selects torch's index arithmetic); plans: one AxisPlan
     # per axis of x (None for N, C and unchanged axes) to apply over the spatial axes from the back, or None
     # when the output is empty
@@ -266,13 +305,20 @@ def interpolate_plans(
         raise ValueError(f"{func}: x must have at least one channel for mode={mode!r}, got shape {x.shape}")
     if math.prod(x.shape[:2] + out_size) == 0:
         return out_size, None
+    v.check_allocation(x.shape[:2] + out_size, x.dtype if dtype is None else dtype, func,
+                       "the output")  # before the tables
+    for i, o in zip(in_size, out_size, strict=True):
+        if mode == "area":
+            check_tables(func, i, o, shapes.ceil_div(i, o) + 1)
+        else:
+            check_tables(func, i, o, _TORCH_TAPS[mode], i / o if antialias else 1.0)
     # scales for the coordinates: 1/scale_factor unless recomputed from the size ("area" always is)
     if scale_factor is not None and not recompute_scale_factor and mode != "area":
         sf: tuple[float | None, ...] = v.float_tuple(scale_factor, len(in_size), func, "scale_factor")
     else:
         sf = (None,) * len(in_size)
     ax = TorchAxis(
-        dtype=x.dtype,
+        dtype=x.dtype if dtype is None else dtype,
         align_corners=align_corners,
         legacy_nearest=len(in_size) == 2 and sum(out_size) <= _LEGACY_NEAREST_MAX,
     )
@@ -293,6 +339,7 @@ def _flag(value: object, func: str, name: str) -> bool:
     raise TypeError(f"{func}: {name} must be True/False or 0/1, got {value!r}")
 
 
+@array_function
 def resize(
     x: npt.ArrayLike,
     sizes: Sequence[int] | None = None,
@@ -352,7 +399,8 @@ def resize(
     Returns
     -------
     y : ndarray
-        Same dtype as ``x`` (float16 kept; integers -> float64).  Computed
+        Same dtype as ``x`` (float16 kept; integer and boolean arrays keep
+        their dtype with ``mode="nearest"``, and become float64 otherwise).  Computed
         in float64 and rounded once.
 
     Raises
@@ -427,6 +475,13 @@ def resize(
     """
     func = "resize"
     extrapolation_value = v.real(extrapolation_value, func, "extrapolation_value", finite=False)
+    if is_exact(x) and mode == "nearest":  # a gather: integers and booleans keep their dtype
+        assert isinstance(x, np.ndarray)
+        g, plans = resize_plans(func, x, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode,
+                                cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)
+        if plans is None:
+            return np.zeros(g.out_shape, dtype=x.dtype)
+        return gather(x, plans, func, fill=extrapolation_value)
     result_dtype, (x,) = v.float_arrays(func, x=x)
     g, plans = resize_plans(func, x, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode,
                             cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)
@@ -479,6 +534,11 @@ def resize_plans(
         rois = dict.fromkeys(g.axes)
     if math.prod(g.out_shape) == 0:
         return g, None
+    v.check_allocation(g.out_shape, np.float64, func, "the float64 output")  # before the tables
+    for a in g.axes:
+        i, o = g.in_shape[a], g.out_shape[a]
+        reach = max(i / o, 1 / g.scales[a]) if antialias else 1.0
+        check_tables(func, i, o, _ONNX_TAPS[mode], reach)
     ax = OnnxAxis(mode, ctm, nearest_mode, cubic_coeff_a, exclude_outside, antialias)
     plans: list[AxisPlan | None] = [None] * x.ndim
     for j, a in enumerate(g.axes):

@@ -18,6 +18,7 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
+from upconv.ops.arrays import array_function
 from upconv.shapes import ConvGeometry
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ def conv_matrix(
 ) -> sp.csr_array | np.ndarray: ...
 
 
+@array_function(whole=True)
 def conv_matrix(
     in_shape: Sequence[int],
     weight: npt.ArrayLike,

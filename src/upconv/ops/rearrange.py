@@ -29,6 +29,7 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv.kernels.parallel import parallel_for
+from upconv.ops.arrays import array_function
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -217,6 +218,7 @@ def space_to_depth_plan(shape: Sequence[int], blocksize: int, mode: str = "DCR",
 # public functions
 
 
+@array_function
 def pixel_shuffle(x: npt.ArrayLike, upscale_factor: int, *, ndim: int = 2) -> np.ndarray:
     r"""Rearrange channels into space, identical to ``torch.nn.functional.pixel_shuffle``.
 
@@ -271,6 +273,7 @@ def pixel_shuffle(x: npt.ArrayLike, upscale_factor: int, *, ndim: int = 2) -> np
     return pixel_shuffle_plan(xa.shape, upscale_factor, ndim).apply(xa, "pixel_shuffle")
 
 
+@array_function
 def pixel_unshuffle(x: npt.ArrayLike, downscale_factor: int, *, ndim: int = 2) -> np.ndarray:
     r"""Rearrange space into channels, identical to ``torch.nn.functional.pixel_unshuffle``.
 
@@ -317,6 +320,7 @@ def pixel_unshuffle(x: npt.ArrayLike, downscale_factor: int, *, ndim: int = 2) -
     return pixel_unshuffle_plan(xa.shape, downscale_factor, ndim).apply(xa, "pixel_unshuffle")
 
 
+@array_function
 def depth_to_space(x: npt.ArrayLike, blocksize: int, mode: str = "DCR") -> np.ndarray:
     r"""ONNX ``DepthToSpace``, generalised to any number of spatial axes.
 
@@ -374,6 +378,7 @@ def depth_to_space(x: npt.ArrayLike, blocksize: int, mode: str = "DCR") -> np.nd
     return depth_to_space_plan(xa.shape, blocksize, mode).apply(xa, "depth_to_space")
 
 
+@array_function
 def space_to_depth(x: npt.ArrayLike, blocksize: int, mode: str = "DCR") -> np.ndarray:
     r"""ONNX ``SpaceToDepth``, generalised to any number of spatial axes; inverse of :func:`depth_to_space`.
 

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     FloatType = type[np.floating[Any]]
     Floats = npt.NDArray[np.floating[Any]]
 
-__all__ = ["TorchAxis", "TORCH_PLANS", "TORCH_AA_FILTERS", "torch_antialias_plan"]
+__all__ = ["TorchAxis", "TORCH_PLANS", "TORCH_AA_FILTERS", "torch_antialias_plan", "torch_uint8_taps",
+           "torch_uint8_steps", "fixed_point"]
 
 
 @dataclass(frozen=True)
@@ -260,3 +261,83 @@ def torch_antialias_plan(n_in: int, n_out: int, sf: float | None, ax: TorchAxis,
         total = total + w[:, t]
     w = np.where(total[:, None] != 0, w / np.where(total == 0, T(1), total)[:, None], w).astype(T)
     return AxisPlan.taps(pos, w, n_in, ax.dtype, size=xsize)
+
+
+def torch_uint8_taps(n_in: int, n_out: int, sf: float | None, align_corners: bool, mode: str,
+                     antialias: bool) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64], int] | None:
+    """torch's uint8 resampling of one axis (bilinear, and bicubic with antialias): ``(index, weight, bits)``.
+
+    torch resamples uint8 images with Pillow's fixed-point scheme
+    (``_compute_index_ranges_int16_weights``): the PIL-style filter's
+    weights in double (widened by the scale only with ``antialias``),
+    normalised, scaled by ``2**bits`` to int16 (``bits`` as large as the
+    largest weight allows) and rounded half away from zero; each output is
+    ``clip((sum_t w_t x_t + 2**(bits-1)) >> bits, 0, 255)``.  ``index`` and
+    ``weight`` are ``(n_out, T)``.  None when the axis keeps its size (torch
+    skips it).
+    """
+    if n_out == n_in:
+        return None
+    interp_size, a = (2, np.float64(0)) if mode == "bilinear" else (4, np.float64(-0.5))
+    if align_corners:
+        scale = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    else:
+        scale = 1.0 / sf if sf is not None and sf > 0 else n_in / n_out
+    wide = antialias and scale >= 1.0
+    support = interp_size * 0.5 * scale if wide else interp_size * 0.5
+    invscale = 1.0 / scale if wide else 1.0
+    taps = int(math.ceil(support)) * 2 + 1
+    delta = 0.5 if align_corners and not antialias else 0.0
+    center = scale * (np.arange(n_out) + 0.5 - delta) + delta
+    xmin = np.maximum(np.trunc(center - support + 0.5).astype(np.int64), 0)
+    xmax = np.minimum(np.trunc(center + support + 0.5).astype(np.int64), n_in)
+    xsize = np.clip(xmax - xmin, 0, taps)
+    j = np.arange(taps)
+    pos = xmin[:, None] + j
+    t = np.abs((pos - center[:, None] + 0.5) * invscale)
+    if mode == "bilinear":
+        f = np.where(t < 1, 1 - t, 0.0)
+    else:
+        f = np.where(t < 1, _cubic1(t, a), np.where(t < 2, _cubic2(t, a), 0.0))
+    w = np.where(j < xsize[:, None], f, 0.0)
+    total = w.sum(axis=1, keepdims=True)
+    w = np.divide(w, total, out=w, where=total != 0)
+    return fixed_point(np.clip(pos, 0, n_in - 1), w)
+
+
+def fixed_point(index: np.ndarray, weight: np.ndarray) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64], int]:
+    """``(index, int16 weights, bits)`` of float64 ``(n_out, T)`` weights, as torch's uint8 path scales them."""
+    w_max = float(weight.max())
+    bits = 0
+    while bits < 21 and int(0.5 + w_max * (1 << (bits + 1))) < (1 << 15):
+        bits += 1
+    scaled = weight * (1 << bits)
+    wi = np.where(weight < 0, np.trunc(scaled - 0.5), np.trunc(scaled + 0.5)).astype(np.int64)
+    return np.asarray(index, dtype=np.intp), wi, bits
+
+
+def torch_uint8_steps(
+    in_size: tuple[int, ...], out_size: tuple[int, ...], sf: tuple[float, ...] | None, align_corners: bool,
+    mode: str, antialias: bool, plans: list[AxisPlan | None],
+) -> list[tuple[int, tuple[npt.NDArray[np.intp], npt.NDArray[np.int64], int]]]:
+    """torch's uint8 ``bilinear``/``bicubic``: ``(spatial axis, fixed-point taps)`` per resampled axis, last first.
+
+    Bit for bit for bilinear and for bicubic with antialias
+    (:func:`torch_uint8_taps`); bicubic without antialias takes the Keys
+    taps of the float32 ``plans`` into the same fixed point (torch's own
+    uint8 taps differ slightly: within 2 grey levels of torch).  torch skips
+    an axis that keeps its size, whatever the scale.
+    """
+    steps = []
+    for a in range(len(in_size) - 1, -1, -1):  # the last (contiguous) axis first
+        if in_size[a] == out_size[a]:
+            continue
+        plan = plans[a]
+        if mode == "bicubic" and not antialias:
+            taps = None if plan is None else fixed_point(plan.index.T, plan.weight.T.astype(np.float64))
+        else:
+            taps = torch_uint8_taps(in_size[a], out_size[a], None if sf is None else sf[a], align_corners, mode,
+                                    antialias)
+        if taps is not None:
+            steps.append((a, taps))
+    return steps

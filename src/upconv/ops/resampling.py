@@ -39,7 +39,12 @@ from upconv.shapes import ceil_div
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["AxisPlan", "SEQUENTIAL", "TORCH_FMA", "PAIRWISE", "apply"]
+__all__ = ["AxisPlan", "SEQUENTIAL", "TORCH_FMA", "PAIRWISE", "apply", "check_tables", "gather", "apply_fixed_point"]
+
+# Bytes a plan costs per output position while it is built, for T taps: the per-axis tables (index and weight,
+# 16 bytes a tap) and the coordinate temporaries of the plan functions (measured with tracemalloc over every
+# torch and ONNX mode: at most 62 + 68 T bytes).
+_TABLE_BYTES = (64, 72)
 
 
 #: Summation orders of the taps (see :class:`AxisPlan`).
@@ -110,6 +115,17 @@ class AxisPlan:
         )
 
 
+def check_tables(func: str, n_in: int, n_out: int, taps: int, reach: float = 1.0) -> None:
+    """MemoryError before a plan of ``n_out`` positions is built, if its tables would pass the memory limit.
+
+    ``taps`` is the filter's tap count at scale 1; ``reach``, how many input samples one output's filter
+    spans per tap (antialiased down-sampling widens it by ``n_in / n_out``).
+    """
+    t = 2 * math.ceil(taps / 2 * max(1.0, reach)) + 1 if reach > 1 else taps
+    per_output = _TABLE_BYTES[0] + _TABLE_BYTES[1] * t
+    v.check_allocation((n_out, per_output), np.uint8, func, f"the interpolation tables ({n_in} -> {n_out}, {t} taps)")
+
+
 # --------------------------------------------------------------------------
 # the engine
 
@@ -177,6 +193,38 @@ def apply(
             if np.isnan(np.add.reduce(y, axis=None)):
                 return _apply_without_padding(x, plans, [a for a, _ in todo], func, fill)
     return y
+
+
+def gather(x: np.ndarray, plans: Sequence[AxisPlan | None], func: str, fill: float = 0.0) -> np.ndarray:
+    """Nearest plans (one tap of weight 1 each) applied by indexing: exact for every dtype; a new array."""
+    out_shape = tuple(p.n_out if p is not None else s for p, s in zip(plans, x.shape, strict=True))
+    v.check_allocation(out_shape, x.dtype, func, "the output")
+    y = x
+    for a, p in enumerate(plans):
+        if p is None:
+            continue
+        y = np.take(y, p.index[0], axis=a)
+        if p.outside is not None and p.outside.any():
+            y[(slice(None),) * a + (p.outside,)] = np.asarray(fill).astype(x.dtype)
+    return np.array(y, copy=True) if y is x else y
+
+
+def apply_fixed_point(x: np.ndarray, steps: Sequence[tuple[int, tuple[np.ndarray, np.ndarray, int]]],
+                      func: str) -> npt.NDArray[np.uint8]:
+    """torch's uint8 resampling: per ``(axis, (index, weight, bits))`` in order, int16 weights, rounded shift.
+
+    Each pass rounds to uint8 (``clip((sum_t w_t x_t + 2**(bits-1)) >> bits, 0, 255)``), as torch (and
+    Pillow) store the intermediate image in uint8.
+    """
+    y = x
+    for axis, (index, weight, bits) in steps:
+        moved = np.moveaxis(y, axis, -1)
+        v.check_allocation(moved.shape[:-1] + (index.shape[0],), np.int64, func, "the fixed-point accumulator")
+        acc = np.full(moved.shape[:-1] + (index.shape[0],), 1 << (bits - 1), dtype=np.int64)
+        for t in range(index.shape[1]):
+            acc += weight[:, t] * moved[..., index[:, t]]
+        y = np.moveaxis(np.clip(acc >> bits, 0, 255).astype(np.uint8), -1, axis)
+    return np.ascontiguousarray(y) if y is not x else x.copy()
 
 
 def _apply_without_padding(x: np.ndarray, plans: Sequence[AxisPlan | None], todo: Sequence[int], func: str,

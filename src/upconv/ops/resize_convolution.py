@@ -19,6 +19,7 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
+from upconv.ops.arrays import array_function
 from upconv.ops.convolution import check_conv_channels, conv, prepare
 from upconv.ops.interpolation import interpolate
 from upconv.ops.transposed import as_conv_weight
@@ -70,6 +71,7 @@ def check_convolution(func: str, c_in: int, size: tuple[int, ...], w: np.ndarray
     return groups
 
 
+@array_function
 def resize_conv(
     x: npt.ArrayLike,
     weight: npt.ArrayLike,
@@ -158,6 +160,7 @@ def resize_conv(
     return y.astype(result_dtype, copy=False)
 
 
+@array_function
 def resize_equivalent_kernel(
     conv_weight: npt.ArrayLike, stride: v.IntOrTuple, mode: str = "nearest", *, groups: int = 1
 ) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
+from upconv.ops.arrays import array_function
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -36,6 +37,7 @@ def _ndim_from_size_args(kernel_size: object, *others: object) -> int:
     return 2
 
 
+@array_function
 def im2col(
     x: npt.ArrayLike,
     kernel_size: v.IntOrTuple,
@@ -113,10 +115,11 @@ def im2col(
     N, c = x.shape[:2]
     rows, L = c * math.prod(g.kernel_size), math.prod(g.out_size)
     v.check_allocation((N, rows, L), x.dtype, func, "the column matrix")
-    cols = np.array(windows(pad(x, g.padding), g).reshape(N, rows, L), dtype=result_dtype)
+    cols = np.array(windows(pad(x, g.padding, func), g).reshape(N, rows, L), dtype=result_dtype)
     return cols[0] if unbatched else cols
 
 
+@array_function
 def col2im(
     cols: npt.ArrayLike,
     output_size: v.IntOrTuple,

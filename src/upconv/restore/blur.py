@@ -20,6 +20,7 @@ __all__ = ["blur_kernel"]
 def _gaussian(sigma: float, size: int | None, ndim: int) -> np.ndarray:
     if size is None:
         size = 2 * math.ceil(3 * sigma) + 1
+    v.check_allocation((size,) * ndim, np.float64, "blur_kernel", "the Gaussian kernel")
     t = np.arange(size) - (size - 1) / 2
     g1 = np.exp(-0.5 * (t / sigma) ** 2)
     k = g1
@@ -31,6 +32,8 @@ def _gaussian(sigma: float, size: int | None, ndim: int) -> np.ndarray:
 def _motion(length: float, angle: float) -> np.ndarray:
     """A line of ``length`` pixels at ``angle`` degrees (counter-clockwise, rows pointing down), 16x supersampled."""
     m = max(1, int(math.ceil(length * 16)))
+    v.check_allocation((6, m), np.float64, "blur_kernel", "the motion kernel's samples")
+    v.check_allocation((2 * m // 16 + 3,) * 2, np.float64, "blur_kernel", "the motion kernel")
     t = (np.arange(m) + 0.5) / m * length - length / 2
     theta = math.radians(angle)
     cols = np.rint(t * math.cos(theta)).astype(int)
@@ -139,6 +142,7 @@ def _named_kernel(func: str, spec: str, ndim: int) -> npt.NDArray[np.float64]:
         if any(s != int(s) or s < 1 for s in nums):
             raise ValueError(f"{func}: box sizes must be positive integers, got {spec!r}")
         sizes = [int(s) for s in nums] * (ndim if len(nums) == 1 else 1)
+        v.check_allocation(sizes, np.float64, func, "the box kernel")
         k = np.ones(sizes)
     else:
         if ndim != 2:

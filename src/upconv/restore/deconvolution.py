@@ -38,6 +38,7 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
+from upconv.ops.arrays import array_function
 from upconv.restore.operators import UpconvOperator, make_operator
 from upconv.restore.solvers import Monitor, least_squares, richardson_lucy, wiener
 from upconv.shapes import ConvGeometry
@@ -170,6 +171,7 @@ def _check_method(func: str, method: str, engine: str, g: ConvGeometry, y: np.nd
                                  f"got a minimum of {a.min()}")
 
 
+@array_function(whole=True)
 def deconvolve(
     y: npt.ArrayLike,
     weight: npt.ArrayLike,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from upconv import _validate as v
+from upconv.ops.arrays import array_function
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -67,6 +68,7 @@ def _data_range(func: str, ref: np.ndarray, data_range: float | None) -> float:
     return float(hi if rmin >= 0 else hi - lo)
 
 
+@array_function(whole=True)
 def psnr(reference: npt.ArrayLike, estimate: npt.ArrayLike, data_range: float | None = None) -> float:
     r"""Peak signal-to-noise ratio of ``estimate`` against ``reference``, in decibels.
 
@@ -126,6 +128,7 @@ def psnr(reference: npt.ArrayLike, estimate: npt.ArrayLike, data_range: float | 
     return float(10.0 * np.log10(R * R / mse))
 
 
+@array_function(whole=True)
 def ssim(
     reference: npt.ArrayLike,
     estimate: npt.ArrayLike,

@@ -29,6 +29,7 @@ The arithmetic lives in five modules, re-exported here:
 ``convolution``    :class:`ConvGeometry`, conv sizes, ``same`` padding, FFT sizes
 ``transposed``     transposed-conv sizes and padding, ONNX ``auto_pad``, the
                    polyphase classes, tap index maps, zero insertion, borders
+``stamps``         which outputs a transposed conv's taps reach, how often; borders
 ``resize``         interpolate and ONNX Resize sizes
 ``pooling``        pooling and unpooling sizes
 ``chunks``         chunked computation: the output chunks of an operator for
@@ -67,6 +68,14 @@ from upconv.shapes.resize import (
     resize_geometry,
     resize_output_size,
 )
+from upconv.shapes.stamps import (
+    TapCoverage,
+    border_deficits,
+    interior_counts,
+    stamp_counts,
+    tap_coverage,
+    unreached_positions,
+)
 from upconv.shapes.transposed import (
     PhaseClass,
     conv_transpose_geometry,
@@ -85,6 +94,12 @@ from upconv.shapes.transposed import (
 )
 
 __all__ = [
+    "stamp_counts",
+    "interior_counts",
+    "unreached_positions",
+    "border_deficits",
+    "TapCoverage",
+    "tap_coverage",
     "ceil_div",
     "ConvGeometry",
     "PhaseClass",

@@ -436,3 +436,19 @@ def test_input_gradient_pattern_errors():
         input_gradient_pattern(3, 2, in_size=1)
     with pytest.raises(ValueError, match=r"^input_gradient_pattern: every entry of padding must be >= 0"):
         input_gradient_pattern(3, 2, padding=-1)
+
+
+def test_an_even_geometry_verdict_says_the_weights_decide_the_rest():
+    import numpy as np
+
+    import upconv
+
+    m = upconv.overlap_map(4, 2, ndim=2)
+    assert m.verdict == "artifact-free" and m.artifact_free
+    assert "geometry" in m.advice and "upconv.dc_gain_spread(weight, stride)" in m.advice
+    assert "geometry" in m.format_table() and "dc_gain_spread" in m.format_table()
+    # the caveat is real: random k4 s2 weights make a checkerboard that the geometry does not
+    w = np.random.default_rng(0).standard_normal((4, 4, 4, 4))
+    assert upconv.dc_gain_spread(w, 2).max_relative_spread > 0.5
+    odd = upconv.overlap_map(3, 2)
+    assert odd.verdict == "checkerboard" and "whatever the weights" in odd.advice

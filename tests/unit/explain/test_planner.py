@@ -34,12 +34,15 @@ def _check(p: Plan) -> None:
         assert row.sizes[0] == p.in_size and row.sizes[-1] == p.out_size
         rating = overlap_ratio(layers=[(L.kernel_size, L.stride, L.dilation) for L in row.layers], ndim=p.ndim)
         assert row.ratio == pytest.approx(rating)
-        assert row.artifact_free == (row.ratio == 1.0)
+        assert row.artifact_free == (row.ratio == 1.0 and row.unreached == 0)
     free = [r.artifact_free for r in p]
     assert free == sorted(free, reverse=True)  # artifact-free first
     for group in (p.artifact_free, [r for r in p if not r.artifact_free]):
-        totals = [sum(r.kernel_sizes) for r in group]
-        assert totals == sorted(totals)  # then by kernel size
+        even = [not r.uneven_border for r in group]
+        assert even == sorted(even, reverse=True)  # then even borders
+        for part in ([r for r in group if not r.uneven_border], [r for r in group if r.uneven_border]):
+            totals = [sum(r.kernel_sizes) for r in part]
+            assert totals == sorted(totals)  # then by kernel size
 
 
 @pytest.mark.parametrize("i, o, kw", [
@@ -295,3 +298,26 @@ def test_plan_inverse_errors():
         plan_inverse(0, 3)
     with pytest.raises(ValueError, match=r"^plan_inverse: kernel_size must be an integer or a sequence of 2"):
         plan_inverse((8, 8), (3, 3, 3))
+
+
+def test_bias_only_rows_are_an_artifact_ranked_after_the_clean_candidates():
+    # the U-Net odd-size case: ConvTranspose2d(kernel_size=2, stride=2, output_padding=1) for 37 -> 75 leaves its
+    # last row and column to the bias (no kernel tap reaches them)
+    import numpy as np
+
+    import upconv
+
+    y = upconv.conv_transpose(np.ones((1, 1, 37, 37)), np.ones((1, 1, 2, 2)), stride=2, output_padding=1)
+    assert not y[0, 0, -1].any() and not y[0, 0, :, -1].any()
+    p = plan(37, 75, ndim=2)
+    rows = {str(r.layers[0]): r for r in p}
+    k2 = rows["k2 s2 p0 a1"]
+    assert k2.ratio == 1.0 and k2.unreached == 1 and not k2.artifact_free and k2.verdict == "unreached"
+    assert "no kernel tap reaches (at 74): bias only" in k2.why and "output_padding 1" in k2.why
+    clean = [r for r in p if r.artifact_free]
+    assert clean and str(p[0].layers[0]) == "k4 s2 p1 a1" and p[0].unreached == 0
+    assert list(p).index(k2) >= len(clean)
+    assert "unreached" in p.format_table() and "bias only" in p.format_table()
+    # a stack whose layer leaves a row unreached is not artifact-free either
+    st = plan(9, 37, layers=2, max_kernel=4, max_stride=2)
+    assert any(r.unreached for r in st) and all(r.unreached == 0 for r in st.artifact_free)
