@@ -99,6 +99,7 @@ def main() -> None:
                     fn()
             return run
 
+        # the loop's values bound as defaults (each iteration times its own arrays)
         passes = {
             "forward": (lambda tconv=tconv, tx=tx, tw=tw, p=p: tconv(tx, tw, None, 1, p),
                         lambda x=x, w=w, p=p: upconv.conv(x, w, None, 1, p)),

@@ -105,8 +105,10 @@ def main() -> None:
             if err > 1e-4:
                 raise SystemExit(f"{name} {m}: result differs from torch (relative error {err:.2e})")
             runnable.append(m)
-        fns = [lambda: tfn(tx, tw, None, s, p, op, g)]
-        fns += [lambda m=m: upconv.conv_transpose(x, w, None, s, p, op, g, method=m) for m in runnable]
+        # the loop's values bound as defaults (each iteration times its own arrays)
+        fns = [lambda tfn=tfn, tx=tx, tw=tw, s=s, p=p, op=op, g=g: tfn(tx, tw, None, s, p, op, g)]
+        fns += [lambda m=m, x=x, w=w, s=s, p=p, op=op, g=g: upconv.conv_transpose(x, w, None, s, p, op, g, method=m)
+                for m in runnable]
         gemm_bound = name[0] in GEMM_BOUND
         t_torch, *t_ups = best_times(fns + [matmul] * gemm_bound, args.repeat)
         rate = matmul_work / t_ups.pop() if gemm_bound else None

@@ -68,8 +68,8 @@ def main(argv=None) -> None:
     p.add_argument("--balance", type=float, default=0.01)
     args = p.parse_args(argv)
 
-    from scipy import signal
     import skimage
+    from scipy import signal
     from skimage import restoration
 
     print(f"numpy {np.__version__}, scikit-image {skimage.__version__}, upconv {upconv.__version__}, "
@@ -87,19 +87,22 @@ def main(argv=None) -> None:
             blurred = signal.convolve(x, psf, mode="same")
             noisy = blurred + 0.01 * rng.standard_normal(x.shape)
             positive = np.clip(noisy, 0, None)
+            # the loop's values bound as defaults (each iteration times its own arrays)
             rows = [
                 ("wiener (periodic)",
-                 lambda: restoration.wiener(noisy, psf, args.balance, clip=False),
-                 lambda: upconv.deconvolve(noisy[None], w, padding="same", method="wiener",
-                                           balance=args.balance)[0]),
+                 lambda noisy=noisy, psf=psf: restoration.wiener(noisy, psf, args.balance, clip=False),
+                 lambda noisy=noisy, w=w: upconv.deconvolve(noisy[None], w, padding="same", method="wiener",
+                                                            balance=args.balance)[0]),
                 ("wiener (reflect)",
-                 lambda: restoration.wiener(noisy, psf, args.balance, clip=False),
-                 lambda: upconv.deconvolve(noisy[None], w, padding="same", method="wiener",
-                                           balance=args.balance, boundary="reflect")[0]),
+                 lambda noisy=noisy, psf=psf: restoration.wiener(noisy, psf, args.balance, clip=False),
+                 lambda noisy=noisy, w=w: upconv.deconvolve(noisy[None], w, padding="same", method="wiener",
+                                                            balance=args.balance, boundary="reflect")[0]),
                 (f"richardson_lucy x{args.iterations}",
-                 lambda: restoration.richardson_lucy(positive, psf, num_iter=args.iterations, clip=False),
-                 lambda: upconv.deconvolve(positive[None], w, padding="same", method="richardson_lucy",
-                                           iterations=args.iterations)[0]),
+                 lambda positive=positive, psf=psf: restoration.richardson_lucy(positive, psf,
+                                                                                num_iter=args.iterations, clip=False),
+                 lambda positive=positive, w=w: upconv.deconvolve(positive[None], w, padding="same",
+                                                                  method="richardson_lucy",
+                                                                  iterations=args.iterations)[0]),
             ]
             for name, sk_fn, up_fn in rows:
                 t_sk, r_sk, t_up, r_up = best_of_pair(sk_fn, up_fn, args.repeat)

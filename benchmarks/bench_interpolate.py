@@ -52,7 +52,7 @@ def main() -> None:
         xt = torch.from_numpy(x)
         for mode in ["bilinear", "bicubic", "nearest"]:
             kw = {} if mode == "nearest" else {"align_corners": False}
-            t_torch, t_ours = best_ms(
+            t_torch, t_ours = best_ms(  # the loop's values bound as defaults
                 [lambda xt=xt, mode=mode, kw=kw: F.interpolate(xt, scale_factor=2, mode=mode, **kw),
                  lambda x=x, mode=mode, kw=kw: upconv.interpolate(x, scale_factor=2, mode=mode, **kw)],
                 args.repeat,

@@ -54,9 +54,12 @@ def main() -> None:
             lambda: F.max_pool2d(tp, 2, 2, return_indices=True),
             lambda: upconv.max_pool(pool_in, 2, return_indices=True),
         ),
-        ("max_unpool k2 s2 (16,64,64,64)", lambda: F.max_unpool2d(tu, ti, 2, 2), lambda: upconv.max_unpool(u_vals, u_idx, 2)),
-        ("pixel_shuffle r2 (16,256,64,64)", lambda: F.pixel_shuffle(ts, 2), lambda: upconv.pixel_shuffle(shuffle_in, 2)),
-        ("pixel_unshuffle r2 (16,256,64,64)", lambda: F.pixel_unshuffle(ts, 2), lambda: upconv.pixel_unshuffle(shuffle_in, 2)),
+        ("max_unpool k2 s2 (16,64,64,64)", lambda: F.max_unpool2d(tu, ti, 2, 2),
+         lambda: upconv.max_unpool(u_vals, u_idx, 2)),
+        ("pixel_shuffle r2 (16,256,64,64)", lambda: F.pixel_shuffle(ts, 2),
+         lambda: upconv.pixel_shuffle(shuffle_in, 2)),
+        ("pixel_unshuffle r2 (16,256,64,64)", lambda: F.pixel_unshuffle(ts, 2),
+         lambda: upconv.pixel_unshuffle(shuffle_in, 2)),
     ]
     # results must agree before timing means anything
     t_vals, t_idx = F.max_pool2d(tp, 2, 2, return_indices=True)

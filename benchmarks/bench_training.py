@@ -108,16 +108,17 @@ def main() -> None:
         model = build_decoder(method, features=args.features)
         loss, opt = nn.MSELoss(), nn.Adam(model, lr=1e-3)
         tmodel = torch_decoder(method, args.features)
-        nn.load_torch_state_dict(model, tmodel)
+        nn.load_torch_state_dict(model, tmodel, mapping="order")  # sub-pixel layers shift the names
         topt = torch.optim.Adam(tmodel.parameters(), lr=1e-3)
         tloss = torch.nn.MSELoss()
 
-        def step_upconv():
+        # the loop's values bound as defaults
+        def step_upconv(loss=loss, model=model, opt=opt):
             loss.forward(model.forward(lr), hr)
             model.backward(loss.backward(), input_grad=False)
             opt.step()
 
-        def step_torch():
+        def step_torch(topt=topt, tloss=tloss, tmodel=tmodel):
             topt.zero_grad()
             tloss(tmodel(t_lr), t_hr).backward()
             topt.step()

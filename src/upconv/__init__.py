@@ -88,12 +88,22 @@ compare_upsamplers
     unpooling, max-unpooling, transposed and resize convolution), score each
     with PSNR / SSIM and time it (``upconv.compare``, ``upconv compare``).
 
+Linting models
+--------------
+lint
+    Every up-sampling layer of an ONNX file, a torch module or a state dict:
+    geometry (overlap, unreached outputs, borders, stacks), weights (DC-gain
+    spread), semantic traps, an artifact-free suggestion, and ``replay``
+    against onnxruntime (also ``upconv lint``; the ``[onnx]`` extra).
+
 Configuration
 -------------
 get_memory_limit, set_memory_limit
     The largest allocation upconv may make.
 get_num_threads, set_num_threads
     Threads of the compiled kernels (BLAS keeps its own setting).
+release_memory
+    Free the scratch buffers the operators keep between calls.
 """
 
 from upconv import figures, grad, nn, shapes
@@ -117,6 +127,8 @@ from upconv.explain import (
 )
 from upconv.images import read_image, write_image
 from upconv.images import samples as data
+from upconv.kernels.workspace import release_memory
+from upconv.linter import lint
 from upconv.ops import (
     col2im,
     conv,
@@ -177,8 +189,10 @@ __all__ = [
     "data",
     "compare",
     "compare_upsamplers",
+    "lint",
     "get_memory_limit",
     "set_memory_limit",
     "get_num_threads",
     "set_num_threads",
+    "release_memory",
 ]

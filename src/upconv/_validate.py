@@ -12,14 +12,29 @@ import math
 import numbers
 import operator
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
 import numpy as np
 
 from upconv._config import get_memory_limit
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
-def check_allocation(shape: Sequence[int], dtype: Any, func: str, what: str) -> None:
+# Shared annotations of the arguments the validators normalise (the public signatures use them):
+#: one int for every axis, or one per axis (kernel_size, stride, dilation, output_padding, scale factors)
+IntOrTuple: TypeAlias = int | Sequence[int]
+#: padding as an int, one int per axis or one ``(begin, end)`` pair per axis (:func:`pad_pairs`)
+PadPairsLike: TypeAlias = int | Sequence[int] | Sequence[Sequence[int]]
+#: a convolution's padding: :data:`PadPairsLike` or a mode name (``"valid"``, ``"same"``)
+PaddingLike: TypeAlias = PadPairsLike | str
+#: one real number for every axis, or one per axis (:func:`float_tuple`)
+FloatOrTuple: TypeAlias = float | Sequence[float]
+#: normalised padding: one ``(begin, end)`` pair per axis
+Pairs: TypeAlias = tuple[tuple[int, int], ...]
+
+
+def check_allocation(shape: Sequence[int], dtype: npt.DTypeLike, func: str, what: str) -> None:
     """Raise MemoryError if an array of ``shape`` and ``dtype`` exceeds the memory limit."""
     nbytes = math.prod(int(s) for s in shape) * np.dtype(dtype).itemsize  # Python ints: no overflow
     limit = get_memory_limit()
@@ -27,11 +42,12 @@ def check_allocation(shape: Sequence[int], dtype: Any, func: str, what: str) -> 
         raise MemoryError(
             f"{func}: {what} of shape {tuple(int(s) for s in shape)} would need "
             f"{nbytes / 2**30:.2f} GiB, more than the memory limit of {limit / 2**30:.2f} GiB; "
-            "use another method or raise the limit with upconv.set_memory_limit()"
+            "use another method or raise the limit with upconv.set_memory_limit() "
+            "or the UPCONV_MEMORY_LIMIT environment variable (e.g. UPCONV_MEMORY_LIMIT=16GiB)"
         )
 
 
-def integer(value: Any, func: str, name: str, *, minimum: int | None = None) -> int:
+def integer(value: object, func: str, name: str, *, minimum: int | None = None) -> int:
     """Return ``value`` as a Python int, rejecting bools, floats and anything below ``minimum``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{func}: {name} must be an integer, got {value!r}")
@@ -41,17 +57,22 @@ def integer(value: Any, func: str, name: str, *, minimum: int | None = None) -> 
     return value
 
 
-def int_tuple(value: Any, n: int, func: str, name: str, *, minimum: int | None = None) -> tuple[int, ...]:
+def int_tuple(value: object, n: int, func: str, name: str, *, minimum: int | None = None) -> tuple[int, ...]:
     """Normalise an int or a length-``n`` sequence of ints to a tuple of ``n`` ints.
 
     Unlike ``torch.nn.modules.utils._ntuple``, a sequence of the wrong length is
     an error rather than passed through.
     """
-    if type(value) is int or (type(value) is tuple and len(value) == n and all(type(v) is int for v in value)):
-        values = (value,) * n if type(value) is int else value  # the common case, without the ABC checks below
+    # the common cases first, without the ABC checks below
+    if type(value) is int:
+        values = (value,) * n
         if minimum is not None and min(values, default=minimum) < minimum:
             raise ValueError(f"{func}: every entry of {name} must be >= {minimum}, got {value!r}")
         return values
+    if type(value) is tuple and len(value) == n and all(type(v) is int for v in value):
+        if minimum is not None and min(value, default=minimum) < minimum:
+            raise ValueError(f"{func}: every entry of {name} must be >= {minimum}, got {value!r}")
+        return value
     if isinstance(value, (str, bytes, bool, np.bool_)) or not isinstance(
         value, (numbers.Integral, Sequence, np.ndarray)
     ):
@@ -59,26 +80,26 @@ def int_tuple(value: Any, n: int, func: str, name: str, *, minimum: int | None =
             f"{func}: {name} must be an integer or a sequence of {n} integers, got {value!r}"
         )
     if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_)):
-        values: Sequence[Any] = (value,) * n
+        items: Sequence[object] = (value,) * n
     else:
-        values = list(value) if not isinstance(value, numbers.Integral) else [value]
-        if len(values) != n:
+        items = list(value) if not isinstance(value, numbers.Integral) else [value]
+        if len(items) != n:
             raise ValueError(
                 f"{func}: {name} must be an integer or a sequence of {n} integers "
                 f"(one per spatial axis), got {value!r}"
             )
     out = []
-    for v in values:
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+    for item in items:
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Integral):
             raise TypeError(f"{func}: {name} must contain integers only, got {value!r}")
-        v = operator.index(v)
-        if minimum is not None and v < minimum:
+        i = operator.index(item)
+        if minimum is not None and i < minimum:
             raise ValueError(f"{func}: every entry of {name} must be >= {minimum}, got {value!r}")
-        out.append(v)
+        out.append(i)
     return tuple(out)
 
 
-def pad_pairs(value: Any, n: int, func: str, name: str = "padding") -> tuple[tuple[int, int], ...]:
+def pad_pairs(value: object, n: int, func: str, name: str = "padding") -> Pairs:
     """Normalise padding to ``n`` non-negative ``(begin, end)`` pairs.
 
     Accepts an int (same on both sides of every axis), ``n`` ints (same on
@@ -106,7 +127,7 @@ def pad_pairs(value: Any, n: int, func: str, name: str = "padding") -> tuple[tup
     return tuple((p, p) for p in flat)
 
 
-def real(value: Any, func: str, name: str, *, minimum: float | None = None, finite: bool = True) -> float:
+def real(value: object, func: str, name: str, *, minimum: float | None = None, finite: bool = True) -> float:
     """Return ``value`` as a Python float, rejecting bools, strings, complex numbers, sequences and anything
     below ``minimum``; with ``finite=False`` an inf or NaN is accepted (a fill value, say)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
@@ -148,7 +169,7 @@ def batched(
     return x, False
 
 
-def boolean(value: Any, func: str, name: str) -> bool:
+def boolean(value: object, func: str, name: str) -> bool:
     """Return ``value`` as a Python bool, accepting only ``bool`` and ``numpy.bool_``."""
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{func}: {name} must be True or False, got {value!r}")
@@ -156,7 +177,7 @@ def boolean(value: Any, func: str, name: str) -> bool:
 
 
 def float_tuple(
-    value: Any, n: int, func: str, name: str, *, positive: bool = False, scalar_ok: bool = True
+    value: object, n: int, func: str, name: str, *, positive: bool = False, scalar_ok: bool = True
 ) -> tuple[float, ...]:
     """Normalise a real number or a length-``n`` sequence of reals to ``n`` finite floats.
 
@@ -173,7 +194,7 @@ def float_tuple(
     if isinstance(value, numbers.Real):
         if not scalar_ok:
             raise bad_type()
-        values: list[Any] = [value] * n
+        values: list[object] = [value] * n
     elif isinstance(value, (Sequence, np.ndarray)):
         values = list(np.asarray(value).ravel()) if isinstance(value, np.ndarray) else list(value)
         if isinstance(value, np.ndarray) and value.ndim > 1:
@@ -194,7 +215,7 @@ def float_tuple(
     return tuple(out)
 
 
-def choice(value: Any, choices: Sequence[str], func: str, name: str) -> str:
+def choice(value: object, choices: Sequence[str], func: str, name: str) -> str:
     """Check that ``value`` is one of ``choices``."""
     if not isinstance(value, str) or value not in choices:
         listed = ", ".join(repr(c) for c in choices)
@@ -202,7 +223,17 @@ def choice(value: Any, choices: Sequence[str], func: str, name: str) -> str:
     return value
 
 
-def float_arrays(func: str, **arrays: Any) -> tuple[np.dtype, list[np.ndarray | None]]:
+@overload
+def float_arrays(func: str, **arrays: npt.ArrayLike) -> tuple[np.dtype[Any], Sequence[np.ndarray]]: ...
+
+
+# With an optional input each entry is an array or None, input by input: callers declare their types
+# (``b: np.ndarray | None``) before unpacking.
+@overload
+def float_arrays(func: str, **arrays: npt.ArrayLike | None) -> tuple[np.dtype[Any], Sequence[Any]]: ...
+
+
+def float_arrays(func: str, **arrays: npt.ArrayLike | None) -> tuple[np.dtype[Any], Sequence[np.ndarray | None]]:
     """Convert inputs to one floating compute dtype, following torch's dtype rule.
 
     Floating ndarrays among the inputs must share a dtype (torch raises on a

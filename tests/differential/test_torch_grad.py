@@ -33,7 +33,8 @@ def _random_conv_configs(seed, count, transposed):
         N = int(rng.integers(1, 3))
         if transposed:
             a = tuple(int(rng.integers(0, max(s_, d_))) for s_, d_ in zip(s, d))
-            full = [(i - 1) * s_ + d_ * (k_ - 1) + 1 - 2 * p_ + a_ for i, s_, d_, k_, p_, a_ in zip(size, s, d, k, p, a)]
+            full = [(i - 1) * s_ + d_ * (k_ - 1) + 1 - 2 * p_ + a_
+                    for i, s_, d_, k_, p_, a_ in zip(size, s, d, k, p, a)]
             if min(full) < 1:
                 continue
             out.append(((N, ci) + size, (ci, co // groups) + k, co, dict(stride=s, padding=p, output_padding=a,

@@ -192,7 +192,8 @@ def test_output_size_matches_torch_module(seed):
         in_range = all(lo_ <= v <= lo_ + s_ - 1 for lo_, v, s_ in zip(lo, size, s))
         assert not in_range, "torch rejected an in-range output_size"
         for method in METHODS:
-            with pytest.raises(ValueError, match=r"^conv_transpose: requested an output size of .* valid sizes range from"):
+            with pytest.raises(ValueError, match=r"^conv_transpose: requested an output size of .* valid sizes range "
+                                                 r"from"):
                 upconv.conv_transpose(x, w, b, s, p, 0, groups, d, output_size=output_size, method=method)
         return
     for method in METHODS:

@@ -2,8 +2,8 @@
 
 Layers, bottom to top (a module imports from its own room and from rooms below it):
 
-    _config < _validate < shapes < kernels < ops < grad < explain | restore | images
-            < nn < figures < studies | lint < cli
+    _config < _validate, _files < shapes < kernels < ops < grad < explain | restore | images
+            < nn < figures < studies | linter | web < cli
 
 Rooms on one level (``|``) do not import each other.  ``upconv/__init__.py`` and
 ``upconv/__main__.py`` are the front door: they may import anything; only the
@@ -25,7 +25,7 @@ SRC = pathlib.Path(upconv.__file__).parent
 
 LEVELS = [
     {"_config"},
-    {"_validate"},
+    {"_validate", "_files"},
     {"shapes"},
     {"kernels"},
     {"ops"},
@@ -33,11 +33,11 @@ LEVELS = [
     {"explain", "restore", "images"},
     {"nn"},
     {"figures"},
-    {"studies", "lint"},
+    {"studies", "linter", "web"},
     {"cli"},
 ]
 LEVEL = {room: i for i, rooms in enumerate(LEVELS) for room in rooms}
-SHARED = {"upconv._validate", "upconv._config"}  # the vocabulary every room speaks
+SHARED = {"upconv._validate", "upconv._config", "upconv._files"}  # the vocabulary every room speaks
 FRONT = {"upconv", "upconv.__main__"}
 
 
@@ -62,7 +62,9 @@ def _imports() -> list[tuple[str, str, str, int]]:
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:
-                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                    base = ".".join(
+                        package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                    )
                 if base.split(".")[0] != "upconv":
                     continue
                 for a in node.names:

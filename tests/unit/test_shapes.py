@@ -191,7 +191,8 @@ def test_conv_transpose_output_padding_variants():
 
 
 def test_conv_transpose_output_padding_errors():
-    with pytest.raises(ValueError, match=r"requested an output size of \(9,\), but valid sizes range from \(7,\) to \(8,\)"):
+    with pytest.raises(ValueError,
+                       match=r"requested an output size of \(9,\), but valid sizes range from \(7,\) to \(8,\)"):
         conv_transpose_output_padding((9,), (4,), 3, 2, 1)
     with pytest.raises(ValueError, match="valid sizes range from"):
         conv_transpose_output_padding((6,), (4,), 3, 2, 1)
@@ -466,7 +467,8 @@ def test_parameter_errors(func, kwargs, exc, match):
 
 
 def test_bool_scalar_is_type_error_1d():
-    with pytest.raises(TypeError, match=r"^conv_output_size: stride must be an integer or a sequence of 1 integers, got True"):
+    with pytest.raises(TypeError,
+                       match=r"^conv_output_size: stride must be an integer or a sequence of 1 integers, got True"):
         conv_output_size((5,), 3, stride=True)
     with pytest.raises(TypeError, match=r"^conv_output_size: padding must be"):
         conv_output_size((5,), 3, padding=False)

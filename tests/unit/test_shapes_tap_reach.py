@@ -37,3 +37,38 @@ def test_tap_reach_is_what_the_conv_reads():
         inside = np.flatnonzero((reads >= 0) & (reads < 9))
         assert list(outputs) == list(inside)
         assert list(inputs) == list(reads[inside])
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_stamp_counts_are_a_transposed_convolution_of_ones(seed):
+    # brute force: conv_transpose of an all-ones input with an all-ones kernel counts the (input, tap) pairs
+    import upconv
+
+    rng = np.random.default_rng(seed)
+    checked = 0
+    while checked < 40:
+        i, k, s, d = (int(a) for a in rng.integers(1, (10, 6, 5, 3)))
+        p = int(rng.integers(0, d * (k - 1) + 1))
+        a = int(rng.integers(0, max(s, d)))
+        try:
+            (o,) = shapes.conv_transpose_output_size((i,), k, s, p, a, d)
+        except ValueError:
+            continue
+        if o < 1:
+            continue
+        counts = upconv.conv_transpose(np.ones((1, 1, i)), np.ones((1, 1, k)), stride=s, padding=p,
+                                       output_padding=a, dilation=d)[0, 0]
+        got = shapes.stamp_counts(i, k, s, (p, p), a, d)
+        np.testing.assert_array_equal(got, counts)
+        assert list(shapes.unreached_positions(i, k, s, (p, p), a, d)) == [int(x) for x in np.flatnonzero(counts == 0)]
+        c = shapes.tap_coverage(i, k, s, (p, p), a, d)
+        begin, end = shapes.border_deficits(i, k, s, (p, p), a, d)
+        assert (list(c.begin), list(c.end)) == (begin, end) and c.unreached == tuple(np.flatnonzero(counts == 0))
+        # deficits by brute force: an input long enough that the window sees no border
+        long = upconv.conv_transpose(np.ones((1, 1, i + 4 * k * d)), np.ones((1, 1, k)), stride=s, dilation=d)[0, 0]
+        f = np.arange(o) + p + 2 * k * d * s  # the same phase, far from both borders
+        deficit = long[f] - counts
+        half = (o + 1) // 2
+        trim = lambda v: [int(x) for x in v[: np.flatnonzero(v)[-1] + 1]] if np.flatnonzero(v).size else []  # noqa: E731
+        assert begin == trim(deficit[:half]) and end == trim(deficit[::-1][:half])
+        checked += 1

@@ -48,5 +48,6 @@ def test_batched_adds_and_reports_the_batch_axis():
     assert b.shape == (1, 3, 4, 5) and unbatched
     b, unbatched = v.batched("f", x[None], 2)
     assert b.shape == (1, 3, 4, 5) and not unbatched
-    with pytest.raises(ValueError, match=r"^f: x must have 3 \(unbatched\) or 4 \(batched\) dimensions for 2 spatial axes"):
+    with pytest.raises(ValueError,
+                       match=r"^f: x must have 3 \(unbatched\) or 4 \(batched\) dimensions for 2 spatial axes"):
         v.batched("f", np.zeros((4, 5)), 2)

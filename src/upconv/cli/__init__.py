@@ -27,7 +27,11 @@ inside ``run`` (``upconv --version`` must finish in well under a second).
 optional dependency) escaping ``run`` are printed
 as ``upconv <name>: error: <message>`` on stderr with exit status 2, without
 a traceback (set ``UPCONV_DEBUG=1`` to see it); messages about an option
-should name it (``argument --input: ...``), as argparse does.
+should name it (``argument --input: ...``), as argparse does.  Library
+messages are put in the command line's words by
+:func:`upconv.cli._errors.in_cli_words` with the module's ``PARAMETERS``
+(library parameter name -> option), and a missing extra gets its ``pip
+install`` command.  Ctrl-C prints one line and exits with status 130.
 """
 
 from __future__ import annotations
@@ -39,11 +43,14 @@ import sys
 from collections.abc import Sequence
 
 import upconv
+from upconv.cli._errors import in_cli_words, missing_extra
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: Sub-command modules of :mod:`upconv.cli`, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("explain", "experiment", "deconvolve", "plan", "checkerboard", "resize", "compare")
+COMMANDS: tuple[str, ...] = (
+    "explain", "experiment", "deconvolve", "plan", "checkerboard", "resize", "compare", "lint", "serve",
+)
 
 PROG = "upconv"
 
@@ -62,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"{__name__}.{name}")
         sub = module.add_parser(subparsers)
-        sub.set_defaults(_run=module.run)
+        sub.set_defaults(_run=module.run, _parameters=getattr(module, "PARAMETERS", {}))
     return parser
 
 
@@ -77,20 +84,29 @@ def _exit_status(code: object) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``upconv`` command line on ``argv`` (default ``sys.argv[1:]``); return the exit status."""
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors (status 2)
         return _exit_status(exc.code)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
     try:
         return int(args._run(args))
     except (ValueError, TypeError, MemoryError, ImportError) as exc:
-        # ImportError: an optional dependency (the [image] or [symbolic] extra) is missing;
-        # the library's message says what to install.
         if os.environ.get("UPCONV_DEBUG"):
             raise
-        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        if isinstance(exc, ImportError):  # an optional dependency (an extra) is missing: say what to install
+            message = missing_extra(exc)
+        else:
+            message = in_cli_words(str(exc), args._parameters)
+        print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line, the shell's status for SIGINT; files are written atomically
+        if os.environ.get("UPCONV_DEBUG"):
+            raise
+        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # e.g. `upconv explain | head`
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -6,6 +6,7 @@ import math
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -21,6 +22,10 @@ from upconv.explain.views import (
     ZeroInsertionView,
     pixel_label,
 )
+
+if TYPE_CHECKING:
+    from scipy.sparse import sparray
+    from sympy.matrices import MatrixBase
 
 #: Individual stamps are printed for 1-d and 2-d inputs with at most this many pixels.
 MAX_STAMPS = 16
@@ -151,8 +156,10 @@ def print_stamping(out: fmt.Printer, c: Config, view: StampingView, result: np.n
 def _stamp_lines(c: Config, view: StampingView, result: np.ndarray, count: np.ndarray) -> list[str]:
     """The stamps one by one, then their sum and the overlap count (1-d: one row each; 2-d: grids)."""
     crop = (slice(None),) + view.crop_slices
+    # computed with the steps (the caller checked view.stamps)
+    each, reach = cast("tuple[np.ndarray, np.ndarray]", (view.stamps, view.reach))
     stamps = [(f"x[{pixel_label(j)}] = {fmt.cells(c.x[tuple(j)])[()]}", stamp, covered)
-              for j, stamp, covered in zip(view.pixels, view.stamps[crop], view.reach[crop], strict=True)]
+              for j, stamp, covered in zip(view.pixels, each[crop], reach[crop], strict=True)]
     cell = max(len(t) for arr in [result] + [s for _, s, _ in stamps] for t in fmt.cells(arr).ravel())
     if c.ndim == 1:
         label = max(len(t) for t, _, _ in stamps)
@@ -215,7 +222,7 @@ def print_matrix_view(out: fmt.Printer, c: Config, view: MatrixView, result: np.
     out.lines(fmt.array_lines(result), indent=2)
 
 
-def _dense_lines(M, labels: Sequence[str]) -> list[str] | None:
+def _dense_lines(M: sparray, labels: Sequence[str]) -> list[str] | None:
     """A sparse matrix as a table (row labels, column numbers; '.' where nothing is stored), or None if too wide."""
     coo = M.tocoo()
     dense = coo.toarray()
@@ -266,6 +273,16 @@ def print_phase(out: fmt.Printer, c: Config, view: PhaseView, result: np.ndarray
     out.lines(fmt.array_lines(result), indent=2)
 
 
+def gradient_check(view: GradientView, result: np.ndarray) -> tuple[bool, float | None]:
+    """``(agrees, max |difference|)`` of the gradient view and the transposed convolution (None: not computed)."""
+    grad = view.gradient_from_jacobian
+    if grad is None:
+        return True, None
+    diff = float(np.max(np.abs(grad - result), initial=0.0))
+    agree = bool(np.allclose(grad, result, rtol=1e-9, atol=1e-12 * max(1.0, float(np.max(np.abs(result))))))
+    return agree, diff
+
+
 def print_gradient(out: fmt.Printer, view: GradientView, result: np.ndarray, max_pixels: int) -> bool:
     """The fifth view: the transposed convolution is the gradient of a convolution.  Returns agreement."""
     out.header("The gradient view")
@@ -276,22 +293,24 @@ def print_gradient(out: fmt.Printer, view: GradientView, result: np.ndarray, max
         "differences; exact, since f is linear) gives df/dX:",
         indent=2,
     )
-    grad = view.gradient_from_jacobian
-    if grad is None:
+    agree, diff = gradient_check(view, result)
+    if diff is None or view.gradient_from_jacobian is None:
         out(f"  (more than {max_pixels} output pixels: not computed)")
         out()
         return True
-    out.lines(fmt.array_lines(grad), indent=2)
-    diff = float(np.max(np.abs(grad - result), initial=0.0))
-    agree = bool(np.allclose(grad, result, rtol=1e-9, atol=1e-12 * max(1.0, float(np.max(np.abs(result))))))
+    out.lines(fmt.array_lines(view.gradient_from_jacobian), indent=2)
     verdict = "equals" if agree else "DIFFERS from"
     out(f"  df/dX {verdict} the transposed convolution of x: max |difference| = {diff:.3g}")
     out()
     return agree
 
 
-def print_agreement(out: fmt.Printer, results: dict[str, np.ndarray]) -> int:
-    """The check: do the methods' results agree?  0 when they do (to rounding), 1 when not."""
+def agreement(results: dict[str, np.ndarray]) -> tuple[str, float, str]:
+    """``(kind, max |difference|, worst method)`` of the methods' results against the first one.
+
+    ``kind`` is ``"exact"`` (np.array_equal), ``"rounding"`` (np.allclose)
+    or ``"disagree"``.
+    """
     names = list(results)
     ref_name = names[0]
     ref = results[ref_name]
@@ -308,16 +327,26 @@ def print_agreement(out: fmt.Printer, results: dict[str, np.ndarray]) -> int:
             worst, worst_name = diff, name
         exact = exact and bool(np.array_equal(r, ref))
         close = close and bool(np.allclose(r, ref, rtol=1e-9, atol=1e-12 * scale))
-    listed = ", ".join(names)
+    return ("exact" if exact else "rounding" if close else "disagree"), worst, worst_name
+
+
+def agreement_line(results: dict[str, np.ndarray]) -> str:
+    """The check in one line."""
+    kind, worst, worst_name = agreement(results)
+    n = len(results)
+    if kind == "exact":
+        return f"All {n} views agree exactly (np.array_equal): max |difference| = 0"
+    if kind == "rounding":
+        return f"All {n} views agree to rounding (np.allclose): max |difference| = {worst:.3g}"
+    return f"The views DISAGREE: max |difference| = {worst:.3g} ({worst_name} vs {next(iter(results))})"
+
+
+def print_agreement(out: fmt.Printer, results: dict[str, np.ndarray]) -> int:
+    """The check: do the methods' results agree?  0 when they do (to rounding), 1 when not."""
     out.header("Check")
-    if exact:
-        out(f"  All {len(names)} views agree exactly (np.array_equal): max |difference| = 0")
-    elif close:
-        out(f"  All {len(names)} views agree to rounding (np.allclose): max |difference| = {worst:.3g}")
-    else:
-        out(f"  The views DISAGREE: max |difference| = {worst:.3g} ({worst_name} vs {ref_name})")
-    out.wrap(f"({listed}: each computed by upconv.conv_transpose(..., method=...))")
-    return 0 if close else 1
+    out("  " + agreement_line(results))
+    out.wrap(f"({', '.join(results)}: each computed by upconv.conv_transpose(..., method=...))")
+    return 0 if agreement(results)[0] != "disagree" else 1
 
 
 def print_matrix(out: fmt.Printer, c: Config, view: MatrixView) -> None:
@@ -354,7 +383,7 @@ def _counts_text(counts: np.ndarray, unit: str) -> str:
                      for v, t in sorted(zip(values.tolist(), times.tolist(), strict=True), reverse=True))
 
 
-def _sparse_summary(out: fmt.Printer, mat, labels: Sequence[str], name: str) -> None:
+def _sparse_summary(out: fmt.Printer, mat: sparray, labels: Sequence[str], name: str) -> None:
     csr = mat.tocsr()
     per_row = np.diff(csr.indptr)
     per_col = np.bincount(csr.indices, minlength=csr.shape[1])
@@ -421,14 +450,14 @@ def print_symbolic(out: fmt.Printer, c: Config, view: MatrixView) -> None:
     out.lines(lines, indent=4)
 
 
-def _pretty_if_fits(expr, uni: bool) -> list[str] | None:
+def _pretty_if_fits(expr: MatrixBase, uni: bool) -> list[str] | None:
     from upconv.explain.symbolic import pretty
 
     lines = pretty(expr, unicode=uni).splitlines()
     return lines if max(map(len, lines), default=0) <= fmt.WIDTH - 4 and len(lines) <= 2 * MAX_SYMBOLIC_LINES else None
 
 
-def _symbolic_lines(out: fmt.Printer, X, values: np.ndarray, name: str, uni: bool) -> None:
+def _symbolic_lines(out: fmt.Printer, X: MatrixBase, values: np.ndarray, name: str, uni: bool) -> None:
     lines = _pretty_if_fits(X, uni)
     if lines is None:
         lines = []

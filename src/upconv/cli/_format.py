@@ -15,13 +15,20 @@ import os
 import sys
 import textwrap
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
 from upconv.explain.report import cells, grid, is_integral
 
-__all__ = ["WIDTH", "Printer", "cells", "grid", "side_by_side", "array_lines", "join_dims"]
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+__all__ = ["WIDTH", "Printer", "cells", "grid", "side_by_side", "array_lines", "join_dims", "image_size",
+           "size_json", "IMAGE_KINDS"]
+
+#: Channels of an image -> what the messages call it.
+IMAGE_KINDS = {1: "gray", 2: "gray+alpha", 3: "RGB", 4: "RGBA"}
 
 #: Target line width (an 80-column terminal, minus a margin).
 WIDTH = 78
@@ -34,7 +41,7 @@ _ASCII = str.maketrans({"ᵀ": "^T", "·": "*", "≡": "=", "×": "x", "…": ".
 class Printer:
     """Write lines to a stream, with optional bold headers and an ASCII fallback."""
 
-    def __init__(self, stream: TextIO | None = None, color: bool | None = None):
+    def __init__(self, stream: TextIO | None = None, color: bool | None = None) -> None:
         self.stream = sys.stdout if stream is None else stream
         if color is None:
             isatty = getattr(self.stream, "isatty", None)
@@ -74,6 +81,22 @@ def join_dims(values: Sequence[int]) -> str:
     return " × ".join(str(v) for v in values)
 
 
+def image_size(shape: Sequence[int]) -> str:
+    """The size of an image of shape ``(..., H, W)`` as every image message writes it: width × height, ``"451×300"``.
+
+    Width first, as ``--size WxH``, Pillow, ImageMagick and image viewers
+    say it; array shapes (``explain``, ``checkerboard``) keep NumPy's axis
+    order (:func:`join_dims`).
+    """
+    h, w = shape[-2:]
+    return f"{w}×{h}"
+
+
+def size_json(shape: Sequence[int]) -> dict[str, int]:
+    """``{"width": W, "height": H}`` of an image of shape ``(..., H, W)``, for --json."""
+    return {"width": int(shape[-1]), "height": int(shape[-2])}
+
+
 def side_by_side(blocks: Sequence[tuple[str, list[str]]], width: int = WIDTH, gap: int = 4) -> list[str]:
     """Lay out ``(title, lines)`` blocks left to right, wrapping to new rows at ``width``."""
     out: list[str] = []
@@ -103,7 +126,7 @@ def side_by_side(blocks: Sequence[tuple[str, list[str]]], width: int = WIDTH, ga
     return out
 
 
-def array_lines(a: np.ndarray, width: int = WIDTH, mask: np.ndarray | None = None) -> list[str]:
+def array_lines(a: npt.ArrayLike, width: int = WIDTH, mask: np.ndarray | None = None) -> list[str]:
     """Lines showing ``a``: a grid (n <= 2), labelled 2-d slices (n >= 3), or only its shape when large."""
     a = np.asarray(a, dtype=float)
     too_large = [f"({join_dims(a.shape)} array, too large to print here)"]
@@ -123,8 +146,8 @@ def array_lines(a: np.ndarray, width: int = WIDTH, mask: np.ndarray | None = Non
     cell_width = max((len(t) for t in cells(a, integral).ravel()), default=1)
     blocks = []
     for lead in np.ndindex(*a.shape[:-2]):
-        label = "[" + ", ".join(str(i) for i in lead) + ", :, :]"
+        title = "[" + ", ".join(str(i) for i in lead) + ", :, :]"
         sub_mask = None if mask is None else np.asarray(mask)[lead]
-        blocks.append((label, grid(a[lead], sub_mask, width=cell_width, integral=integral)))
+        blocks.append((title, grid(a[lead], sub_mask, width=cell_width, integral=integral)))
     lines = side_by_side(blocks, width)
     return too_large if max(map(len, lines)) > width else lines

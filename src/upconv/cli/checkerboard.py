@@ -20,29 +20,52 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from upconv.cli import _format as fmt
-from upconv.cli._args import int_list, per_axis
+from upconv.cli import _output as output
+from upconv.cli._args import check_figure_output, int_list, load_npy, per_axis
 from upconv.explain import report
 from upconv.explain.overlap import verdict
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from upconv.explain.dc_gain import DCGainSpread
 
 __all__ = ["add_parser", "run"]
 
 #: Channel pairs listed in the DC-gain table.
 MAX_PAIRS = 16
 
+#: The library's parameter names and the options that set them (errors name the options).
+PARAMETERS = {
+    "kernel_size": "--kernel", "stride": "--stride", "dilation": "--dilation", "padding": "--padding",
+    "in_size": "--in-size", "ndim": "--dims", "weight": "--weights", "layers": "--then",
+}
+
+#: What the overlap verdict is about, and what it is not (printed with it, and in the JSON).
+SCOPE = ("The overlap ratio is geometry: how many stamps cover each output pixel. Even overlap is necessary "
+         "for a flat input to give a flat output, not sufficient: the weights decide the rest. Their polyphase "
+         "DC-gain spread (upconv.dc_gain_spread; --weights FILE.npy) must be 0 as well; a random or learned "
+         "kernel with even overlap (k4 s2) still makes checkerboards (Odena et al. 2016).")
+
 _EPILOG = """\
-K, S, D: one value for every axis or comma-separated per axis (3,5).
+K, S, D, P: one value for every axis or comma-separated per axis (3,5).
+--padding P (and the 4th field of --then K:S:D:P) crops P pixels from both
+ends of a layer's output, as torch's padding does (DCGAN: k4 s2 p1): it moves
+the borders, not the interior overlap.
 --weights: a .npy file, (C_in, C_out, *kernel) in torch's ConvTranspose
 layout, or a single 1-d / 2-d kernel; its kernel size is the first layer's.
 
 examples:
   upconv checkerboard --kernel 3 --stride 2                 ratio 2 (1-d)
   upconv checkerboard --kernel 3 --stride 2 --dims 2        ratio 4
-  upconv checkerboard --kernel 4 --stride 2                 k % s == 0: ratio 1
+  upconv checkerboard --kernel 4 --stride 2 --padding 1     k % s == 0: ratio 1
   upconv checkerboard --kernel 3 --stride 2 --then 3:2      two layers: ratio 3
   upconv checkerboard --kernel 3 --stride 2 --then 2:1      evened out: ratio 1
   upconv checkerboard --stride 2 --weights w.npy --dc-figure dc.png
@@ -51,9 +74,10 @@ examples:
 
 def _layer_spec(text: str) -> tuple[tuple[int, ...], ...]:
     parts = text.split(":")
-    if len(parts) not in (2, 3):
-        raise argparse.ArgumentTypeError(f"expected K:S or K:S:D (kernel, stride, dilation), got {text!r}")
-    return tuple(int_list(1)(p) for p in parts)
+    if len(parts) not in (2, 3, 4):
+        raise argparse.ArgumentTypeError(f"expected K:S, K:S:D or K:S:D:P (kernel, stride, dilation, padding), "
+                                         f"got {text!r}")
+    return tuple(int_list(0 if i == 3 else 1)(p) for i, p in enumerate(parts))
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -72,7 +96,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     g.add_argument("--kernel", type=int_list(1), metavar="K", help="kernel size (default: from --weights)")
     g.add_argument("--stride", type=int_list(1), default=(2,), metavar="S", help="stride (default 2)")
     g.add_argument("--dilation", type=int_list(1), default=(1,), metavar="D", help="dilation (default 1)")
-    g.add_argument("--then", type=_layer_spec, action="append", default=[], metavar="K:S[:D]",
+    g.add_argument("--padding", type=int_list(0), default=(0,), metavar="P",
+                   help="padding cropped from both ends of the output (default 0)")
+    g.add_argument("--then", type=_layer_spec, action="append", default=[], metavar="K:S[:D[:P]]",
                    help="a further layer (repeatable), e.g. --then 3:1 for a stride-1 3-tap layer")
     g.add_argument("--dims", type=int, metavar="N", help="spatial axes (default: from the values given, else 1)")
     g.add_argument("--in-size", type=int_list(1), metavar="N",
@@ -81,17 +107,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     w.add_argument("--weights", metavar="FILE.npy", help="transposed-conv weights: print the DC-gain spread")
     w.add_argument("--figure", metavar="OUT.png", help="write the overlap map figure (1-d bars, 2-d heatmaps)")
     w.add_argument("--dc-figure", metavar="OUT.png", help="write the DC-gain figure of --weights")
+    output.add_options(p)
     return p
 
 
 def _load_weights(spec: str, dims: int | None) -> np.ndarray:
-    try:
-        arr = np.load(Path(spec), allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"argument --weights: cannot read {spec!r}: {exc}") from None
-    if arr.ndim == 0 or arr.dtype.kind not in "biuf" or arr.size == 0:
-        raise ValueError(f"argument --weights: {spec!r} must hold a non-empty real array, got dtype {arr.dtype} "
-                         f"and shape {arr.shape}")
+    arr = load_npy(spec, "--weights")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"argument --weights: {spec!r} holds NaN or inf")
     if dims is None:
@@ -103,7 +124,6 @@ def _load_weights(spec: str, dims: int | None) -> np.ndarray:
     return arr if arr.ndim == dims + 2 else arr[None, None]
 
 
-
 def _dims_of(args: argparse.Namespace, weights: np.ndarray | None) -> int:
     if args.dims is not None:
         if args.dims < 1:
@@ -111,7 +131,8 @@ def _dims_of(args: argparse.Namespace, weights: np.ndarray | None) -> int:
         return args.dims
     if weights is not None:
         return weights.ndim - 2
-    lengths = {len(v) for v in [args.kernel or (), args.stride, args.dilation, args.in_size or ()] if len(v) > 1}
+    lengths = {len(v) for v in [args.kernel or (), args.stride, args.dilation, args.padding, args.in_size or ()]
+               if len(v) > 1}
     lengths |= {len(v) for spec in args.then for v in spec if len(v) > 1}
     if len(lengths) > 1:
         raise ValueError(f"argument --dims: per-axis values of different lengths {sorted(lengths)} were given; "
@@ -128,10 +149,14 @@ def run(args: argparse.Namespace) -> int:
     import upconv
     from upconv import figures
     from upconv.explain.checkerboard import overlap_map
+    from upconv.explain.dc_gain import dc_gain_spread
 
-    out = fmt.Printer()
     if args.dc_figure and not args.weights:
         raise ValueError("argument --dc-figure: needs --weights FILE.npy")
+    inputs = [args.weights] if args.weights else []
+    for option, path in (("--figure", args.figure), ("--dc-figure", args.dc_figure)):
+        if path:  # before any work
+            check_figure_output(path, option, inputs=inputs)
     weights = _load_weights(args.weights, args.dims) if args.weights else None
     n = _dims_of(args, weights)
     if weights is not None:
@@ -143,23 +168,57 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("argument --kernel: required (or give --weights FILE.npy)")
     else:
         k = per_axis(args.kernel, n, "--kernel")
-    layers = [(k, per_axis(args.stride, n, "--stride"), per_axis(args.dilation, n, "--dilation"))]
+    layers: list[tuple[tuple[int, ...], ...]] = [
+        (k, per_axis(args.stride, n, "--stride"), per_axis(args.dilation, n, "--dilation"))]
+    paddings = [per_axis(args.padding, n, "--padding")]
     for j, spec in enumerate(args.then, 1):
-        layers.append(tuple(per_axis(v, n, f"--then ({j})") for v in spec) + (((1,) * n,) if len(spec) == 2 else ()))
+        values = [per_axis(v, n, f"--then ({j})") for v in spec]
+        layers.append((values[0], values[1], values[2] if len(values) > 2 else (1,) * n))
+        paddings.append(values[3] if len(values) > 3 else (0,) * n)
     in_size = None if args.in_size is None else per_axis(args.in_size, n, "--in-size")
     m = overlap_map(layers=layers, ndim=n, in_size=in_size)
+    ratios = [m.ratio if j == len(m.layers) else upconv.overlap_ratio(layers=layers[:j], ndim=n)
+              for j in range(1, len(m.layers) + 1)]
+    dc = None if weights is None else dc_gain_spread(weights, layers[0][1], dilation=layers[0][2])
+    written = []
+    if args.figure:
+        written.append(_write(args.figure, "--figure", "overlap map", lambda p: figures.plot_overlap(
+            layers=layers, ndim=n, in_size=in_size, path=p)))
+    if args.dc_figure and weights is not None:  # --dc-figure needs --weights (checked above)
+        written.append(_write(args.dc_figure, "--dc-figure", "DC gain", lambda p: figures.plot_dc_gain(
+            weights, layers[0][1], dilation=layers[0][2], path=p)))
+    geometry = verdict(m.ratio)
+    if args.json:
+        output.emit("checkerboard", {
+            "dims": n,
+            "layers": [{"kernel_size": L.kernel_size, "stride": L.stride, "dilation": L.dilation, "padding": pad,
+                        "overlap_ratio_so_far": r} for L, pad, r in zip(m.layers, paddings, ratios)],
+            "overlap_map": {"in_size": m.in_size, "counts": m.counts, "interior": m.interior, "period": m.period,
+                            "tile": m.tile, "coordinates": "un-cropped (padding not applied)"},
+            "overlap_ratio": m.ratio, "max_count": m.max_count, "min_count": m.min_count,
+            "geometry": geometry, "scope": SCOPE, "advice": m.advice or None,
+            "dc_gain": None if dc is None else _dc_document(dc, args.weights),
+            "files": written,
+        })
+        return 0
+    out = fmt.Printer()
+    if args.quiet:
+        out(_verdict_line(m.ratio, geometry, dc))
+        return 0
     stack = " → ".join(map(str, m.layers))
     out.header(f"upconv checkerboard: {stack} ({n}-d)")
     out()
-    rows = []
-    for j, L in enumerate(m.layers, 1):
-        ratio = m.ratio if j == len(m.layers) else upconv.overlap_ratio(layers=layers[:j], ndim=n)
-        rows.append([j, _fmt_axes(L.kernel_size), _fmt_axes(L.stride), _fmt_axes(L.dilation), ratio])
-    headers = ["layer", "kernel", "stride", "dilation", "ratio so far" if len(rows) > 1 else "ratio"]
+    padded = any(any(pad) for pad in paddings)  # the padding column only when a layer has padding
+    rows = [[j, _fmt_axes(L.kernel_size), _fmt_axes(L.stride), _fmt_axes(L.dilation)]
+            + ([_fmt_axes(pad)] if padded else []) + [r]
+            for j, (L, pad, r) in enumerate(zip(m.layers, paddings, ratios), 1)]
+    headers = (["layer", "kernel", "stride", "dilation"] + (["padding"] if padded else [])
+               + ["ratio so far" if len(rows) > 1 else "ratio"])
     out.lines(report.table(headers, rows), indent=2)
 
     out.header(f"Overlap map: stamps per output pixel ({fmt.join_dims(m.counts.shape)})")
-    out.wrap(f"all-ones input of {fmt.join_dims(m.in_size)}, all-ones kernels, no padding (un-cropped positions)")
+    cropped = "; --padding crops the borders of the real output" if padded else ""
+    out.wrap(f"all-ones input of {fmt.join_dims(m.in_size)}, all-ones kernels, un-cropped positions{cropped}")
     out()
     out.lines(fmt.array_lines(m.counts), indent=2)
     out()
@@ -169,20 +228,15 @@ def run(args: argparse.Namespace) -> int:
     out.header(f"Period tile ({fmt.join_dims(m.period)}, starting at a multiple of the period)")
     out.lines(fmt.array_lines(m.tile), indent=2)
     out()
-    rating = verdict(m.ratio)
-    ratio_text = f"{report.number(m.ratio)} (max {m.max_count} / min {m.min_count}): {rating}"
-    out("  overlap ratio: " + report.paint(ratio_text, report.verdict_style(rating), out.color))
+    ratio_text = f"{report.number(m.ratio)} (max {m.max_count} / min {m.min_count}): {_geometry_words(geometry)}"
+    out("  overlap ratio: " + report.paint(ratio_text, report.verdict_style(geometry), out.color))
     if m.advice:
         out.wrap(m.advice)
-    if weights is not None:
-        _print_dc_gain(out, weights, layers[0][1], layers[0][2], args.weights)
-    written = []
-    if args.figure:
-        written.append(_write(args.figure, "--figure", "overlap map", lambda p: figures.plot_overlap(
-            layers=layers, ndim=n, in_size=in_size, path=p)))
-    if args.dc_figure:
-        written.append(_write(args.dc_figure, "--dc-figure", "DC gain", lambda p: figures.plot_dc_gain(
-            weights, layers[0][1], dilation=layers[0][2], path=p)))
+    out.wrap(SCOPE)
+    if dc is not None and weights is not None:
+        _print_dc_gain(out, dc, weights, args.weights)
+    out.header("Verdict")
+    out.wrap(_verdict_line(m.ratio, geometry, dc))
     if written:
         out.header("Files")
         for line in written:
@@ -190,10 +244,30 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_dc_gain(out: fmt.Printer, w: np.ndarray, stride, dilation, name: str) -> None:
-    from upconv.explain.dc_gain import dc_gain_spread
+def _geometry_words(geometry: str) -> str:
+    """The library's verdict of the overlap ratio, said to be about geometry."""
+    return "even overlap (artifact-free geometry)" if geometry == "artifact-free" else geometry
 
-    r = dc_gain_spread(w, stride, dilation=dilation)
+
+def _verdict_line(ratio: float, geometry: str, dc: DCGainSpread | None) -> str:
+    """Geometry and weights in one line."""
+    line = f"geometry: {'even overlap' if geometry == 'artifact-free' else geometry} (ratio {report.number(ratio)}); "
+    if dc is None:
+        return line + "weights: not checked (--weights FILE.npy)"
+    return line + "weights: " + dc.summary
+
+
+def _dc_document(dc: DCGainSpread, name: str) -> dict[str, object]:
+    """The DC-gain table for --json: gains per channel pair and phase (output per unit constant input)."""
+    headers, rows = dc.table(MAX_PAIRS)
+    return {"weights": name, "stride": dc.stride, "dilation": dc.dilation, "gains": dc.gains,
+            "spread": dc.spread, "relative_spread": dc.relative_spread, "max_spread": dc.clean(dc.max_spread),
+            "rms_spread": dc.clean(dc.rms_spread), "max_relative_spread": 0.0 if dc.flat
+            else dc.clean(dc.max_relative_spread), "flat": dc.flat, "tolerance": dc.tolerance,
+            "summary": dc.summary}
+
+
+def _print_dc_gain(out: fmt.Printer, r: DCGainSpread, w: np.ndarray, name: str) -> None:
     n_ci, n_co = r.spread.shape
     out.header(f"Polyphase DC gain of {Path(name).name}")
     out.wrap(f"{n_ci} × {n_co} channel pairs (C_in × C_out), kernel {fmt.join_dims(w.shape[2:])}, stride "
@@ -201,7 +275,7 @@ def _print_dc_gain(out: fmt.Printer, w: np.ndarray, stride, dilation, name: str)
              "the kernel taps that land in it: the output for a constant 1 input.")
     out()
     headers, rows = r.table(MAX_PAIRS)
-    styles = [[None] * (len(headers) - 2) + ["green" if row[-2] == 0 else "yellow", None] for row in rows]
+    styles = [[*[None] * (len(headers) - 2), "green" if row[-2] == 0 else "yellow", None] for row in rows]
     out.lines(report.table(headers, rows, style=report.styled(styles, out.color)), indent=2)
     if n_ci * n_co > MAX_PAIRS:
         out(f"  … {n_ci * n_co - MAX_PAIRS} more pairs")
@@ -209,7 +283,7 @@ def _print_dc_gain(out: fmt.Printer, w: np.ndarray, stride, dilation, name: str)
     out("  " + report.paint(r.summary, "green" if r.flat else "yellow", out.color))
 
 
-def _write(path: str, option: str, what: str, make) -> str:
+def _write(path: str, option: str, what: str, make: Callable[[str], Figure]) -> str:
     try:
         fig = make(path)
     except OSError as exc:

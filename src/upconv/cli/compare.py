@@ -18,15 +18,16 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import os
 import textwrap
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
 from upconv import shapes
 from upconv.cli import _format as fmt
-from upconv.cli._args import argument_error
+from upconv.cli import _output as output
+from upconv.cli._args import argument_error, check_figure_output
+from upconv.cli._progress import Progress, wanted
 from upconv.explain import report
 
 __all__ = ["add_parser", "run", "DEFAULT_IMAGE"]
@@ -34,6 +35,8 @@ __all__ = ["add_parser", "run", "DEFAULT_IMAGE"]
 #: The built-in image used when no IMAGE is given.
 DEFAULT_IMAGE = "astronaut"
 _BUILTIN = ("zone_plate", "siemens_star", "text", "astronaut", "astronaut_gray")
+#: The library's parameter names and the options that set them (errors name the options).
+PARAMETERS = {"scale": "--scale", "methods": "--methods", "repeat": "--repeat", "size": "--size", "crop": "--crop"}
 
 _EPILOG = f"""\
 the default image:
@@ -85,6 +88,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--methods", metavar="LIST", help="comma-separated methods to run (default all)")
     p.add_argument("--repeat", type=int, default=3, metavar="N",
                    help="timed runs per method, fastest reported (default 3)")
+    output.add_options(p)
     return p
 
 
@@ -95,7 +99,7 @@ def _parse_crop(text: str) -> tuple[int, int, int, int]:
         values = ()
     if len(values) != 4 or min(values[:2]) < 0 or min(values[2:]) < 1:
         raise ValueError(f"argument --crop: must be X,Y,W,H with X, Y >= 0 and W, H >= 1, got {text!r}")
-    return values  # type: ignore[return-value]
+    return values
 
 
 def _parse_methods(text: str) -> list[str]:
@@ -124,10 +128,8 @@ def _check_options(args: argparse.Namespace) -> None:
             raise ValueError(f"argument --size: must be >= 1, got {args.size}")
     if args.crop is not None and args.figure is None:
         raise ValueError("argument --crop: only used with --figure")
-    if args.figure is not None:
-        ext = os.path.splitext(args.figure)[1].lower()
-        if ext not in (".png", ".svg", ".pdf"):
-            raise ValueError(f"argument --figure: must end in .png, .svg or .pdf, got {args.figure!r}")
+    if args.figure is not None:  # before any work
+        check_figure_output(args.figure, "--figure", inputs=[args.image] if args.image else [])
 
 
 def _load(args: argparse.Namespace) -> tuple[np.ndarray, str]:
@@ -146,7 +148,7 @@ def _load(args: argparse.Namespace) -> tuple[np.ndarray, str]:
     return img, args.image
 
 
-def _style(color: bool) -> Any:
+def _style(color: bool) -> Callable[[str, str, int], str]:
     def style(text: str, column: str, row: int) -> str:
         if column == "PSNR dB" and row == 0:
             return report.paint(text, "green", color)
@@ -182,9 +184,32 @@ def run(args: argparse.Namespace) -> int:
         if x0 + cw > size[1] or y0 + ch > size[0]:
             raise ValueError(f"argument --crop: {args.crop!r} reaches beyond the {_dims(size)} image "
                              "(width x height, trimmed to a multiple of --scale)")
-    result = compare_upsamplers(image, s, methods=methods, repeat=args.repeat)
-    out = fmt.Printer()
+    with Progress("upconv compare", wanted(json=args.json, quiet=args.quiet)) as progress:
+        result = compare_upsamplers(image, s, methods=methods, repeat=args.repeat,
+                                    progress=lambda method, i, n: progress.update(method, i, n))
+        if args.figure is not None:
+            progress.update(f"drawing {args.figure}")
+            try:
+                plot_comparison(result, args.figure, crop=crop)
+            except OSError as exc:
+                raise ValueError(f"argument --figure: cannot write {args.figure!r}: {exc.strerror or exc}") from None
     kind = "gray" if image.ndim == 2 else f"{image.shape[0]} channels"
+    if args.json:
+        output.emit("compare", {
+            "image": source, "size": fmt.size_json(in_size), "channels": 1 if image.ndim == 2 else image.shape[0],
+            "scale": s, "trimmed_size": fmt.size_json(size), "low_size": fmt.size_json(low_size),
+            "down": "area average", "scores": "PSNR and SSIM against the original (data range 1), outputs clipped "
+            "to [0, 1]; time of the up-sampling alone, fastest of --repeat runs",
+            "rows": [{"rank": i, "method": r.method, "psnr_db": r.psnr, "ssim": r.ssim, "time_ms": r.seconds * 1e3,
+                      "note": r.description} for i, r in enumerate(result.scores, 1)],
+            "best": result.best, "figure": args.figure,
+        })
+        return 0
+    out = fmt.Printer()
+    if args.quiet:
+        best = result.scores[0]
+        out(f"best: {best.method}, PSNR {best.psnr:.2f} dB, SSIM {best.ssim:.4f}")
+        return 0
     out.header(f"upconv compare: {source}, {_dims(in_size)} {kind}, x{s}")
     trimmed = "" if tuple(size) == tuple(in_size) else f" (trimmed to {_dims(size)})"
     out(f"  down  area average {s}×{s}{trimmed} -> {_dims(low_size)}; max-pool indices kept for max-unpool")
@@ -193,16 +218,10 @@ def run(args: argparse.Namespace) -> int:
     out()
     out.lines(result.table_lines(_style(out.color)))
     if args.figure is not None:
-        try:
-            plot_comparison(result, args.figure, crop=crop)
-        except OSError as exc:
-            raise ValueError(f"argument --figure: cannot write {args.figure!r}: {exc.strerror or exc}") from None
         out()
         out(f"figure: {args.figure}")
     return 0
 
 
-def _dims(size: Any) -> str:
-    """``(H, W)`` -> ``"W×H"``."""
-    h, w = size
-    return f"{w}×{h}"
+#: ``(H, W)`` -> ``"W×H"``: image sizes are width × height in every message.
+_dims = fmt.image_size

@@ -42,14 +42,16 @@ import argparse
 import math
 import re
 import textwrap
-from pathlib import Path
+from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 
 from upconv import shapes
 from upconv.cli import _explain_text as render
 from upconv.cli import _format as fmt
-from upconv.cli._args import int_list, per_axis
+from upconv.cli import _output as output
+from upconv.cli._args import check_figure_output, int_list, load_npy, per_axis
 from upconv.cli._explain_text import Config
 from upconv.explain import views
 from upconv.ops.convolution import CONV_TRANSPOSE_METHODS
@@ -58,6 +60,12 @@ __all__ = ["add_parser", "run"]
 
 #: The methods of :func:`upconv.conv_transpose`, one per view, in the order the views are shown.
 VIEW_METHODS: tuple[str, ...] = tuple(CONV_TRANSPOSE_METHODS)
+#: The library's parameter names and the options that set them (errors name the options).
+PARAMETERS = {
+    "size": "--size", "in_size": "--size", "input": "--size", "kernel_size": "--kernel-size", "stride": "--stride",
+    "padding": "--padding", "output_padding": "--output-padding", "dilation": "--dilation", "x": "--input",
+    "weight": "--kernel", "fps": "--fps", "view": "--view",
+}
 #: The view of :mod:`upconv.explain.views` each method shows.
 _VIEW_OF_METHOD = {"scatter": "stamping", "zero_insertion": "zero_insertion", "matrix": "matrix", "phase": "phase"}
 
@@ -130,6 +138,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     e.add_argument("--view", choices=("stamping", "zero_insertion"),
                    help="what --animate shows: kernel stamping (default) or zero insertion + sliding kernel")
     e.add_argument("--fps", type=float, help="frames per second of --animate (default 2)")
+    p.add_argument("--force", action="store_true", help="let --figure / --animate replace an --input .npy file")
+    output.add_options(p)
     return p
 
 
@@ -137,16 +147,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def _load_npy(spec: str | None, option: str) -> np.ndarray | None:
     if spec is None or not spec.strip().lower().endswith(".npy"):
         return None
-    try:
-        arr = np.load(Path(spec.strip()), allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"argument {option}: cannot read {spec!r}: {exc}") from None
-    if arr.ndim == 0 or arr.dtype.kind not in "biuf":
-        raise ValueError(
-            f"argument {option}: {spec!r} must hold a real numeric array with at least one axis, "
-            f"got dtype {arr.dtype} and shape {arr.shape}"
-        )
-    return arr
+    return load_npy(spec, option)
 
 
 def _values(spec: str | None, array: np.ndarray | None, shape: tuple[int, ...], option: str,
@@ -223,10 +224,6 @@ def _write_figure(c: Config, view: views.MatrixView, path: str) -> str:
 
     try:
         figures.plots.check_matrix_size(view.C.shape, "upconv explain")
-    except ValueError as exc:
-        raise ValueError(f"argument --figure: {exc}") from None
-    try:
-        path = figures.style.check_path(path, "upconv explain")
         fig = figures.plots.matrix_view_figure(view)
         figures.style.save(fig, path)
     except OSError as exc:
@@ -275,6 +272,11 @@ def run(args: argparse.Namespace) -> int:
         for option, value in (("--view", args.view), ("--fps", args.fps)):
             if value is not None:
                 raise ValueError(f"argument {option}: only with --animate OUT.gif")
+    inputs = [spec for spec in (args.input, args.kernel) if spec is not None]
+    if args.figure:  # files are checked before any work
+        check_figure_output(args.figure, "--figure", inputs=inputs, force=args.force)
+    if args.animate:
+        check_figure_output(args.animate, "--animate", ("gif",), inputs=inputs, force=args.force)
     c = _config(args)
     results = {m: c.transpose(c.x, c.w, method=m) for m in VIEW_METHODS}
     if args.method is not None:
@@ -282,15 +284,26 @@ def run(args: argparse.Namespace) -> int:
     else:
         shown = () if args.matrix or args.symbolic else VIEW_METHODS
     v = _compute_views(c, args, shown)
+    matrix = cast("views.MatrixView", v.matrix)  # computed whenever --matrix, --symbolic or --figure uses it
     written = []  # files first: a file that cannot be written is an error before anything is printed
     if args.figure:
-        written.append(_write_figure(c, v.matrix, args.figure))
+        written.append(_write_figure(c, matrix, args.figure))
     if args.animate:
         fps = 2.0 if args.fps is None else args.fps
         written.append(_write_animation(c, args.animate, args.view or "stamping", fps))
+    gradient_agrees = True
+    if v.gradient is not None:
+        gradient_agrees = render.gradient_check(v.gradient, results[VIEW_METHODS[0]])[0]
+    status = (0 if render.agreement(results)[0] != "disagree" else 1) if gradient_agrees else 1
+    if args.json:
+        output.emit("explain", _document(c, v, results, shown, args, written))
+        return status
     out = fmt.Printer()
+    if args.quiet:
+        out(render.agreement_line(results))
+        return status
     render.print_config(out, c)
-    printers = {
+    printers: dict[str, tuple[Callable[..., None], object]] = {
         "scatter": (render.print_stamping, v.stamping),
         "zero_insertion": (render.print_zero_insertion, v.zero_insertion),
         "matrix": (render.print_matrix_view, v.matrix),
@@ -299,16 +312,39 @@ def run(args: argparse.Namespace) -> int:
     for number, method in enumerate(shown, 1):
         show, view = printers[method]
         show(out, c, view, results[method], number, len(shown))
-    gradient_agrees = True
     if v.gradient is not None:
-        gradient_agrees = render.print_gradient(out, v.gradient, results[VIEW_METHODS[0]], views.MAX_JACOBIAN_PIXELS)
+        render.print_gradient(out, v.gradient, results[VIEW_METHODS[0]], views.MAX_JACOBIAN_PIXELS)
     if args.matrix:
-        render.print_matrix(out, c, v.matrix)
+        render.print_matrix(out, c, matrix)
     if args.symbolic:
-        render.print_symbolic(out, c, v.matrix)
+        render.print_symbolic(out, c, matrix)
     if written:
         out.header("Files")
         for line in written:
             out.wrap(line)
-    status = render.print_agreement(out, results)
-    return status if gradient_agrees else 1
+    render.print_agreement(out, results)
+    return status
+
+
+def _document(c: Config, v: views.ConvTransposeViews, results: dict[str, np.ndarray], shown: tuple[str, ...],
+              args: argparse.Namespace, written: list[str]) -> dict[str, object]:
+    """What the text shows, for --json: the configuration, the output size formula, each view, the checks."""
+    kind, worst, worst_name = render.agreement(results)
+    doc: dict[str, object] = {
+        "config": {"in_size": c.size, "kernel_size": c.kernel_size, "stride": c.stride, "padding": c.padding,
+                   "output_padding": c.output_padding, "dilation": c.dilation, "out_size": c.out_size},
+        "formula": "out = (in - 1)*s - 2p + d*(k - 1) + output_padding + 1",
+        "input": c.x, "kernel": c.w, "output": results[VIEW_METHODS[0]],
+        "views": {name: view.to_dict(config=False) for name in ("stamping", "zero_insertion", "matrix", "phase",
+                                                                "gradient")
+                  if (view := getattr(v, name)) is not None and (name != "matrix" or "matrix" in shown
+                                                                 or args.matrix)},
+        "check": {"agreement": kind, "max_abs_difference": worst, "worst_method": worst_name,
+                  "methods": list(results)},
+    }
+    if v.gradient is not None:
+        agrees, diff = render.gradient_check(v.gradient, results[VIEW_METHODS[0]])
+        doc["gradient_check"] = {"agrees": agrees, "max_abs_difference": diff}
+    if written:
+        doc["files"] = written
+    return doc

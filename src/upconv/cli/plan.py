@@ -19,16 +19,31 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from typing import TYPE_CHECKING, Any
 
 from upconv.cli import _format as fmt
+from upconv.cli import _output as output
 from upconv.cli._args import int_list
 from upconv.explain import report
 from upconv.explain.overlap import verdict
+
+if TYPE_CHECKING:
+    from upconv.explain.planner import Plan, PlanLayer, PlanRow
 
 __all__ = ["add_parser", "run"]
 
 #: Rows printed unless --limit says otherwise.
 DEFAULT_LIMIT = 20
+
+#: The library's parameter names and the options that set them (errors name the options).
+PARAMETERS = {
+    "in_size": "IN", "out_size": "OUT", "layers": "--layers", "max_kernel": "--max-kernel",
+    "max_stride": "--max-stride", "min_stride": "--min-stride", "max_padding": "--max-padding",
+    "max_dilation": "--max-dilation", "allow_output_padding": "--no-output-padding",
+    "allow_output_padding=False": "--no-output-padding", "identical": "--identical", "identical=True": "--identical",
+    "monotone": "--overshoot", "monotone=False": "--overshoot", "ndim": "--dims",
+    "kernel_size": "--inverse K", "stride": "--inverse S", "padding": "--inverse P", "dilation": "--dilation",
+}
 
 _EPILOG = """\
 columns: k kernel_size, s stride, p padding, a output_padding, d dilation;
@@ -83,6 +98,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="the transposed conv that undoes the conv with kernel K, stride S, padding P "
                    "(and --dilation) applied to an IN input")
     p.add_argument("--dilation", type=int, default=1, metavar="D", help="dilation of the --inverse conv (default 1)")
+    output.add_options(p)
     return p
 
 
@@ -96,7 +112,7 @@ def _onnx(modes: tuple[str, ...]) -> str:
     return " ".join(short) or "-"
 
 
-def _layer(L) -> str:
+def _layer(L: PlanLayer) -> str:
     text = f"k{L.kernel_size} s{L.stride} p{L.padding}"
     if L.output_padding:
         text += f" a{L.output_padding}"
@@ -105,7 +121,7 @@ def _layer(L) -> str:
     return text
 
 
-def _torch(L, dims: int) -> str:
+def _torch(L: PlanLayer, dims: int) -> str:
     extra = "".join([
         f", padding={L.padding}" if L.padding else "",
         f", output_padding={L.output_padding}" if L.output_padding else "",
@@ -136,6 +152,39 @@ def run(args: argparse.Namespace) -> int:
         max_dilation=args.max_dilation, allow_output_padding=not args.no_output_padding,
         identical=args.identical, monotone=not args.overshoot, ndim=args.dims,
     )
+    rows = p.rows if args.limit == 0 else p.rows[: args.limit]
+    if args.json:
+        output.emit("plan", _plan_document(p, rows))
+    elif args.quiet:  # the best row in one line
+        if not p.rows:
+            out(f"no transposed convolution within these bounds maps {p.in_size} to {p.out_size}")
+        else:
+            out(" → ".join(_layer(L) for L in p.rows[0].layers) + f"  ({p.rows[0].verdict})")
+    else:
+        _print_plan(out, p, rows)
+    return 0 if p.rows else 1
+
+
+def _plan_document(p: Plan, rows: tuple[PlanRow, ...]) -> dict[str, Any]:
+    """What the table shows, for --json (sizes in pixels; the ratio is max / min stamps, 1 = artifact-free)."""
+    return {
+        "in_size": p.in_size, "out_size": p.out_size, "layers": p.layers, "identical": p.identical,
+        "search": {"max_kernel": p.max_kernel, "min_stride": p.min_stride, "max_stride": p.max_stride,
+                   "max_padding": p.max_padding, "max_dilation": p.max_dilation,
+                   "output_padding": p.allow_output_padding, "overshoot": not p.monotone, "dims": p.ndim},
+        "found": len(p.rows), "artifact_free": len(p.artifact_free), "shown": len(rows),
+        "rows": [{
+            "rank": i, "sizes": list(r.sizes), "overlap_ratio": r.ratio, "checkerboard": r.verdict,
+            "layers": [{"kernel_size": L.kernel_size, "stride": L.stride, "padding": L.padding,
+                        "output_padding": L.output_padding, "dilation": L.dilation, "onnx_auto_pad": list(L.onnx)}
+                       for L in r.layers],
+        } for i, r in enumerate(rows, 1)],
+        "best": None if not p.rows else {"checkerboard": p.rows[0].verdict,
+                                         "torch": [_torch(L, p.ndim) for L in p.rows[0].layers]},
+    }
+
+
+def _print_plan(out: fmt.Printer, p: Plan, rows: tuple[PlanRow, ...]) -> None:
     what = "1 layer" if p.layers == 1 else f"stacks of {p.layers} layers" + (" (identical)" if p.identical else "")
     out.header(f"upconv plan: transposed convolutions {p.in_size} → {p.out_size}, {what}")
     pad = "0..d*(k - 1)" if p.max_padding is None else f"0..{p.max_padding}"
@@ -150,28 +199,28 @@ def run(args: argparse.Namespace) -> int:
     if not p.rows:
         out("  No transposed convolution within these bounds maps "
             f"{p.in_size} to {p.out_size}; widen --max-kernel / --max-stride / --layers.")
-        return 1
+        return
     n_free = len(p.artifact_free)
     out.wrap(f"{len(p.rows)} found, {n_free} artifact-free (overlap ratio 1), listed first.")
     out()
-    rows = p.rows if args.limit == 0 else p.rows[: args.limit]
     dilated = any(L.dilation != 1 for r in rows for L in r.layers)
     if p.layers == 1:
         headers = ["#", "k", "s", "p", "a"] + (["d"] if dilated else []) + ["ratio", "checkerboard", "ONNX auto_pad"]
-        body, styles = [], []
+        body: list[list[Any]] = []
+        styles: list[list[str | None]] = []
         for i, r in enumerate(rows, 1):
             L = r.layers[0]
             body.append([i, L.kernel_size, L.stride, L.padding, L.output_padding]
                         + ([L.dilation] if dilated else []) + [r.ratio, r.verdict, _onnx(L.onnx)])
             style = report.verdict_style(r.verdict)
-            styles.append([None] * (len(headers) - 3) + [style, style, None])
+            styles.append([*[None] * (len(headers) - 3), style, style, None])
     else:
         headers = ["#", "sizes"] + [f"layer {j + 1}" for j in range(p.layers)] + ["ratio", "checkerboard"]
         body, styles = [], []
         for i, r in enumerate(rows, 1):
             body.append([i, "→".join(map(str, r.sizes))] + [_layer(L) for L in r.layers] + [r.ratio, r.verdict])
             style = report.verdict_style(r.verdict)
-            styles.append([None] * (len(headers) - 2) + [style, style])
+            styles.append([*[None] * (len(headers) - 2), style, style])
     out.lines(report.table(headers, body, style=report.styled(styles, out.color)), indent=2)
     if len(rows) < len(p.rows):
         out(f"  … {len(p.rows) - len(rows)} more (--limit 0 prints all)")
@@ -187,7 +236,6 @@ def run(args: argparse.Namespace) -> int:
     out.header("Best: " + ("artifact-free" if best.artifact_free else f"overlap ratio {report.number(best.ratio)}"))
     for L in best.layers:
         out.lines(textwrap.wrap(_torch(L, p.ndim), fmt.WIDTH - 2, subsequent_indent="      "), indent=2)
-    return 0
 
 
 def _run_inverse(out: fmt.Printer, args: argparse.Namespace) -> int:
@@ -203,6 +251,20 @@ def _run_inverse(out: fmt.Printer, args: argparse.Namespace) -> int:
             f"argument OUT: the convolution (kernel {k}, stride {s}, padding {p}, dilation {d}) maps {conv_in} "
             f"to {conv_out}, not {args.out_size}"
         )
+    rating = verdict(inv.ratio)
+    if args.json:
+        output.emit("plan", {
+            "inverse": {"in_size": list(inv.conv_in_size), "out_size": list(inv.conv_out_size), "kernel_size": k,
+                        "stride": s, "padding": p, "dilation": d},
+            "output_padding": list(inv.output_padding), "output_size": list(inv.conv_in_size),
+            "torch": inv.torch, "onnx_auto_pad": list(inv.onnx), "overlap_ratio": inv.ratio, "checkerboard": rating,
+            "candidates": [[{"conv_input": size, "output_padding": op} for size, op in cands]
+                           for cands in inv.candidates],
+        })
+        return 0
+    if args.quiet:
+        out(f"output_padding {_tuple(inv.output_padding)}  ({rating})")
+        return 0
     dil = f", dilation {d}" if d != 1 else ""
     out.header(f"upconv plan --inverse: undo the conv {conv_in} → {conv_out} (kernel {k}, stride {s}, "
                f"padding {p}{dil})")
@@ -213,7 +275,6 @@ def _run_inverse(out: fmt.Printer, args: argparse.Namespace) -> int:
     out.lines(textwrap.wrap(inv.torch.replace("ConvTranspose", "nn.ConvTranspose").replace(
         "in_channels, out_channels", "c_in, c_out"), fmt.WIDTH - 4, subsequent_indent="    "), indent=4)
     out()
-    rating = verdict(inv.ratio)
     style = report.verdict_style(rating)
     out(f"  ONNX auto_pad: {', '.join(inv.onnx) or '- (explicit pads only)'}")
     out("  overlap ratio: " + report.paint(f"{report.number(inv.ratio)} ({rating})", style, out.color))

@@ -4,6 +4,12 @@
 ``views``                  one transposed convolution as stamps, zero
                            insertion, matrix, phases and gradient: data for
                            ``upconv explain``, the figures and a browser
+``describe``               around the views: the size formula filled in, the
+                           configuration as torch / upconv / CLI calls, the
+                           views' agreement
+``story``                  the checkerboard story of one configuration:
+                           overlap maps (layer and stack), DC gain, resize-
+                           convolution beside it
 =========================  ===================================================
 """
 

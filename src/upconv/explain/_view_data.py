@@ -11,12 +11,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_array
 
 Pairs = tuple[tuple[int, int], ...]
 
@@ -256,8 +259,8 @@ class MatrixView(_View):
     config: ViewConfig
     conv_out_size: tuple[int, ...]
     kept_rows: np.ndarray
-    C: Any
-    taps: Any
+    C: csr_array
+    taps: csr_array
 
     @property
     def conv_in_size(self) -> tuple[int, ...]:

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv.explain.overlap import _readonly
 from upconv.explain.report import number, table
+from upconv.ops.arrays import array_function
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["DCGainSpread", "dc_gain_spread"]
 
@@ -135,7 +139,9 @@ class DCGainSpread:
         return self.format_table()
 
 
-def dc_gain_spread(weight: Any, stride: int | Sequence[int], *, dilation: int | Sequence[int] = 1) -> DCGainSpread:
+@array_function(whole=True)
+def dc_gain_spread(weight: npt.ArrayLike, stride: int | Sequence[int], *,
+                   dilation: int | Sequence[int] = 1) -> DCGainSpread:
     r"""Polyphase DC gain of transposed-convolution weights: does a flat input give a flat output?
 
     Parameters
@@ -181,11 +187,13 @@ def dc_gain_spread(weight: Any, stride: int | Sequence[int], *, dilation: int | 
     True
     """
     func = "dc_gain_spread"
-    dtype, (w,) = v.float_arrays(func, weight=weight)
-    w = v.kernel_weight(func, w)
+    dtype, (wa,) = v.float_arrays(func, weight=weight)
+    w = v.kernel_weight(func, wa)
     n = w.ndim - 2
     s = v.int_tuple(stride, n, func, "stride", minimum=1)
     d = v.int_tuple(dilation, n, func, "dilation", minimum=1)
+    # the phase gains (C_in, C_out, *stride) in float64, about three times over in the temporaries below
+    v.check_allocation((3,) + w.shape[:2] + s, np.float64, func, "the phase gains")
     g = w.astype(np.float64)
     for a, (k, s_, d_) in enumerate(zip(w.shape[2:], s, d, strict=False)):
         onehot = np.zeros((k, s_))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from upconv.explain.symbols import (
     _symbols,
     _sympy,
 )
+
+if TYPE_CHECKING:
+    import sympy
 
 __all__ = ["FlipIdentity", "symbolic_flip_identity"]
 
@@ -42,13 +45,13 @@ class FlipIdentity(NamedTuple):
     """
 
     #: ``C^T``, shape ``(C_in * prod(in), C_out * prod(out))``.
-    transposed: Any
+    transposed: sympy.Matrix
     #: ``F``, shape ``(C_in * prod(in), C_out * prod(intermediate_size))``.
-    flipped: Any
+    flipped: sympy.Matrix
     #: ``P``, 0/1 matrix of shape ``(C_out * prod(intermediate_size), C_out * prod(out))``.
-    embedding: Any
+    embedding: sympy.Matrix
     #: ``F P`` (the columns of ``F`` at the pixels of ``y``; zero columns where ``y`` was cropped).
-    rearranged: Any
+    rearranged: sympy.Matrix
     #: Size of the zero-inserted, padded image.
     intermediate_size: tuple[int, ...]
     #: ``(begin, end)`` padding of the zero-inserted image (negative: crop).
@@ -63,16 +66,16 @@ class FlipIdentity(NamedTuple):
 def symbolic_flip_identity(
     in_size: Sequence[int],
     kernel_size: int | Sequence[int],
-    stride: Any = 1,
+    stride: int | Sequence[int] = 1,
     padding: Any = 0,
-    dilation: Any = 1,
+    dilation: int | Sequence[int] = 1,
     *,
     in_channels: int = 1,
     out_channels: int = 1,
     groups: int = 1,
     weight_name: str = "w",
 ) -> FlipIdentity:
-    r"""Seed 002: ``C^T`` rearranges into the convolution matrix of the flipped kernel on the padded, zero-inserted input.
+    r"""Seed 002: ``C^T`` rearranges into the flipped kernel's convolution matrix on the padded, zero-inserted input.
 
     Parameters
     ----------

@@ -8,6 +8,7 @@ encoders and discriminators (Odena et al., 2016).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -147,12 +148,12 @@ def input_gradient_pattern(
         return e - b
 
     if in_size is None:
-        size = tuple(_smallest(lambda m, a=a: interior_length(m, a), 2 * s[a]) for a in range(n))
+        size = tuple(_smallest(functools.partial(interior_length, a=a), 2 * s[a]) for a in range(n))
     else:
         size = v.int_tuple(in_size, n, func, "in_size", minimum=1)
         for a in range(n):
             if interior_length(size[a], a) < s[a]:
-                need = _smallest(lambda m, a=a: interior_length(m, a), s[a])
+                need = _smallest(functools.partial(interior_length, a=a), s[a])
                 raise ValueError(
                     f"{func}: in_size={size} is too small: on axis {a} the border-free interior is shorter than "
                     f"the stride ({s[a]}); use in_size >= {need} on that axis"

@@ -84,7 +84,8 @@ class InversePlan:
             for ax, cands in enumerate(self.candidates) for size, op in cands
         ]
         return "\n".join([
-            f"conv {f(self.conv_in_size)} -> {f(self.conv_out_size)}; the transposed conv back to {f(self.conv_in_size)}:",
+            f"conv {f(self.conv_in_size)} -> {f(self.conv_out_size)}; "
+            f"the transposed conv back to {f(self.conv_in_size)}:",
             "  " + self.torch,
             f"  ONNX auto_pad: {', '.join(self.onnx) or '- (explicit pads only)'}; overlap ratio "
             f"{number(self.ratio)} ({verdict(self.ratio)})",
@@ -143,9 +144,12 @@ def plan_inverse(
     else:
         size = (v.integer(in_size, func, "in_size", minimum=1),)
     if isinstance(padding, str):
-        raise TypeError(f"{func}: padding must be an integer, {len(size)} integers or (begin, end) pairs, got {padding!r}")
+        raise TypeError(
+            f"{func}: padding must be an integer, {len(size)} integers or (begin, end) pairs, got {padding!r}"
+        )
     g = shapes.conv_geometry(size, kernel_size, stride, padding, dilation, func=func)
-    op = shapes.conv_transpose_output_padding(size, g.out_size, g.kernel_size, g.stride, g.padding, g.dilation, func=func)
+    op = shapes.conv_transpose_output_padding(size, g.out_size, g.kernel_size, g.stride, g.padding, g.dilation,
+                                              func=func)
     lo, hi = shapes.conv_transpose_output_size_range(g.out_size, g.kernel_size, g.stride, g.padding, g.dilation)
     candidates = []
     for ax in range(g.ndim):
@@ -161,4 +165,5 @@ def plan_inverse(
         candidates.append(tuple(cands))
     onnx = _onnx_equivalents(g.out_size, g.kernel_size, g.stride, g.dilation, g.padding, op)
     ratio = overlap_ratio(g.kernel_size, g.stride, dilation=g.dilation)
-    return InversePlan(size, g.out_size, g.kernel_size, g.stride, g.padding, g.dilation, op, tuple(candidates), onnx, ratio)
+    return InversePlan(size, g.out_size, g.kernel_size, g.stride, g.padding, g.dilation, op, tuple(candidates), onnx,
+                       ratio)

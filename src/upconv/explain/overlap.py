@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 import numpy as np
 
@@ -55,7 +55,7 @@ def _tile(a: np.ndarray, interior: Sequence[tuple[int, int]], period: Sequence[i
     return np.roll(seg, tuple(b % p for (b, _), p in zip(interior, period, strict=False)), axis=tuple(range(a.ndim)))
 
 
-def _smallest(length, target: int) -> int:
+def _smallest(length: Callable[[int], int], target: int) -> int:
     """Smallest n >= 1 with ``length(n) >= target`` (``length`` non-decreasing, unbounded)."""
     hi = 1
     while length(hi) < target:
@@ -94,12 +94,16 @@ class Layer(NamedTuple):
         )
 
 
-def _is_seq(x: Any) -> bool:
+def _is_seq(x: object) -> TypeGuard[Sequence[Any] | np.ndarray]:
     return isinstance(x, (Sequence, np.ndarray)) and not isinstance(x, (str, bytes))
 
 
-def layer_stack(func: str, kernel_size: Any, stride: Any, dilation: Any, layers: Any, ndim: Any) -> tuple[Layer, ...]:
+def layer_stack(func: str, kernel_size: int | Sequence[int] | None, stride: int | Sequence[int] | None,
+                dilation: int | Sequence[int], layers: Sequence[Sequence[int | Sequence[int]]] | None,
+                ndim: int | None) -> tuple[Layer, ...]:
     """``kernel_size, stride, dilation`` or ``layers``, as :func:`overlap_map` takes them, as :class:`Layer` s."""
+    specs: list[tuple[int | Sequence[int], ...]]
+    names: list[tuple[str, ...]]
     if layers is None:
         if kernel_size is None or stride is None:
             raise TypeError(f"{func}: give kernel_size and stride, or layers=[(kernel_size, stride), ...]")
@@ -120,7 +124,8 @@ def layer_stack(func: str, kernel_size: Any, stride: Any, dilation: Any, layers:
         for j, spec in enumerate(layers):
             if not _is_seq(spec) or len(spec) not in (2, 3):
                 raise ValueError(
-                    f"{func}: layers[{j}] must be (kernel_size, stride) or (kernel_size, stride, dilation), got {spec!r}"
+                    f"{func}: layers[{j}] must be (kernel_size, stride) or (kernel_size, stride, dilation), "
+                    f"got {spec!r}"
                 )
             specs.append(tuple(spec) + ((1,) if len(spec) == 2 else ()))
             names.append(tuple(f"layers[{j}] {w}" for w in ("kernel_size", "stride", "dilation")))
@@ -151,7 +156,9 @@ def _interior_length(n0: int, layers: tuple[Layer, ...], axis: int) -> int:
     return inner[1] - inner[0]
 
 
-def _run_stack(layers: tuple[Layer, ...], in_size: tuple[int, ...], func: str):
+def _run_stack(layers: tuple[Layer, ...], in_size: tuple[int, ...],
+               func: str) -> tuple[np.ndarray, tuple[tuple[int, int], ...]]:
+    v.check_allocation((1, 1) + in_size, np.float64, func, "the all-ones input")
     x = np.ones((1, 1) + in_size)
     inner = tuple((0, i) for i in in_size)
     for L in layers:
@@ -159,8 +166,10 @@ def _run_stack(layers: tuple[Layer, ...], in_size: tuple[int, ...], func: str):
             (1, 1) + shapes.conv_transpose_output_size(x.shape[2:], L.kernel_size, L.stride, 0, 0, L.dilation),
             np.float64, func, "the overlap map",
         )
-        inner = shapes.conv_transpose_interior(x.shape[2:], L.kernel_size, L.stride, 0, 0, L.dilation, input_interior=inner)
-        x = conv_transpose(x, np.ones((1, 1) + L.kernel_size), stride=L.stride, dilation=L.dilation, method="zero_insertion")
+        inner = shapes.conv_transpose_interior(x.shape[2:], L.kernel_size, L.stride, 0, 0, L.dilation,
+                                               input_interior=inner)
+        x = conv_transpose(x, np.ones((1, 1) + L.kernel_size), stride=L.stride, dilation=L.dilation,
+                           method="zero_insertion")
     return np.rint(x[0, 0]).astype(np.int64), inner
 
 
@@ -234,24 +243,42 @@ class OverlapMap:
         return self.ratio == 1.0
 
     @property
+    def verdict(self) -> str:
+        """The geometry's verdict: ``"artifact-free"`` (even overlap), ``"checkerboard"`` or ``"holes"``.
+
+        It is about geometry only: see :attr:`advice` for what the weights decide.
+        """
+        return verdict(self.ratio)
+
+    @property
     def advice(self) -> str:
-        """What to change against the checkerboard, in a sentence (empty when artifact-free)."""
+        """What the verdict means and what to change, in a few sentences.
+
+        The verdict is about geometry (how evenly the kernel stamps overlap).
+        Even overlap is necessary, not sufficient: the weights decide the rest,
+        so an artifact-free geometry still says how to check them.
+        """
         if self.artifact_free:
-            return ""
+            return ("Even overlap: the geometry adds no checkerboard. The verdict is about geometry only: the "
+                    "weights decide the rest, and random or learned weights of an even geometry still make one "
+                    "when their DC gain differs between the stride phases (a flat input then gives a periodic "
+                    "output); check them with upconv.dc_gain_spread(weight, stride), or initialise them with "
+                    "upconv.resize_equivalent_kernel.")
         if math.isinf(self.ratio):
             return ("Some output pixels receive no stamp at all: a kernel smaller than the stride (or a dilation "
                     "that skips residues) leaves holes.")
         if len(self.layers) > 1:
-            return "Uneven overlap remains after the whole stack."
+            return "Uneven overlap remains after the whole stack: a checkerboard whatever the weights."
         L = self.layers[0]
         kernel = _axes(tuple(shapes.ceil_div(k, s) * s for k, s in zip(L.kernel_size, L.stride, strict=False)))
-        return (f"The kernel size is not a multiple of the stride: use kernel {kernel} (k % s == 0), "
-                "resize-convolution (upconv.resize_equivalent_kernel), or a stride-1 layer after it.")
+        return (f"Uneven overlap makes a checkerboard whatever the weights. The kernel size is not a multiple of "
+                f"the stride: use kernel {kernel} (k % s == 0), resize-convolution "
+                "(upconv.resize_equivalent_kernel), or a stride-1 layer after it.")
 
     def format_table(self) -> str:
         """Layers, period tile and ratio as plain text."""
         rows = [
-            (j + 1, "x".join(map(str, L.kernel_size)), "x".join(map(str, L.stride)), "x".join(map(str, L.dilation)))
+            (j + 1, *("x".join(map(str, t)) for t in (L.kernel_size, L.stride, L.dilation)))
             for j, L in enumerate(self.layers)
         ]
         return "\n".join([
@@ -259,7 +286,9 @@ class OverlapMap:
             "\n".join(table(("layer", "kernel", "stride", "dilation"), rows)),
             f"period {'x'.join(map(str, self.period))}; interior tile (from a multiple of the period):",
             grid_text(self.tile),
-            f"count min {self.min_count}, max {self.max_count}; overlap ratio {number(self.ratio)} ({verdict(self.ratio)})",
+            f"count min {self.min_count}, max {self.max_count}; "
+            f"overlap ratio {number(self.ratio)} ({self.verdict} geometry)",
+            self.advice,
         ])
 
     def __str__(self) -> str:
@@ -270,11 +299,12 @@ def _overlap_map(layers: tuple[Layer, ...], in_size: tuple[int, ...] | None, fun
     n = len(layers[0].kernel_size)
     period = tuple(math.prod(L.stride[a] for L in layers) for a in range(n))
     if in_size is None:  # two periods of interior: periodicity is visible and checkable
-        in_size = tuple(_smallest(lambda m, a=a: _interior_length(m, layers, a), 2 * period[a]) for a in range(n))
+        in_size = tuple(_smallest(functools.partial(_interior_length, layers=layers, axis=a), 2 * period[a])
+                        for a in range(n))
     else:
         for a in range(n):
             if _interior_length(in_size[a], layers, a) < period[a]:
-                need = _smallest(lambda m, a=a: _interior_length(m, layers, a), period[a])
+                need = _smallest(functools.partial(_interior_length, layers=layers, axis=a), period[a])
                 raise ValueError(
                     f"{func}: in_size={in_size} is too small: on axis {a} the border-free interior is shorter than "
                     f"one period ({period[a]}); use in_size >= {need} on that axis"
@@ -288,7 +318,7 @@ def overlap_map(
     stride: int | Sequence[int] | None = None,
     *,
     dilation: int | Sequence[int] = 1,
-    layers: Sequence[Sequence[Any]] | None = None,
+    layers: Sequence[Sequence[int | Sequence[int]]] | None = None,
     ndim: int | None = None,
     in_size: int | Sequence[int] | None = None,
 ) -> OverlapMap:
@@ -393,7 +423,7 @@ def overlap_ratio(
     stride: int | Sequence[int] | None = None,
     *,
     dilation: int | Sequence[int] = 1,
-    layers: Sequence[Sequence[Any]] | None = None,
+    layers: Sequence[Sequence[int | Sequence[int]]] | None = None,
     ndim: int | None = None,
 ) -> float:
     """Interior max / min stamp count of a transposed convolution or a stack: 1.0 = artifact-free.

@@ -3,7 +3,9 @@
 ``plan(in_size, out_size)`` answers "which kernel / stride / padding gets
 me from 7 to 14?" for one layer or a stack of layers, rating every answer
 with its checkerboard overlap ratio (:func:`upconv.checkerboard.overlap_ratio`,
-1.0 = artifact-free) and listing its ONNX ``auto_pad`` equivalents
+1.0 = even overlap), the output rows no kernel tap reaches (bias only) and
+its uneven borders (:func:`upconv.shapes.tap_coverage`), and listing its ONNX
+``auto_pad`` equivalents
 (``plan_inverse``, the transposed convolution that undoes a convolution's
 size change, is in :mod:`upconv.explain.inverse`).
 
@@ -13,14 +15,24 @@ Every size comes from :mod:`upconv.shapes`; this module only searches.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from upconv import _validate as v
 from upconv import shapes
 from upconv.explain.overlap import stack_ratio, verdict
 from upconv.explain.report import number, table
+from upconv.shapes.stamps import TapCoverage, tap_coverage
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    #: A layer of the search, ``(out, k, s, p, a, d)`` (``a`` None until :func:`_output_padding`).
+    _Transition: TypeAlias = tuple[int, int, int, int, int | None, int]
+    #: A layer of a found stack, ``(in, out, k, s, p, a, d)``.
+    _StackLayer: TypeAlias = tuple[int, int, int, int, int, int, int]
 
 __all__ = ["PlanLayer", "PlanRow", "Plan", "plan"]
 
@@ -56,9 +68,10 @@ def _onnx_equivalents(
     pads: tuple[tuple[int, int], ...], a: tuple[int, ...],
 ) -> tuple[str, ...]:
     """The ``auto_pad`` settings (with ``output_padding`` attributes) that give the same transposed conv."""
-    found = []
+    found: list[str] = []
     for mode in _AUTO_PADS:
-        attrs = [_onnx_axis(*args, mode) for args in zip(in_size, k, s, d, pads, a, strict=False)]
+        attrs = [_onnx_axis(i, k_, s_, d_, p, a_, mode)
+                 for i, k_, s_, d_, p, a_ in zip(in_size, k, s, d, pads, a, strict=False)]
         if all(x is not None for x in attrs):
             extra = "" if not any(attrs) else f" output_padding={attrs[0] if len(attrs) == 1 else attrs}"
             found.append(mode + extra)
@@ -98,17 +111,57 @@ class PlanRow:
     """A stack of transposed convolutions that maps the planned sizes exactly, with its rating.
 
     ``ratio`` is the overlap ratio of the whole stack in ``ndim`` dimensions
-    (square kernels): 1.0 = artifact-free, ``inf`` = some pixels receive no
-    stamp.
+    (square kernels): 1.0 = even overlap, ``inf`` = some pixels receive no
+    stamp.  ``coverage`` holds, per layer, the outputs no kernel tap reaches
+    and the stamps each border misses (:func:`upconv.shapes.tap_coverage`,
+    on one axis).
     """
 
     layers: tuple[PlanLayer, ...]
     ratio: float
+    coverage: tuple[TapCoverage, ...] = ()
+
+    @property
+    def unreached(self) -> int:
+        """Output rows (per axis) that no kernel tap reaches, over the stack's layers: they hold the bias only."""
+        return sum(len(c.unreached) for c in self.coverage)
+
+    @property
+    def uneven_border(self) -> bool:
+        """Whether some layer's borders miss different stamps (a weaker first or last row)."""
+        return not all(c.even_borders for c in self.coverage)
 
     @property
     def artifact_free(self) -> bool:
-        """Whether every interior output pixel receives the same number of stamps."""
-        return self.ratio == 1.0
+        """Even overlap (every interior output pixel receives the same number of stamps) and every output reached."""
+        return self.ratio == 1.0 and self.unreached == 0
+
+    @property
+    def verdict(self) -> str:
+        """``"artifact-free"``, ``"checkerboard"``, ``"holes"``, or ``"unreached"`` (even overlap, bias-only rows)."""
+        if self.ratio == 1.0 and self.unreached:
+            return "unreached"
+        return verdict(self.ratio)
+
+    @property
+    def why(self) -> str:
+        """What is wrong with this candidate, in a phrase (empty for a clean one)."""
+        notes = []
+        if math.isinf(self.ratio):
+            notes.append("holes: some outputs receive no stamp (kernel smaller than the stride)")
+        elif self.ratio != 1.0:
+            notes.append(f"uneven overlap (ratio {number(self.ratio)}): a checkerboard whatever the weights")
+        for j, (L, c) in enumerate(zip(self.layers, self.coverage, strict=False)):
+            where = f"layer {j + 1}: " if len(self.layers) > 1 else ""
+            if c.unreached and not math.isinf(self.ratio):
+                shown = ", ".join(map(str, c.unreached[:4])) + (", ..." if len(c.unreached) > 4 else "")
+                notes.append(f"{where}{len(c.unreached)} output row(s) per axis no kernel tap reaches (at {shown}):"
+                             f" bias only" + (f", output_padding {L.output_padding} reaches past the kernel"
+                                              if L.output_padding else ""))
+            if not c.even_borders:
+                notes.append(f"{where}uneven borders (stamps missing from the start {list(c.begin) or 'none'}, "
+                             f"from the end {list(c.end) or 'none'})")
+        return "; ".join(notes)
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -140,11 +193,6 @@ class PlanRow:
         """Dilation of each layer."""
         return tuple(L.dilation for L in self.layers)
 
-    @property
-    def verdict(self) -> str:
-        """``"artifact-free"``, ``"checkerboard"`` or ``"holes"``."""
-        return verdict(self.ratio)
-
     def __str__(self) -> str:
         return f"{' -> '.join(map(str, self.sizes))}: {' | '.join(map(str, self.layers))} (ratio {number(self.ratio)})"
 
@@ -153,8 +201,10 @@ class PlanRow:
 class Plan:
     """Every transposed-convolution stack within the bounds that maps ``in_size`` to ``out_size``.
 
-    ``rows`` are sorted: artifact-free stacks first, then by total kernel
-    size, overlap ratio, padding, output padding and dilation.  A ``Plan``
+    ``rows`` are sorted: artifact-free stacks first (even overlap, every
+    output reached by a kernel tap), even borders before uneven ones, then by
+    total kernel size, overlap ratio, unreached rows, padding, output padding
+    and dilation.  A ``Plan``
     is a sequence of its rows.
     """
 
@@ -193,22 +243,28 @@ class Plan:
             + (f"stack{'s' if len(self.rows) != 1 else ''} of {self.layers} layers" if self.layers > 1
                else f"layer{'s' if len(self.rows) != 1 else ''}")
             + f" "
-            f"(kernel <= {self.max_kernel}, stride {self.min_stride}..{self.max_stride}, dilation <= {self.max_dilation}"
+            f"(kernel <= {self.max_kernel}, stride {self.min_stride}..{self.max_stride}, "
+            f"dilation <= {self.max_dilation}"
             f"{'' if self.max_padding is None else f', padding <= {self.max_padding}'}); "
             f"overlap ratio in {self.ndim}-d, 1 = artifact-free"
         )
         rows = self.rows if limit is None else self.rows[: v.integer(limit, "Plan.format_table", "limit", minimum=0)]
         if self.layers == 1:
-            headers = ("#", "kernel", "stride", "padding", "output_padding", "dilation", "ratio", "checkerboard", "ONNX auto_pad")
-            body = [
+            headers: tuple[str, ...] = (
+                "#", "kernel", "stride", "padding", "output_padding", "dilation", "ratio", "checkerboard",
+                "ONNX auto_pad", "why",
+            )
+            body: list[tuple[object, ...]] = [
                 (i + 1, L.kernel_size, L.stride, L.padding, L.output_padding, L.dilation, r.ratio, r.verdict,
-                 ", ".join(L.onnx) or "-")
+                 ", ".join(L.onnx) or "-", r.why or "-")
                 for i, r in enumerate(rows) for L in r.layers
             ]
         else:
-            headers = ("#", "sizes") + tuple(f"layer {j + 1}" for j in range(self.layers)) + ("ratio", "checkerboard")
+            headers = (("#", "sizes") + tuple(f"layer {j + 1}" for j in range(self.layers))
+                       + ("ratio", "checkerboard", "why"))
             body = [
-                (i + 1, " -> ".join(map(str, r.sizes))) + tuple(str(L) for L in r.layers) + (r.ratio, r.verdict)
+                (i + 1, " -> ".join(map(str, r.sizes))) + tuple(str(L) for L in r.layers)
+                + (r.ratio, r.verdict, r.why or "-")
                 for i, r in enumerate(rows)
             ]
         lines = [title, "\n".join(table(headers, body)) if body else "(no transposed convolution within these bounds)"]
@@ -234,9 +290,9 @@ class _Bounds(NamedTuple):
 
 
 @functools.lru_cache(maxsize=4096)
-def _transitions(size: int, b: _Bounds) -> tuple[tuple[int, int, int, int, int, int], ...]:
+def _transitions(size: int, b: _Bounds) -> tuple[_Transition, ...]:
     """Every single layer from ``size``: ``(out, k, s, p, a, d)``; ``a = None`` until :func:`_output_padding`."""
-    found = []
+    found: list[_Transition] = []
     for k in range(1, b.max_kernel + 1):
         for d in range(1, b.max_dilation + 1):
             ek = shapes.effective_kernel_size(k, d)
@@ -257,6 +313,11 @@ def _transitions(size: int, b: _Bounds) -> tuple[tuple[int, int, int, int, int, 
 
 
 @functools.lru_cache(maxsize=65536)
+def _coverage(size: int, k: int, s: int, p: int, a: int, d: int) -> TapCoverage:
+    return tap_coverage(size, k, s, (p, p), a, d)
+
+
+@functools.lru_cache(maxsize=65536)
 def _output_padding(size: int, o: int, k: int, s: int, p: int, d: int) -> int:
     return shapes.conv_transpose_output_padding((o,), (size,), k, s, p, d, func="plan")[0]
 
@@ -268,12 +329,13 @@ def _size_ok(o: int, cur: int, out_size: int, monotone: bool, cap: int) -> bool:
     return 1 <= o <= cap
 
 
-def _search(in_size: int, out_size: int, n: int, b: _Bounds, identical: bool, monotone: bool):
+def _search(in_size: int, out_size: int, n: int, b: _Bounds, identical: bool,
+            monotone: bool) -> tuple[int, Iterator[tuple[_StackLayer, ...]]]:
     """All stacks of ``n`` layers ``in_size -> out_size``, as tuples of ``(in, out, k, s, p, a, d)``."""
     cap = max(in_size, out_size) * b.max_stride  # bound on intermediate sizes when not monotone
 
     @functools.cache
-    def count(size: int, left: int, fixed: tuple | None) -> int:
+    def count(size: int, left: int, fixed: tuple[int, int, int, int] | None) -> int:
         total = 0
         for o, k, s, p, _a, d in _transitions(size, b):
             if fixed is not None and (k, s, p, d) != fixed:
@@ -284,7 +346,7 @@ def _search(in_size: int, out_size: int, n: int, b: _Bounds, identical: bool, mo
                 total += count(o, left - 1, (k, s, p, d) if identical else None)
         return total
 
-    def walk(size: int, left: int, fixed: tuple | None):
+    def walk(size: int, left: int, fixed: tuple[int, int, int, int] | None) -> Iterator[tuple[_StackLayer, ...]]:
         for o, k, s, p, a, d in _transitions(size, b):
             if fixed is not None and (k, s, p, d) != fixed:
                 continue
@@ -350,9 +412,12 @@ def plan(
     Returns
     -------
     Plan
-        A sequence of :class:`PlanRow`, artifact-free first, then by total
-        kernel size, ratio, padding, output padding, dilation;
-        ``format_table()`` prints it.
+        A sequence of :class:`PlanRow`, artifact-free first (even overlap
+        and every output reached by a kernel tap; a row whose last output
+        rows hold the bias only, such as ``k2 s2 a1`` for 37 -> 75, comes
+        after the clean ones and says why), even borders before uneven
+        ones, then by total kernel size, ratio, padding, output padding,
+        dilation; ``format_table()`` prints it.
 
     Raises
     ------
@@ -396,7 +461,9 @@ def plan(
         v.boolean(allow_output_padding, func, "allow_output_padding"),
     )
     if b.min_stride > b.max_stride:
-        raise ValueError(f"{func}: min_stride must be <= max_stride, got min_stride={min_stride}, max_stride={max_stride}")
+        raise ValueError(
+            f"{func}: min_stride must be <= max_stride, got min_stride={min_stride}, max_stride={max_stride}"
+        )
     identical = v.boolean(identical, func, "identical")
     monotone = v.boolean(monotone, func, "monotone")
     nd = v.integer(ndim, func, "ndim", minimum=1)
@@ -412,10 +479,10 @@ def plan(
         rows.append(PlanRow(tuple(
             PlanLayer(a, b_, k, s, p, op, d, _onnx_equivalents((a,), (k,), (s,), (d,), ((p, p),), (op,)))
             for a, b_, k, s, p, op, d in stack
-        ), ratio))
+        ), ratio, tuple(_coverage(a, k, s, p, op, d) for a, _, k, s, p, op, d in stack)))
     rows.sort(key=lambda r: (
-        not r.artifact_free, sum(r.kernel_sizes), r.ratio, sum(r.paddings), sum(r.output_paddings),
-        sum(r.dilations), r.strides, r.kernel_sizes, r.paddings,
+        not r.artifact_free, r.uneven_border, sum(r.kernel_sizes), r.ratio, r.unreached, sum(r.paddings),
+        sum(r.output_paddings), sum(r.dilations), r.strides, r.kernel_sizes, r.paddings,
     ))
     return Plan(
         i, o, n, nd, tuple(rows), b.max_kernel, b.max_stride, b.max_padding, b.max_dilation, b.min_stride,

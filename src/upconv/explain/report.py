@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, SupportsFloat
 
 import numpy as np
 
@@ -40,7 +40,7 @@ def verdict_style(verdict: str) -> str:
     return {"artifact-free": "green", "checkerboard": "yellow", "holes": "red"}.get(verdict, "")
 
 
-def number(x: Any) -> str:
+def number(x: SupportsFloat) -> str:
     """Integers as integers, other floats with 4 significant digits, infinity as ``inf``."""
     if isinstance(x, numbers.Integral):
         return str(int(x))
@@ -52,7 +52,7 @@ def number(x: Any) -> str:
     return f"{x:.4g}"
 
 
-def _is_number(x: Any) -> bool:
+def _is_number(x: object) -> bool:
     return isinstance(x, numbers.Number) and not isinstance(x, (bool, np.bool_))
 
 

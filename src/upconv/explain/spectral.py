@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv.explain.overlap import _is_seq
+from upconv.ops.arrays import array_function
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["stride_frequency_energy"]
 
@@ -22,7 +26,9 @@ __all__ = ["stride_frequency_energy"]
 _FLAT_ULPS = 64
 
 
-def stride_frequency_energy(y: Any, stride: int | Sequence[int], axes: int | Sequence[int] | None = None) -> float:
+@array_function(whole=True)
+def stride_frequency_energy(y: npt.ArrayLike, stride: int | Sequence[int],
+                            axes: int | Sequence[int] | None = None) -> float:
     """Fraction of an array's spectral energy at the stride frequencies ``j/s``.
 
     Parameters
@@ -75,7 +81,8 @@ def stride_frequency_energy(y: Any, stride: int | Sequence[int], axes: int | Seq
     0.0007
     """
     func = "stride_frequency_energy"
-    _, (a,) = v.float_arrays(func, y=y)
+    _, (ya,) = v.float_arrays(func, y=y)
+    a = ya
     eps = float(np.finfo(a.dtype).eps)  # float16 and float32 input: float32's; float64: float64's
     a = np.asarray(a, dtype=np.float64)
     if a.ndim == 0:
@@ -91,7 +98,8 @@ def stride_frequency_energy(y: Any, stride: int | Sequence[int], axes: int | Seq
     else:
         raw = v.int_tuple(axes, len(axes) if _is_seq(axes) else 1, func, "axes")
         if not raw or any(not -a.ndim <= x < a.ndim for x in raw):
-            raise ValueError(f"{func}: every entry of axes must be in [{-a.ndim}, {a.ndim - 1}] for y of shape {a.shape}, got {axes!r}")
+            raise ValueError(f"{func}: every entry of axes must be in [{-a.ndim}, {a.ndim - 1}] "
+                             f"for y of shape {a.shape}, got {axes!r}")
         ax = tuple(x % a.ndim for x in raw)
         if len(set(ax)) != len(ax):
             raise ValueError(f"{func}: axes must not repeat an axis, got {axes!r}")

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -49,6 +49,9 @@ from upconv.explain.symbols import (
     symbol_array,
     to_latex,
 )
+
+if TYPE_CHECKING:
+    import sympy
 
 __all__ = [
     "FlipIdentity",
@@ -71,16 +74,16 @@ __all__ = [
 def symbolic_conv(
     in_size: Sequence[int],
     kernel_size: int | Sequence[int],
-    stride: Any = 1,
+    stride: int | Sequence[int] = 1,
     padding: Any = 0,
-    dilation: Any = 1,
+    dilation: int | Sequence[int] = 1,
     *,
     in_channels: int = 1,
     out_channels: int = 1,
     groups: int = 1,
     input_name: str = "x",
     weight_name: str = "w",
-):
+) -> sympy.Matrix | sympy.ImmutableDenseNDimArray:
     r"""The output of a convolution as symbolic sums of ``w * x`` terms (seed 001's ``X * W``).
 
     Parameters
@@ -148,16 +151,16 @@ def symbolic_conv(
 def symbolic_conv_matrix(
     in_size: Sequence[int],
     kernel_size: int | Sequence[int],
-    stride: Any = 1,
+    stride: int | Sequence[int] = 1,
     padding: Any = 0,
-    dilation: Any = 1,
+    dilation: int | Sequence[int] = 1,
     *,
     in_channels: int = 1,
     out_channels: int = 1,
     groups: int = 1,
     layout: str = "numerator",
     weight_name: str = "w",
-):
+) -> sympy.Matrix:
     r"""The convolution matrix derived as the Jacobian ``C = d vec(Y) / d vec(X)``, as seed 001 does.
 
     The convolution output is built symbolically (:func:`symbolic_conv`) and
@@ -218,9 +221,9 @@ def symbolic_conv_matrix(
 def verify_conv_matrix(
     in_size: Sequence[int],
     kernel_size: int | Sequence[int],
-    stride: Any = 1,
+    stride: int | Sequence[int] = 1,
     padding: Any = 0,
-    dilation: Any = 1,
+    dilation: int | Sequence[int] = 1,
     *,
     in_channels: int = 1,
     out_channels: int = 1,
@@ -279,17 +282,17 @@ def verify_conv_matrix(
 def symbolic_conv_transpose(
     in_size: Sequence[int],
     kernel_size: int | Sequence[int],
-    stride: Any = 1,
+    stride: int | Sequence[int] = 1,
     padding: Any = 0,
-    output_padding: Any = 0,
-    dilation: Any = 1,
+    output_padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
     *,
     in_channels: int = 1,
     out_channels: int = 1,
     groups: int = 1,
     input_name: str = "y",
     weight_name: str = "w",
-):
+) -> sympy.Matrix | sympy.ImmutableDenseNDimArray:
     r"""The output of a transposed convolution as symbolic sums, computed as ``C^T vec(y)`` (seed 001).
 
     ``C`` is the Jacobian (:func:`symbolic_conv_matrix`) of the convolution

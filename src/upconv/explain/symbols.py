@@ -8,14 +8,19 @@ does not import it).  Sizes are checked against
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
 from upconv.shapes import ConvGeometry
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import sympy
 
 __all__ = ["symbol_names", "symbol_array", "to_latex", "pretty"]
 
@@ -26,7 +31,7 @@ __all__ = ["symbol_names", "symbol_array", "to_latex", "pretty"]
 MAX_ENTRIES = 100_000
 
 
-def _sympy():
+def _sympy() -> ModuleType:
     try:
         import sympy
     except ImportError as exc:  # pragma: no cover - sympy is installed in the test environment
@@ -44,7 +49,7 @@ def symbol_names(name: str, shape: tuple[int, ...], channel_axes: int) -> np.nda
     """Object array of symbol names: ``name`` + 1-based indices (see :func:`symbol_array`)."""
     channel_shape, spatial_shape = shape[:channel_axes], shape[channel_axes:]
 
-    def group(sizes: tuple[int, ...]):
+    def group(sizes: tuple[int, ...]) -> Callable[[tuple[int, ...]], str]:
         sep = "" if all(s <= 9 for s in sizes) else "_"
         return lambda idx: sep.join(str(i + 1) for i in idx)
 
@@ -57,11 +62,11 @@ def symbol_names(name: str, shape: tuple[int, ...], channel_axes: int) -> np.nda
     return out
 
 
-def _symbols(sp, name: str, shape: tuple[int, ...], channel_axes: int) -> np.ndarray:
+def _symbols(sp: ModuleType, name: str, shape: tuple[int, ...], channel_axes: int) -> np.ndarray:
     return np.vectorize(sp.Symbol, otypes=[object])(symbol_names(name, shape, channel_axes))
 
 
-def symbol_array(name: str, shape: Sequence[int], channel_axes: int = 0):
+def symbol_array(name: str, shape: Sequence[int], channel_axes: int = 0) -> sympy.ImmutableDenseNDimArray:
     """A sympy Array of symbols named like the seeds: ``x11, x12, ..., x44``.
 
     Parameters
@@ -124,7 +129,7 @@ def _check_entries(func: str, count: int, what: str) -> None:
         )
 
 
-def _channels(func: str, in_channels: Any, out_channels: Any, groups: Any) -> tuple[int, int, int]:
+def _channels(func: str, in_channels: int, out_channels: int, groups: int) -> tuple[int, int, int]:
     c_in = v.integer(in_channels, func, "in_channels", minimum=1)
     c_out = v.integer(out_channels, func, "out_channels", minimum=1)
     groups = v.integer(groups, func, "groups", minimum=1)
@@ -135,7 +140,7 @@ def _channels(func: str, in_channels: Any, out_channels: Any, groups: Any) -> tu
     return c_in, c_out, groups
 
 
-def _name(func: str, value: Any, what: str) -> str:
+def _name(func: str, value: object, what: str) -> str:
     if not isinstance(value, str) or not value.isidentifier():
         raise ValueError(f"{func}: {what} must be a Python identifier such as 'x', got {value!r}")
     return value
@@ -150,7 +155,7 @@ def _window_index(g: ConvGeometry) -> np.ndarray:
     return win.reshape(math.prod(g.kernel_size), math.prod(g.out_size)) - 1
 
 
-def _conv_exprs(sp, x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
+def _conv_exprs(sp: ModuleType, x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
     """Symbolic grouped correlation: ``x (C_in, *in)``, ``w (C_out, C_in/g, *k)`` -> ``(C_out, prod(out))``."""
     idx = _window_index(g)
     c_out, ci_g = w.shape[:2]
@@ -171,14 +176,14 @@ def _conv_exprs(sp, x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) 
     return out
 
 
-def _conv_jacobian(sp, w: np.ndarray, g: ConvGeometry, groups: int, c_in: int):
+def _conv_jacobian(sp: ModuleType, w: np.ndarray, g: ConvGeometry, groups: int, c_in: int) -> sympy.Matrix:
     """``C = d vec(Y) / d vec(X)`` (numerator layout) of the convolution ``g`` with symbolic weight ``w``."""
     x = np.array(sp.symbols(f"_x0:{c_in * math.prod(g.in_size)}", cls=sp.Dummy), dtype=object)
     x = x.reshape((c_in,) + g.in_size)
     return _jacobian(sp, _conv_exprs(sp, x, w, g, groups).ravel(), x.ravel())
 
 
-def _jacobian(sp, y: np.ndarray, x: np.ndarray):
+def _jacobian(sp: ModuleType, y: np.ndarray, x: np.ndarray) -> sympy.Matrix:
     """``d y / d x`` as a sympy Matrix ``(len(y), len(x))``, one ``diff`` per entry.
 
     The same matrix as ``Matrix(y).jacobian(Matrix(x))`` (tests check it),
@@ -190,7 +195,7 @@ def _jacobian(sp, y: np.ndarray, x: np.ndarray):
     J = sp.zeros(len(y), len(x))
     for i, expr in enumerate(y):
         # sum rule: differentiate only the terms that contain the variable
-        by_symbol: dict[Any, list[Any]] = {}
+        by_symbol: dict[sympy.Symbol, list[sympy.Expr]] = {}
         for term in sp.Add.make_args(expr):
             for s in term.free_symbols:
                 if s in column:
@@ -200,7 +205,7 @@ def _jacobian(sp, y: np.ndarray, x: np.ndarray):
     return J
 
 
-def _term_derivative(sp, term, s):
+def _term_derivative(sp: ModuleType, term: sympy.Expr, s: sympy.Symbol) -> sympy.Expr:
     """``d term / d s``: the other factors when ``s`` is a plain factor (product rule), else ``diff``."""
     factors = sp.Mul.make_args(term)
     others = [f for f in factors if f != s]
@@ -209,7 +214,8 @@ def _term_derivative(sp, term, s):
     return term.diff(s)
 
 
-def _shaped(sp, values: np.ndarray, spatial: tuple[int, ...], multi_channel: bool):
+def _shaped(sp: ModuleType, values: np.ndarray, spatial: tuple[int, ...],
+            multi_channel: bool) -> sympy.Matrix | sympy.ImmutableDenseNDimArray:
     """A Matrix for 1-d/2-d single-channel results (the seeds' view), an Array otherwise."""
     if multi_channel:
         return sp.Array(values.reshape((-1,) + spatial).tolist(), (values.shape[0],) + spatial)
@@ -221,7 +227,9 @@ def _shaped(sp, values: np.ndarray, spatial: tuple[int, ...], multi_channel: boo
     return sp.Array(values.tolist(), spatial)
 
 
-def _conv_setup(func, in_size, kernel_size, stride, padding, dilation, in_channels, out_channels, groups):
+def _conv_setup(func: str, in_size: Sequence[int], kernel_size: int | Sequence[int], stride: int | Sequence[int],
+                padding: Any, dilation: int | Sequence[int], in_channels: int, out_channels: int,
+                groups: int) -> tuple[ConvGeometry, int, int, int]:
     c_in, c_out, groups = _channels(func, in_channels, out_channels, groups)
     g = shapes.conv_geometry(in_size, kernel_size, stride, padding, dilation, func=func)
     return g, c_in, c_out, groups

@@ -31,7 +31,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -54,6 +54,9 @@ from upconv.explain._view_data import (
 from upconv.ops.convolution import conv, conv_transpose
 from upconv.ops.correlation import pad
 from upconv.ops.matrix import conv_matrix
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = [
     "VIEW_NAMES",
@@ -92,8 +95,8 @@ _JACOBIAN_CHUNK = 256
 
 
 def view_config(
-    x: Any, weight: Any, stride: Any = 1, padding: Any = 0, output_padding: Any = 0, dilation: Any = 1, *,
-    func: str = "view_config",
+    x: npt.ArrayLike, weight: npt.ArrayLike, stride: int | Sequence[int] = 1, padding: Any = 0,
+    output_padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1, *, func: str = "view_config",
 ) -> ViewConfig:
     """Validate a single-channel transposed convolution and compute its output (:class:`ViewConfig`).
 
@@ -114,8 +117,8 @@ def view_config(
         raise ValueError(
             f"{func}: x and weight must have the same number of axes (at least 1), got shapes {xa.shape} and {wa.shape}"
         )
-    for name, a in (("x", xa), ("weight", wa)):
-        if not np.all(np.isfinite(a)):
+    for name, arr in (("x", xa), ("weight", wa)):
+        if not np.all(np.isfinite(arr)):
             raise ValueError(f"{func}: {name} must hold finite values")
     g = shapes.conv_transpose_geometry(xa.shape, wa.shape, stride, padding, output_padding, dilation, func=func)
     pads = v.pad_pairs(padding, g.ndim, func, "padding")
@@ -247,8 +250,9 @@ def _gradient(c: ViewConfig, jacobian: bool, func: str) -> GradientView:
     return GradientView(c, conv_out, gradient, J)
 
 
-def stamping_view(x: Any, weight: Any, stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
-                  dilation: Any = 1, *, steps: bool = True) -> StampingView:
+def stamping_view(x: npt.ArrayLike, weight: npt.ArrayLike, stride: int | Sequence[int] = 1, padding: Any = 0,
+                  output_padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1, *,
+                  steps: bool = True) -> StampingView:
     """Kernel stamping: every input pixel ``x[j]`` times the kernel, placed at ``j*s`` (taps ``d`` apart).
 
     Parameters
@@ -280,8 +284,9 @@ def stamping_view(x: Any, weight: Any, stride: Any = 1, padding: Any = 0, output
     return _stamping(view_config(x, weight, stride, padding, output_padding, dilation, func=func), steps, func)
 
 
-def zero_insertion_view(x: Any, weight: Any, stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
-                        dilation: Any = 1) -> ZeroInsertionView:
+def zero_insertion_view(x: npt.ArrayLike, weight: npt.ArrayLike, stride: int | Sequence[int] = 1, padding: Any = 0,
+                        output_padding: int | Sequence[int] = 0,
+                        dilation: int | Sequence[int] = 1) -> ZeroInsertionView:
     """Zero insertion: ``s - 1`` zeros between the pixels, padding, then a stride-1 correlation with the flipped kernel.
 
     Parameters are those of :func:`view_config`; raises as it does (and
@@ -298,8 +303,8 @@ def zero_insertion_view(x: Any, weight: Any, stride: Any = 1, padding: Any = 0, 
     return _zero_insertion(view_config(x, weight, stride, padding, output_padding, dilation, func=func), func)
 
 
-def matrix_view(x: Any, weight: Any, stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
-                dilation: Any = 1) -> MatrixView:
+def matrix_view(x: npt.ArrayLike, weight: npt.ArrayLike, stride: int | Sequence[int] = 1, padding: Any = 0,
+                output_padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1) -> MatrixView:
     """The transposed matrix: ``Cᵀ·vec(x)``, ``C`` the matrix of the convolution going the other way.
 
     Parameters are those of :func:`view_config`; raises as it does and as
@@ -316,8 +321,8 @@ def matrix_view(x: Any, weight: Any, stride: Any = 1, padding: Any = 0, output_p
     return _matrix(view_config(x, weight, stride, padding, output_padding, dilation, func=func))
 
 
-def phase_view(x: Any, weight: Any, stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
-               dilation: Any = 1) -> PhaseView:
+def phase_view(x: npt.ArrayLike, weight: npt.ArrayLike, stride: int | Sequence[int] = 1, padding: Any = 0,
+               output_padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1) -> PhaseView:
     """The polyphase view: each output residue class (mod ``s``) is a stride-1 correlation with its taps.
 
     Parameters are those of :func:`view_config`; raises as it does.
@@ -333,8 +338,9 @@ def phase_view(x: Any, weight: Any, stride: Any = 1, padding: Any = 0, output_pa
     return _phase(view_config(x, weight, stride, padding, output_padding, dilation, func=func), func)
 
 
-def gradient_view(x: Any, weight: Any, stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
-                  dilation: Any = 1, *, jacobian: bool = True) -> GradientView:
+def gradient_view(x: npt.ArrayLike, weight: npt.ArrayLike, stride: int | Sequence[int] = 1, padding: Any = 0,
+                  output_padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1, *,
+                  jacobian: bool = True) -> GradientView:
     """The gradient view: the transposed convolution is the gradient of the convolution going the other way.
 
     Parameters
@@ -366,8 +372,9 @@ def gradient_view(x: Any, weight: Any, stride: Any = 1, padding: Any = 0, output
     return _gradient(view_config(x, weight, stride, padding, output_padding, dilation, func=func), jacobian, func)
 
 
-def explain_views(x: Any, weight: Any, stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
-                  dilation: Any = 1, *, views: Sequence[str] = VIEW_NAMES, steps: bool = True,
+def explain_views(x: npt.ArrayLike, weight: npt.ArrayLike, stride: int | Sequence[int] = 1, padding: Any = 0,
+                  output_padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1, *,
+                  views: Sequence[str] = VIEW_NAMES, steps: bool = True,
                   jacobian: bool = True) -> ConvTransposeViews:
     """Compute the views of one single-channel transposed convolution, once.
 

@@ -6,12 +6,13 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
+from upconv._files import atomic_write
 from upconv.explain import views
 from upconv.explain.views import pixel_label
 from upconv.figures.panel import CellPanel, palette_image
@@ -34,6 +35,13 @@ from upconv.figures.style import (
     fmt,
     matplotlib_style,
 )
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import numpy.typing as npt
+    from matplotlib.figure import Figure
+    from PIL.Image import Image as PILImage
 
 # --------------------------------------------------------------------------
 # animations
@@ -77,10 +85,11 @@ class ConvTransposeAnimation:
     shown: tuple[np.ndarray, ...]
     output: np.ndarray
     crop: tuple[slice, ...]
-    figure: Any
+    figure: Figure
 
 
-def _value_array(func: str, name: str, value: Any, shape: tuple[int, ...], default: str) -> np.ndarray:
+def _value_array(func: str, name: str, value: npt.ArrayLike | None, shape: tuple[int, ...],
+                 default: str) -> npt.NDArray[np.float64]:
     if value is None:
         return np.arange(1.0, math.prod(shape) + 1.0).reshape(shape) if default == "arange" else np.ones(shape)
     _, (a,) = v.float_arrays(func, **{name: value})
@@ -102,8 +111,8 @@ def animate_conv_transpose(
     dilation: int | Sequence[int] = 1,
     *,
     view: str = "stamping",
-    x: Any = None,
-    weight: Any = None,
+    x: npt.ArrayLike | None = None,
+    weight: npt.ArrayLike | None = None,
     fps: float = 2.0,
 ) -> ConvTransposeAnimation:
     r"""Write a step-by-step GIF of a single-channel transposed convolution.
@@ -213,8 +222,9 @@ def animate_conv_transpose(
     fig, images = _render(frames, g)
     duration = max(20, int(round(1000 / fps / 10)) * 10)
     durations = [duration] * (len(images) - 1) + [3 * duration]
-    images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0,
-                   optimize=False, disposal=1)
+    with atomic_write(path) as f:  # an interrupted write leaves the old file
+        images[0].save(f, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0,
+                       optimize=False, disposal=1)
     return ConvTransposeAnimation(path, view, len(images), tuple(frames["shown"]), frames["output"], frames["crop"],
                                   fig)
 
@@ -232,7 +242,9 @@ def _stamping_frames(view: views.StampingView) -> dict[str, Any]:
     c = view.config
     x, w = c.x, c.weight
     pixels = [tuple(int(i) for i in j) for j in view.pixels]
-    sums, counts = view.partial_sums, view.partial_overlaps
+    # stamping_view computes the steps by default: not None
+    sums, counts = cast("tuple[np.ndarray, np.ndarray]", (view.partial_sums, view.partial_overlaps))
+    reach = cast("np.ndarray", view.reach)
     shown = [np.full(view.canvas_size, np.nan)]
     shown += [np.where(counts[i] > 0, sums[i], np.nan) for i in range(1, len(pixels) + 1)]
     shown.append(sums[-1])  # the result: 0 where no stamp reached
@@ -245,7 +257,7 @@ def _stamping_frames(view: views.StampingView) -> dict[str, Any]:
     notes.append(f"result ({dims(c.out_size)}): {cropped}{extended} (dashed box)")
     return {
         "view": "stamping", "shown": shown, "counts": list(counts) + [counts[-1]],
-        "current": [None] + list(view.reach) + [None], "pixel": [None] + pixels + ["done"],
+        "current": [None, *reach, None], "pixel": [None, *pixels, "done"],
         "notes": notes, "crop": view.crop_slices, "x": x, "w": w, "output": c.output,
         "grids": {"input": as2d(x).shape, "kernel": as2d(w).shape, "output canvas": as2d(view.canvas).shape},
         "legend": "blue: stamps so far (darker = more overlap) · orange: this stamp · dashed: the output kept",
@@ -257,7 +269,7 @@ def _zero_insertion_frames(view: views.ZeroInsertionView) -> dict[str, Any]:
     c = view.config
     outputs = list(np.ndindex(*c.out_size))
     shown = [np.full(c.out_size, np.nan)]
-    windows: list[Any] = [None]
+    windows: list[tuple[np.ndarray, ...] | None] = [None]
     notes = [
         f"zero insertion: {dims(tuple(s - 1 for s in c.stride))} zeros between pixels, pad "
         + ", ".join(f"{b}/{e}" for b, e in view.insertion_padding) + " (negative: crop), then slide the flipped kernel"
@@ -291,7 +303,7 @@ def _labels(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _render(frames: dict[str, Any], g: shapes.ConvGeometry):
+def _render(frames: dict[str, Any], g: shapes.ConvGeometry) -> tuple[Figure, list[PILImage]]:
     """Draw every frame with Agg; return the figure (last frame) and the frames as palette images."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
@@ -356,7 +368,7 @@ def _idx2(j: tuple[int, ...]) -> tuple[int, int]:
 
 
 def _slices2(sl: tuple[slice, ...]) -> tuple[slice, slice]:
-    return (slice(0, 1),) + tuple(sl) if len(sl) == 1 else tuple(sl)  # type: ignore[return-value]
+    return (slice(0, 1), sl[0]) if len(sl) == 1 else (sl[0], sl[1])
 
 
 def _setup_stamping(frames: dict[str, Any], panels: list[CellPanel]) -> None:
@@ -367,7 +379,7 @@ def _setup_stamping(frames: dict[str, Any], panels: list[CellPanel]) -> None:
     out.outline(rows, cols, ec="crimson", lw=1.6, ls="--")
 
 
-def _draw_stamping(frames: dict[str, Any], i: int, panels: list[CellPanel], mpl: Any) -> None:
+def _draw_stamping(frames: dict[str, Any], i: int, panels: list[CellPanel], mpl: ModuleType) -> None:
     inp, _, out = panels
     x2 = as2d(frames["x"])
     pixel = frames["pixel"][i]
@@ -409,7 +421,7 @@ def _setup_zero_insertion(frames: dict[str, Any], panels: list[CellPanel]) -> No
         zin.outline(rows, cols, ec="crimson", lw=1.4, ls="--")
 
 
-def _draw_zero_insertion(frames: dict[str, Any], i: int, panels: list[CellPanel], mpl: Any) -> None:
+def _draw_zero_insertion(frames: dict[str, Any], i: int, panels: list[CellPanel], mpl: ModuleType) -> None:
     zin, _, out = panels
     kind = as2d(frames["kind"])
     colours = _KIND_COLOURS[kind]

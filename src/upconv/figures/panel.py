@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from upconv.figures.style import ORANGE, cell_grid, font, place, text_colour
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import numpy.typing as npt
+    from matplotlib.figure import Figure
+    from PIL.Image import Image as PILImage
 
 
 class CellPanel:
@@ -21,8 +28,8 @@ class CellPanel:
 
     MARGIN = 4  # pixels beyond the grid redrawn at its edges (outlines and box are drawn over the border)
 
-    def __init__(self, fig: Any, rect: tuple[float, float, float, float], shape: tuple[int, int], cell_pt: float,
-                 title: str):
+    def __init__(self, fig: Figure, rect: tuple[float, float, float, float], shape: tuple[int, int], cell_pt: float,
+                 title: str) -> None:
         from matplotlib.patches import Rectangle
 
         self.Rectangle = Rectangle
@@ -48,7 +55,8 @@ class CellPanel:
         self.ax.add_patch(self.Rectangle((cols.start - 0.5, rows.start - 0.5), cols.stop - cols.start,
                                          rows.stop - rows.start, fill=False, **style))
 
-    def set(self, rgb: np.ndarray, labels: np.ndarray, ink: np.ndarray | None = None,
+    def set(self, rgb: npt.NDArray[np.floating[Any]], labels: npt.NDArray[np.object_],
+            ink: npt.NDArray[np.object_] | None = None,
             box: tuple[int, int, int, int] | None = None) -> None:
         """New cell colours, labels, label colours and box ``(r0, r1, c0, c1)`` (inclusive) or None."""
         if ink is None:
@@ -84,7 +92,7 @@ class CellPanel:
         ys = to_px(np.column_stack([np.zeros(h + 1), np.arange(h + 1) - 0.5]))[:, 1]
         self.yb = np.rint(height_px - ys).astype(int)
 
-    def blit(self, buf: np.ndarray) -> None:
+    def blit(self, buf: npt.NDArray[np.uint8]) -> None:
         """Redraw the changed cells, their neighbours and whatever lies over them."""
         from matplotlib.transforms import Bbox
 
@@ -106,7 +114,7 @@ class CellPanel:
             for c in range(c0, c1 + 1):
                 buf[self.yb[r] : self.yb[r + 1], self.xb[c] : self.xb[c + 1], :3] = colours[r, c]
         clip = Bbox.from_extents(x0, H - y1, x1, H - y0)
-        overlay = [a for a in self.ax.collections + self.ax.patches + list(self.ax.spines.values()) if a.get_visible()]
+        overlay = [a for a in [*self.ax.collections, *self.ax.patches, *self.ax.spines.values()] if a.get_visible()]
         for artist in sorted(overlay, key=lambda a: a.get_zorder()):
             saved = artist.get_clip_box(), artist.get_clip_on()
             artist.set_clip_box(clip)
@@ -121,7 +129,7 @@ class CellPanel:
         self.dirty[:] = False
 
 
-def palette_image(Image: Any, rgb: np.ndarray) -> Any:
+def palette_image(Image: ModuleType, rgb: npt.NDArray[np.uint8]) -> PILImage:
     """``rgb`` as a 256-colour image (GIF); the background (the corner pixel, white) stays exactly white."""
     img = Image.fromarray(rgb).quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     palette = img.getpalette()

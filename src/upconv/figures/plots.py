@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -15,7 +15,7 @@ from upconv.explain.checkerboard import (
     OverlapMap,
     overlap_map,
 )
-from upconv.explain.overlap import layer_stack
+from upconv.explain.overlap import Layer, layer_stack
 from upconv.explain.symbols import symbol_names
 from upconv.explain.views import MatrixView, pixel_label
 from upconv.figures.style import (
@@ -36,13 +36,17 @@ from upconv.figures.style import (
 )
 from upconv.ops.matrix import conv_matrix
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from matplotlib.figure import Figure
+
 # --------------------------------------------------------------------------
 # convolution matrix
 
 
 def plot_conv_matrix(
     input_shape: Sequence[int],
-    weight: Any,
+    weight: npt.ArrayLike,
     stride: Any = 1,
     padding: Any = 0,
     dilation: Any = 1,
@@ -51,7 +55,7 @@ def plot_conv_matrix(
     show: str = "both",
     annotate: str = "tap",
     path: str | os.PathLike | None = None,
-):
+) -> Figure:
     r"""Draw the convolution matrix ``C`` and its transpose ``Cᵀ`` as annotated heatmaps.
 
     Parameters
@@ -102,7 +106,8 @@ def plot_conv_matrix(
     annotate = v.choice(annotate, ("tap", "value", "none"), func, "annotate")
     path = check_path(path, func)
     C = conv_matrix(input_shape, weight, stride, padding, dilation, groups)  # validates everything
-    _, (w,) = v.float_arrays(func, weight=weight)
+    _, arrays = v.float_arrays(func, weight=weight)
+    w = cast("list[np.ndarray]", arrays)[0]  # not None: conv_matrix validated the weight
     n = w.ndim - 2
     check_matrix_size(C.shape, func)
     taps = conv_matrix(input_shape, np.arange(1.0, w.size + 1.0).reshape(w.shape), stride, padding, dilation, groups)
@@ -127,7 +132,7 @@ def check_matrix_size(shape: tuple[int, int], func: str) -> None:
         )
 
 
-def matrix_view_figure(view: MatrixView, show: str = "both", annotate: str = "tap"):
+def matrix_view_figure(view: MatrixView, show: str = "both", annotate: str = "tap") -> Figure:
     """``C`` and ``Cᵀ`` of a :class:`~upconv.explain.views.MatrixView` as annotated heatmaps (checked by the caller).
 
     As :func:`plot_conv_matrix` of the convolution going the other way (its
@@ -148,7 +153,7 @@ def _pixel_labels(size: tuple[int, ...], channels: int) -> list[str]:
 def _matrix_figure(
     C: np.ndarray, taps: np.ndarray, names: np.ndarray, in_size: tuple[int, ...], out_size: tuple[int, ...],
     c_in: int, c_out: int, show: str, annotate: str,
-):
+) -> Figure:
     """Figure of the dense ``C`` (``taps``: 1-based flat tap index, 0 = no entry) and/or its transpose."""
     M, N = C.shape
     mats = []
@@ -215,7 +220,7 @@ def plot_overlap(
     ndim: int | None = None,
     in_size: int | Sequence[int] | None = None,
     path: str | os.PathLike | None = None,
-):
+) -> Figure:
     """Draw the overlap map of a transposed convolution or a stack, one panel per layer.
 
     Parameters
@@ -273,12 +278,12 @@ def _tile_text(tile: np.ndarray) -> str:
     return text if len(text) <= 40 else dims(tile.shape)
 
 
-def _overlap_title(j: int, stack: Sequence[Any], m: OverlapMap) -> str:
+def _overlap_title(j: int, stack: Sequence[Layer], m: OverlapMap) -> str:
     which = f"after layer {j + 1} ({stack[j]})" if len(stack) > 1 else str(stack[0])
     return f"{which}: ratio {fmt(m.ratio) if math.isfinite(m.ratio) else 'inf'}, tile {_tile_text(m.tile)}"
 
 
-def _overlap_figure(maps: list[OverlapMap], stack: Sequence[Any]):
+def _overlap_figure(maps: list[OverlapMap], stack: Sequence[Layer]) -> Figure:
     n = maps[-1].ndim
     with matplotlib_style() as mpl:
         cmap = mpl.colormaps["viridis"]

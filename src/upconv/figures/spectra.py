@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,15 +21,19 @@ from upconv.figures.style import (
     text_colour,
 )
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from matplotlib.figure import Figure
+
 
 def plot_dc_gain(
-    weight: Any,
+    weight: npt.ArrayLike,
     stride: int | Sequence[int],
     *,
     dilation: int | Sequence[int] = 1,
     max_pairs: int = 16,
     path: str | os.PathLike | None = None,
-):
+) -> Figure:
     """Draw the polyphase DC gains of transposed-convolution weights, per channel pair.
 
     Parameters
@@ -129,12 +133,12 @@ def _spectrum_axes(a: np.ndarray, stride: Any, axes: Any) -> tuple[int, ...]:
 
 
 def plot_spectrum(
-    y: Any,
+    y: npt.ArrayLike,
     stride: int | Sequence[int],
     *,
     axes: int | Sequence[int] | None = None,
     path: str | os.PathLike | None = None,
-):
+) -> Figure:
     """Draw an array and its power spectrum with the stride frequencies ``j/s`` marked.
 
     Parameters
@@ -188,8 +192,9 @@ def plot_spectrum(
     for x, s_ in zip(ax_, s, strict=True):
         crop[x] = slice(0, a.shape[x] - a.shape[x] % s_)
     a = a[tuple(crop)]
-    moved = np.moveaxis(a, ax_, tuple(range(a.ndim - len(ax_), a.ndim)))
-    lead = moved.reshape((-1,) + moved.shape[a.ndim - len(ax_):])
+    # annotated: numpy's stubs infer 0-d results for both
+    moved: np.ndarray = np.moveaxis(a, ax_, tuple(range(a.ndim - len(ax_), a.ndim)))
+    lead: np.ndarray = moved.reshape((-1,) + moved.shape[a.ndim - len(ax_):])
     power = (np.abs(np.fft.fftn(lead - lead.mean(axis=tuple(range(1, lead.ndim)), keepdims=True),
                                 axes=tuple(range(1, lead.ndim)))) ** 2).sum(axis=0)
     sample = lead[0]

@@ -13,14 +13,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv.figures.style import check_path, figure, matplotlib_style, save
 from upconv.shapes import ceil_div
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["default_crop", "plot_comparison", "plot_experiment", "plot_deblur"]
 
@@ -72,11 +76,11 @@ def _display(img: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
 
 def plot_comparison(
     result: Any,
-    path: Any = None,
+    path: str | os.PathLike | None = None,
     *,
     crop: Sequence[int] | None = None,
     columns: int = 7,
-) -> Any:
+) -> Figure:
     """One figure with the same crop of the original, the input and every method's output, side by side.
 
     Parameters
@@ -160,7 +164,7 @@ def plot_comparison(
 # the checkerboard experiment
 
 
-def plot_experiment(result: Any) -> Any:
+def plot_experiment(result: Any) -> Figure:
     """The checkerboard experiment as a :class:`matplotlib.figure.Figure`: trained outputs, then the loss curves.
 
     ``result`` is what :func:`upconv.studies.experiment.checkerboard_experiment`
@@ -209,7 +213,7 @@ def plot_experiment(result: Any) -> Any:
 # the deblurring study
 
 
-def plot_deblur(result: Any) -> Any:
+def plot_deblur(result: Any) -> Figure:
     """Every restoration of a deblurring study next to the original and the observation, with PSNR and SSIM.
 
     ``result`` is what :func:`upconv.studies.deblur.deblur_study` returned.
@@ -219,7 +223,8 @@ def plot_deblur(result: Any) -> Any:
 
     baseline, *methods = result.rows
     y_label = baseline.method if result.stride == 1 else "y (observed)"
-    panels = [("original x", result.original, None), (y_label, result.observed, None)]
+    panels: list[tuple[str, np.ndarray, tuple[float, float] | None]] = [
+        ("original x", result.original, None), (y_label, result.observed, None)]
     panels += [(r.method, r.estimate[0], (r.psnr, r.ssim)) for r in methods if r.estimate is not None]
     cols = 4
     nrows = ceil_div(len(panels), cols)

@@ -6,9 +6,18 @@ import contextlib
 import math
 import os
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
+
+from upconv._files import atomic_write
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import numpy.typing as npt
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 #: Resolution of every figure (dots per inch); the figure's display coordinates are PNG pixels.
 DPI = 100
@@ -54,7 +63,7 @@ BLANK_CELL = (1.0, 1.0, 1.0)
 
 
 @contextlib.contextmanager
-def matplotlib_style() -> Iterator[Any]:
+def matplotlib_style() -> Iterator[ModuleType]:
     """matplotlib with the default style and :data:`_RC`, whatever the user's matplotlibrc says."""
     try:
         import matplotlib
@@ -67,7 +76,7 @@ def matplotlib_style() -> Iterator[Any]:
         yield matplotlib
 
 
-def figure(width: float, height: float, dpi: float = DPI):
+def figure(width: float, height: float, dpi: float = DPI) -> Figure:
     """A white pyplot-free :class:`matplotlib.figure.Figure` of ``width`` x ``height`` inches."""
     from matplotlib.figure import Figure
 
@@ -75,6 +84,12 @@ def figure(width: float, height: float, dpi: float = DPI):
     return fig
 
 
+@overload
+def check_path(path: None, func: str, formats: Sequence[str] = ...) -> None: ...
+@overload
+def check_path(path: str | os.PathLike[str], func: str, formats: Sequence[str] = ...) -> str: ...
+@overload
+def check_path(path: Any, func: str, formats: Sequence[str] = ...) -> str | None: ...
 def check_path(path: Any, func: str, formats: Sequence[str] = _FORMATS) -> str | None:
     """``path`` as a str (None stays None), refused unless it ends in one of ``formats``; errors name ``func``."""
     if path is None:
@@ -89,16 +104,20 @@ def check_path(path: Any, func: str, formats: Sequence[str] = _FORMATS) -> str |
     return path
 
 
-def save(fig: Any, path: str | None) -> None:
-    """Save ``fig`` at its own resolution without any run-dependent metadata."""
+def save(fig: Figure, path: str | None) -> None:
+    """Save ``fig`` at its own resolution without any run-dependent metadata, atomically.
+
+    The file is written through :func:`upconv._files.atomic_write`: an error
+    or an interrupt while saving leaves an existing file as it was.
+    """
     if path is None:
         return
     ext = os.path.splitext(path)[1].lower().lstrip(".")
-    with matplotlib_style():  # the settings read at save time (svg.hashsalt: the same ids on every run)
-        fig.savefig(path, dpi=fig.dpi, metadata=_METADATA[ext], facecolor="white")
+    with matplotlib_style(), atomic_write(path) as f:  # matplotlib_style: the settings read at save time
+        fig.savefig(f, format=ext, dpi=fig.dpi, metadata=_METADATA[ext], facecolor="white")
 
 
-def place(fig: Any, left: float, bottom: float, width: float, height: float):
+def place(fig: Figure, left: float, bottom: float, width: float, height: float) -> Axes:
     """Axes at a rectangle given in inches from the figure's lower left corner."""
     W, H = fig.get_size_inches()
     return fig.add_axes((left / W, bottom / H, width / W, height / H))
@@ -128,14 +147,15 @@ def font(text: str, cell_pt: float, base: float = 9.0) -> float:
     return min(base, 0.42 * cell_pt, 1.55 * cell_pt / max(len(text), 2))
 
 
-def blend(rgb: np.ndarray, colour: Sequence[float], amount: float, where: np.ndarray) -> np.ndarray:
+def blend(rgb: npt.NDArray[np.floating[Any]], colour: Sequence[float], amount: float,
+          where: npt.NDArray[np.bool_]) -> npt.NDArray[np.floating[Any]]:
     """A copy of the colours ``rgb`` moved ``amount`` of the way to ``colour`` where ``where`` is True."""
     out = rgb.copy()
     out[where] = (1 - amount) * out[where] + amount * np.asarray(colour, dtype=float)
     return out
 
 
-def cell_grid(ax: Any, shape: tuple[int, int], colour: str = "0.7") -> None:
+def cell_grid(ax: Axes, shape: tuple[int, int], colour: str = "0.7") -> None:
     """Hide ticks and draw thin lines between the cells of a ``shape`` grid."""
     h, w = shape
     ax.set_xlim(-0.5, w - 0.5)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
 from upconv.grad._common import _check_grad_out, _sum_bias
+from upconv.ops.arrays import array_function
 from upconv.ops.convolution import (
     check_conv_channels,
     check_transpose_channels,
@@ -22,16 +23,21 @@ from upconv.ops.convolution import (
 from upconv.ops.correlation import correlate, im2col_into, weight_gradient
 from upconv.ops.paths import input_gradient_method, use_simd_conv
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
-def _setup(func: str, op: str, grad_out: Any, x: Any, weight: Any, bias: Any, groups: Any):
-    """The forward call's arrays, as :func:`upconv.ops.convolution.prepare` gives them, and ``grad_out`` of its dtype."""
-    result_dtype, (grad_out,) = v.float_arrays(func, grad_out=grad_out)
-    forward_dtype, x, w, b, groups, unbatched = prepare(func, x, weight, bias, groups)
+
+def _setup(func: str, op: str, grad_out: npt.ArrayLike, x: npt.ArrayLike, weight: npt.ArrayLike,
+           bias: npt.ArrayLike | None, groups: int,
+           ) -> tuple[np.dtype[Any], np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, int, bool]:
+    """The forward call's arrays as :func:`upconv.ops.convolution.prepare` gives them, and ``grad_out`` of its dtype."""
+    result_dtype, (gy,) = v.float_arrays(func, grad_out=grad_out)
+    forward_dtype, xa, w, b, groups, unbatched = prepare(func, x, weight, bias, groups)
     if result_dtype != forward_dtype:
         raise TypeError(
             f"{func}: grad_out must have the dtype of {op}'s output, {forward_dtype}, got {result_dtype}"
         )
-    return result_dtype, grad_out, x, w, b, groups, unbatched
+    return result_dtype, gy, xa, w, b, groups, unbatched
 
 
 def _batched_grad_out(func: str, op: str, grad_out: np.ndarray, n: int, c_out: int, size: tuple[int, ...],
@@ -45,20 +51,24 @@ def _batched_grad_out(func: str, op: str, grad_out: np.ndarray, n: int, c_out: i
 # conv
 
 
-def _conv_setup(func, grad_out, x, weight, bias, stride, padding, dilation, groups):
+def _conv_setup(func: str, grad_out: npt.ArrayLike, x: npt.ArrayLike, weight: npt.ArrayLike,
+                bias: npt.ArrayLike | None, stride: int | Sequence[int], padding: Any, dilation: int | Sequence[int],
+                groups: int,
+                ) -> tuple[np.dtype[Any], np.ndarray, np.ndarray, np.ndarray, int, bool, shapes.ConvGeometry]:
     """Validate a conv call and its ``grad_out``; batched compute-dtype arrays and the geometry."""
-    result_dtype, grad_out, x, w, b, groups, unbatched = _setup(func, "conv", grad_out, x, weight, bias, groups)
-    check_conv_channels(func, x.shape[1], w, b, groups)
-    g = shapes.conv_geometry(x.shape[2:], w.shape[2:], stride, padding, dilation, func=func)
-    gy = _batched_grad_out(func, "conv", grad_out, x.shape[0], w.shape[0], g.out_size, unbatched)
-    return result_dtype, gy, x, w, groups, unbatched, g
+    result_dtype, gy, xa, w, b, groups, unbatched = _setup(func, "conv", grad_out, x, weight, bias, groups)
+    check_conv_channels(func, xa.shape[1], w, b, groups)
+    g = shapes.conv_geometry(xa.shape[2:], w.shape[2:], stride, padding, dilation, func=func)
+    gy = _batched_grad_out(func, "conv", gy, xa.shape[0], w.shape[0], g.out_size, unbatched)
+    return result_dtype, gy, xa, w, groups, unbatched, g
 
 
+@array_function
 def conv_grad_input(
-    grad_out: Any,
-    x: Any,
-    weight: Any,
-    bias: Any = None,
+    grad_out: npt.ArrayLike,
+    x: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None = None,
     stride: int | Sequence[int] = 1,
     padding: Any = 0,
     dilation: int | Sequence[int] = 1,
@@ -132,11 +142,12 @@ def conv_grad_input(
     return finish(gx, None, result_dtype, unbatched)
 
 
+@array_function
 def conv_grad_weight(
-    grad_out: Any,
-    x: Any,
-    weight: Any,
-    bias: Any = None,
+    grad_out: npt.ArrayLike,
+    x: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None = None,
     stride: int | Sequence[int] = 1,
     padding: Any = 0,
     dilation: int | Sequence[int] = 1,
@@ -190,11 +201,12 @@ def conv_grad_weight(
     return weight_gradient(xa, gy, g, groups, func).astype(result_dtype, copy=False)
 
 
+@array_function
 def conv_grad_bias(
-    grad_out: Any,
-    x: Any,
-    weight: Any,
-    bias: Any = None,
+    grad_out: npt.ArrayLike,
+    x: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None = None,
     stride: int | Sequence[int] = 1,
     padding: Any = 0,
     dilation: int | Sequence[int] = 1,
@@ -230,7 +242,8 @@ def conv_grad_bias(
 
 
 def conv_grads(
-    grad_out: Any, x: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: int,
+    grad_out: npt.ArrayLike, x: npt.ArrayLike, weight: npt.ArrayLike, bias: npt.ArrayLike | None,
+    stride: int | Sequence[int], padding: Any, dilation: int | Sequence[int], groups: int,
     *, cols: np.ndarray | None = None, input_grad: bool = True,
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """``(grad_x, grad_weight, grad_bias)`` of :func:`upconv.conv`, equal to the three public functions.
@@ -253,27 +266,31 @@ def conv_grads(
 # conv_transpose
 
 
-def _conv_transpose_setup(func, grad_out, x, weight, bias, stride, padding, output_padding, groups, dilation,
-                          output_size):
+def _conv_transpose_setup(func: str, grad_out: npt.ArrayLike, x: npt.ArrayLike, weight: npt.ArrayLike,
+                          bias: npt.ArrayLike | None, stride: int | Sequence[int], padding: Any,
+                          output_padding: int | Sequence[int], groups: int, dilation: int | Sequence[int],
+                          output_size: Sequence[int] | None,
+                          ) -> tuple[np.dtype[Any], np.ndarray, np.ndarray, np.ndarray, int, bool, shapes.ConvGeometry]:
     """Validate a conv_transpose call and its ``grad_out``; batched arrays and the geometry."""
-    result_dtype, grad_out, x, w, b, groups, unbatched = _setup(
+    result_dtype, gy, xa, w, b, groups, unbatched = _setup(
         func, "conv_transpose", grad_out, x, weight, bias, groups
     )
-    check_transpose_channels(func, x.shape[1], w, b, groups)
+    check_transpose_channels(func, xa.shape[1], w, b, groups)
     if output_size is not None:
         output_size = spatial_output_size(func, output_size, w.ndim - 2, unbatched)
     g = shapes.conv_transpose_geometry(
-        x.shape[2:], w.shape[2:], stride, padding, output_padding, dilation, output_size=output_size, func=func
+        xa.shape[2:], w.shape[2:], stride, padding, output_padding, dilation, output_size=output_size, func=func
     )
-    gy = _batched_grad_out(func, "conv_transpose", grad_out, x.shape[0], w.shape[1] * groups, g.in_size, unbatched)
-    return result_dtype, gy, x, w, groups, unbatched, g
+    gy = _batched_grad_out(func, "conv_transpose", gy, xa.shape[0], w.shape[1] * groups, g.in_size, unbatched)
+    return result_dtype, gy, xa, w, groups, unbatched, g
 
 
+@array_function
 def conv_transpose_grad_input(
-    grad_out: Any,
-    x: Any,
-    weight: Any,
-    bias: Any = None,
+    grad_out: npt.ArrayLike,
+    x: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None = None,
     stride: int | Sequence[int] = 1,
     padding: Any = 0,
     output_padding: int | Sequence[int] = 0,
@@ -340,11 +357,12 @@ def conv_transpose_grad_input(
     return finish(gx, None, result_dtype, unbatched)
 
 
+@array_function
 def conv_transpose_grad_weight(
-    grad_out: Any,
-    x: Any,
-    weight: Any,
-    bias: Any = None,
+    grad_out: npt.ArrayLike,
+    x: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None = None,
     stride: int | Sequence[int] = 1,
     padding: Any = 0,
     output_padding: int | Sequence[int] = 0,
@@ -394,11 +412,12 @@ def conv_transpose_grad_weight(
     return gw.astype(result_dtype, copy=False)
 
 
+@array_function
 def conv_transpose_grad_bias(
-    grad_out: Any,
-    x: Any,
-    weight: Any,
-    bias: Any = None,
+    grad_out: npt.ArrayLike,
+    x: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None = None,
     stride: int | Sequence[int] = 1,
     padding: Any = 0,
     output_padding: int | Sequence[int] = 0,
@@ -435,8 +454,9 @@ def conv_transpose_grad_bias(
 
 
 def conv_transpose_grads(
-    grad_out: Any, x: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any,
-    groups: int, dilation: Any, *, input_grad: bool = True,
+    grad_out: npt.ArrayLike, x: npt.ArrayLike, weight: npt.ArrayLike, bias: npt.ArrayLike | None,
+    stride: int | Sequence[int], padding: Any, output_padding: int | Sequence[int], groups: int,
+    dilation: int | Sequence[int], *, input_grad: bool = True,
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """``(dL/dx, dL/dw, dL/db)`` of :func:`upconv.conv_transpose`, for a layer's backward pass.
 

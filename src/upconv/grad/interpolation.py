@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv.grad._common import _check_grad_out
+from upconv.ops.arrays import array_function
 from upconv.ops.interpolation import interpolate_plans, resize_plans
 from upconv.ops.resampling import SEQUENTIAL, AxisPlan, apply
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 # --------------------------------------------------------------------------
 # interpolation: the transposed (adjoint) resampling
@@ -75,9 +79,10 @@ def _transposed_resample(g: np.ndarray, plans: Sequence[AxisPlan | None], in_sha
     return apply(g, exact, order, func)
 
 
+@array_function
 def interpolate_grad_input(
-    grad_out: Any,
-    x: Any,
+    grad_out: npt.ArrayLike,
+    x: npt.ArrayLike,
     size: int | Sequence[int] | None = None,
     scale_factor: float | Sequence[float] | None = None,
     mode: str = "nearest",
@@ -133,7 +138,8 @@ def interpolate_grad_input(
     array([[[0.75, 0.25]]])
     """
     func = "interpolate_grad_input"
-    result_dtype, (gy, xa) = v.float_arrays(func, grad_out=grad_out, x=x)
+    result_dtype, arrays = v.float_arrays(func, grad_out=grad_out, x=x)
+    gy, xa = cast("list[np.ndarray]", arrays)  # float_arrays types its entries Optional: neither is None
     out_size, plans = interpolate_plans(func, xa, size, scale_factor, mode, align_corners,
                                         recompute_scale_factor, antialias)
     _check_grad_out(func, gy, xa.shape[:2] + out_size, "interpolate")
@@ -142,9 +148,10 @@ def interpolate_grad_input(
     return _transposed_resample(gy, plans, xa.shape, func).astype(result_dtype, copy=False)
 
 
+@array_function
 def resize_grad_input(
-    grad_out: Any,
-    x: Any,
+    grad_out: npt.ArrayLike,
+    x: npt.ArrayLike,
     sizes: Sequence[int] | None = None,
     scales: Sequence[float] | None = None,
     roi: Sequence[float] | None = None,
@@ -169,9 +176,11 @@ def resize_grad_input(
     Parameters
     ----------
     grad_out : array_like, shape of the forward output
-    x, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode, cubic_coeff_a, exclude_outside, extrapolation_value, antialias, axes, keep_aspect_ratio_policy
+    x, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode
         The forward call's arguments, as :func:`upconv.resize`; only the
         shape and dtype of ``x`` are used.
+    cubic_coeff_a, exclude_outside, extrapolation_value, antialias, axes, keep_aspect_ratio_policy
+        The forward call's other arguments.
 
     Returns
     -------
@@ -185,7 +194,8 @@ def resize_grad_input(
     array([[2., 2.]])
     """
     func = "resize_grad_input"
-    result_dtype, (gy, xa) = v.float_arrays(func, grad_out=grad_out, x=x)
+    result_dtype, arrays = v.float_arrays(func, grad_out=grad_out, x=x)
+    gy, xa = cast("list[np.ndarray]", arrays)  # float_arrays types its entries Optional: neither is None
     v.real(extrapolation_value, func, "extrapolation_value", finite=False)  # validated, not used
     g, plans = resize_plans(func, xa, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode,
                             cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)

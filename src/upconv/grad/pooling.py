@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
 from upconv.grad._common import _check_grad_out
+from upconv.ops.arrays import array_function
 from upconv.ops.pooling import UNPOOL_MODES, count_spatial_axes, max_pool
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 # --------------------------------------------------------------------------
 # pooling and unpooling
 
 
+@array_function
 def max_pool_grad_input(
-    grad_out: Any,
-    x: Any,
+    grad_out: npt.ArrayLike,
+    x: npt.ArrayLike,
     kernel_size: int | Sequence[int],
     stride: int | Sequence[int] | None = None,
     padding: Any = 0,
@@ -27,7 +32,7 @@ def max_pool_grad_input(
     ceil_mode: bool = False,
     return_indices: bool = False,
     *,
-    indices: Any = None,
+    indices: npt.ArrayLike | None = None,
 ) -> np.ndarray:
     r"""Gradient of :func:`upconv.max_pool` with respect to ``x``: ``grad_out`` added at the argmax.
 
@@ -57,7 +62,11 @@ def max_pool_grad_input(
 
     Notes
     -----
-    :math:`\partial L/\partial x[n, c].\mathrm{flat}[k] = \sum_{\mathbf{o}:\ \mathit{idx}[n, c, \mathbf{o}] = k} g[n, c, \mathbf{o}]`,
+    .. math::
+
+        \frac{\partial L}{\partial x[n, c].\mathrm{flat}[k]} = \sum_{\mathbf{o}:\
+            \mathit{idx}[n, c, \mathbf{o}] = k} g[n, c, \mathbf{o}]
+
     the adjoint of the gather ``y = x.flat[idx]``.
 
     Examples
@@ -69,7 +78,8 @@ def max_pool_grad_input(
     array([[[ 0., 10., 20.,  0.,  0.]]])
     """
     func = "max_pool_grad_input"
-    result_dtype, (gy, xa) = v.float_arrays(func, grad_out=grad_out, x=x)
+    result_dtype, arrays = v.float_arrays(func, grad_out=grad_out, x=x)
+    gy, xa = cast("list[np.ndarray]", arrays)  # float_arrays types its entries Optional: neither is None
     n = count_spatial_axes(func, xa, kernel_size, "kernel_size")
     xb, unbatched = v.batched(func, xa, n)
     g = shapes.pool_geometry(xb.shape[2:], kernel_size, stride, padding, dilation, ceil_mode, func=func)
@@ -92,10 +102,11 @@ def max_pool_grad_input(
     return gx.reshape(xa.shape).astype(result_dtype, copy=False)
 
 
+@array_function
 def max_unpool_grad_input(
-    grad_out: Any,
-    x: Any,
-    indices: Any,
+    grad_out: npt.ArrayLike,
+    x: npt.ArrayLike,
+    indices: npt.ArrayLike,
     kernel_size: int | Sequence[int],
     stride: int | Sequence[int] | None = None,
     padding: Any = 0,
@@ -131,7 +142,8 @@ def max_unpool_grad_input(
              [13., 15.]]]])
     """
     func = "max_unpool_grad_input"
-    result_dtype, (gy, xa) = v.float_arrays(func, grad_out=grad_out, x=x)
+    result_dtype, arrays = v.float_arrays(func, grad_out=grad_out, x=x)
+    gy, xa = cast("list[np.ndarray]", arrays)  # float_arrays types its entries Optional: neither is None
     ind = np.asarray(indices)
     if ind.dtype.kind not in "iu":
         raise TypeError(f"{func}: indices must be an integer array, got dtype {ind.dtype}")
@@ -150,7 +162,9 @@ def max_unpool_grad_input(
     return gx.reshape(xa.shape).astype(result_dtype, copy=False)
 
 
-def unpool_grad_input(grad_out: Any, x: Any, scale_factor: int | Sequence[int], mode: str = "nearest") -> np.ndarray:
+@array_function
+def unpool_grad_input(grad_out: npt.ArrayLike, x: npt.ArrayLike, scale_factor: int | Sequence[int],
+                      mode: str = "nearest") -> np.ndarray:
     r"""Gradient of :func:`upconv.unpool` with respect to ``x``.
 
     ``"nearest"``: the sum of each ``s_1 x ... x s_n`` block of ``grad_out``
@@ -182,7 +196,8 @@ def unpool_grad_input(grad_out: Any, x: Any, scale_factor: int | Sequence[int], 
     """
     func = "unpool_grad_input"
     mode = v.choice(mode, tuple(UNPOOL_MODES), func, "mode")
-    result_dtype, (gy, xa) = v.float_arrays(func, grad_out=grad_out, x=x)
+    result_dtype, arrays = v.float_arrays(func, grad_out=grad_out, x=x)
+    gy, xa = cast("list[np.ndarray]", arrays)  # float_arrays types its entries Optional: neither is None
     n = count_spatial_axes(func, xa, scale_factor, "scale_factor")
     xb, unbatched = v.batched(func, xa, n)
     s = v.int_tuple(scale_factor, n, func, "scale_factor", minimum=1)

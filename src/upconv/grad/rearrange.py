@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from upconv.grad._common import _check_grad_out
+from upconv.ops.arrays import array_function
 from upconv.ops.rearrange import (
     depth_to_space_plan,
     pixel_shuffle_plan,
@@ -14,11 +16,18 @@ from upconv.ops.rearrange import (
     space_to_depth_plan,
 )
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from upconv.ops.rearrange import Rearrangement
+
 # --------------------------------------------------------------------------
 # sub-pixel rearrangements: the gradient is the inverse permutation
 
 
-def _rearrangement_grad(func: str, op: str, grad_out: Any, x: Any, plan, inverse_plan, *args: Any) -> np.ndarray:
+def _rearrangement_grad(func: str, op: str, grad_out: npt.ArrayLike, x: npt.ArrayLike,
+                        plan: Callable[..., Rearrangement], inverse_plan: Callable[..., Rearrangement],
+                        *args: Any) -> np.ndarray:
     """``grad_out`` rearranged back by ``inverse_plan``, once ``plan`` (the forward ``op``) has validated the call."""
     gy = np.asarray(grad_out)
     expected = plan(np.shape(x), *args, func=func).out_shape
@@ -26,7 +35,10 @@ def _rearrangement_grad(func: str, op: str, grad_out: Any, x: Any, plan, inverse
     return inverse_plan(gy.shape, *args, func=func).apply(gy, func)
 
 
-def pixel_shuffle_grad_input(grad_out: Any, x: Any, upscale_factor: int, *, ndim: int = 2) -> np.ndarray:
+@array_function
+def pixel_shuffle_grad_input(
+    grad_out: npt.ArrayLike, x: npt.ArrayLike, upscale_factor: int, *, ndim: int = 2
+) -> np.ndarray:
     r"""Gradient of :func:`upconv.pixel_shuffle` with respect to ``x``: :func:`upconv.pixel_unshuffle`.
 
     A permutation's adjoint is its inverse.
@@ -53,7 +65,10 @@ def pixel_shuffle_grad_input(grad_out: Any, x: Any, upscale_factor: int, *, ndim
                                pixel_shuffle_plan, pixel_unshuffle_plan, upscale_factor, ndim)
 
 
-def pixel_unshuffle_grad_input(grad_out: Any, x: Any, downscale_factor: int, *, ndim: int = 2) -> np.ndarray:
+@array_function
+def pixel_unshuffle_grad_input(
+    grad_out: npt.ArrayLike, x: npt.ArrayLike, downscale_factor: int, *, ndim: int = 2
+) -> np.ndarray:
     r"""Gradient of :func:`upconv.pixel_unshuffle` with respect to ``x``: :func:`upconv.pixel_shuffle`.
 
     Parameters
@@ -78,7 +93,10 @@ def pixel_unshuffle_grad_input(grad_out: Any, x: Any, downscale_factor: int, *, 
                                pixel_unshuffle_plan, pixel_shuffle_plan, downscale_factor, ndim)
 
 
-def depth_to_space_grad_input(grad_out: Any, x: Any, blocksize: int, mode: str = "DCR") -> np.ndarray:
+@array_function
+def depth_to_space_grad_input(
+    grad_out: npt.ArrayLike, x: npt.ArrayLike, blocksize: int, mode: str = "DCR"
+) -> np.ndarray:
     r"""Gradient of :func:`upconv.depth_to_space` with respect to ``x``: :func:`upconv.space_to_depth`.
 
     Parameters
@@ -103,7 +121,10 @@ def depth_to_space_grad_input(grad_out: Any, x: Any, blocksize: int, mode: str =
                                depth_to_space_plan, space_to_depth_plan, blocksize, mode)
 
 
-def space_to_depth_grad_input(grad_out: Any, x: Any, blocksize: int, mode: str = "DCR") -> np.ndarray:
+@array_function
+def space_to_depth_grad_input(
+    grad_out: npt.ArrayLike, x: npt.ArrayLike, blocksize: int, mode: str = "DCR"
+) -> np.ndarray:
     r"""Gradient of :func:`upconv.space_to_depth` with respect to ``x``: :func:`upconv.depth_to_space`.
 
     Parameters

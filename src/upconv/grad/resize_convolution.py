@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -12,17 +12,27 @@ from upconv import shapes
 from upconv.grad._common import _check_grad_out, _sum_bias
 from upconv.grad.convolution import conv_grad_input, conv_grad_weight
 from upconv.grad.interpolation import interpolate_grad_input
+from upconv.ops.arrays import array_function
 from upconv.ops.interpolation import interpolate
 from upconv.ops.resize_convolution import check_convolution, interpolation_args
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 # --------------------------------------------------------------------------
 # resize_conv = interpolate, then conv
 
 
-def _resize_conv_parts(func, grad_out, x, weight, bias, scale_factor, mode, padding, stride, dilation, groups,
-                       align_corners):
+def _resize_conv_parts(func: str, grad_out: npt.ArrayLike, x: npt.ArrayLike, weight: npt.ArrayLike,
+                       bias: npt.ArrayLike | None, scale_factor: float | Sequence[float], mode: str, padding: Any,
+                       stride: int | Sequence[int], dilation: int | Sequence[int], groups: int,
+                       align_corners: bool | None,
+                       ) -> tuple[np.dtype[Any], np.ndarray, np.ndarray, np.ndarray, dict[str, Any], tuple[Any, ...],
+                                  bool]:
     """Validate a resize_conv call; the interpolation arguments and the interpolated input."""
-    result_dtype, (gy, xa, w, b) = v.float_arrays(func, grad_out=grad_out, x=x, weight=weight, bias=bias)
+    result_dtype, arrays = v.float_arrays(func, grad_out=grad_out, x=x, weight=weight, bias=bias)
+    # float_arrays types its entries Optional: only bias may be None
+    gy, xa, w, b = cast("tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]", arrays)
     n = v.kernel_weight(func, w).ndim - 2
     xb, unbatched = v.batched(func, xa, n, weight=w)
     gb = gy[None] if unbatched else gy
@@ -31,13 +41,15 @@ def _resize_conv_parts(func, grad_out, x, weight, bias, scale_factor, mode, padd
     g = shapes.conv_geometry(size, w.shape[2:], stride, padding, dilation, func=func)
     expected = xb.shape[:1] + (w.shape[0],) + g.out_size
     _check_grad_out(func, gy, expected[1:] if unbatched else expected, "resize_conv")
-    interp = {"scale_factor": scale_factor, "mode": mode, "align_corners": align_corners}
+    interp: dict[str, Any] = {"scale_factor": scale_factor, "mode": mode, "align_corners": align_corners}
     up = interpolate(xb, **interp)
     conv_args = (w, b, stride, padding, dilation, groups)
     return result_dtype, gb, xb, up, interp, conv_args, unbatched
 
 
-def resize_conv_grad_input(grad_out: Any, x: Any, weight: Any, bias: Any = None,
+@array_function
+def resize_conv_grad_input(grad_out: npt.ArrayLike, x: npt.ArrayLike, weight: npt.ArrayLike,
+                           bias: npt.ArrayLike | None = None,
                            scale_factor: float | Sequence[float] = 2, mode: str = "nearest", padding: Any = "same",
                            stride: int | Sequence[int] = 1, dilation: int | Sequence[int] = 1, groups: int = 1, *,
                            align_corners: bool | None = None) -> np.ndarray:
@@ -71,7 +83,9 @@ def resize_conv_grad_input(grad_out: Any, x: Any, weight: Any, bias: Any = None,
     return (gx[0] if unbatched else gx).astype(result_dtype, copy=False)
 
 
-def resize_conv_grad_weight(grad_out: Any, x: Any, weight: Any, bias: Any = None,
+@array_function
+def resize_conv_grad_weight(grad_out: npt.ArrayLike, x: npt.ArrayLike, weight: npt.ArrayLike,
+                            bias: npt.ArrayLike | None = None,
                             scale_factor: float | Sequence[float] = 2, mode: str = "nearest", padding: Any = "same",
                             stride: int | Sequence[int] = 1, dilation: int | Sequence[int] = 1, groups: int = 1, *,
                             align_corners: bool | None = None) -> np.ndarray:
@@ -96,11 +110,15 @@ def resize_conv_grad_weight(grad_out: Any, x: Any, weight: Any, bias: Any = None
     return conv_grad_weight(gb, up, *conv_args).astype(result_dtype, copy=False)
 
 
-def resize_conv_grad_bias(grad_out: Any, x: Any, weight: Any, bias: Any = None,
+@array_function
+def resize_conv_grad_bias(grad_out: npt.ArrayLike, x: npt.ArrayLike, weight: npt.ArrayLike,
+                          bias: npt.ArrayLike | None = None,
                           scale_factor: float | Sequence[float] = 2, mode: str = "nearest", padding: Any = "same",
                           stride: int | Sequence[int] = 1, dilation: int | Sequence[int] = 1, groups: int = 1, *,
                           align_corners: bool | None = None) -> np.ndarray:
-    r"""Gradient of :func:`upconv.ops.resize_convolution.resize_conv` with respect to ``bias``: ``grad_out`` summed per channel.
+    r"""Gradient of :func:`upconv.ops.resize_convolution.resize_conv` with respect to ``bias``.
+
+    ``grad_out`` summed per channel.
 
     Returns
     -------

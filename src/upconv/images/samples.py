@@ -61,11 +61,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from upconv import _validate as v
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from PIL import ImageFont
 
 __all__ = ["zone_plate", "siemens_star", "text_chart", "photograph", "load", "names"]
 
@@ -75,12 +79,12 @@ _TEXT = "The quick brown fox jumps over the lazy dog. 0123456789 upconv"
 _TEXT_SIZES = (6, 7, 8, 9, 10, 12, 14, 16, 20, 24, 32)
 
 
-def _coordinates(size: int) -> np.ndarray:
+def _coordinates(size: int) -> npt.NDArray[np.float64]:
     """Pixel-centre coordinates ``j - (size - 1) / 2``, symmetric about the image centre."""
     return np.arange(size, dtype=np.float64) - (size - 1) / 2
 
 
-def zone_plate(size: int = 256) -> np.ndarray:
+def zone_plate(size: int = 256) -> npt.NDArray[np.float64]:
     r"""Circular zone plate: a radial chirp with every frequency up to Nyquist.
 
     Parameters
@@ -129,7 +133,7 @@ def zone_plate(size: int = 256) -> np.ndarray:
     return 0.5 + 0.5 * np.cos((np.pi / size) * (r[:, None] + r[None, :]))
 
 
-def siemens_star(size: int = 256, spokes: int = 36, supersample: int = 4) -> np.ndarray:
+def siemens_star(size: int = 256, spokes: int = 36, supersample: int = 4) -> npt.NDArray[np.float64]:
     r"""Siemens star: black and white wedges meeting at the centre.
 
     Parameters
@@ -195,7 +199,7 @@ def siemens_star(size: int = 256, spokes: int = 36, supersample: int = 4) -> np.
     return total / supersample**2
 
 
-def _font(size: int | None) -> Any:
+def _font(size: int | None) -> ImageFont.ImageFont | ImageFont.FreeTypeFont | None:
     """Pillow's built-in font at ``size`` pixels, or its fixed bitmap font if it cannot be scaled."""
     from PIL import ImageFont
 
@@ -207,7 +211,7 @@ def _font(size: int | None) -> Any:
     return ImageFont.load_default()
 
 
-def text_chart(size: int = 256) -> np.ndarray:
+def text_chart(size: int = 256) -> npt.NDArray[np.float64]:
     r"""Black text, line pairs and a resolution wedge on white.
 
     Parameters
@@ -255,9 +259,9 @@ def text_chart(size: int = 256) -> np.ndarray:
     func = "text_chart"
     size = v.integer(size, func, "size", minimum=64)
     v.check_allocation((2, size, size), np.float64, func, "the image")
-    from upconv.images.files import _pillow
+    from upconv.images.pillow import image_module
 
-    Image = _pillow(func)
+    Image = image_module(func)
     from PIL import ImageDraw
 
     img = Image.new("L", (size, size), 255)
@@ -312,18 +316,19 @@ def text_chart(size: int = 256) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=2)
-def _photo(gray: bool) -> np.ndarray:
+def _photo(gray: bool) -> npt.NDArray[np.float64]:
     from importlib import resources
 
     from upconv.images.files import read_image
 
     with resources.as_file(resources.files("upconv") / "images" / _PHOTO) as path:
-        img, _ = read_image(path, as_gray=gray)
+        found, _ = read_image(path, as_gray=gray)
+    img = found.astype(np.float64, copy=False)  # float64 already: only the type is narrowed
     img.setflags(write=False)
     return img
 
 
-def photograph(gray: bool = False) -> np.ndarray:
+def photograph(gray: bool = False) -> npt.NDArray[np.float64]:
     r"""A 256 x 256 photograph: NASA's portrait of astronaut Eileen Collins (public domain).
 
     Parameters
@@ -347,7 +352,8 @@ def photograph(gray: bool = False) -> np.ndarray:
     The file is ``upconv/images/astronaut.png``, scikit-image's
     ``skimage.data.astronaut()`` area-down-sampled from 512 x 512; "No known
     copyright restrictions, released into the public domain" (its
-    scikit-image docstring; see :mod:`upconv.data`).  Pillow decodes it.
+    scikit-image docstring; see :mod:`upconv.data`).  Pillow decodes it, or
+    :mod:`upconv.images.png` when Pillow is not installed (the same values).
 
     Examples
     --------
@@ -359,7 +365,7 @@ def photograph(gray: bool = False) -> np.ndarray:
     return _photo(gray).copy()
 
 
-_REGISTRY: dict[str, Callable[..., np.ndarray]] = {
+_REGISTRY: dict[str, Callable[..., npt.NDArray[np.float64]]] = {
     "zone_plate": zone_plate,
     "siemens_star": siemens_star,
     "text": text_chart,
@@ -380,7 +386,7 @@ def names() -> tuple[str, ...]:
     return tuple(_REGISTRY)
 
 
-def load(name: str, **kwargs: Any) -> np.ndarray:
+def load(name: str, **kwargs: Any) -> npt.NDArray[np.float64]:
     """Return the built-in image ``name``; ``kwargs`` go to its function.
 
     Parameters

@@ -13,13 +13,19 @@ which the kernels once ran on) spin after every parallel region, and on a
 from __future__ import annotations
 
 import itertools
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from upconv._config import get_num_threads
 
+# The pool and its size; created on first use under _lock, and forgotten in a forked child (the child
+# inherits the executor object but none of its threads: work submitted there would wait forever).
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_lock = threading.Lock()
 # Slices per thread in parallel_for: enough to balance a thread slowed by a busy core.
 _SLICES_PER_THREAD = 8
 # Jobs estimated to take less than this on one thread (ns) run on the calling thread: handing slices to
@@ -27,7 +33,7 @@ _SLICES_PER_THREAD = 8
 _PARALLEL_MIN_NS = 500_000
 
 
-def parallel_for(kernel: Callable[..., Any], n_items: int, *args: Any, cost_ns: float | None = None) -> None:
+def parallel_for(kernel: Callable[..., object], n_items: int, *args: Any, cost_ns: float | None = None) -> None:
     """Call ``kernel(start, stop, *args)`` on slices of ``range(n_items)`` on several threads.
 
     The range is cut into ``_SLICES_PER_THREAD`` slices per thread, which the
@@ -37,7 +43,6 @@ def parallel_for(kernel: Callable[..., Any], n_items: int, *args: Any, cost_ns: 
     whose estimated single-thread time ``cost_ns`` is below
     ``_PARALLEL_MIN_NS`` runs on the calling thread alone.
     """
-    global _pool
     if cost_ns is not None and cost_ns < _PARALLEL_MIN_NS:  # (before asking the OS for the cores: small calls)
         kernel(0, n_items, *args)
         return
@@ -45,8 +50,7 @@ def parallel_for(kernel: Callable[..., Any], n_items: int, *args: Any, cost_ns: 
     if threads <= 1:
         kernel(0, n_items, *args)
         return
-    if _pool is None or _pool._max_workers < threads - 1:
-        _pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="upconv")
+    pool = _get_pool(threads - 1)
     slices = min(n_items, threads * _SLICES_PER_THREAD)
     bounds = [n_items * i // slices for i in range(slices + 1)]
     taken = itertools.count()  # next() is atomic under the GIL
@@ -57,7 +61,32 @@ def parallel_for(kernel: Callable[..., Any], n_items: int, *args: Any, cost_ns: 
                 return
             kernel(bounds[i], bounds[i + 1], *args)
 
-    futures = [_pool.submit(work) for _ in range(threads - 1)]
+    futures = [pool.submit(work) for _ in range(threads - 1)]
     work()  # the calling thread works too
     for f in futures:
         f.result()
+
+
+def _get_pool(workers: int) -> ThreadPoolExecutor:
+    """The shared pool, with at least ``workers`` threads.
+
+    A smaller pool is replaced, not shut down: a thread may still be about to submit to it, and its idle
+    workers exit by themselves once it is garbage (ThreadPoolExecutor's weak-reference callback).
+    """
+    global _pool, _pool_size
+    with _lock:
+        pool = _pool
+        if pool is None or _pool_size < workers:
+            pool = _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="upconv")
+            _pool_size = workers
+        return pool
+
+
+def _forget_pool_in_child() -> None:
+    """After ``fork``: drop the parent's pool (its threads do not exist here) and its lock (it may be held)."""
+    global _pool, _pool_size, _lock
+    _pool, _pool_size, _lock = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_pool_in_child)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv.nn.module import Module
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["ReLU", "LeakyReLU", "Tanh", "Sigmoid"]
 
@@ -18,12 +21,12 @@ class ReLU(Module):
         super().__init__()
         self._mask: np.ndarray | None = None
 
-    def forward(self, x: Any) -> np.ndarray:
+    def forward(self, x: npt.ArrayLike) -> np.ndarray:
         x = np.asarray(x)
         self._mask = x <= 0  # where the gradient is cut (not where x is NaN, as torch)
         return np.maximum(x, x.dtype.type(0))  # NaN stays NaN, as torch.relu
 
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad_out: npt.ArrayLike, *, input_grad: bool = True) -> np.ndarray | None:
         cut = self._cached("_mask")
         return _zero_where(np.asarray(grad_out), cut) if input_grad else None
 
@@ -51,12 +54,12 @@ class LeakyReLU(Module):
         self.negative_slope = v.float_tuple(negative_slope, 1, "LeakyReLU", "negative_slope")[0]
         self._mask: np.ndarray | None = None
 
-    def forward(self, x: Any) -> np.ndarray:
+    def forward(self, x: npt.ArrayLike) -> np.ndarray:
         x = np.asarray(x)
         self._mask = x > 0
         return np.where(self._mask, x, x * x.dtype.type(self.negative_slope))
 
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad_out: npt.ArrayLike, *, input_grad: bool = True) -> np.ndarray | None:
         mask = self._cached("_mask")
         g = np.asarray(grad_out)
         return np.where(mask, g, g * g.dtype.type(self.negative_slope)) if input_grad else None
@@ -72,11 +75,11 @@ class Tanh(Module):
         super().__init__()
         self._y: np.ndarray | None = None
 
-    def forward(self, x: Any) -> np.ndarray:
+    def forward(self, x: npt.ArrayLike) -> np.ndarray:
         self._y = np.tanh(np.asarray(x))
         return self._y
 
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad_out: npt.ArrayLike, *, input_grad: bool = True) -> np.ndarray | None:
         y = self._cached("_y")
         return np.asarray(grad_out) * (1 - y * y) if input_grad else None
 
@@ -88,12 +91,12 @@ class Sigmoid(Module):
         super().__init__()
         self._y: np.ndarray | None = None
 
-    def forward(self, x: Any) -> np.ndarray:
+    def forward(self, x: npt.ArrayLike) -> np.ndarray:
         x = np.asarray(x)
         e = np.exp(-np.abs(x))
         self._y = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
         return self._y
 
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad_out: npt.ArrayLike, *, input_grad: bool = True) -> np.ndarray | None:
         y = self._cached("_y")
         return np.asarray(grad_out) * (y * (1 - y)) if input_grad else None

@@ -33,11 +33,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from upconv import _validate as v
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = [
     "fan_in_and_fan_out",
@@ -66,7 +69,7 @@ def _rng(func: str, rng: Any) -> np.random.Generator:
     return rng
 
 
-def _float_dtype(func: str, dtype: Any) -> np.dtype:
+def _float_dtype(func: str, dtype: npt.DTypeLike) -> np.dtype[Any]:
     dt = np.dtype(dtype)
     if dt not in (np.float16, np.float32, np.float64):
         raise TypeError(f"{func}: dtype must be float16, float32 or float64, got {dt}")
@@ -99,8 +102,13 @@ def fan_in_and_fan_out(shape: Sequence[int]) -> tuple[int, int]:
 
 
 def kaiming_uniform(
-    shape: Sequence[int], a: float = 0.0, *, rng: np.random.Generator, mode: str = "fan_in", dtype: Any = np.float32
-) -> np.ndarray:
+    shape: Sequence[int],
+    a: float = 0.0,
+    *,
+    rng: np.random.Generator,
+    mode: str = "fan_in",
+    dtype: npt.DTypeLike = np.float32,
+) -> npt.NDArray[np.floating[Any]]:
     r"""He (Kaiming) uniform initialisation for a leaky-ReLU slope ``a`` (torch's ``kaiming_uniform_``).
 
     Parameters
@@ -139,7 +147,9 @@ def kaiming_uniform(
     return r.uniform(-bound, bound, s).astype(dt)
 
 
-def torch_default_weight(shape: Sequence[int], *, rng: np.random.Generator, dtype: Any = np.float32) -> np.ndarray:
+def torch_default_weight(
+    shape: Sequence[int], *, rng: np.random.Generator, dtype: npt.DTypeLike = np.float32
+) -> npt.NDArray[np.floating[Any]]:
     """torch's default weight of a (transposed) convolution: ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
 
     ``kaiming_uniform(a=sqrt(5))``: the gain ``sqrt(1/3)`` makes the bound
@@ -156,8 +166,8 @@ def torch_default_weight(shape: Sequence[int], *, rng: np.random.Generator, dtyp
 
 
 def torch_default_bias(
-    weight_shape: Sequence[int], out_channels: int, *, rng: np.random.Generator, dtype: Any = np.float32
-) -> np.ndarray:
+    weight_shape: Sequence[int], out_channels: int, *, rng: np.random.Generator, dtype: npt.DTypeLike = np.float32
+) -> npt.NDArray[np.floating[Any]]:
     """torch's default bias: ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` with the weight's ``fan_in``.
 
     Examples
@@ -174,7 +184,9 @@ def torch_default_bias(
     return _rng(func, rng).uniform(-bound, bound, c).astype(_float_dtype(func, dtype))
 
 
-def bilinear_kernel(stride: int, ndim: int = 2, dtype: Any = np.float64) -> np.ndarray:
+def bilinear_kernel(
+    stride: int, ndim: int = 2, dtype: npt.DTypeLike = np.float64
+) -> npt.NDArray[np.floating[Any]]:
     r"""FCN's bilinear up-sampling kernel for a stride-``s`` transposed convolution.
 
     ``k = 2s - s % 2`` taps per axis, ``f[t] = 1 - |t - c| / F`` with
@@ -230,8 +242,14 @@ def bilinear_padding(stride: int) -> int:
 
 
 def bilinear_weight(
-    in_channels: int, out_channels: int, stride: int, *, ndim: int = 2, groups: int = 1, dtype: Any = np.float32
-) -> np.ndarray:
+    in_channels: int,
+    out_channels: int,
+    stride: int,
+    *,
+    ndim: int = 2,
+    groups: int = 1,
+    dtype: npt.DTypeLike = np.float32,
+) -> npt.NDArray[np.floating[Any]]:
     """Transposed-convolution weight that up-samples every channel bilinearly (FCN's initialisation).
 
     ``weight[ci, co]`` is :func:`bilinear_kernel` when input channel ``ci``
@@ -273,8 +291,8 @@ def icnr(
     *,
     rng: np.random.Generator,
     init: Initialiser = torch_default_weight,
-    dtype: Any = np.float32,
-) -> np.ndarray:
+    dtype: npt.DTypeLike = np.float32,
+) -> npt.NDArray[np.floating[Any]]:
     r"""ICNR: a sub-pixel convolution weight whose ``r**n`` sub-kernels are equal (Aitken et al. 2017).
 
     A sub-pixel convolution (a convolution to ``C * r**n`` channels followed
@@ -335,8 +353,8 @@ def resize_equivalent(
     rng: np.random.Generator,
     groups: int = 1,
     init: Initialiser = torch_default_weight,
-    dtype: Any = np.float32,
-) -> np.ndarray:
+    dtype: npt.DTypeLike = np.float32,
+) -> npt.NDArray[np.floating[Any]]:
     r"""Transposed-convolution weight equal to nearest up-sampling followed by a random convolution.
 
     Draws a stride-1 convolution weight ``W0`` of shape

@@ -15,7 +15,7 @@ input that needs no gradient).  Every gradient is a function of
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from upconv.nn import init as I
 from upconv.nn.module import Module
 from upconv.ops.convolution import conv_keeping_cols, conv_transpose
 from upconv.ops.rearrange import pixel_shuffle, pixel_unshuffle
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["Conv", "ConvTranspose", "ResizeConv", "SubPixelConv", "PixelShuffle"]
 
@@ -63,7 +66,7 @@ class _ConvBase(Module):
     """Shared parameter set-up of the convolution layers."""
 
     def _setup(self, func: str, weight_shape: tuple[int, ...], out_channels: int, bias: bool, weight: np.ndarray,
-               rng: np.random.Generator, dtype: np.dtype) -> None:
+               rng: np.random.Generator, dtype: np.dtype[Any]) -> None:
         self.params["weight"] = np.ascontiguousarray(weight, dtype=dtype)
         if v.boolean(bias, func, "bias"):
             self.params["bias"] = I.torch_default_bias(weight_shape, out_channels, rng=rng, dtype=dtype)
@@ -118,7 +121,7 @@ class Conv(_ConvBase):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int], stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True, *, ndim: int | None = None,
                  init: str = "default", upscale_factor: int = 1, rng: np.random.Generator | None = None,
-                 dtype: Any = np.float32) -> None:
+                 dtype: npt.DTypeLike = np.float32) -> None:
         super().__init__()
         func = "Conv"
         n, ci, co, self.groups, k = _conv_layer_shape(func, in_channels, out_channels, kernel_size, groups, ndim)
@@ -140,10 +143,10 @@ class Conv(_ConvBase):
         self._cols: np.ndarray | None = None  # im2col matrix of the last forward input (up to 256 MiB)
         self._cols_of: np.ndarray | None = None
 
-    def _args(self) -> tuple:
+    def _args(self) -> tuple[np.ndarray, np.ndarray | None, Any, Any, Any, int]:
         return (self.params["weight"], self.params.get("bias"), self.stride, self.padding, self.dilation, self.groups)
 
-    def forward(self, x: Any) -> np.ndarray:
+    def forward(self, x: npt.ArrayLike) -> np.ndarray:
         self._x = np.asarray(x)
         return self._conv(self._x)
 
@@ -153,14 +156,15 @@ class Conv(_ConvBase):
         self._cols_of = x
         return y
 
-    def _conv_backward(self, grad_out: Any, x: np.ndarray, input_grad: bool) -> np.ndarray | None:
+    def _conv_backward(self, grad_out: npt.ArrayLike, x: np.ndarray, input_grad: bool) -> np.ndarray | None:
         cols = self._cols if self._cols_of is x else None
-        gx, self.grads["weight"], gb = G.convolution.conv_grads(grad_out, x, *self._args(), cols=cols, input_grad=input_grad)
-        if "bias" in self.params:
+        gx, self.grads["weight"], gb = G.convolution.conv_grads(grad_out, x, *self._args(), cols=cols,
+                                                                input_grad=input_grad)
+        if gb is not None:  # exactly when the layer has a bias
             self.grads["bias"] = gb
         return gx
 
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad_out: npt.ArrayLike, *, input_grad: bool = True) -> np.ndarray | None:
         return self._conv_backward(grad_out, self._cached("_x"), input_grad)
 
     def extra_repr(self) -> str:
@@ -208,7 +212,7 @@ class ConvTranspose(_ConvBase):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int], stride: Any = 1,
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1, *,
                  ndim: int | None = None, init: str = "default", rng: np.random.Generator | None = None,
-                 dtype: Any = np.float32) -> None:
+                 dtype: npt.DTypeLike = np.float32) -> None:
         super().__init__()
         func = "ConvTranspose"
         n, ci, co, self.groups, k = _conv_layer_shape(func, in_channels, out_channels, kernel_size, groups, ndim)
@@ -234,17 +238,18 @@ class ConvTranspose(_ConvBase):
             self.params["bias"][...] = 0
         self._x: np.ndarray | None = None
 
-    def _args(self) -> tuple:
+    def _args(self) -> tuple[np.ndarray, np.ndarray | None, Any, Any, Any, int, Any]:
         return (self.params["weight"], self.params.get("bias"), self.stride, self.padding, self.output_padding,
                 self.groups, self.dilation)
 
-    def forward(self, x: Any) -> np.ndarray:
+    def forward(self, x: npt.ArrayLike) -> np.ndarray:
         self._x = np.asarray(x)
         return conv_transpose(self._x, *self._args())
 
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad_out: npt.ArrayLike, *, input_grad: bool = True) -> np.ndarray | None:
         x = self._cached("_x")
-        gx, self.grads["weight"], gb = G.convolution.conv_transpose_grads(grad_out, x, *self._args(), input_grad=input_grad)
+        gx, self.grads["weight"], gb = G.convolution.conv_transpose_grads(grad_out, x, *self._args(),
+                                                                          input_grad=input_grad)
         if gb is not None:
             self.grads["bias"] = gb
         return gx
@@ -261,7 +266,9 @@ class ConvTranspose(_ConvBase):
 
 
 class ResizeConv(Conv):
-    r"""Resize-convolution layer: :func:`upconv.interpolate`, then a convolution (:func:`upconv.ops.resize_convolution.resize_conv`).
+    r"""Resize-convolution layer: :func:`upconv.interpolate`, then a convolution.
+
+    The layer form of :func:`upconv.ops.resize_convolution.resize_conv`.
 
     Parameters
     ----------
@@ -302,7 +309,8 @@ class ResizeConv(Conv):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
                  scale_factor: Any = 2, mode: str = "nearest", padding: Any = "same", bias: bool = True,
                  stride: Any = 1, dilation: Any = 1, groups: int = 1, *, align_corners: bool | None = None,
-                 ndim: int | None = None, rng: np.random.Generator | None = None, dtype: Any = np.float32) -> None:
+                 ndim: int | None = None, rng: np.random.Generator | None = None,
+                 dtype: npt.DTypeLike = np.float32) -> None:
         from upconv.ops.resize_convolution import RESIZE_CONV_MODES
 
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
@@ -320,7 +328,7 @@ class ResizeConv(Conv):
                                                     self.align_corners)
         return {"scale_factor": self.scale_factor, "mode": mode, "align_corners": align_corners}
 
-    def _transposed_form(self, x: np.ndarray) -> tuple[tuple[int, ...], Any] | None:
+    def _transposed_form(self, x: np.ndarray) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]] | None:
         """``(s, P)`` when the layer equals a stride-``s`` transposed convolution with padding ``P``, else None.
 
         Nearest up-sampling by integer factors followed by a stride-1,
@@ -357,13 +365,14 @@ class ResizeConv(Conv):
         n, g = w.ndim - 2, self.groups
         c_in, co_g = gK.shape[:2]
         # transposed-conv layout (C_in, C_out/g, *K) back to conv layout (C_out, C_in/g, *K)
-        gk = gK.reshape((g, c_in // g, co_g) + gK.shape[2:]).swapaxes(1, 2).reshape((g * co_g, c_in // g) + gK.shape[2:])
+        gk = gK.reshape((g, c_in // g, co_g) + gK.shape[2:]).swapaxes(1, 2)
+        gk = gk.reshape((g * co_g, c_in // g) + gK.shape[2:])
         for a, s_ in enumerate(s):  # the adjoint of the full convolution with s ones: a valid box sum
             length = gk.shape[2 + a] - s_ + 1
             gk = sum(np.take(gk, np.arange(u, u + length), axis=2 + a) for u in range(s_))
         return np.ascontiguousarray(np.flip(gk, axis=tuple(range(2, 2 + n))), dtype=w.dtype)
 
-    def forward(self, x: Any) -> np.ndarray:
+    def forward(self, x: npt.ArrayLike) -> np.ndarray:
         from upconv.ops.interpolation import interpolate
 
         self._x = np.asarray(x)
@@ -377,10 +386,11 @@ class ResizeConv(Conv):
         self._up = interpolate(self._x, **self._interp_kwargs(self._x))
         return self._conv(self._up)
 
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad_out: npt.ArrayLike, *, input_grad: bool = True) -> np.ndarray | None:
         x = self._cached("_x")
-        if getattr(self, "_form", None) is not None:
-            s, P = self._form
+        form: tuple[tuple[int, ...], tuple[tuple[int, int], ...]] | None = getattr(self, "_form", None)
+        if form is not None:
+            s, P = form
             args = (self._kernel(s), self.params.get("bias"), s, P, 0, self.groups)
             self.grads["weight"] = self._kernel_grad(G.conv_transpose_grad_weight(grad_out, x, *args), s)
             if "bias" in self.params:
@@ -415,7 +425,7 @@ class ResizeConv(Conv):
         kern = np.flip(w, axis=tuple(range(2, 2 + n))).astype(np.float64)
         for a, s_ in enumerate(s):
             b = I.bilinear_kernel(s_, 1)
-            kern = np.apply_along_axis(lambda t: np.convolve(t, b), 2 + a, kern)
+            kern = np.apply_along_axis(np.convolve, 2 + a, kern, b)  # np.convolve(t, b) along the axis
         return as_conv_weight(kern, self.groups).astype(w.dtype), s
 
     def extra_repr(self) -> str:
@@ -438,10 +448,10 @@ class PixelShuffle(Module):
         self.upscale_factor = v.integer(upscale_factor, "PixelShuffle", "upscale_factor", minimum=1)
         self.ndim = v.integer(ndim, "PixelShuffle", "ndim", minimum=1)
 
-    def forward(self, x: Any) -> np.ndarray:
+    def forward(self, x: npt.ArrayLike) -> np.ndarray:
         return pixel_shuffle(x, self.upscale_factor, ndim=self.ndim)
 
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad_out: npt.ArrayLike, *, input_grad: bool = True) -> np.ndarray | None:
         # the adjoint of a permutation is its inverse (upconv.grad.pixel_shuffle_grad_input)
         return pixel_unshuffle(grad_out, self.upscale_factor, ndim=self.ndim) if input_grad else None
 
@@ -450,7 +460,9 @@ class PixelShuffle(Module):
 
 
 class SubPixelConv(Conv):
-    r"""Sub-pixel convolution (Shi et al. 2016): a convolution to ``C_out * r**n`` channels, then :func:`upconv.pixel_shuffle`.
+    r"""Sub-pixel convolution (Shi et al. 2016).
+
+    A convolution to ``C_out * r**n`` channels, then :func:`upconv.pixel_shuffle`.
 
     Parameters
     ----------
@@ -478,7 +490,8 @@ class SubPixelConv(Conv):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
                  upscale_factor: int = 2, padding: Any = "same", bias: bool = True, *, init: str = "icnr",
-                 ndim: int | None = None, rng: np.random.Generator | None = None, dtype: Any = np.float32) -> None:
+                 ndim: int | None = None, rng: np.random.Generator | None = None,
+                 dtype: npt.DTypeLike = np.float32) -> None:
         func = "SubPixelConv"
         n = _ndim(func, kernel_size, ndim)
         r = v.integer(upscale_factor, func, "upscale_factor", minimum=1)
@@ -488,10 +501,10 @@ class SubPixelConv(Conv):
                          dtype=dtype)
         self.upscale_factor, self.ndim = r, n
 
-    def forward(self, x: Any) -> np.ndarray:
+    def forward(self, x: npt.ArrayLike) -> np.ndarray:
         return pixel_shuffle(super().forward(x), self.upscale_factor, ndim=self.ndim)
 
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad_out: npt.ArrayLike, *, input_grad: bool = True) -> np.ndarray | None:
         g = pixel_unshuffle(np.asarray(grad_out), self.upscale_factor, ndim=self.ndim)
         return super().backward(g, input_grad=input_grad)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from upconv import _validate as v
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["MSELoss", "L1Loss"]
 
@@ -18,9 +21,10 @@ class _Loss:
         self.reduction = v.choice(reduction, ("mean", "sum"), type(self).__name__, "reduction")
         self._diff: np.ndarray | None = None
 
-    def _pair(self, prediction: Any, target: Any) -> np.ndarray:
+    def _pair(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> np.ndarray:
         func = f"{type(self).__name__}.forward"
-        _, (p, t) = v.float_arrays(func, prediction=prediction, target=target)
+        _, arrays = v.float_arrays(func, prediction=prediction, target=target)
+        p, t = cast("list[np.ndarray]", arrays)  # None only for a None input
         if p.shape != t.shape:
             raise ValueError(f"{func}: prediction and target must have the same shape, got {p.shape} and {t.shape}")
         if p.size == 0:
@@ -28,7 +32,7 @@ class _Loss:
         self._diff = p - t
         return self._diff
 
-    def _scale(self, diff: np.ndarray) -> Any:
+    def _scale(self, diff: np.ndarray) -> np.floating[Any]:
         return diff.dtype.type(1.0 / diff.size if self.reduction == "mean" else 1.0)
 
     def _cached(self) -> np.ndarray:
@@ -36,15 +40,17 @@ class _Loss:
             raise RuntimeError(f"{type(self).__name__}.backward: call forward first")
         return self._diff
 
-    def __call__(self, prediction: Any, target: Any) -> float:
+    def __call__(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> float:
         return self.forward(prediction, target)
 
-    def forward(self, prediction: Any, target: Any) -> float:
+    def forward(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> float:
         raise NotImplementedError
 
 
 class MSELoss(_Loss):
-    r"""Mean squared error, ``torch.nn.MSELoss``: :math:`L = \frac{1}{M}\sum (p - t)^2`, :math:`\partial L/\partial p = 2 (p - t) / M`.
+    r"""Mean squared error, ``torch.nn.MSELoss``.
+
+    :math:`L = \frac{1}{M}\sum (p - t)^2`, :math:`\partial L/\partial p = 2 (p - t) / M`.
 
     Examples
     --------
@@ -57,7 +63,7 @@ class MSELoss(_Loss):
     array([1., 2.])
     """
 
-    def forward(self, prediction: Any, target: Any) -> float:
+    def forward(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> float:
         d = self._pair(prediction, target)
         total = float(np.sum(np.square(d, dtype=np.float64)))
         return total / d.size if self.reduction == "mean" else total
@@ -68,7 +74,9 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    r"""Mean absolute error, ``torch.nn.L1Loss``: :math:`L = \frac{1}{M}\sum |p - t|`, gradient ``sign(p - t) / M`` (0 at 0).
+    r"""Mean absolute error, ``torch.nn.L1Loss``.
+
+    :math:`L = \frac{1}{M}\sum |p - t|`, gradient ``sign(p - t) / M`` (0 at 0).
 
     Examples
     --------
@@ -81,7 +89,7 @@ class L1Loss(_Loss):
     array([ 0.33333333, -0.33333333,  0.        ])
     """
 
-    def forward(self, prediction: Any, target: Any) -> float:
+    def forward(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> float:
         d = self._pair(prediction, target)
         total = float(np.sum(np.abs(d), dtype=np.float64))
         return total / d.size if self.reduction == "mean" else total

@@ -1,4 +1,6 @@
-"""The layer protocol: :class:`Module` (parameters, gradients, ``forward``/``backward``, ``state_dict``) and :class:`Sequential`.
+"""The layer protocol: :class:`Module` and :class:`Sequential`.
+
+A :class:`Module` has parameters, gradients, ``forward``/``backward`` and a ``state_dict``.
 
 Parameter names follow torch's ``state_dict``: ``weight`` and ``bias``,
 prefixed by the position in a :class:`Sequential` (``"0.weight"``).
@@ -6,14 +8,30 @@ prefixed by the position in a :class:`Sequential` (``"0.weight"``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from upconv import _validate as v
 
-__all__ = ["Module", "Sequential"]
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+__all__ = ["Module", "Sequential", "check_parameter"]
+
+
+def check_parameter(func: str, name: str, shape: tuple[int, ...], dtype: np.dtype, expected: tuple[int, ...]) -> None:
+    """ValueError unless an array of ``shape`` and ``dtype`` can be loaded into a parameter of shape ``expected``.
+
+    Real numbers only (integers and floats): complex values would lose their imaginary part, booleans,
+    strings and objects are not parameters.
+    """
+    if dtype.kind not in "iuf":
+        raise ValueError(f"{func}: parameter {name!r} must hold real numbers, got dtype {dtype}")
+    if tuple(shape) != tuple(expected):
+        raise ValueError(f"{func}: parameter {name!r} has shape {tuple(expected)}, got {tuple(shape)}")
+
 
 class Module:
     """Base class: parameters, gradients, ``forward``/``backward`` and ``state_dict``.
@@ -31,13 +49,13 @@ class Module:
         self.grads: dict[str, np.ndarray] = {}
 
     # subclasses implement these two
-    def forward(self, x: Any) -> np.ndarray:
+    def forward(self, x: npt.ArrayLike) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad_out: npt.ArrayLike, *, input_grad: bool = True) -> np.ndarray | None:
         raise NotImplementedError
 
-    def __call__(self, x: Any) -> np.ndarray:
+    def __call__(self, x: npt.ArrayLike) -> np.ndarray:
         return self.forward(x)
 
     def children(self) -> list[tuple[str, Module]]:
@@ -55,13 +73,18 @@ class Module:
         """Copies of every parameter, by full name (torch's ``state_dict`` names)."""
         return {name: owner.params[key].copy() for name, owner, key in self.named_parameters()}
 
-    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
+    def load_state_dict(self, state: Mapping[str, npt.ArrayLike], strict: bool = True) -> None:
         """Copy ``state``'s arrays into the parameters, in place (cast to each parameter's dtype).
+
+        All or nothing: every name, shape and dtype is checked before the
+        first parameter changes.
 
         Raises
         ------
         ValueError
-            If a shape differs, or with ``strict`` if a name is missing or unexpected.
+            If a shape differs, with ``strict`` if a name is missing or
+            unexpected, or if an array holds complex, boolean, object or
+            other non-real data (which casting would silently change).
         """
         func = f"{type(self).__name__}.load_state_dict"
         strict = v.boolean(strict, func, "strict")
@@ -71,16 +94,16 @@ class Module:
             unexpected = sorted(set(state) - set(names))
             if missing or unexpected:
                 raise ValueError(f"{func}: missing parameters {missing}, unexpected parameters {unexpected}")
+        staged: list[tuple[np.ndarray, np.ndarray]] = []
         for name, value in state.items():
             if name not in names:
                 continue
             owner, key = names[name]
             a = np.asarray(value)
-            if a.shape != owner.params[key].shape:
-                raise ValueError(
-                    f"{func}: parameter {name!r} has shape {owner.params[key].shape}, got {a.shape}"
-                )
-            owner.params[key][...] = a
+            check_parameter(func, name, a.shape, a.dtype, owner.params[key].shape)
+            staged.append((owner.params[key], a))
+        for param, a in staged:  # every check passed: now copy
+            param[...] = a
 
     def zero_grad(self) -> None:
         """Forget every gradient."""
@@ -91,7 +114,7 @@ class Module:
         """Number of scalar parameters."""
         return sum(owner.params[key].size for _, owner, key in self.named_parameters())
 
-    def _cached(self, name: str) -> Any:
+    def _cached(self, name: str) -> np.ndarray:
         value = getattr(self, name, None)
         if value is None:
             raise RuntimeError(f"{type(self).__name__}.backward: call forward first")
@@ -138,16 +161,17 @@ class Sequential(Module):
     def __len__(self) -> int:
         return len(self.layers)
 
-    def forward(self, x: Any) -> np.ndarray:
+    def forward(self, x: npt.ArrayLike) -> np.ndarray:
         for layer in self.layers:
             x = layer.forward(x)
-        return x
+        return cast("np.ndarray", x)  # x itself when there are no layers
 
-    def backward(self, grad_out: Any, *, input_grad: bool = True) -> np.ndarray | None:
-        g = grad_out
+    def backward(self, grad_out: npt.ArrayLike, *, input_grad: bool = True) -> np.ndarray | None:
+        g: npt.ArrayLike | None = grad_out
         for i in range(len(self.layers) - 1, -1, -1):
-            g = self.layers[i].backward(g, input_grad=input_grad or i > 0)
-        return g
+            # None only after layer 0 with input_grad=False: the loop has ended
+            g = self.layers[i].backward(cast("npt.ArrayLike", g), input_grad=input_grad or i > 0)
+        return cast("np.ndarray | None", g)  # grad_out itself when there are no layers
 
     def __repr__(self) -> str:
         inner = "\n".join(f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers))

@@ -7,6 +7,7 @@ as torch skips ``grad is None``).  State is kept per parameter name.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -22,13 +23,13 @@ class _Optimizer:
         if not isinstance(model, Module):
             raise TypeError(f"{type(self).__name__}: model must be an upconv.nn.Module, got {model!r}")
         self.model = model
-        self.state: dict[str, dict[str, Any]] = {}
+        self.state: dict[str, dict[str, Any]] = {}  # per parameter: buffers (arrays) and Adam's step count
 
     def zero_grad(self) -> None:
         """Forget the model's gradients."""
         self.model.zero_grad()
 
-    def _params(self):
+    def _params(self) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
         for name, owner, key in self.model.named_parameters():
             g = owner.grads.get(key)
             if g is not None:

@@ -13,6 +13,8 @@
 ``resampling``             their engine; per-axis taps and weights: ``resample_torch``, ``resample_onnx``
 ``resize_convolution``     resize_conv: interpolation, then a convolution;
                            resize_equivalent_kernel: the transposed convolution equal to it
+``chunked``                the operators on Dask arrays, block by block (``chunked_*``:
+                           the graph, convolutions, resampling, pooling, shuffles)
 =========================  ===================================================
 """
 

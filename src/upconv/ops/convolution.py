@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
 from upconv.ops import paths
+from upconv.ops.arrays import array_function
 from upconv.ops.correlation import correlate
 from upconv.ops.paths import auto_method, use_direct_conv, use_simd_conv
 from upconv.ops.transposed import (
@@ -30,6 +31,9 @@ from upconv.ops.transposed import (
 )
 from upconv.shapes import ConvGeometry
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
 __all__ = ["conv", "conv_transpose", "CONV_TRANSPOSE_METHODS"]
 
 
@@ -37,13 +41,18 @@ __all__ = ["conv", "conv_transpose", "CONV_TRANSPOSE_METHODS"]
 # argument handling shared by conv and conv_transpose (and their gradients)
 
 
-def prepare(func: str, x: Any, weight: Any, bias: Any, groups: Any):
+def prepare(
+    func: str, x: npt.ArrayLike, weight: npt.ArrayLike, bias: npt.ArrayLike | None, groups: int
+) -> tuple[np.dtype[Any], np.ndarray, np.ndarray, np.ndarray | None, int, bool]:
     """Dtype policy, rank and group checks: ``(result_dtype, x, weight, bias, groups, unbatched)``, ``x`` batched."""
-    result_dtype, (x, weight, bias) = v.float_arrays(func, x=x, weight=weight, bias=bias)
-    weight = v.kernel_weight(func, weight)
-    x, unbatched = v.batched(func, x, weight.ndim - 2, weight=weight)
+    xa: np.ndarray
+    wa: np.ndarray
+    ba: np.ndarray | None
+    result_dtype, (xa, wa, ba) = v.float_arrays(func, x=x, weight=weight, bias=bias)
+    wa = v.kernel_weight(func, wa)
+    xa, unbatched = v.batched(func, xa, wa.ndim - 2, weight=wa)
     groups = v.integer(groups, func, "groups", minimum=1)
-    return result_dtype, x, weight, bias, groups, unbatched
+    return result_dtype, xa, wa, ba, groups, unbatched
 
 
 def _check_bias(func: str, bias: np.ndarray | None, channels: int) -> None:
@@ -75,7 +84,7 @@ def check_transpose_channels(func: str, c_in: int, w: np.ndarray, bias: np.ndarr
     _check_bias(func, bias, w.shape[1] * groups)
 
 
-def spatial_output_size(func: str, output_size: Any, n: int, unbatched: bool) -> Any:
+def spatial_output_size(func: str, output_size: Sequence[int], n: int, unbatched: bool) -> Sequence[int]:
     """``conv_transpose``'s ``output_size`` without the leading non-spatial sizes torch accepts.
 
     torch takes the ``n`` spatial sizes alone or preceded by ``(C,)`` when
@@ -94,7 +103,7 @@ def spatial_output_size(func: str, output_size: Any, n: int, unbatched: bool) ->
     return output_size
 
 
-def finish(out: np.ndarray, bias: np.ndarray | None, result_dtype: np.dtype, unbatched: bool) -> np.ndarray:
+def finish(out: np.ndarray, bias: np.ndarray | None, result_dtype: np.dtype[Any], unbatched: bool) -> np.ndarray:
     """Add the bias, drop the batch axis of an unbatched call, cast to the result dtype."""
     if bias is not None:
         out += bias.reshape((-1,) + (1,) * (out.ndim - 2))
@@ -107,13 +116,14 @@ def finish(out: np.ndarray, bias: np.ndarray | None, result_dtype: np.dtype, unb
 # conv
 
 
+@array_function
 def conv(
-    x: Any,
-    weight: Any,
-    bias: Any = None,
-    stride: int | Sequence[int] = 1,
-    padding: Any = 0,
-    dilation: int | Sequence[int] = 1,
+    x: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None = None,
+    stride: v.IntOrTuple = 1,
+    padding: v.PaddingLike = 0,
+    dilation: v.IntOrTuple = 1,
     groups: int = 1,
 ) -> np.ndarray:
     r"""N-d convolution (cross-correlation), identical to ``torch.nn.functional.conv{1,2,3}d``.
@@ -137,7 +147,10 @@ def conv(
     Returns
     -------
     y : (N, C_out, *out_size) or (C_out, *out_size) ndarray
-        Same dtype as the inputs (float16 is computed in float32).
+        Same dtype as the inputs (float16 is computed in float32).  With an
+        inf or NaN weight, float32 padding is not multiplied by it, and
+        float64 padding is (0 * inf = NaN at the borders), as torch's two
+        CPU paths do.
 
     Raises
     ------
@@ -173,12 +186,45 @@ def conv(
     result_dtype, x, w, b, groups, unbatched = prepare(func, x, weight, bias, groups)
     check_conv_channels(func, x.shape[1], w, b, groups)
     g = shapes.conv_geometry(x.shape[2:], w.shape[2:], stride, padding, dilation, func=func)
+    if x.dtype == np.float32 and g.padding != ((0, 0),) * g.ndim and has_nonfinite(w):
+        return finish(_correlate_real_taps(x, w, g, groups, func), b, result_dtype, unbatched)
     return finish(correlate(x, w, g, groups, func), b, result_dtype, unbatched)
 
 
+def has_nonfinite(w: np.ndarray) -> bool:
+    """Whether ``w`` may hold an inf or NaN: its sum of squares (one BLAS dot, ~1 us for small weights) is not finite.
+
+    Any inf or NaN makes it non-finite; an overflow of finite weights only sends them down the exact path.
+    """
+    flat = w.reshape(-1)
+    return not np.isfinite(np.dot(flat, flat))
+
+
+def _correlate_real_taps(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int, func: str) -> np.ndarray:
+    """:func:`correlate` with an inf or NaN weight, as torch computes float32: the padding is never multiplied.
+
+    torch's float32 convolution sums the taps that read inside the input
+    only, so ``inf * 0`` never makes a NaN of the padding; the zero-padded
+    engine would.  The finite weights are correlated as usual and each
+    non-finite weight's products are added over the outputs whose tap reads
+    a real input (:func:`upconv.shapes.tap_reach`).
+    """
+    bad = ~np.isfinite(w)
+    out = correlate(x, np.where(bad, np.zeros((), w.dtype), w), g, groups, func)
+    co_g, ci_g = w.shape[0] // groups, w.shape[1]
+    with np.errstate(invalid="ignore", over="ignore"):
+        for co, ci, *taps in zip(*np.nonzero(bad), strict=True):
+            reach = [shapes.tap_reach(g, a, int(t)) for a, t in enumerate(taps)]
+            dst = (slice(None), int(co)) + tuple(slice(o.start, o.stop) for o, _ in reach)
+            channel = int(co) // co_g * ci_g + int(ci)
+            src = (slice(None), channel) + tuple(slice(i.start, i.stop, i.step) for _, i in reach)
+            out[dst] += x[src] * w[(co, ci) + tuple(taps)]
+    return out
+
+
 def conv_keeping_cols(
-    x: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: int,
-    buffer: np.ndarray | None = None,
+    x: npt.ArrayLike, weight: npt.ArrayLike, bias: npt.ArrayLike | None, stride: v.IntOrTuple,
+    padding: v.PaddingLike, dilation: v.IntOrTuple, groups: int, buffer: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """:func:`conv`, and the whole batch's im2col matrix it multiplied, for the weight gradient.
 
@@ -217,15 +263,16 @@ CONV_TRANSPOSE_METHODS: dict[str, Callable[[np.ndarray, np.ndarray, ConvGeometry
 }
 
 
+@array_function
 def conv_transpose(
-    x: Any,
-    weight: Any,
-    bias: Any = None,
-    stride: int | Sequence[int] = 1,
-    padding: Any = 0,
-    output_padding: int | Sequence[int] = 0,
+    x: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None = None,
+    stride: v.IntOrTuple = 1,
+    padding: v.PadPairsLike = 0,
+    output_padding: v.IntOrTuple = 0,
     groups: int = 1,
-    dilation: int | Sequence[int] = 1,
+    dilation: v.IntOrTuple = 1,
     *,
     output_size: Sequence[int] | None = None,
     method: str = "auto",
@@ -257,6 +304,9 @@ def conv_transpose(
         :func:`upconv.shapes.conv_transpose_output_size_range`.
     method : {"auto", "scatter", "zero_insertion", "matrix", "phase"}
         Algorithm (all give the same result); ``"auto"`` picks the fastest.
+        With an inf or NaN weight, ``"zero_insertion"`` and ``"phase"``
+        stamp instead, so that no inserted or padded zero is multiplied by it
+        (``0 * inf`` is NaN where torch gives ``inf``).
 
     Returns
     -------
@@ -308,5 +358,7 @@ def conv_transpose(
     v.check_allocation((x.shape[0], w.shape[1] * groups) + g.in_size, x.dtype, func, "the output")
     if method == "auto":
         method = auto_method(x, w, g, groups)
+    if method in ("zero_insertion", "phase") and has_nonfinite(w):
+        method = "scatter"  # an inf or NaN weight: stamp, as torch, rather than multiply inserted or padded zeros
     out = CONV_TRANSPOSE_METHODS[method](x, w, g, groups)
     return finish(out, b, result_dtype, unbatched)

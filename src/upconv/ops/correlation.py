@@ -26,12 +26,17 @@ from upconv.ops import paths
 from upconv.ops.paths import use_direct_conv, use_simd_conv
 from upconv.shapes import ConvGeometry, ceil_div
 
+#: Per-axis values of up to 3 spatial axes, padded in front to 3 (as the compiled kernels take them).
+Int3 = tuple[int, int, int]
 
-def pad(x: np.ndarray, pads: Sequence[tuple[int, int]]) -> np.ndarray:
-    """Zero-pad the spatial axes of ``(N, C, *spatial)``; negative entries crop."""
+
+def pad(x: np.ndarray, pads: Sequence[tuple[int, int]], func: str = "conv") -> np.ndarray:
+    """Zero-pad the spatial axes of ``(N, C, *spatial)``; negative entries crop; ``func`` names a MemoryError."""
     crop = tuple(slice(max(-b, 0), x.shape[2 + i] - max(-e, 0)) for i, (b, e) in enumerate(pads))
     x = x[(slice(None), slice(None)) + crop]
     if any(b > 0 or e > 0 for b, e in pads):
+        padded = x.shape[:2] + tuple(s + max(b, 0) + max(e, 0) for s, (b, e) in zip(x.shape[2:], pads, strict=True))
+        v.check_allocation(padded, x.dtype, func, "the padded input")
         x = np.pad(x, [(0, 0), (0, 0)] + [(max(b, 0), max(e, 0)) for b, e in pads])
     return x
 
@@ -50,7 +55,7 @@ def windows(xp: np.ndarray, g: ConvGeometry) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=256)
-def as_3d(g: ConvGeometry) -> tuple[tuple[int, ...], ...]:
+def as_3d(g: ConvGeometry) -> tuple[Int3, Int3, Int3, Int3]:
     """Kernel size, stride, dilation and begin padding as 3-tuples, for the compiled kernels (cached)."""
     from upconv.kernels import convolution as nk
 
@@ -77,9 +82,14 @@ def im2col_into(x: np.ndarray, g: ConvGeometry, groups: int, out: np.ndarray | N
     if g.ndim <= 3:
         from upconv.kernels import convolution as nk
 
+        if out.size < paths.COMPILED_MIN_SIZE and any(b > 0 or e > 0 for b, e in g.padding):
+            # small ones took NumPy's padded copy, refused over the memory limit: the kernel needs none, but
+            # refuses the same requests
+            padded = x.shape[:2] + tuple(i + b + e for i, (b, e) in zip(x.shape[2:], g.padding, strict=True))
+            v.check_allocation(padded, x.dtype, "conv", "the padded input")
         lead = (1,) * (3 - g.ndim)
         x5 = np.ascontiguousarray(x).reshape((N, c_in) + lead + g.in_size)
-        out6 = out.reshape((c_in, math.prod(g.kernel_size), N) + lead + g.out_size)
+        out6: np.ndarray = out.reshape((c_in, math.prod(g.kernel_size), N) + lead + g.out_size)
         parallel_for(nk.im2col, out6.shape[0] * out6.shape[1] * N, x5, out6, *as_3d(g),
                      cost_ns=out.size / paths.COPY_ELEMENTS_PER_NS)
         return out
@@ -269,7 +279,7 @@ def weight_gradient(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: int,
 
 
 def _weight_gradient_simd(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
-    """:func:`weight_gradient` by the compiled float32 vector kernel, for the convolutions :func:`_correlate_simd` computes.
+    """:func:`weight_gradient` by the compiled float32 vector kernel, for the convolutions of :func:`_correlate_simd`.
 
     :func:`upconv.kernels.convolution.weight_grad_simd` sums blocks of 4
     output channels x 3 taps over tiles of output rows.

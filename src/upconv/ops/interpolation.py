@@ -22,24 +22,23 @@ how the taps are computed:
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
-from upconv.ops.resample_onnx import ONNX_COORDINATES, OnnxAxis, onnx_plan
-from upconv.ops.resample_torch import (
-    TORCH_AA_FILTERS,
-    TORCH_PLANS,
-    TorchAxis,
-    torch_antialias_plan,
-)
-from upconv.ops.resampling import AxisPlan, apply
+from upconv.ops.arrays import array_function
+from upconv.ops.pooling import is_exact
+from upconv.ops.resample_onnx import ONNX_COORDINATES, OnnxAxis, cached_onnx_plan
+from upconv.ops.resample_torch import TORCH_AA_FILTERS, TorchAxis, torch_plan, torch_uint8_steps
+from upconv.ops.resampling import AxisPlan, apply, apply_fixed_point, check_tables, gather
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["interpolate", "resize", "INTERPOLATE_MODES", "RESIZE_MODES"]
 
@@ -63,12 +62,17 @@ _NEAREST_MODES = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
 # torch's 2-d nearest kernel takes the legacy float32 ``nearest_idx`` path when
 # out_h + out_w <= 128 (``_use_vectorized_kernel_cond_2d``, contiguous input).
 _LEGACY_NEAREST_MAX = 128
+# taps of each mode's filter at scale 1 (the tables' size: resampling.check_tables)
+_TORCH_TAPS = {"nearest": 1, "nearest-exact": 1, "linear": 2, "bilinear": 2, "trilinear": 2, "bicubic": 4,
+               "lanczos": 6}
+_ONNX_TAPS = {"nearest": 1, "linear": 2, "cubic": 4}
 
 
+@array_function
 def interpolate(
-    x: Any,
-    size: int | Sequence[int] | None = None,
-    scale_factor: float | Sequence[float] | None = None,
+    x: npt.ArrayLike,
+    size: v.IntOrTuple | None = None,
+    scale_factor: v.FloatOrTuple | None = None,
     mode: str = "nearest",
     align_corners: bool | None = None,
     recompute_scale_factor: bool | None = None,
@@ -103,7 +107,10 @@ def interpolate(
     Returns
     -------
     y : (N, C, *out_size) ndarray
-        Same dtype as ``x`` (float16 computed in float32, integers -> float64).
+        Same dtype as ``x`` (float16 computed in float32).  Integer and
+        boolean arrays keep their dtype in the nearest modes (a gather);
+        uint8 stays uint8 in ``bilinear`` and ``bicubic``, rounded as torch
+        rounds it; other integer input is converted to float64.
 
     Raises
     ------
@@ -195,6 +202,16 @@ def interpolate(
     (array([0., 0., 1., 1., 2.]), array([0., 0., 1., 2., 2.]))
     """
     func = "interpolate"
+    if is_exact(x) and mode in ("nearest", "nearest-exact"):  # a gather: integers and booleans keep their dtype
+        assert isinstance(x, np.ndarray)
+        out_size, plans = interpolate_plans(func, x, size, scale_factor, mode, align_corners,
+                                            recompute_scale_factor, antialias, dtype=np.dtype(np.float32))
+        if plans is None:
+            return np.zeros(x.shape[:2] + out_size, dtype=x.dtype)
+        return gather(x, plans, func)
+    if isinstance(x, np.ndarray) and x.dtype == np.uint8 and mode in ("bilinear", "bicubic"):
+        return _interpolate_uint8(func, x, size, scale_factor, mode, align_corners, recompute_scale_factor,
+                                  antialias)
     result_dtype, (x,) = v.float_arrays(func, x=x)
     out_size, plans = interpolate_plans(func, x, size, scale_factor, mode, align_corners,
                                         recompute_scale_factor, antialias)
@@ -207,17 +224,35 @@ def interpolate(
     return y.astype(result_dtype, copy=False)
 
 
+def _interpolate_uint8(func: str, x: np.ndarray, size: v.IntOrTuple | None, scale_factor: v.FloatOrTuple | None,
+                       mode: str, align_corners: bool | None, recompute_scale_factor: bool | None,
+                       antialias: bool) -> np.ndarray:
+    """uint8 bilinear and bicubic in uint8, in torch's fixed point (:func:`resample_torch.torch_uint8_steps`)."""
+    out_size, plans = interpolate_plans(func, x, size, scale_factor, mode, align_corners, recompute_scale_factor,
+                                        antialias, dtype=np.dtype(np.float32))
+    if plans is None:
+        return np.zeros(x.shape[:2] + out_size, dtype=np.uint8)
+    sf = (v.float_tuple(scale_factor, x.ndim - 2, func, "scale_factor")
+          if scale_factor is not None and not recompute_scale_factor else None)
+    steps = torch_uint8_steps(x.shape[2:], out_size, sf, bool(align_corners), mode, antialias, plans[2:])
+    return apply_fixed_point(x, [(2 + a, taps) for a, taps in steps], func)
+
+
 def interpolate_plans(
     func: str,
     x: np.ndarray,
-    size: Any,
-    scale_factor: Any,
-    mode: Any,
-    align_corners: Any,
-    recompute_scale_factor: Any,
-    antialias: Any,
+    size: v.IntOrTuple | None,
+    scale_factor: v.FloatOrTuple | None,
+    mode: str,
+    align_corners: bool | None,
+    recompute_scale_factor: bool | None,
+    antialias: bool,
+    dtype: np.dtype | None = None,
 ) -> tuple[tuple[int, ...], list[AxisPlan | None] | None]:
-    """Validate an :func:`interpolate` call under ``func``; ``(out_size, plans)``."""
+    """Validate an :func:`interpolate` call under ``func``; ``(out_size, plans)``.
+
+    ``dtype`` is the arithmetic of torch's index computations (default: ``x``'s; float32 for integer data).
+    """
     # x: converted by _validate.float_arrays (its dtype selects torch's index arithmetic); plans: one AxisPlan
     # per axis of x (None for N, C and unchanged axes) to apply over the spatial axes from the back, or None
     # when the output is empty
@@ -264,44 +299,28 @@ def interpolate_plans(
         raise ValueError(f"{func}: x must have at least one channel for mode={mode!r}, got shape {x.shape}")
     if math.prod(x.shape[:2] + out_size) == 0:
         return out_size, None
+    v.check_allocation(x.shape[:2] + out_size, x.dtype if dtype is None else dtype, func,
+                       "the output")  # before the tables
+    for i, o in zip(in_size, out_size, strict=True):
+        if mode == "area":
+            check_tables(func, i, o, shapes.ceil_div(i, o) + 1)
+        else:
+            check_tables(func, i, o, _TORCH_TAPS[mode], i / o if antialias else 1.0)
     # scales for the coordinates: 1/scale_factor unless recomputed from the size ("area" always is)
     if scale_factor is not None and not recompute_scale_factor and mode != "area":
         sf: tuple[float | None, ...] = v.float_tuple(scale_factor, len(in_size), func, "scale_factor")
     else:
         sf = (None,) * len(in_size)
     ax = TorchAxis(
-        dtype=x.dtype,
+        dtype=x.dtype if dtype is None else dtype,
         align_corners=align_corners,
         legacy_nearest=len(in_size) == 2 and sum(out_size) <= _LEGACY_NEAREST_MAX,
     )
-    per_axis = [_torch_plan(mode, antialias, i, o, s, ax) for i, o, s in zip(in_size, out_size, sf, strict=True)]
+    per_axis = [torch_plan(mode, antialias, i, o, s, ax) for i, o, s in zip(in_size, out_size, sf, strict=True)]
     return out_size, [None, None, *per_axis]
 
 
-@functools.lru_cache(maxsize=512)
-def _torch_plan(mode: str, antialias: bool, n_in: int, n_out: int, sf: float | None, ax: TorchAxis) -> AxisPlan | None:
-    """One axis's plan of :func:`interpolate`, a pure function of its arguments: cached, its arrays read-only."""
-    plan = torch_antialias_plan(n_in, n_out, sf, ax, mode) if antialias else TORCH_PLANS[mode](n_in, n_out, sf, ax)
-    return _read_only(plan)
-
-
-@functools.lru_cache(maxsize=512)
-def _onnx_plan(n_in: int, n_out: int, scale: float, roi: tuple[float, float] | None, ax: OnnxAxis,
-               contiguous: bool) -> AxisPlan | None:
-    """One axis's plan of :func:`resize`, a pure function of its arguments: cached, its arrays read-only."""
-    return _read_only(onnx_plan(n_in, n_out, scale, roi, ax, contiguous))
-
-
-def _read_only(plan: AxisPlan | None) -> AxisPlan | None:
-    """``plan`` with its arrays made read-only (it is shared by the calls that hit the cache)."""
-    if plan is not None:
-        for a in (plan.index, plan.weight, plan.outside, plan.size):
-            if a is not None:
-                a.flags.writeable = False
-    return plan
-
-
-def _flag(value: Any, func: str, name: str) -> bool:
+def _flag(value: object, func: str, name: str) -> bool:
     """An ONNX int attribute used as a flag: accept bools and the integers 0 and 1."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
@@ -310,8 +329,9 @@ def _flag(value: Any, func: str, name: str) -> bool:
     raise TypeError(f"{func}: {name} must be True/False or 0/1, got {value!r}")
 
 
+@array_function
 def resize(
-    x: Any,
+    x: npt.ArrayLike,
     sizes: Sequence[int] | None = None,
     scales: Sequence[float] | None = None,
     roi: Sequence[float] | None = None,
@@ -369,7 +389,8 @@ def resize(
     Returns
     -------
     y : ndarray
-        Same dtype as ``x`` (float16 kept; integers -> float64).  Computed
+        Same dtype as ``x`` (float16 kept; integer and boolean arrays keep
+        their dtype with ``mode="nearest"``, and become float64 otherwise).  Computed
         in float64 and rounded once.
 
     Raises
@@ -444,6 +465,13 @@ def resize(
     """
     func = "resize"
     extrapolation_value = v.real(extrapolation_value, func, "extrapolation_value", finite=False)
+    if is_exact(x) and mode == "nearest":  # a gather: integers and booleans keep their dtype
+        assert isinstance(x, np.ndarray)
+        g, plans = resize_plans(func, x, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode,
+                                cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)
+        if plans is None:
+            return np.zeros(g.out_shape, dtype=x.dtype)
+        return gather(x, plans, func, fill=extrapolation_value)
     result_dtype, (x,) = v.float_arrays(func, x=x)
     g, plans = resize_plans(func, x, sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode,
                             cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)
@@ -458,17 +486,17 @@ def resize(
 def resize_plans(
     func: str,
     x: np.ndarray,
-    sizes: Any,
-    scales: Any,
-    roi: Any,
-    mode: Any,
-    coordinate_transformation_mode: Any,
-    nearest_mode: Any,
-    cubic_coeff_a: Any,
-    exclude_outside: Any,
-    antialias: Any,
-    axes: Any,
-    keep_aspect_ratio_policy: Any,
+    sizes: Sequence[int] | None,
+    scales: Sequence[float] | None,
+    roi: Sequence[float] | None,
+    mode: str,
+    coordinate_transformation_mode: str,
+    nearest_mode: str,
+    cubic_coeff_a: float,
+    exclude_outside: bool,
+    antialias: bool,
+    axes: Sequence[int] | None,
+    keep_aspect_ratio_policy: str,
 ) -> tuple[shapes.ResizeGeometry, list[AxisPlan | None] | None]:
     """Validate a :func:`resize` call (not its extrapolation_value) under ``func``; ``(geometry, plans)``."""
     # x: converted by _validate.float_arrays (only its shape is used); plans: one AxisPlan per axis of x (None
@@ -496,11 +524,16 @@ def resize_plans(
         rois = dict.fromkeys(g.axes)
     if math.prod(g.out_shape) == 0:
         return g, None
+    v.check_allocation(g.out_shape, np.float64, func, "the float64 output")  # before the tables
+    for a in g.axes:
+        i, o = g.in_shape[a], g.out_shape[a]
+        reach = max(i / o, 1 / g.scales[a]) if antialias else 1.0
+        check_tables(func, i, o, _ONNX_TAPS[mode], reach)
     ax = OnnxAxis(mode, ctm, nearest_mode, cubic_coeff_a, exclude_outside, antialias)
     plans: list[AxisPlan | None] = [None] * x.ndim
     for j, a in enumerate(g.axes):
         # onnx.reference resamples an array holding the listed axes in the listed order; its sum
         # over the taps is pairwise where no later listed axis is longer than 1
         contiguous = math.prod(g.in_shape[b] for b in g.axes[j + 1:]) == 1
-        plans[a] = _onnx_plan(g.in_shape[a], g.out_shape[a], g.scales[a], rois[a], ax, contiguous)
+        plans[a] = cached_onnx_plan(g.in_shape[a], g.out_shape[a], g.scales[a], rois[a], ax, contiguous)
     return g, plans

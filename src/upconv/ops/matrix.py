@@ -12,18 +12,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
+from upconv.ops.arrays import array_function
 from upconv.shapes import ConvGeometry
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import scipy.sparse as sp
 
 __all__ = ["conv_matrix"]
 
 
-def _axis_triplets(g: ConvGeometry, a: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _axis_triplets(g: ConvGeometry, a: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """All (output index, tap, input index) on axis ``a`` with the input index inside the input, by output."""
     reach = [shapes.tap_reach(g, a, t) for t in range(g.kernel_size[a])]
     o = np.concatenate([np.arange(outs.start, outs.stop) for outs, _ in reach])
@@ -33,7 +38,7 @@ def _axis_triplets(g: ConvGeometry, a: int) -> tuple[np.ndarray, np.ndarray, np.
     return o[order], t[order], i[order]
 
 
-def _conv_matrix(g: ConvGeometry, w: np.ndarray, groups: int, func: str = "conv_matrix"):
+def _conv_matrix(g: ConvGeometry, w: np.ndarray, groups: int, func: str = "conv_matrix") -> sp.csr_array:
     """Sparse ``(C_out * prod(out), C_in * prod(in))`` matrix of the grouped convolution ``g``."""
     import scipy.sparse as sp
 
@@ -62,16 +67,38 @@ def _conv_matrix(g: ConvGeometry, w: np.ndarray, groups: int, func: str = "conv_
     return sp.csr_array((data.ravel(), cols.astype(np.int64, copy=False).ravel(), indptr), shape=shape)
 
 
+@overload
+def conv_matrix(
+    in_shape: Sequence[int], weight: npt.ArrayLike, stride: v.IntOrTuple = ..., padding: v.PaddingLike = ...,
+    dilation: v.IntOrTuple = ..., groups: int = ..., *, dense: Literal[False] = ...,
+) -> sp.csr_array: ...
+
+
+@overload
+def conv_matrix(
+    in_shape: Sequence[int], weight: npt.ArrayLike, stride: v.IntOrTuple = ..., padding: v.PaddingLike = ...,
+    dilation: v.IntOrTuple = ..., groups: int = ..., *, dense: Literal[True],
+) -> np.ndarray: ...
+
+
+@overload
+def conv_matrix(
+    in_shape: Sequence[int], weight: npt.ArrayLike, stride: v.IntOrTuple = ..., padding: v.PaddingLike = ...,
+    dilation: v.IntOrTuple = ..., groups: int = ..., *, dense: bool,
+) -> sp.csr_array | np.ndarray: ...
+
+
+@array_function(whole=True)
 def conv_matrix(
     in_shape: Sequence[int],
-    weight: Any,
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
+    weight: npt.ArrayLike,
+    stride: v.IntOrTuple = 1,
+    padding: v.PaddingLike = 0,
+    dilation: v.IntOrTuple = 1,
     groups: int = 1,
     *,
     dense: bool = False,
-):
+) -> sp.csr_array | np.ndarray:
     r"""The sparse matrix ``C`` of a convolution, so that ``conv(x).ravel() == C @ x.ravel()``.
 
     Parameters

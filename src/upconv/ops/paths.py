@@ -102,7 +102,7 @@ def use_simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> 
 
 
 def auto_method(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> str:
-    """``conv_transpose(method="auto")``: ``"phase"`` where the vector kernel or one sub-pixel GEMM wins, else ``"scatter"``.
+    """``conv_transpose(method="auto")``: ``"phase"`` where a vector kernel or sub-pixel GEMM wins, else ``"scatter"``.
 
     Scatter is a GEMM over ``C_in/g`` plus an overlap-add of a stamp matrix
     ``k**n / s**n`` times the output; with ``k % s == 0`` and ``d == 1`` phase

@@ -16,14 +16,18 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
 from upconv.kernels.parallel import parallel_for
+from upconv.ops.arrays import array_function
 from upconv.shapes import ConvGeometry
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["max_pool", "max_unpool", "unpool", "UNPOOL_MODES"]
 
@@ -32,7 +36,7 @@ __all__ = ["max_pool", "max_unpool", "unpool", "UNPOOL_MODES"]
 # helpers
 
 
-def count_spatial_axes(func: str, x: np.ndarray, per_axis: Any, name: str) -> int:
+def count_spatial_axes(func: str, x: np.ndarray, per_axis: object, name: str) -> int:
     """Number of spatial axes: ``len(per_axis)`` if that argument is a sequence, else ``x.ndim - 2``."""
     if isinstance(per_axis, Sequence) and not isinstance(per_axis, (str, bytes)):
         if len(per_axis) == 0:
@@ -46,7 +50,7 @@ def count_spatial_axes(func: str, x: np.ndarray, per_axis: Any, name: str) -> in
     return x.ndim - 2
 
 
-def _grid(parts: Sequence[np.ndarray]) -> np.ndarray:
+def _grid(parts: Sequence[np.ndarray]) -> npt.NDArray[np.int64]:
     """Flattened outer sum ``sum_a parts[a][o_a]`` over the row-major grid of all axes."""
     n = len(parts)
     total = np.zeros((1,) * n, dtype=np.int64)
@@ -56,11 +60,41 @@ def _grid(parts: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def _row_major_strides(shape: Sequence[int]) -> list[int]:
-    strides, acc = [], 1
+    strides: list[int] = []
+    acc = 1
     for size in reversed(shape):
         strides.append(acc)
         acc *= size
     return strides[::-1]
+
+
+def is_exact(x: object) -> bool:
+    """Integer or boolean NumPy data: the operators that only move values keep its dtype."""
+    return isinstance(x, np.ndarray) and x.dtype.kind in "biu"
+
+
+def order_preserving(func: str, x: np.ndarray) -> np.ndarray:
+    """A float copy of integer or boolean ``x`` with the same order and ties (the float kernels pick from it).
+
+    Exact casts where the float holds every value (8- and 16-bit data in
+    float32, 32-bit in float64, 64-bit within +-2**53); otherwise the ranks
+    of the values, which keep order and equality.
+    """
+    if x.dtype.kind == "b" or x.dtype.itemsize <= 2:
+        v.check_allocation(x.shape, np.float32, func, "the float32 copy of x")
+        return x.astype(np.float32)
+    v.check_allocation(x.shape, np.float64, func, "the float64 copy of x")
+    if x.dtype.itemsize <= 4 or x.size == 0 or (int(x.min()) >= -(2**53) and int(x.max()) <= 2**53):
+        return x.astype(np.float64)
+    return np.unique(x, return_inverse=True)[1].reshape(x.shape).astype(np.float64)
+
+
+def _planes_take(x: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
+    """``y[..., o] = x[...].flat[idx[..., o]]``: values of the ``(n, c)`` planes of ``x`` at flat plane indices."""
+    if idx.size == 0:
+        return np.empty(idx.shape, x.dtype)
+    planes = math.prod(x.shape[: x.ndim - n])
+    return np.take_along_axis(x.reshape(planes, -1), idx.reshape(planes, -1), axis=1).reshape(idx.shape)
 
 
 # --------------------------------------------------------------------------
@@ -68,7 +102,7 @@ def _row_major_strides(shape: Sequence[int]) -> list[int]:
 
 
 @functools.lru_cache(maxsize=256)
-def _pool_offsets(g: ConvGeometry, padded: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+def _pool_offsets(g: ConvGeometry, padded: tuple[int, ...]) -> tuple[npt.NDArray[np.int64], ...]:
     """Flat offsets of :func:`max_pool`'s windows (per output row) and taps, in padded and input planes.
 
     Returns ``row_pad, row_idx, first_idx, tap_pad, tap_idx`` for the kernel:
@@ -96,15 +130,37 @@ def _pool_offsets(g: ConvGeometry, padded: tuple[int, ...]) -> tuple[np.ndarray,
     return offsets
 
 
+@overload
 def max_pool(
-    x: Any,
-    kernel_size: int | Sequence[int],
-    stride: int | Sequence[int] | None = None,
-    padding: Any = 0,
-    dilation: int | Sequence[int] = 1,
+    x: npt.ArrayLike, kernel_size: v.IntOrTuple, stride: v.IntOrTuple | None = ..., padding: v.PadPairsLike = ...,
+    dilation: v.IntOrTuple = ..., ceil_mode: bool = ..., return_indices: Literal[False] = ...,
+) -> np.ndarray: ...
+
+
+@overload
+def max_pool(
+    x: npt.ArrayLike, kernel_size: v.IntOrTuple, stride: v.IntOrTuple | None = ..., padding: v.PadPairsLike = ...,
+    dilation: v.IntOrTuple = ..., ceil_mode: bool = ..., *, return_indices: Literal[True],
+) -> tuple[np.ndarray, npt.NDArray[np.int64]]: ...
+
+
+@overload
+def max_pool(
+    x: npt.ArrayLike, kernel_size: v.IntOrTuple, stride: v.IntOrTuple | None = ..., padding: v.PadPairsLike = ...,
+    dilation: v.IntOrTuple = ..., ceil_mode: bool = ..., return_indices: bool = ...,
+) -> np.ndarray | tuple[np.ndarray, npt.NDArray[np.int64]]: ...
+
+
+@array_function
+def max_pool(
+    x: npt.ArrayLike,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple | None = None,
+    padding: v.PadPairsLike = 0,
+    dilation: v.IntOrTuple = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
-) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+) -> np.ndarray | tuple[np.ndarray, npt.NDArray[np.int64]]:
     r"""N-d max pooling, identical to ``torch.nn.functional.max_pool{1,2,3}d``.
 
     Parameters
@@ -130,7 +186,8 @@ def max_pool(
     Returns
     -------
     y : (N, C, *out_size) or (C, *out_size) ndarray
-        Window maxima, in the input's floating dtype (float64 for other input).
+        Window maxima, in the input's dtype: floating, integer and boolean
+        arrays keep theirs (float16 is computed in float32); lists become float64.
     indices : ndarray of int64, same shape as ``y``
         Only with ``return_indices``: the flat position of each maximum in its
         ``(n, c)`` plane, row-major over ``in_size`` (torch's convention; the
@@ -175,6 +232,12 @@ def max_pool(
              [13, 15]]]])
     """
     func = "max_pool"
+    if is_exact(x):  # integers and booleans keep their dtype: the maxima are read from x itself
+        assert isinstance(x, np.ndarray)
+        return_indices = v.boolean(return_indices, func, "return_indices")
+        _, where = max_pool(order_preserving(func, x), kernel_size, stride, padding, dilation, ceil_mode, True)
+        values = _planes_take(x, where, count_spatial_axes(func, x, kernel_size, "kernel_size"))
+        return (values, where) if return_indices else values
     result_dtype, (xa,) = v.float_arrays(func, x=x)
     n = count_spatial_axes(func, xa, kernel_size, "kernel_size")
     xa, unbatched = v.batched(func, xa, n)
@@ -210,12 +273,13 @@ def max_pool(
 # max_unpool
 
 
+@array_function
 def max_unpool(
-    x: Any,
-    indices: Any,
-    kernel_size: int | Sequence[int],
-    stride: int | Sequence[int] | None = None,
-    padding: Any = 0,
+    x: npt.ArrayLike,
+    indices: npt.ArrayLike,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple | None = None,
+    padding: v.PadPairsLike = 0,
     output_size: Sequence[int] | None = None,
 ) -> np.ndarray:
     r"""N-d max unpooling, identical to ``torch.nn.functional.max_unpool{1,2,3}d``.
@@ -241,7 +305,9 @@ def max_unpool(
     Returns
     -------
     y : (N, C, *out_size) or (C, *out_size) ndarray
-        Zeros except at ``indices``; ``x``'s floating dtype.
+        Zeros except at ``indices``, in ``x``'s dtype (floating, integer or
+        boolean; lists become float64).  Empty when ``output_size`` has a 0,
+        as torch.
 
     Raises
     ------
@@ -279,6 +345,16 @@ def max_unpool(
            [ 0.,  0.,  0.,  0.,  0.]])
     """
     func = "max_unpool"
+    if is_exact(x):  # integers and booleans keep their dtype: unpool the positions of x, then read them
+        assert isinstance(x, np.ndarray)
+        v.check_allocation(x.shape, np.float64, func, "the positions of x")
+        source = max_unpool(np.arange(1.0, x.size + 1.0).reshape(x.shape), indices, kernel_size, stride, padding,
+                            output_size)  # 1 + the flat position in x of each output value, 0 where none
+        v.check_allocation(source.shape, x.dtype, func, "the output")
+        out = np.zeros(source.shape, x.dtype)
+        filled = source > 0
+        out[filled] = x.reshape(-1)[source[filled].astype(np.int64) - 1]
+        return out
     result_dtype, (xa,) = v.float_arrays(func, x=x)
     ind = np.asarray(indices)
     if ind.dtype.kind not in "iu":
@@ -293,7 +369,7 @@ def max_unpool(
     P, L = N * C, math.prod(out_size)
     v.check_allocation((N, C) + out_size, xa.dtype, func, "the output")
     out = np.empty((P, L), dtype=xa.dtype)
-    if P:
+    if P and L:  # an empty output plane holds no index: torch returns it without checking them
         from upconv.kernels.pooling import max_unpool_planes
 
         xf = np.ascontiguousarray(xa).reshape(P, -1)
@@ -318,10 +394,12 @@ def max_unpool(
 
 
 def _unpool_nearest(x: np.ndarray, s: tuple[int, ...], out_size: tuple[int, ...]) -> np.ndarray:
-    """Broadcast ``(N, C, i_1, 1, i_2, 1, ...)`` to ``(N, C, i_1, s_1, ...)``; the reshape copies once."""
+    """Broadcast ``(N, C, i_1, 1, i_2, 1, ...)`` into ``(N, C, i_1, s_1, ...)``: one copy, always a new array."""
     expanded = x.reshape(x.shape[:2] + sum(((i, 1) for i in x.shape[2:]), ()))
     target = x.shape[:2] + sum(((i, f) for i, f in zip(x.shape[2:], s, strict=True)), ())
-    return np.broadcast_to(expanded, target).reshape(x.shape[:2] + out_size)
+    out = np.empty(x.shape[:2] + out_size, dtype=x.dtype)
+    out.reshape(target)[...] = expanded
+    return out
 
 
 def _unpool_bed_of_nails(x: np.ndarray, s: tuple[int, ...], out_size: tuple[int, ...]) -> np.ndarray:
@@ -336,7 +414,8 @@ UNPOOL_MODES: dict[str, Callable[[np.ndarray, tuple[int, ...], tuple[int, ...]],
 }
 
 
-def unpool(x: Any, scale_factor: int | Sequence[int], mode: str = "nearest") -> np.ndarray:
+@array_function
+def unpool(x: npt.ArrayLike, scale_factor: v.IntOrTuple, mode: str = "nearest") -> np.ndarray:
     r"""Unpooling without indices: enlarge every spatial axis ``s`` times.
 
     Parameters
@@ -356,7 +435,8 @@ def unpool(x: Any, scale_factor: int | Sequence[int], mode: str = "nearest") -> 
     Returns
     -------
     y : (N, C, *(in_size * s)) or (C, *(in_size * s)) ndarray
-        ``x``'s floating dtype.
+        A new array in ``x``'s dtype (floating, integer or boolean; lists
+        become float64).
 
     Notes
     -----
@@ -382,7 +462,11 @@ def unpool(x: Any, scale_factor: int | Sequence[int], mode: str = "nearest") -> 
     """
     func = "unpool"
     mode = v.choice(mode, tuple(UNPOOL_MODES), func, "mode")
-    result_dtype, (xa,) = v.float_arrays(func, x=x)
+    if is_exact(x):  # integers and booleans keep their dtype
+        assert isinstance(x, np.ndarray)
+        result_dtype, xa = x.dtype, x
+    else:
+        result_dtype, (xa,) = v.float_arrays(func, x=x)
     n = count_spatial_axes(func, xa, scale_factor, "scale_factor")
     xa, unbatched = v.batched(func, xa, n)
     s = v.int_tuple(scale_factor, n, func, "scale_factor", minimum=1)

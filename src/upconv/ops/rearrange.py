@@ -23,12 +23,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv.kernels.parallel import parallel_for
+from upconv.ops.arrays import array_function
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "depth_to_space", "space_to_depth"]
 
@@ -62,7 +66,8 @@ class Rearrangement:
 def _merged(view: np.ndarray) -> tuple[list[int], list[int]]:
     """Shape and element strides of ``view`` with unit axes dropped and mergeable axes merged."""
     item = view.itemsize
-    shape, strides = [], []
+    shape: list[int] = []
+    strides: list[int] = []
     for size, st in zip(view.shape, view.strides, strict=True):
         if size == 1:
             continue
@@ -161,7 +166,7 @@ def _check_min_rank(func: str, shape: tuple[int, ...], ndim: int, layout: str) -
 # validated recipes of the four operations; func names the caller in error messages (a gradient names itself)
 
 
-def _torch_args(func: str, shape: tuple[int, ...], factor: Any, name: str, ndim: Any,
+def _torch_args(func: str, shape: tuple[int, ...], factor: int, name: str, ndim: int,
                 to_space: bool) -> tuple[int, int, bool]:
     """Block size, number of spatial axes and DCR order (never) of a torch pixel_shuffle / pixel_unshuffle call."""
     n = v.integer(ndim, func, "ndim", minimum=1)
@@ -171,7 +176,7 @@ def _torch_args(func: str, shape: tuple[int, ...], factor: Any, name: str, ndim:
     return r, n, False
 
 
-def pixel_shuffle_plan(shape: Sequence[int], upscale_factor: Any, ndim: Any = 2, *,
+def pixel_shuffle_plan(shape: Sequence[int], upscale_factor: int, ndim: int = 2, *,
                        func: str = "pixel_shuffle") -> Rearrangement:
     """The validated :class:`Rearrangement` of :func:`pixel_shuffle` for an input of ``shape``."""
     shape = tuple(shape)
@@ -179,7 +184,7 @@ def pixel_shuffle_plan(shape: Sequence[int], upscale_factor: Any, ndim: Any = 2,
                      "upscale_factor")
 
 
-def pixel_unshuffle_plan(shape: Sequence[int], downscale_factor: Any, ndim: Any = 2, *,
+def pixel_unshuffle_plan(shape: Sequence[int], downscale_factor: int, ndim: int = 2, *,
                          func: str = "pixel_unshuffle") -> Rearrangement:
     """The validated :class:`Rearrangement` of :func:`pixel_unshuffle` for an input of ``shape``."""
     shape = tuple(shape)
@@ -187,7 +192,7 @@ def pixel_unshuffle_plan(shape: Sequence[int], downscale_factor: Any, ndim: Any 
                      "downscale_factor")
 
 
-def _onnx_args(func: str, shape: tuple[int, ...], blocksize: Any, mode: Any) -> tuple[int, int, bool]:
+def _onnx_args(func: str, shape: tuple[int, ...], blocksize: int, mode: str) -> tuple[int, int, bool]:
     """Block size, number of spatial axes and DCR order of an ONNX DepthToSpace / SpaceToDepth call."""
     mode = v.choice(mode, ("DCR", "CRD"), func, "mode")
     b = v.integer(blocksize, func, "blocksize", minimum=1)
@@ -195,14 +200,14 @@ def _onnx_args(func: str, shape: tuple[int, ...], blocksize: Any, mode: Any) -> 
     return b, len(shape) - 2, mode == "DCR"
 
 
-def depth_to_space_plan(shape: Sequence[int], blocksize: Any, mode: Any = "DCR", *,
+def depth_to_space_plan(shape: Sequence[int], blocksize: int, mode: str = "DCR", *,
                         func: str = "depth_to_space") -> Rearrangement:
     """The validated :class:`Rearrangement` of :func:`depth_to_space` for an input of ``shape``."""
     shape = tuple(shape)
     return _to_space(shape, *_onnx_args(func, shape, blocksize, mode), func, "blocksize")
 
 
-def space_to_depth_plan(shape: Sequence[int], blocksize: Any, mode: Any = "DCR", *,
+def space_to_depth_plan(shape: Sequence[int], blocksize: int, mode: str = "DCR", *,
                         func: str = "space_to_depth") -> Rearrangement:
     """The validated :class:`Rearrangement` of :func:`space_to_depth` for an input of ``shape``."""
     shape = tuple(shape)
@@ -213,7 +218,8 @@ def space_to_depth_plan(shape: Sequence[int], blocksize: Any, mode: Any = "DCR",
 # public functions
 
 
-def pixel_shuffle(x: Any, upscale_factor: int, *, ndim: int = 2) -> np.ndarray:
+@array_function
+def pixel_shuffle(x: npt.ArrayLike, upscale_factor: int, *, ndim: int = 2) -> np.ndarray:
     r"""Rearrange channels into space, identical to ``torch.nn.functional.pixel_shuffle``.
 
     ``(*, C*r^n, S_1, ..., S_n) -> (*, C, S_1*r, ..., S_n*r)``: each group
@@ -267,7 +273,8 @@ def pixel_shuffle(x: Any, upscale_factor: int, *, ndim: int = 2) -> np.ndarray:
     return pixel_shuffle_plan(xa.shape, upscale_factor, ndim).apply(xa, "pixel_shuffle")
 
 
-def pixel_unshuffle(x: Any, downscale_factor: int, *, ndim: int = 2) -> np.ndarray:
+@array_function
+def pixel_unshuffle(x: npt.ArrayLike, downscale_factor: int, *, ndim: int = 2) -> np.ndarray:
     r"""Rearrange space into channels, identical to ``torch.nn.functional.pixel_unshuffle``.
 
     ``(*, C, S_1*r, ..., S_n*r) -> (*, C*r^n, S_1, ..., S_n)``, the inverse
@@ -313,7 +320,8 @@ def pixel_unshuffle(x: Any, downscale_factor: int, *, ndim: int = 2) -> np.ndarr
     return pixel_unshuffle_plan(xa.shape, downscale_factor, ndim).apply(xa, "pixel_unshuffle")
 
 
-def depth_to_space(x: Any, blocksize: int, mode: str = "DCR") -> np.ndarray:
+@array_function
+def depth_to_space(x: npt.ArrayLike, blocksize: int, mode: str = "DCR") -> np.ndarray:
     r"""ONNX ``DepthToSpace``, generalised to any number of spatial axes.
 
     ``(N, C*b^n, S_1, ..., S_n) -> (N, C, S_1*b, ..., S_n*b)`` with
@@ -370,7 +378,8 @@ def depth_to_space(x: Any, blocksize: int, mode: str = "DCR") -> np.ndarray:
     return depth_to_space_plan(xa.shape, blocksize, mode).apply(xa, "depth_to_space")
 
 
-def space_to_depth(x: Any, blocksize: int, mode: str = "DCR") -> np.ndarray:
+@array_function
+def space_to_depth(x: npt.ArrayLike, blocksize: int, mode: str = "DCR") -> np.ndarray:
     r"""ONNX ``SpaceToDepth``, generalised to any number of spatial axes; inverse of :func:`depth_to_space`.
 
     ``(N, C, S_1*b, ..., S_n*b) -> (N, C*b^n, S_1, ..., S_n)`` with

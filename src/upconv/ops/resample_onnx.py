@@ -10,15 +10,23 @@ tie-breaking of neighbour windows and numpy's summation order are kept.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from upconv.ops.resampling import PAIRWISE, SEQUENTIAL, AxisPlan
 from upconv.shapes import ceil_div
 
-__all__ = ["OnnxAxis", "ONNX_COORDINATES", "ONNX_COEFFICIENTS", "onnx_plan"]
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    Doubles = npt.NDArray[np.float64]
+
+__all__ = ["OnnxAxis", "ONNX_COORDINATES", "ONNX_COEFFICIENTS", "onnx_plan", "cached_onnx_plan"]
 
 
 @dataclass(frozen=True)
@@ -33,34 +41,36 @@ class OnnxAxis:
     antialias: bool = False
 
 
-def _x_half_pixel(y, scale, n_in, length, n_out, roi):
+def _x_half_pixel(y: Doubles, scale: float, n_in: int, length: float, n_out: int, roi: None) -> Doubles:
     return (y + 0.5) / scale - 0.5
 
 
-def _x_half_pixel_symmetric(y, scale, n_in, length, n_out, roi):
+def _x_half_pixel_symmetric(y: Doubles, scale: float, n_in: int, length: float, n_out: int, roi: None) -> Doubles:
     adjustment = n_out / length
     center = n_in / 2
     offset = center * (1 - adjustment)
     return offset + (y + 0.5) / scale - 0.5
 
 
-def _x_pytorch_half_pixel(y, scale, n_in, length, n_out, roi):
+def _x_pytorch_half_pixel(y: Doubles, scale: float, n_in: int, length: float, n_out: int, roi: None) -> Doubles:
     if length == 1:
         return np.full(n_out, -0.5)
     return (y + 0.5) / scale - 0.5
 
 
-def _x_align_corners(y, scale, n_in, length, n_out, roi):
+def _x_align_corners(y: Doubles, scale: float, n_in: int, length: float, n_out: int, roi: None) -> Doubles:
     if length == 1:
         return np.zeros(n_out)
     return y * (n_in - 1) / (length - 1)
 
 
-def _x_asymmetric(y, scale, n_in, length, n_out, roi):
+def _x_asymmetric(y: Doubles, scale: float, n_in: int, length: float, n_out: int, roi: None) -> Doubles:
     return y / scale
 
 
-def _x_tf_crop_and_resize(y, scale, n_in, length, n_out, roi):
+def _x_tf_crop_and_resize(
+    y: Doubles, scale: float, n_in: int, length: float, n_out: int, roi: tuple[float, float]
+) -> Doubles:
     start, end = roi
     if length == 1:
         x = np.full(n_out, (end - start) * (n_in - 1) / 2)
@@ -69,8 +79,8 @@ def _x_tf_crop_and_resize(y, scale, n_in, length, n_out, roi):
     return x + start * (n_in - 1)
 
 
-#: coordinate_transformation_mode -> source coordinate of output index y.
-ONNX_COORDINATES = {
+#: coordinate_transformation_mode -> source coordinate of output index y (``roi`` only with tf_crop_and_resize).
+ONNX_COORDINATES: dict[str, Callable[..., Doubles]] = {
     "half_pixel": _x_half_pixel,
     "half_pixel_symmetric": _x_half_pixel_symmetric,
     "pytorch_half_pixel": _x_pytorch_half_pixel,
@@ -80,7 +90,7 @@ ONNX_COORDINATES = {
 }
 
 
-def _c_nearest(ratio, scale, ax):
+def _c_nearest(ratio: Doubles, scale: float, ax: OnnxAxis) -> Doubles:
     """Two taps (left, right); exactly one has weight 1.  An integral coordinate has ratio 1."""
     integral = ratio == 1.0
     right = {
@@ -92,11 +102,11 @@ def _c_nearest(ratio, scale, ax):
     return np.stack([~right, right], 1).astype(np.float64)
 
 
-def _c_linear(ratio, scale, ax):
+def _c_linear(ratio: Doubles, scale: float, ax: OnnxAxis) -> Doubles:
     return np.stack([1 - ratio, ratio], 1)
 
 
-def _c_cubic(ratio, scale, ax):
+def _c_cubic(ratio: Doubles, scale: float, ax: OnnxAxis) -> Doubles:
     # The reference holds cubic_coeff_a as a numpy float32 (an ONNX float attribute), which makes
     # the whole polynomial float32 arithmetic (the coordinate is rounded to float32 first).
     f = np.float32
@@ -119,7 +129,7 @@ def _row_sums(c: np.ndarray) -> np.ndarray:
     return total
 
 
-def _c_linear_aa(ratio, scale, ax):
+def _c_linear_aa(ratio: Doubles, scale: float, ax: OnnxAxis) -> Doubles:
     scale = min(scale, 1.0)
     start = int(np.floor(-1 / scale) + 1)
     footprint = 2 - 2 * start
@@ -128,7 +138,7 @@ def _c_linear_aa(ratio, scale, ax):
     return c / _row_sums(c)[:, None]
 
 
-def _c_cubic_aa(ratio, scale, ax):
+def _c_cubic_aa(ratio: Doubles, scale: float, ax: OnnxAxis) -> Doubles:
     # float32 polynomial as in _c_cubic; taps beyond the support are the Python float 0.0, and
     # a row holding one is normalised in float64, a row without in float32 (numpy's promotion).
     f = np.float32
@@ -144,12 +154,13 @@ def _c_cubic_aa(ratio, scale, ax):
     c = np.where(x <= 1, near, np.where(x < 2, far, f(0))).astype(f)
     total = _row_sums(c)
     wide = (x >= 2).any(axis=1)
-    return np.where(wide[:, None], c.astype(np.float64) / total.astype(np.float64)[:, None],
+    # numpy's stubs type any(axis=1) as possibly a scalar
+    return np.where(wide[:, None], c.astype(np.float64) / total.astype(np.float64)[:, None],  # type: ignore[index]
                     (c / total[:, None]).astype(np.float64))
 
 
 #: (mode, antialias) -> coefficients of the taps, one row per output position.
-ONNX_COEFFICIENTS = {
+ONNX_COEFFICIENTS: dict[tuple[str, bool], Callable[[Doubles, float, OnnxAxis], Doubles]] = {
     ("nearest", False): _c_nearest,
     ("linear", False): _c_linear,
     ("cubic", False): _c_cubic,
@@ -172,7 +183,7 @@ def onnx_plan(n_in: int, n_out: int, scale: float, roi: tuple[float, float] | No
     ctm = ax.coordinate_transformation_mode
     crop = ctm == "tf_crop_and_resize"
     if math.isclose(scale, 1.0) and n_out == n_in and (not crop or (
-            math.isclose(roi[0], 0.0) and math.isclose(roi[1], 1.0))):
+            roi is not None and math.isclose(roi[0], 0.0) and math.isclose(roi[1], 1.0))):
         return None
     y = np.arange(n_out, dtype=np.float64)
     x = ONNX_COORDINATES[ctm](y, scale, n_in, scale * n_in, n_out, roi)
@@ -204,3 +215,11 @@ def onnx_plan(n_in: int, n_out: int, scale: float, roi: tuple[float, float] | No
         coeffs = coeffs / np.where(total == 0, 1.0, total)
     return AxisPlan.taps(taps, coeffs, n_in, np.dtype(np.float64), outside,
                          PAIRWISE if contiguous else SEQUENTIAL)
+
+
+@functools.lru_cache(maxsize=512)
+def cached_onnx_plan(n_in: int, n_out: int, scale: float, roi: tuple[float, float] | None, ax: OnnxAxis,
+                     contiguous: bool = False) -> AxisPlan | None:
+    """:func:`onnx_plan`, a pure function of its arguments: cached, its arrays shared read-only."""
+    plan = onnx_plan(n_in, n_out, scale, roi, ax, contiguous)
+    return None if plan is None else plan.read_only()

@@ -15,16 +15,26 @@ weights back with one-hot inputs).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from upconv.ops.resampling import TORCH_FMA, AxisPlan
 from upconv.shapes import ceil_div
 
-__all__ = ["TorchAxis", "TORCH_PLANS", "TORCH_AA_FILTERS", "torch_antialias_plan"]
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    #: a float type of numpy (torch's ``opmath`` type T), and an array of it
+    FloatType = type[np.floating[Any]]
+    Floats = npt.NDArray[np.floating[Any]]
+
+__all__ = ["TorchAxis", "TORCH_PLANS", "TORCH_AA_FILTERS", "torch_antialias_plan", "torch_uint8_taps",
+           "torch_uint8_steps", "fixed_point", "torch_plan"]
 
 
 @dataclass(frozen=True)
@@ -37,26 +47,26 @@ class TorchAxis:
     ``out_h + out_w <= 128``.
     """
 
-    dtype: np.dtype
+    dtype: np.dtype[Any]
     align_corners: bool = False
     legacy_nearest: bool = False
 
 
-def _torch_scales_value(T: type, n_in: int, n_out: int, sf: float | None):
+def _torch_scales_value(T: FloatType, n_in: int, n_out: int, sf: float | None) -> np.floating[Any]:
     """``compute_scales_value<T>``: ``1/sf`` (double, then cast) or ``in/out`` in T."""
     if sf is not None and sf > 0:
         return T(1.0 / sf)
     return T(n_in) / T(n_out)
 
 
-def _torch_scale(T: type, n_in: int, n_out: int, sf: float | None, align_corners: bool):
+def _torch_scale(T: FloatType, n_in: int, n_out: int, sf: float | None, align_corners: bool) -> np.floating[Any]:
     """``area_pixel_compute_scale<T>``."""
     if align_corners:
         return T(n_in - 1) / T(n_out - 1) if n_out > 1 else T(0)
     return _torch_scales_value(T, n_in, n_out, sf)
 
 
-def _torch_source(T: type, scale, n_out: int, align_corners: bool, cubic: bool) -> np.ndarray:
+def _torch_source(T: FloatType, scale: np.floating[Any], n_out: int, align_corners: bool, cubic: bool) -> Floats:
     """``area_pixel_compute_source_index<T>`` for every output position."""
     i = np.arange(n_out).astype(T)
     if align_corners:
@@ -68,12 +78,12 @@ def _torch_source(T: type, scale, n_out: int, align_corners: bool, cubic: bool) 
     return src if cubic else np.where(src < 0, T(0), src)
 
 
-def _floorf(a: np.ndarray) -> np.ndarray:
+def _floorf(a: np.ndarray) -> npt.NDArray[np.int64]:
     """C ``floorf``: the argument is rounded to float32 first (also for doubles)."""
     return np.floor(a.astype(np.float32)).astype(np.int64)
 
 
-def _guard(T: type, src: np.ndarray, n_in: int) -> tuple[np.ndarray, np.ndarray]:
+def _guard(T: FloatType, src: Floats, n_in: int) -> tuple[npt.NDArray[np.int64], Floats]:
     """``guard_index_and_lambda``: index ``min(floorf(src), in-1)``, lambda clamped to [0, 1]."""
     idx = np.minimum(_floorf(src), n_in - 1)
     lam = np.minimum(np.maximum(src - idx.astype(T), T(0)), T(1))
@@ -123,12 +133,12 @@ def _torch_linear(n_in: int, n_out: int, sf: float | None, ax: TorchAxis) -> Axi
     return AxisPlan.taps(np.stack([i0, i1], 1), np.stack([lam0, lam1], 1), n_in, ax.dtype, order=TORCH_FMA)
 
 
-def _fma32(a, b, c):
+def _fma32(a: np.floating[Any] | Floats, b: Floats, c: np.floating[Any]) -> npt.NDArray[np.float32]:
     """float32 fused multiply-add ``a*b + c``: exact product in float64, one rounding to float32."""
     return (np.float64(a) * np.asarray(b, np.float64) + np.float64(c)).astype(np.float32)
 
 
-def _cubic1(x, A):
+def _cubic1(x: Floats, A: np.floating[Any]) -> Floats:
     """Keys kernel for ``|x| <= 1``: ``((A + 2)*x - (A + 3))*x*x + 1`` (``cubic_convolution1``).
 
     For float32 with the multiply-add that torch's build fuses (found by reading its weights back
@@ -138,7 +148,7 @@ def _cubic1(x, A):
     return ((A + 2) * x - (A + 3)) * x * x + 1
 
 
-def _cubic2(x, A):
+def _cubic2(x: Floats, A: np.floating[Any]) -> Floats:
     """Keys kernel for ``1 < |x| < 2``: ``((A*x - 5A)*x + 8A)*x - 4A`` (``cubic_convolution2``)."""
     if isinstance(A, np.float32):
         return _fma32(_fma32(A, x, -5 * A), x, 8 * A) * x - 4 * A
@@ -185,12 +195,12 @@ TORCH_PLANS: dict[str, TorchPlan] = {
 }
 
 
-def _aa_triangle(x, T):
+def _aa_triangle(x: Floats, T: FloatType) -> Floats:
     x = np.abs(x)
     return np.where(x < 1, (1.0 - x.astype(np.float64)).astype(T), T(0))
 
 
-def _aa_keys(x, T):
+def _aa_keys(x: Floats, T: FloatType) -> Floats:
     """PIL's bicubic filter, ``a = -0.5`` (torch uses it only with antialias).
 
     In this context torch's float32 build fuses every multiply-add of the two polynomials
@@ -205,14 +215,14 @@ def _aa_keys(x, T):
     return np.where(x < 1, near, np.where(x < 2, far, T(0))).astype(T)
 
 
-def _sinc(x, T):
+def _sinc(x: Floats, T: FloatType) -> Floats:
     """``sin(pi x) / (pi x)`` in T, 1 at 0 (torch's ``sinc_filter``)."""
     y = x * T(np.pi)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(x == 0, T(1), np.sin(y) / y).astype(T)
 
 
-def _aa_lanczos(x, T):
+def _aa_lanczos(x: Floats, T: FloatType) -> Floats:
     """Lanczos-3, ``sinc(x) * sinc(x/3)`` for ``|x| < 3`` (PIL); the second factor in double,
     as torch's ``sinc_filter(x / 3.0)`` is instantiated for double."""
     x = np.abs(x)
@@ -221,7 +231,9 @@ def _aa_lanczos(x, T):
 
 
 #: mode -> (interp_size, filter) of torch's antialiased (PIL-style) resampling.
-TORCH_AA_FILTERS = {"bilinear": (2, _aa_triangle), "bicubic": (4, _aa_keys), "lanczos": (6, _aa_lanczos)}
+TORCH_AA_FILTERS: dict[str, tuple[int, Callable[[Floats, FloatType], Floats]]] = {
+    "bilinear": (2, _aa_triangle), "bicubic": (4, _aa_keys), "lanczos": (6, _aa_lanczos)
+}
 
 
 def torch_antialias_plan(n_in: int, n_out: int, sf: float | None, ax: TorchAxis, mode: str) -> AxisPlan | None:
@@ -250,3 +262,93 @@ def torch_antialias_plan(n_in: int, n_out: int, sf: float | None, ax: TorchAxis,
         total = total + w[:, t]
     w = np.where(total[:, None] != 0, w / np.where(total == 0, T(1), total)[:, None], w).astype(T)
     return AxisPlan.taps(pos, w, n_in, ax.dtype, size=xsize)
+
+
+def torch_uint8_taps(n_in: int, n_out: int, sf: float | None, align_corners: bool, mode: str,
+                     antialias: bool) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64], int] | None:
+    """torch's uint8 resampling of one axis (bilinear, and bicubic with antialias): ``(index, weight, bits)``.
+
+    torch resamples uint8 images with Pillow's fixed-point scheme
+    (``_compute_index_ranges_int16_weights``): the PIL-style filter's
+    weights in double (widened by the scale only with ``antialias``),
+    normalised, scaled by ``2**bits`` to int16 (``bits`` as large as the
+    largest weight allows) and rounded half away from zero; each output is
+    ``clip((sum_t w_t x_t + 2**(bits-1)) >> bits, 0, 255)``.  ``index`` and
+    ``weight`` are ``(n_out, T)``.  None when the axis keeps its size (torch
+    skips it).
+    """
+    if n_out == n_in:
+        return None
+    interp_size, a = (2, np.float64(0)) if mode == "bilinear" else (4, np.float64(-0.5))
+    if align_corners:
+        scale = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    else:
+        scale = 1.0 / sf if sf is not None and sf > 0 else n_in / n_out
+    wide = antialias and scale >= 1.0
+    support = interp_size * 0.5 * scale if wide else interp_size * 0.5
+    invscale = 1.0 / scale if wide else 1.0
+    taps = int(math.ceil(support)) * 2 + 1
+    delta = 0.5 if align_corners and not antialias else 0.0
+    center = scale * (np.arange(n_out) + 0.5 - delta) + delta
+    xmin = np.maximum(np.trunc(center - support + 0.5).astype(np.int64), 0)
+    xmax = np.minimum(np.trunc(center + support + 0.5).astype(np.int64), n_in)
+    xsize = np.clip(xmax - xmin, 0, taps)
+    j = np.arange(taps)
+    pos = xmin[:, None] + j
+    t = np.abs((pos - center[:, None] + 0.5) * invscale)
+    if mode == "bilinear":
+        f = np.where(t < 1, 1 - t, 0.0)
+    else:
+        f = np.where(t < 1, _cubic1(t, a), np.where(t < 2, _cubic2(t, a), 0.0))
+    w = np.where(j < xsize[:, None], f, 0.0)
+    total = w.sum(axis=1, keepdims=True)
+    w = np.divide(w, total, out=w, where=total != 0)
+    return fixed_point(np.clip(pos, 0, n_in - 1), w)
+
+
+def fixed_point(index: np.ndarray, weight: np.ndarray) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64], int]:
+    """``(index, int16 weights, bits)`` of float64 ``(n_out, T)`` weights, as torch's uint8 path scales them."""
+    w_max = float(weight.max())
+    bits = 0
+    while bits < 21 and int(0.5 + w_max * (1 << (bits + 1))) < (1 << 15):
+        bits += 1
+    scaled = weight * (1 << bits)
+    wi = np.where(weight < 0, np.trunc(scaled - 0.5), np.trunc(scaled + 0.5)).astype(np.int64)
+    return np.asarray(index, dtype=np.intp), wi, bits
+
+
+def torch_uint8_steps(
+    in_size: tuple[int, ...], out_size: tuple[int, ...], sf: tuple[float, ...] | None, align_corners: bool,
+    mode: str, antialias: bool, plans: list[AxisPlan | None],
+) -> list[tuple[int, tuple[npt.NDArray[np.intp], npt.NDArray[np.int64], int]]]:
+    """torch's uint8 ``bilinear``/``bicubic``: ``(spatial axis, fixed-point taps)`` per resampled axis, last first.
+
+    Bit for bit for bilinear and for bicubic with antialias
+    (:func:`torch_uint8_taps`); bicubic without antialias takes the Keys
+    taps of the float32 ``plans`` into the same fixed point (torch's own
+    uint8 taps differ slightly: within 2 grey levels of torch).  torch skips
+    an axis that keeps its size, whatever the scale.
+    """
+    steps = []
+    for a in range(len(in_size) - 1, -1, -1):  # the last (contiguous) axis first
+        if in_size[a] == out_size[a]:
+            continue
+        plan = plans[a]
+        if mode == "bicubic" and not antialias:
+            taps = None if plan is None else fixed_point(plan.index.T, plan.weight.T.astype(np.float64))
+        else:
+            taps = torch_uint8_taps(in_size[a], out_size[a], None if sf is None else sf[a], align_corners, mode,
+                                    antialias)
+        if taps is not None:
+            steps.append((a, taps))
+    return steps
+
+
+@functools.lru_cache(maxsize=512)
+def torch_plan(mode: str, antialias: bool, n_in: int, n_out: int, sf: float | None, ax: TorchAxis) -> AxisPlan | None:
+    """One axis's plan of ``interpolate``: ``TORCH_PLANS[mode]``, or :func:`torch_antialias_plan`.
+
+    A pure function of its arguments: cached, its arrays shared read-only.
+    """
+    plan = torch_antialias_plan(n_in, n_out, sf, ax, mode) if antialias else TORCH_PLANS[mode](n_in, n_out, sf, ax)
+    return None if plan is None else plan.read_only()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,7 +36,15 @@ from upconv import _validate as v
 from upconv.kernels.parallel import parallel_for
 from upconv.shapes import ceil_div
 
-__all__ = ["AxisPlan", "SEQUENTIAL", "TORCH_FMA", "PAIRWISE", "apply"]
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+__all__ = ["AxisPlan", "SEQUENTIAL", "TORCH_FMA", "PAIRWISE", "apply", "check_tables", "gather", "apply_fixed_point"]
+
+# Bytes a plan costs per output position while it is built, for T taps: the per-axis tables (index and weight,
+# 16 bytes a tap) and the coordinate temporaries of the plan functions (measured with tracemalloc over every
+# torch and ONNX mode: at most 62 + 68 T bytes).
+_TABLE_BYTES = (64, 72)
 
 
 #: Summation orders of the taps (see :class:`AxisPlan`).
@@ -71,25 +80,32 @@ class AxisPlan:
         with a NaN again without it (sequential order only).
     """
 
-    index: np.ndarray
-    weight: np.ndarray
-    outside: np.ndarray | None = None
+    index: npt.NDArray[np.intp]
+    weight: npt.NDArray[np.floating[Any]]
+    outside: npt.NDArray[np.bool_] | None = None
     order: int = 0
-    size: np.ndarray | None = None
+    size: npt.NDArray[np.intp] | None = None
 
     @property
     def n_out(self) -> int:
         return self.index.shape[1]
 
+    def read_only(self) -> AxisPlan:
+        """This plan with its arrays made read-only, so that a cache may share it between calls."""
+        for a in (self.index, self.weight, self.outside, self.size):
+            if a is not None:
+                a.flags.writeable = False
+        return self
+
     @classmethod
-    def gather(cls, index: np.ndarray, dtype: np.dtype, outside: np.ndarray | None = None) -> AxisPlan:
+    def gather(cls, index: np.ndarray, dtype: np.dtype[Any], outside: npt.NDArray[np.bool_] | None = None) -> AxisPlan:
         """One tap of weight 1 per output position (nearest modes): an exact copy."""
         index = np.ascontiguousarray(index, dtype=np.intp).reshape(1, -1)
         return cls(index, np.ones(index.shape, dtype=dtype), outside, SEQUENTIAL)
 
     @classmethod
-    def taps(cls, index: np.ndarray, weight: np.ndarray, n_in: int, dtype: np.dtype,
-             outside: np.ndarray | None = None, order: int = SEQUENTIAL,
+    def taps(cls, index: np.ndarray, weight: np.ndarray, n_in: int, dtype: np.dtype[Any],
+             outside: npt.NDArray[np.bool_] | None = None, order: int = SEQUENTIAL,
              size: np.ndarray | None = None) -> AxisPlan:
         """Plan from ``(n_out, T)`` indices (clamped here) and weights; ``size``: the real taps per output."""
         index = np.clip(np.asarray(index), 0, n_in - 1)
@@ -104,6 +120,17 @@ class AxisPlan:
             order,
             size,
         )
+
+
+def check_tables(func: str, n_in: int, n_out: int, taps: int, reach: float = 1.0) -> None:
+    """MemoryError before a plan of ``n_out`` positions is built, if its tables would pass the memory limit.
+
+    ``taps`` is the filter's tap count at scale 1; ``reach``, how many input samples one output's filter
+    spans per tap (antialiased down-sampling widens it by ``n_in / n_out``).
+    """
+    t = 2 * math.ceil(taps / 2 * max(1.0, reach)) + 1 if reach > 1 else taps
+    per_output = _TABLE_BYTES[0] + _TABLE_BYTES[1] * t
+    v.check_allocation((n_out, per_output), np.uint8, func, f"the interpolation tables ({n_in} -> {n_out}, {t} taps)")
 
 
 # --------------------------------------------------------------------------
@@ -127,7 +154,7 @@ def apply(
     """
     out_shape = tuple(p.n_out if p is not None else s for p, s in zip(plans, x.shape, strict=True))
     v.check_allocation(out_shape, x.dtype, func, "the output")
-    todo = [a for a in order if plans[a] is not None]
+    todo = [(a, p) for a in order if (p := plans[a]) is not None]  # (axis, its plan) in order
     if not todo:
         return np.array(x, order="C", copy=True)
     if math.prod(out_shape) == 0 or x.size == 0:
@@ -138,17 +165,15 @@ def apply(
     r = y.ndim
     i = 0
     while i < len(todo):
-        a = todo[i]
-        nxt = todo[i + 1] if i + 1 < len(todo) else None
-        pa = plans[a]
-        if (a == r - 1 and nxt == r - 2 and pa.outside is None and plans[nxt].outside is None
-                and pa.order == plans[nxt].order):
-            pb = plans[nxt]
+        a, pa = todo[i]
+        nxt, pb = todo[i + 1] if i + 1 < len(todo) else (None, None)
+        if (a == r - 1 and nxt == r - 2 and pb is not None and pa.outside is None and pb.outside is None
+                and pa.order == pb.order):
             lead = y.shape[:-2]
             shape = lead + (pb.n_out, pa.n_out)
             v.check_allocation(shape, y.dtype, func, "an intermediate result")
             out = np.empty(shape, dtype=y.dtype)
-            x3 = y.reshape((-1,) + y.shape[-2:])
+            x3: np.ndarray = y.reshape((-1,) + y.shape[-2:])
             block = _row_block(x3.shape, shape[-1], pb.n_out, y.itemsize)
             items = x3.shape[0] * ceil_div(pb.n_out, block)  # (plane, block of output rows)
             parallel_for(k.fused_last_two, items, x3, pb.index, pb.weight, pa.index, pa.weight,
@@ -171,11 +196,43 @@ def apply(
             out.reshape(outer, pa.n_out, inner)[:, pa.outside, :] = fill
         y = out
         i += 1
-    if any(plans[a].size is not None for a in todo):
+    if any(p.size is not None for _, p in todo):
         with np.errstate(invalid="ignore", over="ignore"):  # a sum overflowing both ways costs the slow path
             if np.isnan(np.add.reduce(y, axis=None)):
-                return _apply_without_padding(x, plans, todo, func, fill)
+                return _apply_without_padding(x, plans, [a for a, _ in todo], func, fill)
     return y
+
+
+def gather(x: np.ndarray, plans: Sequence[AxisPlan | None], func: str, fill: float = 0.0) -> np.ndarray:
+    """Nearest plans (one tap of weight 1 each) applied by indexing: exact for every dtype; a new array."""
+    out_shape = tuple(p.n_out if p is not None else s for p, s in zip(plans, x.shape, strict=True))
+    v.check_allocation(out_shape, x.dtype, func, "the output")
+    y = x
+    for a, p in enumerate(plans):
+        if p is None:
+            continue
+        y = np.take(y, p.index[0], axis=a)
+        if p.outside is not None and p.outside.any():
+            y[(slice(None),) * a + (p.outside,)] = np.asarray(fill).astype(x.dtype)
+    return np.array(y, copy=True) if y is x else y
+
+
+def apply_fixed_point(x: np.ndarray, steps: Sequence[tuple[int, tuple[np.ndarray, np.ndarray, int]]],
+                      func: str) -> npt.NDArray[np.uint8]:
+    """torch's uint8 resampling: per ``(axis, (index, weight, bits))`` in order, int16 weights, rounded shift.
+
+    Each pass rounds to uint8 (``clip((sum_t w_t x_t + 2**(bits-1)) >> bits, 0, 255)``), as torch (and
+    Pillow) store the intermediate image in uint8.
+    """
+    y = x
+    for axis, (index, weight, bits) in steps:
+        moved = np.moveaxis(y, axis, -1)
+        v.check_allocation(moved.shape[:-1] + (index.shape[0],), np.int64, func, "the fixed-point accumulator")
+        acc = np.full(moved.shape[:-1] + (index.shape[0],), 1 << (bits - 1), dtype=np.int64)
+        for t in range(index.shape[1]):
+            acc += weight[:, t] * moved[..., index[:, t]]
+        y = np.moveaxis(np.clip(acc >> bits, 0, 255).astype(np.uint8), -1, axis)
+    return np.ascontiguousarray(y) if y is not x else x.copy()
 
 
 def _apply_without_padding(x: np.ndarray, plans: Sequence[AxisPlan | None], todo: Sequence[int], func: str,
@@ -189,6 +246,8 @@ def _apply_without_padding(x: np.ndarray, plans: Sequence[AxisPlan | None], todo
     y = np.ascontiguousarray(x)
     for a in todo:
         p = plans[a]
+        if p is None:  # the axis is not resampled (todo lists resampled axes only)
+            continue
         if p.size is None:
             y = apply(y, [p if b == a else None for b in range(y.ndim)], [a], func, fill)
             continue

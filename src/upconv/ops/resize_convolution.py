@@ -13,18 +13,19 @@ gains are all equal.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
-from upconv.ops.convolution import check_conv_channels, finish, prepare
-from upconv.ops.correlation import correlate
-from upconv.ops.interpolation import interpolate_plans
-from upconv.ops.resampling import apply
+from upconv.ops.arrays import array_function
+from upconv.ops.convolution import check_conv_channels, conv, prepare
+from upconv.ops.interpolation import interpolate
 from upconv.ops.transposed import as_conv_weight
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["resize_conv", "resize_equivalent_kernel", "RESIZE_CONV_MODES"]
 
@@ -34,7 +35,9 @@ RESIZE_CONV_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinea
 _LINEAR = {1: "linear", 2: "bilinear", 3: "trilinear"}
 
 
-def interpolation_args(func: str, x: np.ndarray, n: int, scale_factor: Any, mode: str, align_corners: Any):
+def interpolation_args(
+    func: str, x: np.ndarray, n: int, scale_factor: v.FloatOrTuple, mode: str, align_corners: bool | None
+) -> tuple[str, bool | None, tuple[int, ...]]:
     """Validate the interpolation half of a resize-convolution: ``(mode for interpolate, align_corners, size)``."""
     mode = v.choice(mode, RESIZE_CONV_MODES, func, "mode")
     if not 1 <= n <= 3:
@@ -60,7 +63,7 @@ def interpolation_args(func: str, x: np.ndarray, n: int, scale_factor: Any, mode
 
 
 def check_convolution(func: str, c_in: int, size: tuple[int, ...], w: np.ndarray, b: np.ndarray | None,
-                stride: Any, padding: Any, dilation: Any, groups: Any) -> int:
+                      stride: v.IntOrTuple, padding: v.PaddingLike, dilation: v.IntOrTuple, groups: int) -> int:
     """Validate the convolution half (as :func:`upconv.conv` does) on the interpolated size."""
     groups = v.integer(groups, func, "groups", minimum=1)  # w is checked by the caller (v.kernel_weight)
     check_conv_channels(func, c_in, w, b, groups)
@@ -68,15 +71,16 @@ def check_convolution(func: str, c_in: int, size: tuple[int, ...], w: np.ndarray
     return groups
 
 
+@array_function
 def resize_conv(
-    x: Any,
-    weight: Any,
-    bias: Any = None,
-    scale_factor: float | Sequence[float] = 2,
+    x: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None = None,
+    scale_factor: v.FloatOrTuple = 2,
     mode: str = "nearest",
-    padding: Any = "same",
-    stride: int | Sequence[int] = 1,
-    dilation: int | Sequence[int] = 1,
+    padding: v.PaddingLike = "same",
+    stride: v.IntOrTuple = 1,
+    dilation: v.IntOrTuple = 1,
     groups: int = 1,
     *,
     align_corners: bool | None = None,
@@ -149,16 +153,17 @@ def resize_conv(
 
     result_dtype, xb, w, b, groups, unbatched = prepare(func, x, weight, bias, groups)
     mode, align_corners, size = interpolation_args(func, xb, w.ndim - 2, scale_factor, mode, align_corners)
-    groups = v.integer(groups, func, "groups", minimum=1)  # check_convolution, keeping the geometry
-    check_conv_channels(func, xb.shape[1], w, b, groups)
-    g = shapes.conv_geometry(size, w.shape[2:], stride, padding, dilation, func=func)
-    # validated: the engines of interpolate and conv, as they run them (interpolating the last axis first)
-    _, plans = interpolate_plans(func, xb, None, scale_factor, mode, align_corners, None, False)
-    up = np.zeros(xb.shape[:2] + size, xb.dtype) if plans is None else apply(xb, plans, range(xb.ndim - 1, 1, -1), func)
-    return finish(correlate(up, w, g, groups, func), b, result_dtype, unbatched)
+    groups = check_convolution(func, xb.shape[1], size, w, b, stride, padding, dilation, groups)
+    up = interpolate(xb, scale_factor=scale_factor, mode=mode, align_corners=align_corners)
+    y = conv(up, w, b, stride, padding, dilation, groups)
+    y = y[0] if unbatched else y
+    return y.astype(result_dtype, copy=False)
 
 
-def resize_equivalent_kernel(conv_weight: Any, stride: int | Sequence[int], mode: str = "nearest", *, groups: int = 1) -> np.ndarray:
+@array_function
+def resize_equivalent_kernel(
+    conv_weight: npt.ArrayLike, stride: v.IntOrTuple, mode: str = "nearest", *, groups: int = 1
+) -> np.ndarray:
     """Transposed-convolution kernel equal to nearest upsampling followed by a convolution.
 
     Parameters
@@ -210,7 +215,9 @@ def resize_equivalent_kernel(conv_weight: Any, stride: int | Sequence[int], mode
     v.kernel_weight(func, w, "conv_weight")
     groups = v.integer(groups, func, "groups", minimum=1)
     if w.shape[0] % groups:
-        raise ValueError(f"{func}: conv_weight.shape[0] (out channels, {w.shape[0]}) must be divisible by groups={groups}")
+        raise ValueError(
+            f"{func}: conv_weight.shape[0] (out channels, {w.shape[0]}) must be divisible by groups={groups}"
+        )
     n = w.ndim - 2
     s = v.int_tuple(stride, n, func, "stride", minimum=1)
     k = w.shape[2:]

@@ -134,7 +134,9 @@ def overlap_add(cols: np.ndarray, N: int, g: ConvGeometry) -> np.ndarray:
             planes, lands = shapes.tap_reach(g, a, tap[a])
             dst.append(slice(lands.start, lands.stop, lands.step))
             src.append(slice(planes.start, planes.stop))
-        out[(slice(None), slice(None)) + tuple(dst)] += np.moveaxis(cols[(slice(None), t, slice(None)) + tuple(src)], 0, 1)
+        out[(slice(None), slice(None)) + tuple(dst)] += np.moveaxis(
+            cols[(slice(None), t, slice(None)) + tuple(src)], 0, 1
+        )
     return out
 
 
@@ -247,9 +249,10 @@ def _phase_subpixel(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) 
         return out
     full = np.zeros((N, groups, co_g) + tuple(x for pair in zip(m, s, strict=True) for x in pair), dtype=y.dtype)
     full[...] = phases.transpose((2 + n, 0, 1 + n) + tuple(x for a in range(n) for x in (3 + n + a, 1 + a)))
-    full = full.reshape((N, groups * co_g) + tuple(a * b for a, b in zip(m, s, strict=True)))
+    sizes = tuple(a * b for a, b in zip(m, s, strict=True))
+    full = full.reshape((N, groups * co_g) + sizes)
     out.fill(0)
-    src = tuple(slice(b, min(b + L, f)) for b, L, f in zip(pb, g.in_size, full.shape[2:], strict=True))
+    src = tuple(slice(b, min(b + L, f)) for b, L, f in zip(pb, g.in_size, sizes, strict=True))
     out[(slice(None), slice(None)) + tuple(slice(0, x.stop - x.start) for x in src)] = full[(slice(None),) * 2 + src]
     return out
 
@@ -301,8 +304,9 @@ def _transpose_tables(g: ConvGeometry, ci_g: int) -> _TransposeTables:
     shifts = [np.concatenate([c for _, c in axis] + [np.zeros(1, np.int64)]) for axis in classes]
     margin = [max(0, -int(c.min())) for c in shifts]
     reach = [ceil_div(L[a], s[a]) for a in range(2)] + [ceil_div(ceil_div(L[2], s[2]), 8) * 8]
-    P = [margin[a] + max(m[a], reach[a] + int(shifts[a].max())) for a in range(3)]
-    P = (P[0], P[1], ceil_div(P[2], 8) * 8)  # rows start on a vector boundary: fewer loads split across cache lines
+    size = [margin[a] + max(m[a], reach[a] + int(shifts[a].max())) for a in range(3)]
+    # rows start on a vector boundary: fewer loads split across cache lines
+    P = (size[0], size[1], ceil_div(size[2], 8) * 8)
     # every class's (input channel, tap) entries, and where they read relative to the output's class position
     cl = np.arange(ci_g)[:, None, None, None]
     starts, offsets, entries = [0], [], []
@@ -318,7 +322,7 @@ def _transpose_tables(g: ConvGeometry, ci_g: int) -> _TransposeTables:
     arrays = [np.array(starts, np.int64), np.concatenate(offsets).astype(np.int64), np.concatenate(entries), rows]
     for a in arrays:
         a.flags.writeable = False
-    return _TransposeTables(m, L, s, tuple(margin), P, *arrays)
+    return _TransposeTables(m, L, s, (margin[0], margin[1], margin[2]), P, *arrays)
 
 
 def _conv_transpose_simd(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:

@@ -12,17 +12,21 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
+from upconv.ops.arrays import array_function
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["im2col", "col2im"]
 
 
-def _ndim_from_size_args(kernel_size: Any, *others: Any) -> int:
+def _ndim_from_size_args(kernel_size: object, *others: object) -> int:
     """Number of spatial axes: the length of the first sequence among the size arguments, else 2.
 
     An int everywhere means two spatial axes, as ``torch.nn.functional.unfold``/``fold``.
@@ -33,12 +37,13 @@ def _ndim_from_size_args(kernel_size: Any, *others: Any) -> int:
     return 2
 
 
+@array_function
 def im2col(
-    x: Any,
-    kernel_size: int | Sequence[int],
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
+    x: npt.ArrayLike,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple = 1,
+    padding: v.PadPairsLike = 0,
+    dilation: v.IntOrTuple = 1,
 ) -> np.ndarray:
     r"""Copy every window of the input into a column: torch's ``F.unfold``, for any number of spatial axes.
 
@@ -110,17 +115,18 @@ def im2col(
     N, c = x.shape[:2]
     rows, L = c * math.prod(g.kernel_size), math.prod(g.out_size)
     v.check_allocation((N, rows, L), x.dtype, func, "the column matrix")
-    cols = np.array(windows(pad(x, g.padding), g).reshape(N, rows, L), dtype=result_dtype)
+    cols = np.array(windows(pad(x, g.padding, func), g).reshape(N, rows, L), dtype=result_dtype)
     return cols[0] if unbatched else cols
 
 
+@array_function
 def col2im(
-    cols: Any,
-    output_size: int | Sequence[int],
-    kernel_size: int | Sequence[int],
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
+    cols: npt.ArrayLike,
+    output_size: v.IntOrTuple,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple = 1,
+    padding: v.PadPairsLike = 0,
+    dilation: v.IntOrTuple = 1,
 ) -> np.ndarray:
     r"""Sum columns back into an image: torch's ``F.fold`` and ONNX ``Col2Im``, the adjoint of :func:`im2col`.
 
@@ -162,7 +168,8 @@ def col2im(
 
     .. math::
 
-        \mathrm{image}[n, c, \mathbf i] = \sum_{\mathbf t, \mathbf o:\ \mathbf o \odot s + \mathbf t \odot d - p_{begin} = \mathbf i}
+        \mathrm{image}[n, c, \mathbf i] = \sum_{\mathbf t, \mathbf o:
+            \ \mathbf o \odot s + \mathbf t \odot d - p_{begin} = \mathbf i}
             \mathrm{cols}[n, c\,K + \mathrm{flat}(\mathbf t), \mathrm{flat}(\mathbf o)]
 
     ``L`` must equal ``prod((out + p_begin + p_end - ek) // s + 1)``.  So
@@ -184,8 +191,10 @@ def col2im(
     result_dtype, (cols,) = v.float_arrays(func, cols=cols)
     n = _ndim_from_size_args(output_size, kernel_size, stride, padding, dilation)
     if isinstance(output_size, (numbers.Integral, np.integer)) and not isinstance(output_size, (bool, np.bool_)):
-        output_size = (output_size,) * n
-    g = shapes.conv_geometry(output_size, kernel_size, stride, padding, dilation, func=func)
+        output_size = (output_size,) * n  # type: ignore[assignment]  # mypy does not count int as numbers.Integral
+    g = shapes.conv_geometry(
+        output_size, kernel_size, stride, padding, dilation, func=func  # type: ignore[arg-type]  # n ints by now
+    )
     if cols.ndim not in (2, 3):
         raise ValueError(
             f"{func}: cols must have 2 (unbatched) or 3 (batched) dimensions (N, C * prod(kernel_size), L), "

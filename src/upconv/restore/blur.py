@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from upconv import _validate as v
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["blur_kernel"]
 
@@ -17,6 +20,7 @@ __all__ = ["blur_kernel"]
 def _gaussian(sigma: float, size: int | None, ndim: int) -> np.ndarray:
     if size is None:
         size = 2 * math.ceil(3 * sigma) + 1
+    v.check_allocation((size,) * ndim, np.float64, "blur_kernel", "the Gaussian kernel")
     t = np.arange(size) - (size - 1) / 2
     g1 = np.exp(-0.5 * (t / sigma) ** 2)
     k = g1
@@ -28,6 +32,8 @@ def _gaussian(sigma: float, size: int | None, ndim: int) -> np.ndarray:
 def _motion(length: float, angle: float) -> np.ndarray:
     """A line of ``length`` pixels at ``angle`` degrees (counter-clockwise, rows pointing down), 16x supersampled."""
     m = max(1, int(math.ceil(length * 16)))
+    v.check_allocation((6, m), np.float64, "blur_kernel", "the motion kernel's samples")
+    v.check_allocation((2 * m // 16 + 3,) * 2, np.float64, "blur_kernel", "the motion kernel")
     t = (np.arange(m) + 0.5) / m * length - length / 2
     theta = math.radians(angle)
     cols = np.rint(t * math.cos(theta)).astype(int)
@@ -52,7 +58,7 @@ _SPEC_HELP = ("expected 'gaussian:SIGMA[,SIZE]', 'box:SIZE[,SIZE...]', 'motion:L
               "or the path of a .npy file")
 
 
-def blur_kernel(spec: Any, *, ndim: int = 2) -> np.ndarray:
+def blur_kernel(spec: str | os.PathLike[str] | npt.ArrayLike, *, ndim: int = 2) -> npt.NDArray[np.float64]:
     """A blur kernel from a short text spec (or a ``.npy`` file), for :func:`deconvolve` and the CLI.
 
     Parameters
@@ -115,7 +121,7 @@ def blur_kernel(spec: Any, *, ndim: int = 2) -> np.ndarray:
     return _named_kernel(func, spec, ndim)
 
 
-def _named_kernel(func: str, spec: str, ndim: int) -> np.ndarray:
+def _named_kernel(func: str, spec: str, ndim: int) -> npt.NDArray[np.float64]:
     """``"gaussian:..."``, ``"box:..."`` or ``"motion:..."`` as a kernel that sums to 1."""
     kind, sep, body = spec.partition(":")
     kind = kind.strip().lower()
@@ -136,6 +142,7 @@ def _named_kernel(func: str, spec: str, ndim: int) -> np.ndarray:
         if any(s != int(s) or s < 1 for s in nums):
             raise ValueError(f"{func}: box sizes must be positive integers, got {spec!r}")
         sizes = [int(s) for s in nums] * (ndim if len(nums) == 1 else 1)
+        v.check_allocation(sizes, np.float64, func, "the box kernel")
         k = np.ones(sizes)
     else:
         if ndim != 2:
@@ -147,7 +154,7 @@ def _named_kernel(func: str, spec: str, ndim: int) -> np.ndarray:
     return k / k.sum()
 
 
-def _checked_array(func: str, k: np.ndarray, what: str) -> np.ndarray:
+def _checked_array(func: str, k: np.ndarray, what: str) -> npt.NDArray[np.float64]:
     if k.dtype.kind not in "biuf":
         raise ValueError(f"{func}: {what} must be a real numeric array, got dtype {k.dtype}")
     if k.ndim == 0 or k.size == 0:

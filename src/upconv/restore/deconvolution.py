@@ -32,15 +32,19 @@ the usual blur kernels (Gaussian, box, motion) from a short text spec.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
+from upconv.ops.arrays import array_function
 from upconv.restore.operators import UpconvOperator, make_operator
 from upconv.restore.solvers import Monitor, least_squares, richardson_lucy, wiener
 from upconv.shapes import ConvGeometry
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["deconvolve", "options_for", "DECONVOLVE_METHODS", "ENGINES", "METHOD_OPTIONS"]
 
@@ -97,8 +101,8 @@ def _refuse_unused(func: str, method: str, **options: Any) -> None:
 # validation
 
 
-def _geometry(func: str, y_spatial: tuple[int, ...], kernel: tuple[int, ...], stride, padding, dilation,
-              in_size) -> ConvGeometry:
+def _geometry(func: str, y_spatial: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], padding: Any,
+              dilation: int | Sequence[int], in_size: Sequence[int] | None) -> ConvGeometry:
     """The geometry of the convolution ``in_size -> y_spatial`` (default: the smallest input size)."""
     n = len(y_spatial)
     if isinstance(padding, str):
@@ -129,7 +133,8 @@ def _geometry(func: str, y_spatial: tuple[int, ...], kernel: tuple[int, ...], st
     return g
 
 
-def _arrays(func: str, y: np.ndarray, w: np.ndarray, x0: np.ndarray | None, groups: Any):
+def _arrays(func: str, y: np.ndarray, w: np.ndarray, x0: np.ndarray | None,
+            groups: int) -> tuple[np.ndarray, np.ndarray, int, bool]:
     """Check ranks, channels and finiteness: ``(N, C_out, *out)`` data, the weight, ``groups``, unbatched."""
     w = v.kernel_weight(func, w)
     y, unbatched = v.batched(func, y, w.ndim - 2, "y", weight=w)
@@ -166,9 +171,10 @@ def _check_method(func: str, method: str, engine: str, g: ConvGeometry, y: np.nd
                                  f"got a minimum of {a.min()}")
 
 
+@array_function(whole=True)
 def deconvolve(
-    y: Any,
-    weight: Any,
+    y: npt.ArrayLike,
+    weight: npt.ArrayLike,
     *,
     stride: int | Sequence[int] = 1,
     padding: Any = 0,
@@ -182,7 +188,7 @@ def deconvolve(
     balance: float | None = None,
     boundary: str | None = None,
     in_size: Sequence[int] | None = None,
-    x0: Any = None,
+    x0: npt.ArrayLike | None = None,
     engine: str = "auto",
     callback: Callable[[int, np.ndarray], Any] | None = None,
     progress: bool = False,
@@ -357,56 +363,59 @@ def deconvolve(
     method = v.choice(method, DECONVOLVE_METHODS, func, "method")
     engine = v.choice(engine, ENGINES, func, "engine")
     progress = v.boolean(progress, func, "progress")
-    result_dtype, (y, w, x0) = v.float_arrays(func, y=y, weight=weight, x0=x0)
-    dtype = y.dtype
+    result_dtype, arrays = v.float_arrays(func, y=y, weight=weight, x0=x0)
+    # float_arrays types its entries Optional: only x0 may be None
+    ya, wa, x0a = cast("tuple[np.ndarray, np.ndarray, np.ndarray | None]", arrays)
+    dtype = ya.dtype
     _refuse_unused(func, method, damp=damp, smoothness=smoothness, tol=tol, balance=balance, boundary=boundary,
-                   iterations=iterations, x0=x0, callback=callback, engine=engine)
+                   iterations=iterations, x0=x0a, callback=callback, engine=engine)
 
     # validate: shapes, channels, the geometry of the convolution, the method's needs and settings
-    y, w, groups, unbatched = _arrays(func, y, w, x0, groups)
+    yb, w, groups, unbatched = _arrays(func, ya, wa, x0a, groups)
     n = w.ndim - 2
-    g = _geometry(func, y.shape[2:], w.shape[2:], v.int_tuple(stride, n, func, "stride", minimum=1), padding,
+    g = _geometry(func, yb.shape[2:], w.shape[2:], v.int_tuple(stride, n, func, "stride", minimum=1), padding,
                   dilation, in_size)
-    N = y.shape[0]
+    N = yb.shape[0]
     x_shape = (N, w.shape[1] * groups) + g.in_size
     out_shape = x_shape[1:] if unbatched else x_shape
     v.check_allocation(x_shape, dtype, func, "the result")
-    if x0 is not None:
-        if x0.shape != out_shape:
-            raise ValueError(f"{func}: x0 must have the shape of the result, {out_shape}, got {x0.shape}")
-        x0 = x0[None] if unbatched else x0
-    _check_method(func, method, engine, g, y, w, x0)
+    if x0a is not None:
+        if x0a.shape != out_shape:
+            raise ValueError(f"{func}: x0 must have the shape of the result, {out_shape}, got {x0a.shape}")
+        x0a = x0a[None] if unbatched else x0a
+    _check_method(func, method, engine, g, yb, w, x0a)
     if iterations is not None:
         iterations = v.integer(iterations, func, "iterations", minimum=1)
-    elif method in _ITERATIVE:
-        iterations = _DEFAULT_ITERATIONS[method]
+    else:  # 0 for the direct methods, which do not iterate
+        iterations = _DEFAULT_ITERATIONS.get(method, 0)
     tol = _DEFAULT_TOL if tol is None else v.real(tol, func, "tol", minimum=0.0)
     damp = v.real(damp, func, "damp", minimum=0.0)
     smoothness = v.real(smoothness, func, "smoothness", minimum=0.0)
     if callback is not None and not callable(callback):
         raise TypeError(f"{func}: callback must be callable as callback(iteration, x), got {callback!r}")
-    if method == "wiener":
-        balance = _DEFAULT_BALANCE if balance is None else v.real(balance, func, "balance", minimum=0.0)
-        boundary = v.choice("periodic" if boundary is None else boundary, ("periodic", "reflect"), func, "boundary")
+    # Wiener's settings (the other methods refused them above: None, so the defaults)
+    balance = _DEFAULT_BALANCE if balance is None else v.real(balance, func, "balance", minimum=0.0)
+    boundary = v.choice("periodic" if boundary is None else boundary, ("periodic", "reflect"), func, "boundary")
     if N == 0:
         return np.empty(out_shape, dtype=result_dtype)
 
     # build the operator and solve
     if method == "transpose":
-        x = UpconvOperator(w, g, groups).adjoint(y)
+        x = UpconvOperator(w, g, groups).adjoint(yb)
     elif method == "wiener":
-        x = wiener(y, w, g, groups, balance, boundary)
+        x = wiener(yb, w, g, groups, balance, boundary)
     else:
         op = make_operator(engine, w, g, groups, N)
         monitor = Monitor(f"{func} {method}", iterations, out_shape, callback, progress)
         if method == "richardson_lucy":
-            if x0 is None:  # the constant with the flux of y
-                norm = op.adjoint(np.ones_like(y))
-                flux = y.reshape(N, -1).sum(axis=1) / np.maximum(norm.reshape(N, -1).sum(axis=1), np.finfo(dtype).tiny)
-                x0 = np.broadcast_to(flux.reshape((N,) + (1,) * (n + 1)), x_shape).astype(dtype)
-            x, itn = richardson_lucy(op, y, x0.astype(dtype, copy=True), iterations, monitor)
+            if x0a is None:  # the constant with the flux of y
+                norm = op.adjoint(np.ones_like(yb))
+                flux = yb.reshape(N, -1).sum(axis=1) / np.maximum(norm.reshape(N, -1).sum(axis=1),
+                                                                 np.finfo(dtype).tiny)
+                x0a = np.broadcast_to(flux.reshape((N,) + (1,) * (n + 1)), x_shape).astype(dtype)
+            x, itn = richardson_lucy(op, yb, x0a.astype(dtype, copy=True), iterations, monitor)
         else:
-            x, itn = least_squares(method, op, y, x_shape, x0, damp, smoothness, iterations, tol, monitor)
+            x, itn = least_squares(method, op, yb, x_shape, x0a, damp, smoothness, iterations, tol, monitor)
         monitor.close(itn)
 
     # the estimate, shaped and typed like the input

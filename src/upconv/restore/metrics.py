@@ -16,21 +16,25 @@ stated here once and pinned by tests against scikit-image itself.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from upconv import _validate as v
+from upconv.ops.arrays import array_function
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["psnr", "ssim"]
 
 
-def _float_type(*dtypes: np.dtype) -> np.dtype:
+def _float_type(*dtypes: np.dtype[Any]) -> np.dtype[Any]:
     """scikit-image's ``_supported_float_type``: float16/float32 -> float32, anything else -> float64."""
     return np.result_type(*(np.float32 if d in (np.float16, np.float32) else np.float64 for d in dtypes))
 
 
-def _pair(func: str, reference: Any, estimate: Any) -> tuple[np.ndarray, np.ndarray]:
+def _pair(func: str, reference: npt.ArrayLike, estimate: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     ref, est = np.asarray(reference), np.asarray(estimate)
     for name, a in (("reference", ref), ("estimate", est)):
         if a.dtype.kind not in "biuf":
@@ -44,7 +48,7 @@ def _pair(func: str, reference: Any, estimate: Any) -> tuple[np.ndarray, np.ndar
     return ref, est
 
 
-def _data_range(func: str, ref: np.ndarray, data_range: Any) -> float:
+def _data_range(func: str, ref: np.ndarray, data_range: float | None) -> float:
     """The peak-to-peak range ``R``: given, or from ``reference``'s dtype as scikit-image's PSNR does."""
     if data_range is not None:
         return v.float_tuple(data_range, 1, func, "data_range", positive=True)[0]
@@ -64,7 +68,8 @@ def _data_range(func: str, ref: np.ndarray, data_range: Any) -> float:
     return float(hi if rmin >= 0 else hi - lo)
 
 
-def psnr(reference: Any, estimate: Any, data_range: float | None = None) -> float:
+@array_function(whole=True)
+def psnr(reference: npt.ArrayLike, estimate: npt.ArrayLike, data_range: float | None = None) -> float:
     r"""Peak signal-to-noise ratio of ``estimate`` against ``reference``, in decibels.
 
     Same definition and defaults as ``skimage.metrics.peak_signal_noise_ratio``.
@@ -123,9 +128,10 @@ def psnr(reference: Any, estimate: Any, data_range: float | None = None) -> floa
     return float(10.0 * np.log10(R * R / mse))
 
 
+@array_function(whole=True)
 def ssim(
-    reference: Any,
-    estimate: Any,
+    reference: npt.ArrayLike,
+    estimate: npt.ArrayLike,
     data_range: float | None = None,
     *,
     win_size: int | None = None,

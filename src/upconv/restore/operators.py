@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
@@ -63,11 +64,11 @@ class UpconvOperator(Operator):
 
     name = "upconv"
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         g = self.g
         return conv(x, self.w, stride=g.stride, padding=g.padding, dilation=g.dilation, groups=self.groups)
 
-    def adjoint(self, y):
+    def adjoint(self, y: np.ndarray) -> np.ndarray:
         g = self.g
         return conv_transpose(y, self.w, stride=g.stride, padding=g.padding, groups=self.groups,
                               dilation=g.dilation, output_size=g.in_size)
@@ -96,16 +97,17 @@ class NdimageOperator(Operator):
 
     name = "ndimage"
 
-    def __init__(self, w, g, groups):
+    def __init__(self, w: np.ndarray, g: ConvGeometry, groups: int):
         super().__init__(w, g, groups)
         kd = _dilated(w, g.dilation)
         self.ek = kd.shape[2:]
         self.kernels = [[kd[co, ci] for ci in range(self.ci_g)] for co in range(self.c_out)]
         factors = [[_rank_one_factors(k) for k in row] for row in self.kernels]
-        self.factors = factors if all(f is not None for row in factors for f in row) else None
+        separable = all(f is not None for row in factors for f in row)
+        self.factors = cast("list[list[list[np.ndarray]]]", factors) if separable else None  # no None left
         self.padded = shapes.fft_conv_size(g.in_size, g.padding, fast=False)
 
-    def _correlate(self, a, co, ci, flip):
+    def _correlate(self, a: np.ndarray, co: int, ci: int, flip: bool) -> np.ndarray:
         from scipy import ndimage
 
         if self.factors is not None:
@@ -118,7 +120,7 @@ class NdimageOperator(Operator):
         origin = [(m - 1) // 2 if flip else -(m // 2) for m in k.shape]
         return ndimage.correlate(a, np.flip(k) if flip else k, mode="constant", origin=origin)
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         g = self.g
         xp = pad(x, g.padding)
         out = np.zeros((x.shape[0], self.c_out) + g.out_size, dtype=x.dtype)
@@ -130,7 +132,7 @@ class NdimageOperator(Operator):
                     out[n, co] += self._correlate(xp[n, base + ci], co, ci, flip=False)[crop]
         return out
 
-    def adjoint(self, y):
+    def adjoint(self, y: np.ndarray) -> np.ndarray:
         g = self.g
         yp = pad(y, tuple((0, p - o) for p, o in zip(self.padded, g.out_size, strict=False)))
         acc = np.zeros((y.shape[0], self.c_in) + self.padded, dtype=y.dtype)
@@ -151,8 +153,9 @@ def kernel_spectrum(w: np.ndarray, g: ConvGeometry, L: Sequence[int]) -> np.ndar
     n = g.ndim
     kp = np.zeros(kd.shape[:2] + tuple(L), dtype=kd.dtype)
     # tap t lands at (t - p_begin) mod L; taps that meet on a short circle add up
-    where = np.ix_(*[(np.arange(e) - b) % length for e, (b, _), length in zip(kd.shape[2:], g.padding, L, strict=False)])
-    np.add.at(kp, (slice(None), slice(None)) + where, kd)
+    where = np.ix_(*[(np.arange(e) - b) % length
+                     for e, (b, _), length in zip(kd.shape[2:], g.padding, L, strict=False)])
+    np.add.at(kp, (slice(None), slice(None)) + where, kd)  # type: ignore[arg-type]  # numpy's stubs refuse slices
     return fft.rfftn(kp, axes=tuple(range(2, 2 + n)))
 
 
@@ -178,7 +181,7 @@ class FFTOperator(Operator):
 
     name = "fft"
 
-    def __init__(self, w, g, groups):
+    def __init__(self, w: np.ndarray, g: ConvGeometry, groups: int):
         super().__init__(w, g, groups)
         self.L = shapes.fft_conv_size(g.in_size, g.padding)
         spectrum = self.L[:-1] + (self.L[-1] // 2 + 1,)
@@ -188,14 +191,14 @@ class FFTOperator(Operator):
         self.Kc = np.conj(self.K)
         self.axes = tuple(range(2, 2 + g.ndim))
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         from scipy import fft
 
         Y = _mix(fft.rfftn(x, s=self.L, axes=self.axes), self.K, self.Kc, self.groups, adjoint=False)
         y = fft.irfftn(Y, s=self.L, axes=self.axes)
         return y[(slice(None), slice(None)) + tuple(slice(0, o) for o in self.g.out_size)]
 
-    def adjoint(self, y):
+    def adjoint(self, y: np.ndarray) -> np.ndarray:
         from scipy import fft
 
         X = _mix(fft.rfftn(y, s=self.L, axes=self.axes), self.K, self.Kc, self.groups, adjoint=True)
@@ -204,7 +207,7 @@ class FFTOperator(Operator):
 
 
 #: The operator class of each engine (``deconvolve(engine=...)``, ``"auto"`` aside).
-OPERATORS = {"upconv": UpconvOperator, "ndimage": NdimageOperator, "fft": FFTOperator}
+OPERATORS: dict[str, type[Operator]] = {"upconv": UpconvOperator, "ndimage": NdimageOperator, "fft": FFTOperator}
 
 
 def engine_costs(w: np.ndarray, g: ConvGeometry, groups: int, N: int) -> dict[str, float]:

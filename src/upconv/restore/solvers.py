@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from upconv.restore.operators import (
     kernel_spectrum,
 )
 from upconv.shapes import ConvGeometry
+
+if TYPE_CHECKING:
+    from scipy.sparse.linalg import LinearOperator
 
 __all__ = ["Monitor", "lsqr", "conjugate_gradient", "least_squares", "richardson_lucy", "wiener"]
 
@@ -39,7 +43,8 @@ class _Stop(Exception):
 class Monitor:
     """Calls ``callback(iteration, x)`` and draws a plain-text progress bar on stderr."""
 
-    def __init__(self, label, total, shape, callback, progress, stream=None):
+    def __init__(self, label: str, total: int, shape: tuple[int, ...],
+                 callback: Callable[[int, np.ndarray], Any] | None, progress: bool, stream: TextIO | None = None):
         self.label, self.total, self.shape = label, total, shape
         self.callback, self.progress = callback, progress
         self.stream = sys.stderr if stream is None else stream
@@ -78,7 +83,7 @@ class Monitor:
 # the solvers
 
 
-def lsqr(A, b: np.ndarray, x0: np.ndarray | None, damp: float, iterations: int, tol: float,
+def lsqr(A: LinearOperator, b: np.ndarray, x0: np.ndarray | None, damp: float, iterations: int, tol: float,
           monitor: Monitor) -> tuple[np.ndarray, int]:
     """LSQR (Paige & Saunders 1982) for ``min ||A x - b||² + damp² ||x||²``.
 
@@ -162,28 +167,30 @@ def lsqr(A, b: np.ndarray, x0: np.ndarray | None, damp: float, iterations: int, 
     return x, itn
 
 
-def conjugate_gradient(A, b: np.ndarray, x0: np.ndarray | None, iterations: int, tol: float,
-        monitor: Monitor) -> tuple[np.ndarray, int]:
+def conjugate_gradient(A: LinearOperator, b: np.ndarray, x0: np.ndarray | None, iterations: int, tol: float,
+                       monitor: Monitor) -> tuple[np.ndarray, int]:
     """:func:`scipy.sparse.linalg.cg` on the normal equations, with the monitor as its callback."""
     from scipy.sparse.linalg import cg
 
-    state = {"it": 0, "x": x0}
+    itn = 0
+    stopped_at: np.ndarray | None = None  # the iterate the callback stopped at
 
-    def cb(xk):
-        state["it"] += 1
-        state["x"] = xk
-        if monitor(state["it"], xk):
-            state["x"] = xk.copy()
+    def cb(xk: np.ndarray) -> None:
+        nonlocal itn, stopped_at
+        itn += 1
+        if monitor(itn, xk):
+            stopped_at = xk.copy()
             raise _Stop
 
     try:
         x, _ = cg(A, b, x0=x0, rtol=tol, atol=0.0, maxiter=iterations, callback=cb)
     except _Stop:
-        x = state["x"]
-    return np.asarray(x, dtype=b.dtype), state["it"]
+        x = stopped_at
+    return np.asarray(x, dtype=b.dtype), itn
 
 
-def richardson_lucy(op: Operator, y: np.ndarray, x: np.ndarray, iterations: int, monitor: Monitor) -> tuple[np.ndarray, int]:
+def richardson_lucy(op: Operator, y: np.ndarray, x: np.ndarray, iterations: int,
+                    monitor: Monitor) -> tuple[np.ndarray, int]:
     """``x <- x * Cᵀ(y / C x) / Cᵀ1``."""
     eps = float(np.finfo(y.dtype).eps)
     norm = op.adjoint(np.ones_like(y))
@@ -205,7 +212,7 @@ def richardson_lucy(op: Operator, y: np.ndarray, x: np.ndarray, iterations: int,
     return x, itn
 
 
-def _laplacian_symbol(L: Sequence[int], dtype: np.dtype) -> np.ndarray:
+def _laplacian_symbol(L: Sequence[int], dtype: np.dtype[Any]) -> np.ndarray:
     """Eigenvalues of the periodic discrete Laplacian ``-Δ`` on the ``rfftn`` grid: ``Σ_a 2 - 2 cos(2π f_a / L_a)``."""
     from scipy import fft
 
@@ -262,7 +269,9 @@ def wiener(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int, balance: 
 
 
 
-def least_squares(method, op: Operator, y, x_shape, x0, damp, smoothness, iterations, tol, monitor):
+def least_squares(method: str, op: Operator, y: np.ndarray, x_shape: tuple[int, ...], x0: np.ndarray | None,
+                  damp: float, smoothness: float, iterations: int, tol: float,
+                  monitor: Monitor) -> tuple[np.ndarray, int]:
     """``"lsqr"`` on ``[C; smoothness·∇; damp·I]`` or ``"cg"`` on the normal equations: ``(x, iterations)``."""
     from scipy.sparse.linalg import LinearOperator
 
@@ -270,10 +279,10 @@ def least_squares(method, op: Operator, y, x_shape, x0, damp, smoothness, iterat
     nx, ny = math.prod(x_shape), y.size
     grad_sizes = [math.prod(x_shape) // x_shape[a] * (x_shape[a] - 1) for a in range(2, len(x_shape))]
 
-    def conv(xf):
+    def conv(xf: np.ndarray) -> np.ndarray:
         return op.forward(xf.reshape(x_shape)).ravel()
 
-    def conv_t(yf):
+    def conv_t(yf: np.ndarray) -> np.ndarray:
         return op.adjoint(yf.reshape(y.shape)).ravel()
 
     x0f = None if x0 is None else x0.ravel()
@@ -288,7 +297,7 @@ def least_squares(method, op: Operator, y, x_shape, x0, damp, smoothness, iterat
         else:
             splits = np.cumsum(sizes)[:-1]
 
-            def matvec(xf):
+            def matvec(xf: np.ndarray) -> np.ndarray:
                 x = xf.reshape(x_shape)
                 parts = [op.forward(x).ravel()]
                 if smoothness:
@@ -297,7 +306,7 @@ def least_squares(method, op: Operator, y, x_shape, x0, damp, smoothness, iterat
                     parts.append(damp * xf)
                 return np.concatenate(parts)
 
-            def rmatvec(uf):
+            def rmatvec(uf: np.ndarray) -> np.ndarray:
                 parts = np.split(uf, splits)
                 out = op.adjoint(parts[0].reshape(y.shape))
                 if smoothness:
@@ -313,7 +322,7 @@ def least_squares(method, op: Operator, y, x_shape, x0, damp, smoothness, iterat
         b = np.concatenate([y.ravel(), np.zeros(sum(sizes) - ny, dtype=dtype)])
         return lsqr(A, b, x0f, 0.0 if explicit_damp else damp, iterations, tol, monitor)
 
-    def normal(xf):
+    def normal(xf: np.ndarray) -> np.ndarray:
         x = xf.reshape(x_shape)
         out = op.adjoint(op.forward(x))
         if damp:

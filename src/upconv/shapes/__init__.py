@@ -23,19 +23,30 @@ backwards ``out_size -> in_size``; its ``output_padding`` becomes a smaller
 (possibly negative) end padding of that convolution.
 
 
-The arithmetic lives in four modules, re-exported here:
+The arithmetic lives in five modules, re-exported here:
 
 =================  ===========================================================
 ``convolution``    :class:`ConvGeometry`, conv sizes, ``same`` padding, FFT sizes
 ``transposed``     transposed-conv sizes and padding, ONNX ``auto_pad``, the
                    polyphase classes, tap index maps, zero insertion, borders
+``stamps``         which outputs a transposed conv's taps reach, how often; borders
 ``resize``         interpolate and ONNX Resize sizes
 ``pooling``        pooling and unpooling sizes
+``chunks``         chunked computation: the output chunks of an operator for
+                   given input chunks, and the input range each one reads
 =================  ===========================================================
 """
 
 from __future__ import annotations
 
+from upconv.shapes.chunks import (
+    Chunk,
+    chunk_bounds,
+    conv_chunks,
+    conv_transpose_chunks,
+    gather_chunks,
+    max_unpool_geometry,
+)
 from upconv.shapes.convolution import (
     ConvGeometry,
     ceil_div,
@@ -57,6 +68,14 @@ from upconv.shapes.resize import (
     resize_geometry,
     resize_output_size,
 )
+from upconv.shapes.stamps import (
+    TapCoverage,
+    border_deficits,
+    interior_counts,
+    stamp_counts,
+    tap_coverage,
+    unreached_positions,
+)
 from upconv.shapes.transposed import (
     PhaseClass,
     conv_transpose_geometry,
@@ -75,6 +94,12 @@ from upconv.shapes.transposed import (
 )
 
 __all__ = [
+    "stamp_counts",
+    "interior_counts",
+    "unreached_positions",
+    "border_deficits",
+    "TapCoverage",
+    "tap_coverage",
     "ceil_div",
     "ConvGeometry",
     "PhaseClass",
@@ -104,4 +129,10 @@ __all__ = [
     "conv_transpose_interior",
     "resize_conv_transpose_padding",
     "fft_conv_size",
+    "Chunk",
+    "chunk_bounds",
+    "conv_chunks",
+    "conv_transpose_chunks",
+    "gather_chunks",
+    "max_unpool_geometry",
 ]

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 from upconv import _validate as v
+from upconv._validate import Pairs
 
-Pairs = tuple[tuple[int, int], ...]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 
-def ceil_div(a: int, b: int) -> int:
-    """``ceil(a / b)`` for integers, exactly (no float rounding): ``-(-a // b)``.
+@overload
+def ceil_div(a: int, b: int) -> int: ...
+
+
+@overload
+def ceil_div(a: npt.NDArray[np.integer[Any]], b: int) -> npt.NDArray[np.integer[Any]]: ...
+
+
+def ceil_div(a: int | npt.NDArray[np.integer[Any]], b: int) -> int | npt.NDArray[np.integer[Any]]:
+    """``ceil(a / b)`` for integers, exactly (no float rounding): ``-(-a // b)``; elementwise for integer arrays.
 
     Examples
     --------
@@ -71,7 +82,7 @@ class ConvGeometry:
         return tuple((o - 1) * s + ek for o, s, ek in zip(self.out_size, self.stride, self.effective_kernel_size))
 
 
-def _sizes(value: Any, func: str, name: str, n: int | None = None) -> tuple[int, ...]:
+def _sizes(value: object, func: str, name: str, n: int | None = None) -> tuple[int, ...]:
     if n is None:
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
             raise TypeError(f"{func}: {name} must be a sequence of positive integers, got {value!r}")
@@ -81,7 +92,9 @@ def _sizes(value: Any, func: str, name: str, n: int | None = None) -> tuple[int,
     return v.int_tuple(value, n, func, name, minimum=1)
 
 
-def _conv_params(func: str, n: int, kernel_size: Any, stride: Any, dilation: Any):
+def _conv_params(
+    func: str, n: int, kernel_size: object, stride: object, dilation: object
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
     k = _sizes(kernel_size, func, "kernel_size", n)
     s = v.int_tuple(stride, n, func, "stride", minimum=1)
     d = v.int_tuple(dilation, n, func, "dilation", minimum=1)
@@ -90,9 +103,9 @@ def _conv_params(func: str, n: int, kernel_size: Any, stride: Any, dilation: Any
 
 def same_padding(
     in_size: Sequence[int],
-    kernel_size: int | Sequence[int],
-    stride: int | Sequence[int] = 1,
-    dilation: int | Sequence[int] = 1,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple = 1,
+    dilation: v.IntOrTuple = 1,
     mode: str = "same_upper",
 ) -> Pairs:
     """Padding pairs that give ``out = ceil(in / s)`` (ONNX ``auto_pad``, torch ``padding='same'``).
@@ -125,10 +138,10 @@ def same_padding(
 
 def conv_geometry(
     in_size: Sequence[int],
-    kernel_size: int | Sequence[int],
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple = 1,
+    padding: v.PaddingLike = 0,
+    dilation: v.IntOrTuple = 1,
     *,
     func: str = "conv_geometry",
 ) -> ConvGeometry:
@@ -177,10 +190,10 @@ def conv_geometry(
 
 def conv_output_size(
     in_size: Sequence[int],
-    kernel_size: int | Sequence[int],
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple = 1,
+    padding: v.PaddingLike = 0,
+    dilation: v.IntOrTuple = 1,
 ) -> tuple[int, ...]:
     """Output spatial size of a convolution: ``(i + p_begin + p_end - ek) // s + 1``.
 
@@ -195,7 +208,7 @@ def conv_output_size(
 
 
 
-def fft_conv_size(in_size: Sequence[int], padding: Any = 0, *, fast: bool = True) -> tuple[int, ...]:
+def fft_conv_size(in_size: Sequence[int], padding: v.PadPairsLike = 0, *, fast: bool = True) -> tuple[int, ...]:
     """Circle length on which an FFT computes a zero-padded stride-1 convolution (and its transpose) exactly.
 
     A stride-1 correlation of ``in_size`` elements padded by ``(begin,

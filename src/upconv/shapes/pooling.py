@@ -17,7 +17,7 @@ from upconv.shapes.convolution import (
 # pooling and unpooling
 
 
-def _is_pairs(value: Any) -> bool:
+def _is_pairs(value: Any) -> bool:  # duck-typed: anything with a length
     """Whether ``padding`` is given as ``(begin, end)`` pairs (ONNX ``pads``) rather than ints."""
     if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
         return False
@@ -33,10 +33,10 @@ def _first_real(start: int, k: int, d: int, size: int) -> int | None:
 
 def pool_geometry(
     in_size: Sequence[int],
-    kernel_size: int | Sequence[int],
-    stride: Any = None,
-    padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple | None = None,
+    padding: v.PadPairsLike = 0,
+    dilation: v.IntOrTuple = 1,
     ceil_mode: bool = False,
     *,
     func: str = "pool_geometry",
@@ -119,10 +119,10 @@ def pool_geometry(
 
 def pool_output_size(
     in_size: Sequence[int],
-    kernel_size: int | Sequence[int],
-    stride: Any = None,
-    padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple | None = None,
+    padding: v.PadPairsLike = 0,
+    dilation: v.IntOrTuple = 1,
     ceil_mode: bool = False,
 ) -> tuple[int, ...]:
     """Output spatial size of max pooling (torch ``MaxPoolNd``, ONNX ``MaxPool``).
@@ -144,9 +144,9 @@ def pool_output_size(
 
 def max_unpool_output_size(
     in_size: Sequence[int],
-    kernel_size: int | Sequence[int],
-    stride: Any = None,
-    padding: Any = 0,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple | None = None,
+    padding: v.PadPairsLike = 0,
     output_size: Sequence[int] | None = None,
     *,
     func: str = "max_unpool_output_size",
@@ -158,12 +158,13 @@ def max_unpool_output_size(
     ``stride=None`` is ``kernel_size``; ``padding`` as an int, ints or
     ``(begin, end)`` pairs).  ``output_size`` (``n`` entries, or ``n + 2``
     whose leading N, C are dropped) replaces it; each entry must lie strictly
-    between ``default - s`` and ``default + s``, as torch requires.
+    between ``default - s`` and ``default + s``, as torch requires.  A size of
+    0 is allowed, as torch (the result is empty).
 
     Raises
     ------
     ValueError
-        If ``output_size`` is out of that range or an output size is below 1.
+        If ``output_size`` is out of that range or an output size is negative.
 
     Examples
     --------
@@ -173,6 +174,8 @@ def max_unpool_output_size(
     (5, 5)
     >>> max_unpool_output_size((3,), 3, stride=2, padding=1)
     (5,)
+    >>> max_unpool_output_size((1,), 1, stride=2, output_size=(0,))
+    (0,)
     """
     i = _sizes(in_size, func, "input spatial size")
     n = len(i)
@@ -181,7 +184,7 @@ def max_unpool_output_size(
     pads = v.pad_pairs(padding, n, func, "padding")
     default = tuple((i_ - 1) * s_ - b - e + k_ for i_, k_, s_, (b, e) in zip(i, k, s, pads))
     if output_size is None:
-        if any(o < 1 for o in default):
+        if any(o < 0 for o in default):
             raise ValueError(
                 f"{func}: output size is too small: {default} (input {i}, kernel_size={k}, stride={s}, "
                 f"padding={pads})"
@@ -195,7 +198,7 @@ def max_unpool_output_size(
         raise ValueError(
             f"{func}: output_size must have {n} or {n + 2} elements (got {len(output_size)}): {output_size!r}"
         )
-    o = v.int_tuple(tuple(output_size), n, func, "output_size", minimum=1)
+    o = v.int_tuple(tuple(output_size), n, func, "output_size", minimum=0)
     for ax, (o_, m, s_) in enumerate(zip(o, default, s)):
         if not m - s_ < o_ < m + s_:
             raise ValueError(
@@ -205,7 +208,7 @@ def max_unpool_output_size(
     return o
 
 
-def unpool_output_size(in_size: Sequence[int], scale_factor: int | Sequence[int]) -> tuple[int, ...]:
+def unpool_output_size(in_size: Sequence[int], scale_factor: v.IntOrTuple) -> tuple[int, ...]:
     """Output spatial size of nearest / bed-of-nails unpooling: ``o = i * s``.
 
     Examples

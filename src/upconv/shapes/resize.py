@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -17,8 +17,8 @@ from upconv.shapes.convolution import _sizes
 
 def interpolate_output_size(
     in_size: Sequence[int],
-    size: Any = None,
-    scale_factor: Any = None,
+    size: v.IntOrTuple | None = None,
+    scale_factor: v.FloatOrTuple | None = None,
     *,
     allow_empty: bool = False,
     func: str = "interpolate_output_size",
@@ -66,13 +66,24 @@ def interpolate_output_size(
             )
         return v.int_tuple(size, n, func, "size", minimum=minimum)
     sf = v.float_tuple(scale_factor, n, func, "scale_factor")
-    out = tuple(int(i_ * s_) for i_, s_ in zip(i, sf))
+    out = tuple(_scaled(i_, s_, func, "scale_factor", scale_factor) for i_, s_ in zip(i, sf))
     if any(o < minimum for o in out):
         raise ValueError(
             f"{func}: scale_factor={scale_factor!r} gives an output size of {out} for an input of {i}; "
             f"every output size must be >= {minimum}"
         )
     return out
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _scaled(size: int, scale: float, func: str, name: str, given: object) -> int:
+    """``floor(size * scale)`` as torch and ONNX compute it, refused when it is not a representable size."""
+    product = size * scale
+    if not math.isfinite(product) or product >= 2**63:
+        raise ValueError(f"{func}: {name}={given!r} gives an output size beyond 2**63 for an input size of {size}")
+    return int(product)
 
 
 @dataclass(frozen=True)
@@ -145,7 +156,9 @@ def resize_geometry(
             raise TypeError(f"{func}: axes must be a sequence of integers, got {axes!r}")
         raw = v.int_tuple(tuple(axes), len(axes), func, "axes")
         if any(not -r <= a < r for a in raw):
-            raise ValueError(f"{func}: every entry of axes must be in [{-r}, {r - 1}] for an input of rank {r}, got {axes!r}")
+            raise ValueError(
+                f"{func}: every entry of axes must be in [{-r}, {r - 1}] for an input of rank {r}, got {axes!r}"
+            )
         ax = tuple(a % r for a in raw)
         if len(set(ax)) != len(ax):
             raise ValueError(f"{func}: axes must not repeat an axis, got {axes!r}")
@@ -156,8 +169,8 @@ def resize_geometry(
     if scales is not None:
         sc = v.float_tuple(scales, len(ax), func, "scales", positive=True, scalar_ok=False)
         for a, s in zip(ax, sc):
-            scale[a] = float(np.float32(s))
-            out[a] = int(scale[a] * shape[a])
+            scale[a] = float(np.float32(s)) if abs(s) <= _FLOAT32_MAX else math.inf  # ONNX scales are float32
+            out[a] = _scaled(shape[a], scale[a], func, "scales", scales)
         return ResizeGeometry(shape, tuple(out), tuple(scale), ax)
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)):
         raise TypeError(f"{func}: sizes must be a sequence of {len(ax)} integers, got {sizes!r}")

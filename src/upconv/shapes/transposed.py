@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from upconv import _validate as v
 from upconv.shapes.convolution import (
@@ -28,7 +28,7 @@ class PhaseClass(NamedTuple):
     """
 
     first: int
-    count: int
+    count: int  # type: ignore[assignment]  # the field shadows tuple.count (a public name, kept)
     taps: tuple[int, ...]
     dilation: int
     padding: tuple[int, int]
@@ -119,10 +119,10 @@ def _transpose_min_size(g_in: int, k: int, s: int, d: int, b: int, e: int) -> in
 
 def conv_transpose_output_size_range(
     in_size: Sequence[int],
-    kernel_size: int | Sequence[int],
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple = 1,
+    padding: v.PadPairsLike = 0,
+    dilation: v.IntOrTuple = 1,
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Smallest and largest output size a transposed convolution can produce.
 
@@ -139,17 +139,17 @@ def conv_transpose_output_size_range(
     i = _sizes(in_size, func, "in_size")
     k, s, d = _conv_params(func, len(i), kernel_size, stride, dilation)
     pads = v.pad_pairs(padding, len(i), func)
-    lo = tuple(_transpose_min_size(*args, b, e) for *args, (b, e) in zip(i, k, s, d, pads))
+    lo = tuple(_transpose_min_size(i_, k_, s_, d_, b, e) for i_, k_, s_, d_, (b, e) in zip(i, k, s, d, pads))
     return lo, tuple(m + s_ - 1 for m, s_ in zip(lo, s))
 
 
 def conv_transpose_output_padding(
     output_size: Sequence[int],
     in_size: Sequence[int],
-    kernel_size: int | Sequence[int],
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple = 1,
+    padding: v.PadPairsLike = 0,
+    dilation: v.IntOrTuple = 1,
     *,
     func: str = "conv_transpose_output_padding",
 ) -> tuple[int, ...]:
@@ -190,11 +190,11 @@ def conv_transpose_output_padding(
 
 def conv_transpose_geometry(
     in_size: Sequence[int],
-    kernel_size: int | Sequence[int],
-    stride: Any = 1,
-    padding: Any = 0,
-    output_padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple = 1,
+    padding: v.PadPairsLike = 0,
+    output_padding: v.IntOrTuple = 0,
+    dilation: v.IntOrTuple = 1,
     *,
     output_size: Sequence[int] | None = None,
     func: str = "conv_transpose_geometry",
@@ -230,7 +230,9 @@ def conv_transpose_geometry(
                     f"(0 <= output_padding < max(stride, dilation)), got output_padding={a}, "
                     f"stride={s}, dilation={d}"
                 )
-    out = tuple(_transpose_min_size(*args, b, e) + a_ for *args, (b, e), a_ in zip(i, k, s, d, pads, a))
+    out = tuple(
+        _transpose_min_size(i_, k_, s_, d_, b, e) + a_ for i_, k_, s_, d_, (b, e), a_ in zip(i, k, s, d, pads, a)
+    )
     if any(o < 1 for o in out):
         raise ValueError(
             f"{func}: output size is too small: {out} (input {i}, kernel_size={k}, stride={s}, "
@@ -242,11 +244,11 @@ def conv_transpose_geometry(
 
 def conv_transpose_output_size(
     in_size: Sequence[int],
-    kernel_size: int | Sequence[int],
-    stride: Any = 1,
-    padding: Any = 0,
-    output_padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple = 1,
+    padding: v.PadPairsLike = 0,
+    output_padding: v.IntOrTuple = 0,
+    dilation: v.IntOrTuple = 1,
 ) -> tuple[int, ...]:
     """Output spatial size of a transposed convolution: ``(i-1)*s + ek - p_begin - p_end + a``.
 
@@ -264,14 +266,14 @@ def conv_transpose_output_size(
 
 def onnx_conv_transpose_padding(
     in_size: Sequence[int],
-    kernel_size: int | Sequence[int],
-    stride: Any = 1,
-    dilation: Any = 1,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple = 1,
+    dilation: v.IntOrTuple = 1,
     *,
     pads: Sequence[int] | None = None,
     auto_pad: str = "NOTSET",
     output_shape: Sequence[int] | None = None,
-    output_padding: Any = 0,
+    output_padding: v.IntOrTuple = 0,
 ) -> tuple[Pairs, tuple[int, ...]]:
     """Translate ONNX ConvTranspose attributes into upconv ``(padding, output_padding)``.
 
@@ -328,13 +330,13 @@ def onnx_conv_transpose_padding(
 
 def conv_transpose_interior(
     in_size: Sequence[int],
-    kernel_size: int | Sequence[int],
-    stride: Any = 1,
-    padding: Any = 0,
-    output_padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: v.IntOrTuple,
+    stride: v.IntOrTuple = 1,
+    padding: v.PadPairsLike = 0,
+    output_padding: v.IntOrTuple = 0,
+    dilation: v.IntOrTuple = 1,
     *,
-    input_interior: Any = None,
+    input_interior: v.PadPairsLike | None = None,
 ) -> Pairs:
     """Output positions of a transposed convolution that the input's borders do not affect.
 
@@ -393,7 +395,7 @@ def conv_transpose_interior(
     return tuple(out)
 
 
-def resize_conv_transpose_padding(kernel_size: int | Sequence[int], padding: Any = 0) -> Pairs:
+def resize_conv_transpose_padding(kernel_size: v.IntOrTuple, padding: v.PadPairsLike = 0) -> Pairs:
     """Padding of the transposed convolution equal to nearest-upsampling followed by a convolution.
 
     Nearest upsampling by ``s`` then a stride-1 convolution with a ``k``-tap

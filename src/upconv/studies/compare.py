@@ -34,7 +34,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -48,6 +48,9 @@ from upconv.ops.interpolation import interpolate
 from upconv.ops.pooling import max_pool, max_unpool, unpool
 from upconv.ops.resize_convolution import resize_conv
 from upconv.restore.metrics import psnr, ssim
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["UPSAMPLERS", "UpsamplerScore", "UpsamplerComparison", "compare_upsamplers", "smoothing_kernel",
            "builtin_image"]
@@ -202,7 +205,7 @@ class UpsamplerComparison:
         return "\n".join(self.table_lines())
 
 
-def _as_image(image: Any, func: str) -> np.ndarray:
+def _as_image(image: npt.ArrayLike, func: str) -> npt.NDArray[np.float64]:
     a = np.asarray(image)
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{func}: image must be a real numeric array, got dtype {a.dtype}")
@@ -246,11 +249,12 @@ def _runners(scale: int, channels: int, low_size: tuple[int, ...], out_size: tup
 
 
 def compare_upsamplers(
-    image: Any,
+    image: npt.ArrayLike,
     scale: int = 4,
     *,
     methods: Sequence[str] | None = None,
     repeat: int = 3,
+    progress: Callable[[str, int, int], object] | None = None,
 ) -> UpsamplerComparison:
     r"""Down-sample ``image`` by ``scale``, up-sample it back with every method, and score each result.
 
@@ -268,6 +272,9 @@ def compare_upsamplers(
     repeat : int, optional
         Timed runs per method (default 3) after one untimed warm-up run (the
         first call loads the kernels and allocates scratch); the fastest is reported.
+    progress : callable, optional
+        ``progress(method, i, n)`` before the ``i``-th of ``n`` methods runs
+        (the CLI's progress line).
 
     Returns
     -------
@@ -370,7 +377,9 @@ def compare_upsamplers(
     runners = _runners(s, c, low_size, size, indices)
     outputs: dict[str, np.ndarray] = {}
     rows = []
-    for method in chosen:
+    for i, method in enumerate(chosen, 1):
+        if progress is not None:
+            progress(method, i, len(chosen))
         run = runners[method]
         y = run(low)  # warm-up (and the output)
         best = np.inf
@@ -382,7 +391,7 @@ def compare_upsamplers(
         out = y if x.ndim == 3 else y[0]
         outputs[method] = out
         p = float(psnr(ref[0], y, data_range=1.0))
-        q = float(ssim(ref[0], y, data_range=1.0, channel_axis=0))
+        q = float(cast("float", ssim(ref[0], y, data_range=1.0, channel_axis=0)))  # a float without full=True
         rows.append(UpsamplerScore(method, p, q, float(best), UPSAMPLERS[method]))
     order = {m: i for i, m in enumerate(UPSAMPLERS)}
     rows.sort(key=lambda r: (-r.psnr, order[r.method]))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -44,7 +44,7 @@ def channel_weight(kernel: np.ndarray, channels: int) -> np.ndarray:
 
 
 def observation_geometry(out_size: Sequence[int], kernel_shape: Sequence[int],
-                         stride: int) -> tuple[tuple[int, ...], Any]:
+                         stride: int) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
     """Input size and padding of the convolution that produced ``out_size``.
 
     The image ``stride`` times larger (``out * s``, as nearest unpooling),
@@ -224,12 +224,13 @@ def deblur_study(kernel: np.ndarray, *, size: int = 256, stride: int = 1, noise:
     else:
         baseline = interpolate(y[None], size=x.shape, mode="bilinear", align_corners=True)[0, 0]
         label = "y, bilinear upsampling"
+    # ssim is a float without full=True
     rows = [Restoration(label, baseline[None], None, "baseline", psnr(x, baseline, data_range=1),
-                        ssim(x, baseline, data_range=1))]
+                        cast("float", ssim(x, baseline, data_range=1)))]
     for r in results:
         if r.estimate is None:
             rows.append(r)
         else:
             rows.append(Restoration(r.method, r.estimate, r.seconds, r.note, psnr(x, r.estimate[0], data_range=1),
-                                    ssim(x, r.estimate[0], data_range=1)))
+                                    cast("float", ssim(x, r.estimate[0], data_range=1))))
     return DeblurStudy(x, y[0], kernel, stride, noise, tuple(rows))

@@ -33,7 +33,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -44,6 +44,9 @@ from upconv.explain.report import table
 from upconv.explain.spectral import stride_frequency_energy
 from upconv.ops.interpolation import interpolate
 from upconv.restore.metrics import psnr
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["UPSAMPLING_LAYERS", "Progress", "MethodResult", "ExperimentResult", "build_decoder",
            "checkerboard_experiment"]
@@ -65,7 +68,7 @@ SCALE = 4
 _MEAN = np.float32(0.5)
 
 
-def _up_layer(method: str, f: int, rng: np.random.Generator, dtype: Any) -> nn.Module:
+def _up_layer(method: str, f: int, rng: np.random.Generator, dtype: npt.DTypeLike) -> nn.Module:
     if method == "transposed_k3s2":
         return nn.ConvTranspose(f, f, 3, stride=2, padding=1, output_padding=1, rng=rng, dtype=dtype)
     if method == "transposed_k4s2":
@@ -80,7 +83,7 @@ def _up_layer(method: str, f: int, rng: np.random.Generator, dtype: Any) -> nn.M
 
 
 def build_decoder(method: str, *, features: int = 16, channels: int = 1, seed: int = 0,
-                  dtype: Any = np.float32) -> nn.Sequential:
+                  dtype: npt.DTypeLike = np.float32) -> nn.Sequential:
     """The experiment's x4 decoder with the up-sampling layers of ``method``.
 
     ``conv3x3(channels -> F), ReLU, up(F -> F), ReLU, up(F -> F), ReLU,
@@ -111,7 +114,7 @@ def build_decoder(method: str, *, features: int = 16, channels: int = 1, seed: i
 # data
 
 
-def _to_gray(img: Any) -> np.ndarray:
+def _to_gray(img: npt.ArrayLike) -> npt.NDArray[np.float32]:
     """An image as float32 luminance in [0, 1], shape (H, W)."""
     a = np.asarray(img)
     scale = 255.0 if a.dtype == np.uint8 else (65535.0 if a.dtype == np.uint16 else 1.0)
@@ -126,47 +129,26 @@ def _to_gray(img: Any) -> np.ndarray:
     return np.clip(a, 0, 1).astype(np.float32)
 
 
-def _synthetic_images(rng: np.random.Generator, count: int = 3, size: int = 192) -> list[tuple[str, np.ndarray]]:
-    """Smooth random images with edges (used when :mod:`upconv.data` is not available)."""
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
-    out = []
-    for i in range(count):
-        img = np.zeros((size, size), np.float32)
-        for _ in range(6):
-            fx, fy, ph = rng.uniform(0.5, 6), rng.uniform(0.5, 6), rng.uniform(0, 2 * np.pi)
-            img += rng.uniform(0.05, 0.2) * np.sin(2 * np.pi * (fx * xx + fy * yy) + ph)
-        for _ in range(8):
-            cx, cy, r = rng.uniform(0, 1), rng.uniform(0, 1), rng.uniform(0.03, 0.2)
-            img += rng.uniform(-0.4, 0.4) * ((xx - cx) ** 2 + (yy - cy) ** 2 < r * r)
-        img -= img.min()
-        img /= max(float(img.max()), 1e-6)
-        out.append((f"synthetic{i}", img))
-    return out
-
-
 # Test charts of upconv.data (aliasing patterns up to Nyquist, which no x4 decoder can recover): not used.
 _CHARTS = frozenset({"zone_plate", "siemens_star", "text"})
 
 
-def _images(rng: np.random.Generator) -> tuple[list[tuple[str, np.ndarray]], str]:
+def _images() -> tuple[list[tuple[str, np.ndarray]], str]:
     """The built-in photographs (grayscale) and where they came from.
 
-    From :mod:`upconv.data`: every image but the test charts, and a colour
-    image only when it has no ``"_gray"`` twin; synthetic smooth images if
-    that module is missing.
+    Every image of :mod:`upconv.data` but the test charts, and a colour
+    image only when it has no ``"_gray"`` twin.  They need no Pillow
+    (:mod:`upconv.images.png` decodes them when it is missing), so the
+    numbers never depend on what is installed; an error is raised, never
+    replaced by other images.
     """
-    try:
-        from upconv.images import samples as data  # type: ignore[attr-defined]
+    from upconv.images import samples as data
 
-        names = [n for n in data.names() if n not in _CHARTS]
-        names = [n for n in names if f"{n}_gray" not in names] or list(data.names())
-        imgs = [(name, _to_gray(data.load(name))) for name in names]
-        imgs = [(n, a) for n, a in imgs if a.ndim == 2 and min(a.shape) >= 64]
-        if imgs:
-            return imgs, "upconv.data: " + ", ".join(n for n, _ in imgs)
-    except (ImportError, AttributeError, OSError, ValueError):
-        pass
-    return _synthetic_images(rng), "synthetic"
+    names = [n for n in data.names() if n not in _CHARTS]
+    names = [n for n in names if f"{n}_gray" not in names] or list(data.names())
+    imgs = [(name, _to_gray(data.load(name))) for name in names]
+    imgs = [(n, a) for n, a in imgs if a.ndim == 2 and min(a.shape) >= 64]
+    return imgs, "upconv.data: " + ", ".join(n for n, _ in imgs)
 
 
 def _downsample(hr: np.ndarray) -> np.ndarray:
@@ -244,8 +226,8 @@ class Progress(NamedTuple):
     """Where the training is, passed to the ``progress`` callback after every step; ``str()`` is a status line."""
 
     method: str
-    index: int
-    count: int
+    index: int  # type: ignore[assignment]  # the field names hide tuple.index and tuple.count (public names)
+    count: int  # type: ignore[assignment]
     epoch: int
     epochs: int
     step: int
@@ -367,8 +349,8 @@ def checkerboard_experiment(
     -----
     Images are the photographs of :mod:`upconv.data` (its test charts are
     left out: their content up to the Nyquist frequency cannot be recovered
-    from a x4 down-sampled input), in luminance; when that module is missing
-    smooth synthetic images are generated from ``seed``.  The top three
+    from a x4 down-sampled input), in luminance, decoded without Pillow when
+    it is missing, so the results do not depend on the installation.  The top three
     quarters of each image give the training patches, the 64 x 64 tiles of
     the bottom quarter are the held-out crops.  The low-resolution input is
     the mean of each 4x4 block; the decoder works on centred values (pixel
@@ -400,7 +382,7 @@ def checkerboard_experiment(
         raise ValueError(f"{func}: methods must name at least one method, got {methods!r}")
 
     data_rng = np.random.default_rng(seed)
-    images, source = _images(data_rng)
+    images, source = _images()
     train, held = _split(images, 64)
     if any(min(t.shape) < patch for t in train):
         raise ValueError(f"{func}: patch={patch} is larger than a training region {min(min(t.shape) for t in train)}")

@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -195,7 +194,7 @@ def test_method_shows_one_view_but_checks_all(capsys):
         (["--kernel-size", "3,3,3"], "--kernel-size"),
         (["--method", "fft"], "--method"),
         (["--input", "missing.npy"], "--input"),
-        (["--output-padding", "2"], "output_padding"),  # rejected by upconv.shapes
+        (["--output-padding", "2"], "argument --output-padding: must be smaller"),  # rejected by upconv.shapes
         (["--size", "2", "--padding", "5"], "output size is too small"),
     ],
 )
@@ -217,7 +216,8 @@ def test_library_memory_error_is_reported(capsys, monkeypatch):
     monkeypatch.setenv("UPCONV_MEMORY_LIMIT", "64")
     rc, out, err = run_cli(capsys, "explain")
     assert rc == 2 and out == ""
-    assert err.startswith("upconv explain: error: conv_transpose: ") and "memory limit" in err
+    # the CLI's words: the library function's name is dropped (issue 18)
+    assert err.startswith("upconv explain: error: the output of shape ") and "memory limit" in err
 
 
 def test_disagreeing_methods_exit_1(capsys, monkeypatch):
@@ -333,22 +333,20 @@ def test_python_dash_m_with_an_ascii_terminal(tmp_path):
     assert "All 4 views agree exactly" in proc.stdout
 
 
-def test_console_script_version_is_fast():
+def test_console_script_version():
+    # how fast it starts is benchmarks/bench_cold_start.py's business: a busy machine makes timings flaky
     script = shutil.which("upconv")
     if script is None:
         pytest.skip("the upconv console script is not installed (pip install -e .)")
-    start = time.perf_counter()
     proc = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=60)
-    elapsed = time.perf_counter() - start
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"upconv {upconv.__version__}"
-    assert elapsed < 1.0
 
 
 def test_import_is_light():
     code = (
         "import sys, upconv.cli; upconv.cli.build_parser(); "
-        "print(sorted(m for m in ('matplotlib', 'sympy', 'torch') if m in sys.modules))"
+        "print(sorted(m for m in ('matplotlib', 'sympy', 'torch', 'upconv.kernels._native', 'onnx', 'PIL') if m in sys.modules))"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)

@@ -96,9 +96,9 @@ def test_plan_inverse(capsys):
         (["plan", "7"], "argument OUT: the output size is required"),
         (["plan", "7,8", "14"], "argument IN: the planner works on one axis at a time"),
         (["plan", "7", "14", "--limit", "-1"], "argument --limit: must be >= 0"),
-        (["plan", "7", "14", "--max-kernel", "0"], "plan: max_kernel must be >= 1"),
+        (["plan", "7", "14", "--max-kernel", "0"], "argument --max-kernel: must be >= 1, got 0"),  # CLI words
         (["plan", "7", "5", "--inverse", "3", "2", "1"], "argument OUT: the convolution (kernel 3, stride 2"),
-        (["plan", "2", "--inverse", "5", "1", "0"], "plan_inverse: the kernel is larger than the padded input"),
+        (["plan", "2", "--inverse", "5", "1", "0"], "error: the kernel is larger than the padded input"),
         (["plan", "7", "--inverse", "3", "2"], "argument --inverse: expected 3 arguments"),
         (["plan", "seven", "14"], "argument IN"),
     ],
@@ -211,16 +211,17 @@ def test_checkerboard_colour_on_a_terminal(capsys, monkeypatch):
     "argv, message",
     [
         (["checkerboard"], "argument --kernel: required"),
-        (["checkerboard", "--kernel", "3", "--then", "3"], "argument --then: expected K:S or K:S:D"),
+        (["checkerboard", "--kernel", "3", "--then", "3"], "argument --then: expected K:S, K:S:D or K:S:D:P"),
         (["checkerboard", "--kernel", "3,3,3", "--stride", "2,2"], "argument --dims: per-axis values of different"),
         (["checkerboard", "--kernel", "3,3,3", "--stride", "2,2", "--dims", "3"],
          "argument --stride: expected 1 or 3 values"),
         (["checkerboard", "--kernel", "3", "--weights", "missing.npy"], "argument --weights: cannot read"),
         (["checkerboard", "--kernel", "3", "--dc-figure", "x.png"], "argument --dc-figure: needs --weights"),
         (["checkerboard", "--kernel", "3", "--dims", "3", "--figure", "x.png"],
-         "argument --figure: plot_overlap: only 1-d and 2-d"),
-        (["checkerboard", "--kernel", "3", "--figure", "x.gif"], "argument --figure: plot_overlap: path must end"),
-        (["checkerboard", "--kernel", "3", "--in-size", "1"], "overlap_map: in_size=(1,) is too small"),
+         "argument --figure: only 1-d and 2-d"),
+        (["checkerboard", "--kernel", "3", "--figure", "x.gif"],
+         "argument --figure: must end in .png, .svg or .pdf, got 'x.gif'"),
+        (["checkerboard", "--kernel", "3", "--in-size", "1"], "argument --in-size: --in-size 1 is too small"),
     ],
 )
 def test_checkerboard_errors_exit_2(capsys, argv, message, tmp_path, monkeypatch):

@@ -368,7 +368,8 @@ def test_stride_frequency_energy_of_flat_outputs_is_zero():
 
 def test_stride_frequency_energy_of_layers():
     # a smooth positive image (the measure sees the checkerboard of the local mean)
-    x = 2 + np.cos(np.linspace(0, np.pi, 16))[None, None, :, None] * np.cos(np.linspace(0, np.pi, 16))[None, None, None, :]
+    x = (2 + np.cos(np.linspace(0, np.pi, 16))[None, None, :, None]
+         * np.cos(np.linspace(0, np.pi, 16))[None, None, None, :])
     board = upconv.conv_transpose(x, np.ones((1, 1, 3, 3)), stride=2)[..., 2:-2, 2:-2]
     rng = np.random.default_rng(5)
     smooth = upconv.conv_transpose(x, resize_equivalent_kernel(np.ones((1, 1, 3, 3)) / 9, 2), stride=2)[..., 2:-2, 2:-2]
@@ -383,7 +384,8 @@ def test_stride_frequency_energy_of_layers():
 
 
 def test_stride_frequency_energy_errors():
-    with pytest.raises(ValueError, match=r"^stride_frequency_energy: axis 0 of y \(length 2\) is shorter than its stride 3"):
+    with pytest.raises(ValueError, match=r"^stride_frequency_energy: axis 0 of y \(length 2\) is shorter than its "
+                                         r"stride 3"):
         stride_frequency_energy(np.ones(2), 3)
     with pytest.raises(ValueError, match=r"^stride_frequency_energy: every entry of axes must be in \[-2, 1\]"):
         stride_frequency_energy(np.ones((4, 4)), 2, axes=2)
@@ -434,3 +436,19 @@ def test_input_gradient_pattern_errors():
         input_gradient_pattern(3, 2, in_size=1)
     with pytest.raises(ValueError, match=r"^input_gradient_pattern: every entry of padding must be >= 0"):
         input_gradient_pattern(3, 2, padding=-1)
+
+
+def test_an_even_geometry_verdict_says_the_weights_decide_the_rest():
+    import numpy as np
+
+    import upconv
+
+    m = upconv.overlap_map(4, 2, ndim=2)
+    assert m.verdict == "artifact-free" and m.artifact_free
+    assert "geometry" in m.advice and "upconv.dc_gain_spread(weight, stride)" in m.advice
+    assert "geometry" in m.format_table() and "dc_gain_spread" in m.format_table()
+    # the caveat is real: random k4 s2 weights make a checkerboard that the geometry does not
+    w = np.random.default_rng(0).standard_normal((4, 4, 4, 4))
+    assert upconv.dc_gain_spread(w, 2).max_relative_spread > 0.5
+    odd = upconv.overlap_map(3, 2)
+    assert odd.verdict == "checkerboard" and "whatever the weights" in odd.advice

@@ -16,13 +16,33 @@ sp = pytest.importorskip("sympy")
 # seed 001, transcribed verbatim (LaTeX of the blog post)
 
 SEED_001_CONV = (
-    r"w_{11} x^{(l)}_{11} + w_{12} x^{(l)}_{12} + w_{13} x^{(l)}_{13} + w_{21} x^{(l)}_{21} + w_{22} x^{(l)}_{22} + w_{23} x^{(l)}_{23} + w_{31} x^{(l)}_{31} + w_{32} x^{(l)}_{32} + w_{33} x^{(l)}_{33} & w_{11} x^{(l)}_{12} + w_{12} x^{(l)}_{13} + w_{13} x^{(l)}_{14} + w_{21} x^{(l)}_{22} + w_{22} x^{(l)}_{23} + w_{23} x^{(l)}_{24} + w_{31} x^{(l)}_{32} + w_{32} x^{(l)}_{33} + w_{33} x^{(l)}_{34}\\ w_{11} x^{(l)}_{21} + w_{12} x^{(l)}_{22} + w_{13} x^{(l)}_{23} + w_{21} x^{(l)}_{31} + w_{22} x^{(l)}_{32} + w_{23} x^{(l)}_{33} + w_{31} x^{(l)}_{41} + w_{32} x^{(l)}_{42} + w_{33} x^{(l)}_{43} & w_{11} x^{(l)}_{22} + w_{12} x^{(l)}_{23} + w_{13} x^{(l)}_{24} + w_{21} x^{(l)}_{32} + w_{22} x^{(l)}_{33} + w_{23} x^{(l)}_{34} + w_{31} x^{(l)}_{42} + w_{32} x^{(l)}_{43} + w_{33} x^{(l)}_{44}"
+    r"w_{11} x^{(l)}_{11} + w_{12} x^{(l)}_{12} + w_{13} x^{(l)}_{13} + w_{21} x^{(l)}_{21} + w_{22} x^{(l)}_{22} + "
+    r"w_{23} x^{(l)}_{23} + w_{31} x^{(l)}_{31} + w_{32} x^{(l)}_{32} + w_{33} x^{(l)}_{33} & w_{11} x^{(l)}_{12} + "
+    r"w_{12} x^{(l)}_{13} + w_{13} x^{(l)}_{14} + w_{21} x^{(l)}_{22} + w_{22} x^{(l)}_{23} + w_{23} x^{(l)}_{24} + "
+    r"w_{31} x^{(l)}_{32} + w_{32} x^{(l)}_{33} + w_{33} x^{(l)}_{34}\\ w_{11} x^{(l)}_{21} + w_{12} x^{(l)}_{22} + "
+    r"w_{13} x^{(l)}_{23} + w_{21} x^{(l)}_{31} + w_{22} x^{(l)}_{32} + w_{23} x^{(l)}_{33} + w_{31} x^{(l)}_{41} + "
+    r"w_{32} x^{(l)}_{42} + w_{33} x^{(l)}_{43} & w_{11} x^{(l)}_{22} + w_{12} x^{(l)}_{23} + w_{13} x^{(l)}_{24} + "
+    r"w_{21} x^{(l)}_{32} + w_{22} x^{(l)}_{33} + w_{23} x^{(l)}_{34} + w_{31} x^{(l)}_{42} + w_{32} x^{(l)}_{43} + "
+    r"w_{33} x^{(l)}_{44}"
 )
 SEED_001_C = (
-    r"w_{11} & 0 & 0 & 0\\w_{12} & w_{11} & 0 & 0\\w_{13} & w_{12} & 0 & 0\\0 & w_{13} & 0 & 0\\w_{21} & 0 & w_{11} & 0\\w_{22} & w_{21} & w_{12} & w_{11}\\w_{23} & w_{22} & w_{13} & w_{12}\\0 & w_{23} & 0 & w_{13}\\w_{31} & 0 & w_{21} & 0\\w_{32} & w_{31} & w_{22} & w_{21}\\w_{33} & w_{32} & w_{23} & w_{22}\\0 & w_{33} & 0 & w_{23}\\0 & 0 & w_{31} & 0\\0 & 0 & w_{32} & w_{31}\\0 & 0 & w_{33} & w_{32}\\0 & 0 & 0 & w_{33}"
+    r"w_{11} & 0 & 0 & 0\\w_{12} & w_{11} & 0 & 0\\w_{13} & w_{12} & 0 & 0\\0 & w_{13} & 0 & 0\\"
+    r"w_{21} & 0 & w_{11} & 0\\w_{22} & w_{21} & w_{12} & w_{11}\\"
+    r"w_{23} & w_{22} & w_{13} & w_{12}\\0 & w_{23} & 0 & w_{13}\\"
+    r"w_{31} & 0 & w_{21} & 0\\w_{32} & w_{31} & w_{22} & w_{21}\\"
+    r"w_{33} & w_{32} & w_{23} & w_{22}\\0 & w_{33} & 0 & w_{23}\\"
+    r"0 & 0 & w_{31} & 0\\0 & 0 & w_{32} & w_{31}\\0 & 0 & w_{33} & w_{32}\\0 & 0 & 0 & w_{33}"
 )
 SEED_001_TRANSPOSED = (
-    r"w_{11} x^{(l+1)}_{11} & w_{11} x^{(l+1)}_{12} + w_{12} x^{(l+1)}_{11} & w_{12} x^{(l+1)}_{12} + w_{13} x^{(l+1)}_{11} & w_{13} x^{(l+1)}_{12}\\w_{11} x^{(l+1)}_{21} + w_{21} x^{(l+1)}_{11} & w_{11} x^{(l+1)}_{22} + w_{12} x^{(l+1)}_{21} + w_{21} x^{(l+1)}_{12} + w_{22} x^{(l+1)}_{11} & w_{12} x^{(l+1)}_{22} + w_{13} x^{(l+1)}_{21} + w_{22} x^{(l+1)}_{12} + w_{23} x^{(l+1)}_{11} & w_{13} x^{(l+1)}_{22} + w_{23} x^{(l+1)}_{12}\\w_{21} x^{(l+1)}_{21} + w_{31} x^{(l+1)}_{11} & w_{21} x^{(l+1)}_{22} + w_{22} x^{(l+1)}_{21} + w_{31} x^{(l+1)}_{12} + w_{32} x^{(l+1)}_{11} & w_{22} x^{(l+1)}_{22} + w_{23} x^{(l+1)}_{21} + w_{32} x^{(l+1)}_{12} + w_{33} x^{(l+1)}_{11} & w_{23} x^{(l+1)}_{22} + w_{33} x^{(l+1)}_{12}\\w_{31} x^{(l+1)}_{21} & w_{31} x^{(l+1)}_{22} + w_{32} x^{(l+1)}_{21} & w_{32} x^{(l+1)}_{22} + w_{33} x^{(l+1)}_{21} & w_{33} x^{(l+1)}_{22}"
+    r"w_{11} x^{(l+1)}_{11} & w_{11} x^{(l+1)}_{12} + w_{12} x^{(l+1)}_{11} & w_{12} x^{(l+1)}_{12} + w_{13} "
+    r"x^{(l+1)}_{11} & w_{13} x^{(l+1)}_{12}\\w_{11} x^{(l+1)}_{21} + w_{21} x^{(l+1)}_{11} & w_{11} x^{(l+1)}_{22} + "
+    r"w_{12} x^{(l+1)}_{21} + w_{21} x^{(l+1)}_{12} + w_{22} x^{(l+1)}_{11} & w_{12} x^{(l+1)}_{22} + w_{13} "
+    r"x^{(l+1)}_{21} + w_{22} x^{(l+1)}_{12} + w_{23} x^{(l+1)}_{11} & w_{13} x^{(l+1)}_{22} + w_{23} "
+    r"x^{(l+1)}_{12}\\w_{21} x^{(l+1)}_{21} + w_{31} x^{(l+1)}_{11} & w_{21} x^{(l+1)}_{22} + w_{22} x^{(l+1)}_{21} + "
+    r"w_{31} x^{(l+1)}_{12} + w_{32} x^{(l+1)}_{11} & w_{22} x^{(l+1)}_{22} + w_{23} x^{(l+1)}_{21} + w_{32} "
+    r"x^{(l+1)}_{12} + w_{33} x^{(l+1)}_{11} & w_{23} x^{(l+1)}_{22} + w_{33} x^{(l+1)}_{12}\\w_{31} x^{(l+1)}_{21} & "
+    r"w_{31} x^{(l+1)}_{22} + w_{32} x^{(l+1)}_{21} & w_{32} x^{(l+1)}_{22} + w_{33} x^{(l+1)}_{21} & w_{33} "
+    r"x^{(l+1)}_{22}"
 )
 
 
@@ -78,7 +98,11 @@ def test_seed_001_code_gives_the_same_C():
 
 @pytest.mark.parametrize(
     ("in_size", "k", "kw"),
-    [((4, 4), 3, {}), ((5, 4), 2, {"stride": 2, "padding": ((1, 0), (0, 1))}), ((3,), 2, {"in_channels": 2, "out_channels": 2})],
+    [
+        ((4, 4), 3, {}),
+        ((5, 4), 2, {"stride": 2, "padding": ((1, 0), (0, 1))}),
+        ((3,), 2, {"in_channels": 2, "out_channels": 2}),
+    ],
 )
 def test_equals_sympy_jacobian(in_size, k, kw):
     # symbolic_conv_matrix skips structurally zero derivatives; Matrix.jacobian gives the same matrix
@@ -118,7 +142,8 @@ def _values(rng, shape):
 def _subs(expr, symbols_values):
     mapping = {}
     for arr, values in symbols_values:
-        mapping.update({s: sp.Integer(int(n)) for s, n in zip(np.array(arr.tolist(), dtype=object).ravel(), values.ravel())})
+        flat = np.array(arr.tolist(), dtype=object).ravel()
+        mapping.update({s: sp.Integer(int(n)) for s, n in zip(flat, values.ravel())})
     out = expr.xreplace(mapping)
     return np.array(out.tolist(), dtype=np.float64)
 
@@ -251,7 +276,8 @@ def test_result_types_and_naming():
 
 
 def test_size_guard(monkeypatch):
-    with pytest.raises(ValueError, match=r"^symbolic_conv_matrix: this configuration needs 1081600 matrix entries.*100000"):
+    with pytest.raises(ValueError, match=r"^symbolic_conv_matrix: this configuration needs 1081600 matrix "
+                                         r"entries.*100000"):
         symbolic.symbolic_conv_matrix((40, 40), 15)
     with pytest.raises(ValueError, match=r"^symbolic_conv: this configuration needs .* product terms"):
         symbolic.symbolic_conv((400, 400), 3)
@@ -267,7 +293,8 @@ def test_size_guard(monkeypatch):
 def test_errors():
     with pytest.raises(ValueError, match=r"^symbolic_conv_matrix: layout must be one of 'numerator', 'denominator'"):
         symbolic.symbolic_conv_matrix((4,), 2, layout="rows")
-    with pytest.raises(ValueError, match=r"^symbolic_conv: in_channels \(3\) and out_channels \(2\) must both be divisible by groups=2"):
+    with pytest.raises(ValueError, match=r"^symbolic_conv: in_channels \(3\) and out_channels \(2\) must both be "
+                                         r"divisible by groups=2"):
         symbolic.symbolic_conv((4,), 2, in_channels=3, out_channels=2, groups=2)
     with pytest.raises(ValueError, match=r"^symbolic_conv: input_name must be a Python identifier"):
         symbolic.symbolic_conv((4,), 2, input_name="x y")

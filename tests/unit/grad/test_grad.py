@@ -129,7 +129,8 @@ def test_dtypes_are_kept():
 
 def test_grad_out_shape_errors():
     x, w = np.ones((1, 2, 5, 5)), np.ones((3, 2, 3, 3))
-    with pytest.raises(ValueError, match=r"conv_grad_input: grad_out must have the shape of conv's output, \(1, 3, 3, 3\)"):
+    with pytest.raises(ValueError,
+                       match=r"conv_grad_input: grad_out must have the shape of conv's output, \(1, 3, 3, 3\)"):
         G.conv_grad_input(np.ones((1, 3, 4, 4)), x, w)
     with pytest.raises(ValueError, match="conv_transpose_grad_weight: grad_out must have the shape"):
         G.conv_transpose_grad_weight(np.ones((1, 2, 4, 4)), np.ones((1, 3, 3, 3)), np.ones((3, 2, 3, 3)))
@@ -184,8 +185,11 @@ def test_max_pool_gradient_ties_go_to_the_first_maximum():
     np.testing.assert_array_equal(got, [[[0.0, 12.0, 11.0, 0.0]]])  # [3, 3] is a tie: the first wins
 
 
-@pytest.mark.parametrize("kw", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 3, "padding": 1, "output_size": (5, 5)},
-                                {"kernel_size": 2, "output_size": (5, 5)}])
+@pytest.mark.parametrize("kw", [
+    {"kernel_size": 2},
+    {"kernel_size": 3, "stride": 3, "padding": 1, "output_size": (5, 5)},
+    {"kernel_size": 2, "output_size": (5, 5)},
+])
 def test_max_unpool_gradient(kw):
     """Non-overlapping windows: no duplicate indices (with duplicates the gradient follows torch, not the forward)."""
     x = RNG.standard_normal((2, 3, 4, 4)) if kw["kernel_size"] == 2 else RNG.standard_normal((2, 3, 5, 5))
@@ -322,11 +326,14 @@ RESIZE_CONV_CASES = [
 def test_resize_conv_gradients(xs, ws, kw, wrt):
     x, w, b = RNG.standard_normal(xs), RNG.standard_normal(ws), RNG.standard_normal(ws[0])
     if wrt == "x":
-        directional_check(lambda a: resize_conv(a, w, b, **kw), lambda g: G.resize_conv_grad_input(g, x, w, b, **kw), x)
+        directional_check(lambda a: resize_conv(a, w, b, **kw),
+                          lambda g: G.resize_conv_grad_input(g, x, w, b, **kw), x)
     elif wrt == "weight":
-        directional_check(lambda a: resize_conv(x, a, b, **kw), lambda g: G.resize_conv_grad_weight(g, x, w, b, **kw), w)
+        directional_check(lambda a: resize_conv(x, a, b, **kw),
+                          lambda g: G.resize_conv_grad_weight(g, x, w, b, **kw), w)
     else:
-        directional_check(lambda a: resize_conv(x, w, a, **kw), lambda g: G.resize_conv_grad_bias(g, x, w, b, **kw), b)
+        directional_check(lambda a: resize_conv(x, w, a, **kw),
+                          lambda g: G.resize_conv_grad_bias(g, x, w, b, **kw), b)
 
 
 # --------------------------------------------------------------------------

@@ -203,7 +203,7 @@ def test_round_trip_float32_and_bool(tmp_path):
 
 def test_write_clips_and_rounds(tmp_path):
     path = tmp_path / "c.png"
-    write_image(path, np.array([[-1.0, -np.inf, 0.5 / 255, 1.5 / 255, 0.7, 2.0, np.inf]]))
+    write_image(path, np.array([[-1.0, -np.inf, 0.5 / 255, 1.5 / 255, 0.7, 2.0, np.inf]]), clip=True)
     with Image.open(path) as im:
         np.testing.assert_array_equal(np.asarray(im), [[0, 0, 0, 2, 178, 255, 255]])  # half to even
 
@@ -336,9 +336,11 @@ def test_int32_and_float_modes(tmp_path):
     Image.fromarray(np.array([[0, 70000]], dtype=np.int32), mode="I").save(tmp_path / "big.tif")
     with pytest.raises(ValueError, match=r"^read_image: cannot read .*outside \[0, 65535\]"):
         read_image(tmp_path / "big.tif")
-    Image.fromarray(np.zeros((2, 2), np.float32), mode="F").save(tmp_path / "f.tif")
-    with pytest.raises(ValueError, match=r"^read_image: cannot read .*Pillow mode 'F' is not supported"):
-        read_image(tmp_path / "f.tif")
+    # a float TIFF: read as stored by tifffile (Pillow's mode 'F' was refused before tifffile was used)
+    Image.fromarray(np.array([[0.25, 0.5]], np.float32), mode="F").save(tmp_path / "f.tif")
+    back, info = read_image(tmp_path / "f.tif", dtype=np.float32)
+    assert (info.mode, info.bit_depth, back.dtype) == ("L;float32", 32, np.float32)
+    np.testing.assert_array_equal(back, [[0.25, 0.5]])
 
 
 def test_jpeg(tmp_path):
@@ -372,12 +374,14 @@ def test_other_8bit_formats(tmp_path, rng):
 @pytest.mark.parametrize(
     ("image", "kwargs", "exc", "match"),
     [
-        (np.zeros((5, 2, 2)), {}, ValueError, r"^write_image: image must have shape \(H, W\) or \(C, H, W\).*got shape \(5, 2, 2\)"),
+        (np.zeros((5, 2, 2)), {}, ValueError,
+         r"^write_image: image must have shape \(H, W\) or \(C, H, W\).*got shape \(5, 2, 2\)"),
         (np.zeros(4), {}, ValueError, r"^write_image: image must have shape .*got shape \(4,\)"),
         (np.zeros((1, 1, 2, 2)), {}, ValueError, r"^write_image: image must have shape"),
         (np.zeros((0, 3)), {}, ValueError, r"^write_image: image must have shape .*H, W >= 1"),
         (np.full((2, 2), np.nan), {}, ValueError, r"^write_image: image must not contain NaN"),
-        (np.full((2, 2), 255, np.uint8), {}, ValueError, r"^write_image: an integer image must hold values in \[0, 1\], got 255..255; divide"),
+        (np.full((2, 2), 255, np.uint8), {}, ValueError,
+         r"^write_image: an integer image must hold values in \[0, 1\], got 255..255; divide"),
         (np.array([["a"]]), {}, TypeError, r"^write_image: image must be a real numeric array, got dtype <U1"),
         (np.zeros((2, 2)), {"bit_depth": 12}, ValueError, r"^write_image: bit_depth must be 8 or 16, got 12"),
         (np.zeros((2, 2)), {"bit_depth": True}, ValueError, r"^write_image: bit_depth must be 8 or 16, got True"),
@@ -393,9 +397,11 @@ def test_write_errors(tmp_path, image, kwargs, exc, match):
 def test_write_format_errors(tmp_path):
     with pytest.raises(ValueError, match=r"^write_image: bit_depth=16 needs a .png file, got '.*e.jpg' \(JPEG\)"):
         write_image(tmp_path / "e.jpg", np.zeros((2, 2)), 16)
-    with pytest.raises(ValueError, match=r"^write_image: JPEG cannot store an alpha channel; got an image with 4 channels"):
+    with pytest.raises(ValueError, match=r"^write_image: JPEG cannot store an alpha channel; got an image with 4 "
+                                         r"channels"):
         write_image(tmp_path / "e.jpg", np.zeros((4, 2, 2)))
-    with pytest.raises(ValueError, match=r"^write_image: cannot tell the format of '.*e.xyz' from its extension '.xyz'"):
+    with pytest.raises(ValueError, match=r"^write_image: cannot tell the format of '.*e.xyz' from its extension "
+                                         r"'.xyz'"):
         write_image(tmp_path / "e.xyz", np.zeros((2, 2)))
     for bit_depth in (8, 16):
         with pytest.raises(ValueError, match=r"^write_image: cannot write '.*nodir/e.png'"):
@@ -419,7 +425,8 @@ def test_read_errors(tmp_path):
     bad = bytearray(good)
     bad[45] ^= 0xFF  # inside IDAT's data
     (tmp_path / "crc.png").write_bytes(bytes(bad))
-    with pytest.raises(ValueError, match=r"^read_image: cannot read '.*crc.png': corrupt PNG file \(bad CRC in 'IDAT' chunk\)"):
+    with pytest.raises(ValueError, match=r"^read_image: cannot read '.*crc.png': corrupt PNG file \(bad CRC in 'IDAT' "
+                                         r"chunk\)"):
         read_image(tmp_path / "crc.png")
     write_image(tmp_path / "ok.png", np.zeros((2, 2)))
     with pytest.raises(ValueError, match=r"^read_image: alpha must be one of 'drop', 'keep', got 'blend'"):

@@ -280,7 +280,7 @@ def test_layers_match_torch_modules():
     theirs = tn.Sequential(tn.Conv2d(2, 4, 3, padding=1), tn.ReLU(), tn.ConvTranspose2d(4, 4, 4, 2, 1),
                            tn.LeakyReLU(0.1), tn.Conv2d(4, 8, 3, padding=1), tn.PixelShuffle(2), tn.Tanh(),
                            tn.Upsample(scale_factor=2, mode="bilinear"), tn.Conv2d(2, 1, 3, padding=1))
-    nn.load_torch_state_dict(ours, theirs)  # names differ (SubPixelConv): matched in order
+    nn.load_torch_state_dict(ours, theirs, mapping="order")  # names differ (SubPixelConv): matched in order
     x = rng(6).standard_normal((2, 2, 5, 4)).astype(np.float32)
     tx = torch.tensor(x, requires_grad=True)
     ty = theirs(tx)
@@ -411,8 +411,10 @@ def test_load_torch_state_dict_from_file(tmp_path):
     np.testing.assert_array_equal(ours[2].params["weight"], theirs[2].weight.detach().numpy())
     x = rng(3).standard_normal((1, 1, 6, 6)).astype(np.float32)
     np.testing.assert_allclose(ours.forward(x), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match="matched in order and the counts must agree"):
+    with pytest.raises(ValueError, match="the names differ"):
         nn.load_torch_state_dict(nn.Sequential(nn.Conv(1, 2, 3, rng=rng())), str(path))
+    with pytest.raises(ValueError, match="mapping='order' pairs them in order, so the counts must agree"):
+        nn.load_torch_state_dict(nn.Sequential(nn.Conv(1, 2, 3, rng=rng())), str(path), mapping="order")
 
 
 @pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])

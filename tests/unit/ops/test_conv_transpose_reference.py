@@ -219,7 +219,8 @@ def test_unbatched_input(method):
     assert upconv.conv_transpose(x, w, b, stride=2, output_size=(2, 9, 6), method=method).shape == (2, 9, 6)
     with pytest.raises(ValueError, match=r"^conv_transpose: output_size must have 2 or 3 elements"):
         upconv.conv_transpose(x, w, b, stride=2, output_size=(1, 2, 9, 6), method=method)
-    np.testing.assert_allclose(y, upconv.conv_transpose(x[None], w, b, stride=2, method=method)[0], rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(y, upconv.conv_transpose(x[None], w, b, stride=2, method=method)[0],
+                               rtol=1e-13, atol=1e-13)
 
 
 @pytest.mark.parametrize("method", ALL_METHODS)
@@ -270,7 +271,8 @@ def test_non_contiguous_inputs(method):
 def test_refuses_an_absurd_output_before_allocating(method):
     # 2 pixels, stride 10**6: a 1000001**2 output (8 TB) must be refused, not attempted
     with pytest.raises(MemoryError, match=r"^conv_transpose: the output of shape \(1, 1, 1000001, 1000001\)"):
-        upconv.conv_transpose(np.ones((1, 1, 2, 2)), np.ones((1, 1, 1, 1)), stride=10**6, output_padding=0, method=method)
+        upconv.conv_transpose(np.ones((1, 1, 2, 2)), np.ones((1, 1, 1, 1)), stride=10**6, output_padding=0,
+                              method=method)
 
 
 def test_refuses_an_absurd_zero_inserted_input():
@@ -278,7 +280,8 @@ def test_refuses_an_absurd_zero_inserted_input():
     # only non-zero pixels are at 0 and 10**5), but zero insertion would build that whole input
     x, w = np.ones((1, 1, 2, 2)), np.ones((1, 1, 1, 1))
     kw = {"stride": 10**5, "padding": ((10**5 - 2, 0), (10**5 - 2, 0))}
-    with pytest.raises(MemoryError, match=r"^conv_transpose: the zero-inserted input of shape \(1, 1, 100001, 100001\)"):
+    with pytest.raises(MemoryError,
+                       match=r"^conv_transpose: the zero-inserted input of shape \(1, 1, 100001, 100001\)"):
         upconv.conv_transpose(x, w, method="zero_insertion", **kw)
     expected = np.zeros((1, 1, 3, 3))
     expected[0, 0, 2, 2] = 1.0
@@ -312,21 +315,31 @@ W2 = np.ones((2, 3, 3, 3))
 @pytest.mark.parametrize(
     ("kwargs", "exc", "match"),
     [
-        ({"method": "fft"}, ValueError, r"^conv_transpose: method must be one of 'auto', 'scatter', 'zero_insertion', 'matrix', 'phase', got 'fft'"),
+        ({"method": "fft"}, ValueError,
+         r"^conv_transpose: method must be one of 'auto', 'scatter', 'zero_insertion', 'matrix', 'phase', got 'fft'"),
         ({"method": None}, ValueError, r"^conv_transpose: method must be one of"),
         ({"stride": 0}, ValueError, r"^conv_transpose: every entry of stride must be >= 1, got 0"),
         ({"stride": (2, 2, 2)}, ValueError, r"^conv_transpose: stride must be an integer or a sequence of 2 integers"),
         ({"stride": 2.0}, TypeError, r"^conv_transpose: stride must be an integer"),
         ({"dilation": 0}, ValueError, r"^conv_transpose: every entry of dilation must be >= 1"),
         ({"padding": -1}, ValueError, r"^conv_transpose: every entry of padding must be >= 0, got -1"),
-        ({"padding": "same"}, TypeError, r"^conv_transpose: padding must be an integer, 2 integers, or 2 \(begin, end\) pairs, got 'same'"),
+        ({"padding": "same"}, TypeError,
+         r"^conv_transpose: padding must be an integer, 2 integers, or 2 \(begin, end\) pairs, got 'same'"),
         ({"output_padding": -1}, ValueError, r"^conv_transpose: every entry of output_padding must be >= 0"),
-        ({"stride": 2, "output_padding": 2}, ValueError, r"^conv_transpose: output_padding must be smaller than either stride or dilation .*got output_padding=\(2, 2\), stride=\(2, 2\), dilation=\(1, 1\)"),
-        ({"stride": 1, "dilation": 2, "output_padding": (0, 2)}, ValueError, r"^conv_transpose: output_padding must be smaller than either stride or dilation"),
-        ({"stride": 2, "output_size": (20, 20)}, ValueError, r"^conv_transpose: requested an output size of \(20, 20\), but valid sizes range from \(11, 11\) to \(12, 12\) \(for an input of \(5, 5\)\)"),
-        ({"stride": 2, "output_size": (11,)}, ValueError, r"^conv_transpose: output_size must have 2 or 4 elements .*got \(11,\)"),
-        ({"stride": 2, "output_size": 11}, TypeError, r"^conv_transpose: output_size must be a sequence of integers, got 11"),
-        ({"stride": 2, "output_size": (11.0, 11)}, TypeError, r"^conv_transpose: output_size must contain integers only"),
+        ({"stride": 2, "output_padding": 2}, ValueError,
+         r"^conv_transpose: output_padding must be smaller than either stride or dilation .*got output_padding=\(2, "
+         r"2\), stride=\(2, 2\), dilation=\(1, 1\)"),
+        ({"stride": 1, "dilation": 2, "output_padding": (0, 2)}, ValueError,
+         r"^conv_transpose: output_padding must be smaller than either stride or dilation"),
+        ({"stride": 2, "output_size": (20, 20)}, ValueError,
+         r"^conv_transpose: requested an output size of \(20, 20\), but valid sizes range from \(11, 11\) to \(12, "
+         r"12\) \(for an input of \(5, 5\)\)"),
+        ({"stride": 2, "output_size": (11,)}, ValueError,
+         r"^conv_transpose: output_size must have 2 or 4 elements .*got \(11,\)"),
+        ({"stride": 2, "output_size": 11}, TypeError,
+         r"^conv_transpose: output_size must be a sequence of integers, got 11"),
+        ({"stride": 2, "output_size": (11.0, 11)}, TypeError,
+         r"^conv_transpose: output_size must contain integers only"),
         ({"padding": 4}, ValueError, r"^conv_transpose: output size is too small: \(-1, -1\)"),
         ({"groups": 0}, ValueError, r"^conv_transpose: groups must be >= 1, got 0"),
         ({"groups": 4}, ValueError, r"^conv_transpose: in channels \(2\) must be divisible by groups=4"),
@@ -344,12 +357,16 @@ def test_argument_errors(kwargs, exc, match):
 @pytest.mark.parametrize(
     ("x", "w", "exc", "match"),
     [
-        (X2, np.ones((3, 3, 3, 3)), ValueError, r"^conv_transpose: x has 2 channels but weight of shape \(3, 3, 3, 3\) expects 3 \(weight.shape\[0\]\)"),
-        (np.ones((1, 1, 2, 5, 5)), W2, ValueError, r"^conv_transpose: x must have 3 \(unbatched\) or 4 \(batched\) dimensions"),
+        (X2, np.ones((3, 3, 3, 3)), ValueError,
+         r"^conv_transpose: x has 2 channels but weight of shape \(3, 3, 3, 3\) expects 3 \(weight.shape\[0\]\)"),
+        (np.ones((1, 1, 2, 5, 5)), W2, ValueError,
+         r"^conv_transpose: x must have 3 \(unbatched\) or 4 \(batched\) dimensions"),
         (X2, np.ones((2, 3)), ValueError, r"^conv_transpose: weight must have at least 3 dimensions"),
         (X2, np.ones((2, 0, 3, 3)), ValueError, r"^conv_transpose: weight must not have a zero-length axis"),
-        (X2.astype(np.float16), W2.astype(np.float32), TypeError, r"^conv_transpose: floating inputs must share one dtype"),
-        (X2.astype(np.complex64), W2, TypeError, r"^conv_transpose: x must be a real numeric array, got dtype complex64"),
+        (X2.astype(np.float16), W2.astype(np.float32), TypeError,
+         r"^conv_transpose: floating inputs must share one dtype"),
+        (X2.astype(np.complex64), W2, TypeError,
+         r"^conv_transpose: x must be a real numeric array, got dtype complex64"),
         (X2, np.full(W2.shape, "a"), TypeError, r"^conv_transpose: weight must be a real numeric array"),
     ],
 )
@@ -362,5 +379,7 @@ def test_phase_skips_empty_residue_classes():
     # stride 1000 on a 2x2 input: 10^6 residue classes, only 4 of which are reached
     x = np.arange(4.0).reshape(1, 1, 2, 2)
     y = upconv.conv_transpose(x, np.ones((1, 1, 1, 1)), stride=1000, padding=499, method="phase")
-    np.testing.assert_array_equal(y, upconv.conv_transpose(x, np.ones((1, 1, 1, 1)), stride=1000, padding=499, method="scatter"))
+    np.testing.assert_array_equal(
+        y, upconv.conv_transpose(x, np.ones((1, 1, 1, 1)), stride=1000, padding=499, method="scatter")
+    )
     assert y.shape == (1, 1, 3, 3)

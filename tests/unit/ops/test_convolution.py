@@ -132,7 +132,8 @@ def test_seed000_conv_matrix_rows():
     assert Cm.shape == (4, 16)
     dense = Cm.toarray()
     w = W33[0, 0]
-    row = np.array([w[0, 0], w[0, 1], w[0, 2], 0, w[1, 0], w[1, 1], w[1, 2], 0, w[2, 0], w[2, 1], w[2, 2], 0, 0, 0, 0, 0])
+    row = np.array([w[0, 0], w[0, 1], w[0, 2], 0, w[1, 0], w[1, 1], w[1, 2], 0,
+                    w[2, 0], w[2, 1], w[2, 2], 0, 0, 0, 0, 0])
     for r, shift in enumerate([0, 1, 4, 5]):
         np.testing.assert_array_equal(dense[r], np.roll(row, shift))
     # with the channel axis given explicitly
@@ -153,7 +154,8 @@ def test_seed000_transposed_matrix_is_conv_transpose(method):
     w, yy = W33[0, 0], y[0, 0]
     np.testing.assert_array_equal(
         out[0, 0, 0],
-        [w[0, 0] * yy[0, 0], w[0, 0] * yy[0, 1] + w[0, 1] * yy[0, 0], w[0, 1] * yy[0, 1] + w[0, 2] * yy[0, 0], w[0, 2] * yy[0, 1]],
+        [w[0, 0] * yy[0, 0], w[0, 0] * yy[0, 1] + w[0, 1] * yy[0, 0],
+         w[0, 1] * yy[0, 1] + w[0, 2] * yy[0, 0], w[0, 2] * yy[0, 1]],
     )
     assert out[0, 0, 1, 1] == w[0, 0] * yy[1, 1] + w[0, 1] * yy[1, 0] + w[1, 0] * yy[0, 1] + w[1, 1] * yy[0, 0]
 
@@ -444,7 +446,8 @@ def test_memory_limit_names_the_array(memory_limit):
 def test_fcn32s_zero_insertion_refuses_to_allocate(memory_limit):
     x = np.ones((1, 21, 16, 16), dtype=np.float32)
     w = np.ones((21, 21, 64, 64), dtype=np.float32)
-    with pytest.raises(MemoryError, match=r"^conv_transpose: the im2col matrix .* GiB, more than the memory limit of 4.00 GiB"):
+    with pytest.raises(MemoryError,
+                       match=r"^conv_transpose: the im2col matrix .* GiB, more than the memory limit of 4.00 GiB"):
         conv_transpose(x, w, stride=32, padding=16, method="zero_insertion")
 
 
@@ -511,7 +514,8 @@ def test_conv_validation(call, exc, match):
         (lambda: conv_transpose(X2, WT, dilation=0), ValueError, r"dilation must be >= 1"),
         (lambda: conv_transpose(X2, WT, output_padding=1), ValueError, r"output_padding must be smaller than either"),
         (lambda: conv_transpose(X2, WT, stride=2, output_padding=-1), ValueError, r"output_padding must be >= 0"),
-        (lambda: conv_transpose(X2, WT, stride=2, output_padding=(1, 2)), ValueError, r"output_padding must be smaller"),
+        (lambda: conv_transpose(X2, WT, stride=2, output_padding=(1, 2)), ValueError,
+         r"output_padding must be smaller"),
         (lambda: conv_transpose(X2, WT, padding=4), ValueError, r"output size is too small"),
         (lambda: conv_transpose(X2, WT, stride=2, output_size=(13, 13)), ValueError, r"valid sizes range from"),
         (lambda: conv_transpose(X2, WT, stride=2, output_size=(10,)), ValueError, r"output_size must have 2 or 4"),

@@ -83,7 +83,8 @@ def test_compiled_im2col_equals_the_numpy_strided_slices(seed, monkeypatch):
                  for kk, dd, (b, e) in zip(k, d, pads, strict=True))
     x = rng.standard_normal((int(rng.integers(1, 4)), int(rng.integers(1, 4))) + size)
     # ConvGeometry directly: conv's public arguments refuse negative padding, which the phase view uses
-    out = tuple((i + b + e - dd * (kk - 1) - 1) // ss + 1 for i, (b, e), kk, ss, dd in zip(size, pads, k, s, d, strict=True))
+    out = tuple((i + b + e - dd * (kk - 1) - 1) // ss + 1
+                for i, (b, e), kk, ss, dd in zip(size, pads, k, s, d, strict=True))
     g = shapes.ConvGeometry(size, out, k, s, d, pads)
     monkeypatch.setattr(paths, "COMPILED_MIN_SIZE", 2**62)
     expected = correlation.im2col_into(x, g, 1)

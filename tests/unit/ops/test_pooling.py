@@ -84,7 +84,7 @@ def test_unbatched_and_dtypes():
     assert y.shape == (1, 1, 2) and i.shape == (1, 1, 2)
     np.testing.assert_array_equal(upconv.max_unpool(y, i, (2, 2), output_size=(3, 4)).shape, (1, 3, 4))
     assert upconv.max_pool(x.astype(np.float16)[None], 2).dtype == np.float16
-    assert upconv.max_pool(np.arange(8).reshape(1, 1, 8), 2).dtype == np.float64
+    assert upconv.max_pool(np.arange(8).reshape(1, 1, 8), 2).dtype == np.int64  # integers are kept (torch, ONNX)
     assert upconv.max_unpool(np.ones((1, 1, 2), np.float16), np.array([[[0, 3]]], np.int32), 2).dtype == np.float16
     before = x.copy()
     upconv.max_pool(x, (2, 2), padding=1)
@@ -129,14 +129,22 @@ def test_max_pool_rank_errors():
 @pytest.mark.parametrize(
     ("args", "kwargs", "exc", "match"),
     [
-        ((np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), np.float32), 2), {}, TypeError, r"^max_unpool: indices must be an integer"),
-        ((np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 2, 1), np.int64), 2), {}, ValueError, r"^max_unpool: indices must have the shape"),
-        ((np.ones((1, 1, 2, 2)), np.full((1, 1, 2, 2), 16), 2), {}, ValueError, r"^max_unpool: indices\[0, 0, 0, 0\] = 16 is not a valid"),
-        ((np.ones((1, 2, 2)), np.array([[[0, 1], [2, -1]]]), (2, 2)), {}, ValueError, r"^max_unpool: indices\[0, 1, 1\] = -1"),
-        ((np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), int), 2), {"output_size": (6, 4)}, ValueError, r"^max_unpool: invalid output_size \(6, 4\)"),
-        ((np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), int), 2), {"output_size": (2, 4)}, ValueError, r"strictly between 2 and 6"),
-        ((np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), int), 2), {"output_size": (4, 4, 4)}, ValueError, r"^max_unpool: output_size must have 2 or 4"),
-        ((np.ones((1, 1, 2)), np.zeros((1, 1, 2), int), 1), {"padding": 1}, ValueError, r"^max_unpool: output size is too small"),
+        ((np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), np.float32), 2), {}, TypeError,
+         r"^max_unpool: indices must be an integer"),
+        ((np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 2, 1), np.int64), 2), {}, ValueError,
+         r"^max_unpool: indices must have the shape"),
+        ((np.ones((1, 1, 2, 2)), np.full((1, 1, 2, 2), 16), 2), {}, ValueError,
+         r"^max_unpool: indices\[0, 0, 0, 0\] = 16 is not a valid"),
+        ((np.ones((1, 2, 2)), np.array([[[0, 1], [2, -1]]]), (2, 2)), {}, ValueError,
+         r"^max_unpool: indices\[0, 1, 1\] = -1"),
+        ((np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), int), 2), {"output_size": (6, 4)}, ValueError,
+         r"^max_unpool: invalid output_size \(6, 4\)"),
+        ((np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), int), 2), {"output_size": (2, 4)}, ValueError,
+         r"strictly between 2 and 6"),
+        ((np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), int), 2), {"output_size": (4, 4, 4)}, ValueError,
+         r"^max_unpool: output_size must have 2 or 4"),
+        ((np.ones((1, 1, 2)), np.zeros((1, 1, 2), int), 1), {"padding": 2}, ValueError,
+         r"^max_unpool: output size is too small"),
         ((np.ones((1, 1, 2)), np.zeros((1, 1, 2), bool), 2), {}, TypeError, r"^max_unpool: indices must be an integer"),
     ],
 )
@@ -148,8 +156,10 @@ def test_max_unpool_errors(args, kwargs, exc, match):
 def test_shapes_functions():
     assert shapes.pool_output_size((4, 4), 2) == (2, 2)
     assert shapes.pool_output_size((5,), 2, ceil_mode=True) == (3,)
-    assert shapes.pool_output_size((5,), 2, stride=2, padding=1, ceil_mode=True) == (3,)  # last window would start in the end padding
-    assert shapes.pool_output_size((2,), 4, stride=3, ceil_mode=True) == (1,)  # torch: a ceil window may exceed the input
+    # the last window would start in the end padding
+    assert shapes.pool_output_size((5,), 2, stride=2, padding=1, ceil_mode=True) == (3,)
+    # torch: a ceil window may exceed the input
+    assert shapes.pool_output_size((2,), 4, stride=3, ceil_mode=True) == (1,)
     assert shapes.pool_geometry((5,), 2, ceil_mode=True).padding == ((0, 1),)
     assert shapes.max_unpool_output_size((2, 2), 2, output_size=(1, 1, 5, 5)) == (5, 5)
     assert shapes.unpool_output_size((2, 3), (3, 1)) == (6, 3)
@@ -287,10 +297,14 @@ def test_max_unpool_vs_torch(seed):
     s = kwargs["stride"]
     try:
         default = shapes.max_unpool_output_size(tuple(vals.shape[2:]), k, s, kwargs["padding"])
-    except ValueError:  # an empty default output: torch returns an empty array, upconv refuses
-        assert getattr(F, MAX_UNPOOL[n])(vals, idx, k, s, kwargs["padding"]).numel() == 0
-        with pytest.raises(ValueError, match="output size is too small"):
-            upconv.max_unpool(vals.numpy(), idx.numpy(), k, s, kwargs["padding"])
+    except ValueError:  # a negative default output size: torch refuses too
+        with pytest.raises(RuntimeError, match="non-negative"):
+            getattr(F, MAX_UNPOOL[n])(vals, idx, k, s, kwargs["padding"])
+        return
+    if 0 in default:  # an empty default output: an empty array, as torch
+        expected = getattr(F, MAX_UNPOOL[n])(vals, idx, k, s, kwargs["padding"]).numpy()
+        got = upconv.max_unpool(vals.numpy(), idx.numpy(), k, s, kwargs["padding"])
+        assert got.shape == expected.shape and got.dtype == expected.dtype
         return
     out_size = None
     if rng.random() < 0.5:

@@ -72,7 +72,9 @@ def test_against_formula(n, dcr):
     assert y.flags.c_contiguous and not np.shares_memory(y, x)
 
 
-@pytest.mark.parametrize("dtype", [np.float16, np.float64, np.int8, np.int64, np.uint16, np.bool_, np.complex64, object])
+@pytest.mark.parametrize(
+    "dtype", [np.float16, np.float64, np.int8, np.int64, np.uint16, np.bool_, np.complex64, object]
+)
 def test_any_dtype_kept(dtype):
     x = (np.arange(2 * 8 * 2 * 3) % 5).astype(dtype).reshape(2, 8, 2, 3)
     y = upconv.pixel_shuffle(x, 2)
@@ -102,19 +104,31 @@ def test_factor_one_and_leading_axes():
 @pytest.mark.parametrize(
     ("func", "args", "kwargs", "exc", "match"),
     [
-        (upconv.pixel_shuffle, (np.zeros((1, 4, 2, 2)), 0), {}, ValueError, r"^pixel_shuffle: upscale_factor must be >= 1, got 0"),
-        (upconv.pixel_shuffle, (np.zeros((1, 4, 2, 2)), 2.0), {}, TypeError, r"^pixel_shuffle: upscale_factor must be an integer"),
-        (upconv.pixel_shuffle, (np.zeros((1, 6, 2, 2)), 2), {}, ValueError, r"^pixel_shuffle: the channel axis .* size 6\) must be divisible by upscale_factor\*\*2 = 4"),
-        (upconv.pixel_shuffle, (np.zeros((4, 2)), 2), {}, ValueError, r"^pixel_shuffle: x must have at least 3 dimensions"),
-        (upconv.pixel_shuffle, (np.zeros((8, 2, 2)), 2), {"ndim": 3}, ValueError, r"^pixel_shuffle: x must have at least 4 dimensions"),
+        (upconv.pixel_shuffle, (np.zeros((1, 4, 2, 2)), 0), {}, ValueError,
+         r"^pixel_shuffle: upscale_factor must be >= 1, got 0"),
+        (upconv.pixel_shuffle, (np.zeros((1, 4, 2, 2)), 2.0), {}, TypeError,
+         r"^pixel_shuffle: upscale_factor must be an integer"),
+        (upconv.pixel_shuffle, (np.zeros((1, 6, 2, 2)), 2), {}, ValueError,
+         r"^pixel_shuffle: the channel axis .* size 6\) must be divisible by upscale_factor\*\*2 = 4"),
+        (upconv.pixel_shuffle, (np.zeros((4, 2)), 2), {}, ValueError,
+         r"^pixel_shuffle: x must have at least 3 dimensions"),
+        (upconv.pixel_shuffle, (np.zeros((8, 2, 2)), 2), {"ndim": 3}, ValueError,
+         r"^pixel_shuffle: x must have at least 4 dimensions"),
         (upconv.pixel_shuffle, (np.zeros((8, 2, 2)), 2), {"ndim": 0}, ValueError, r"^pixel_shuffle: ndim must be >= 1"),
-        (upconv.pixel_unshuffle, (np.zeros((1, 1, 3, 4)), 2), {}, ValueError, r"^pixel_unshuffle: the spatial sizes \(3, 4\) must be divisible by downscale_factor=2"),
-        (upconv.pixel_unshuffle, (np.zeros((1, 1, 4, 4)), -1), {}, ValueError, r"^pixel_unshuffle: downscale_factor must be >= 1"),
-        (upconv.depth_to_space, (np.zeros((1, 4, 2, 2)), 2), {"mode": "RDC"}, ValueError, r"^depth_to_space: mode must be one of 'DCR', 'CRD', got 'RDC'"),
-        (upconv.depth_to_space, (np.zeros((1, 4, 2, 2)), 3), {}, ValueError, r"^depth_to_space: the channel axis .* blocksize\*\*2 = 9"),
-        (upconv.depth_to_space, (np.zeros((4, 2)), 2), {}, ValueError, r"^depth_to_space: x must have at least 3 dimensions"),
-        (upconv.space_to_depth, (np.zeros((1, 1, 4, 5)), 2), {}, ValueError, r"^space_to_depth: the spatial sizes \(4, 5\) must be divisible by blocksize=2"),
-        (upconv.space_to_depth, (np.zeros((1, 1, 4, 4)), True), {}, TypeError, r"^space_to_depth: blocksize must be an integer"),
+        (upconv.pixel_unshuffle, (np.zeros((1, 1, 3, 4)), 2), {}, ValueError,
+         r"^pixel_unshuffle: the spatial sizes \(3, 4\) must be divisible by downscale_factor=2"),
+        (upconv.pixel_unshuffle, (np.zeros((1, 1, 4, 4)), -1), {}, ValueError,
+         r"^pixel_unshuffle: downscale_factor must be >= 1"),
+        (upconv.depth_to_space, (np.zeros((1, 4, 2, 2)), 2), {"mode": "RDC"}, ValueError,
+         r"^depth_to_space: mode must be one of 'DCR', 'CRD', got 'RDC'"),
+        (upconv.depth_to_space, (np.zeros((1, 4, 2, 2)), 3), {}, ValueError,
+         r"^depth_to_space: the channel axis .* blocksize\*\*2 = 9"),
+        (upconv.depth_to_space, (np.zeros((4, 2)), 2), {}, ValueError,
+         r"^depth_to_space: x must have at least 3 dimensions"),
+        (upconv.space_to_depth, (np.zeros((1, 1, 4, 5)), 2), {}, ValueError,
+         r"^space_to_depth: the spatial sizes \(4, 5\) must be divisible by blocksize=2"),
+        (upconv.space_to_depth, (np.zeros((1, 1, 4, 4)), True), {}, TypeError,
+         r"^space_to_depth: blocksize must be an integer"),
     ],
 )
 def test_errors(func, args, kwargs, exc, match):

@@ -107,7 +107,8 @@ def test_col2im_of_im2col_counts_windows():
 def test_errors():
     with pytest.raises(ValueError, match=r"^col2im: cols must have L = 4 columns.*got L = 5"):
         upconv.col2im(np.zeros((1, 4, 5)), (3, 3), 2)
-    with pytest.raises(ValueError, match=r"^col2im: cols.shape\[-2\] must be a positive multiple of prod\(kernel_size\) = 4"):
+    with pytest.raises(ValueError,
+                       match=r"^col2im: cols.shape\[-2\] must be a positive multiple of prod\(kernel_size\) = 4"):
         upconv.col2im(np.zeros((1, 6, 4)), (3, 3), 2)
     with pytest.raises(ValueError, match=r"^col2im: cols must have 2 \(unbatched\) or 3"):
         upconv.col2im(np.zeros((1, 1, 4, 4)), (3, 3), 2)
@@ -172,7 +173,8 @@ def test_int_arguments_mean_2d_like_torch():
     torch = pytest.importorskip("torch")
     x = _rand(3, 6, 5)  # unbatched 2-d, as torch reads a 3-d input with an int kernel_size
     np.testing.assert_array_equal(
-        upconv.im2col(x, 2, stride=2, padding=1), torch.nn.functional.unfold(torch.from_numpy(x), 2, padding=1, stride=2).numpy()
+        upconv.im2col(x, 2, stride=2, padding=1),
+        torch.nn.functional.unfold(torch.from_numpy(x), 2, padding=1, stride=2).numpy(),
     )
 
 

@@ -405,11 +405,14 @@ W = np.ones((1, 1, 3, 3)) / 9
 @pytest.mark.parametrize(
     "args, kwargs, exc, match",
     [
-        ((Y, np.ones((2, 1, 3, 3))), {}, ValueError, r"^deconvolve: y has 1 channels but weight of shape \(2, 1, 3, 3\) produces 2"),
+        ((Y, np.ones((2, 1, 3, 3))), {}, ValueError, r"^deconvolve: y has 1 channels but weight of shape \(2, 1, 3, "
+                                                     r"3\) produces 2"),
         ((Y, np.ones((3, 3))), {}, ValueError, r"^deconvolve: weight must have at least 3 dimensions"),
         ((np.ones((8, 8)), W), {}, ValueError, r"^deconvolve: y must have 3 \(unbatched\) or 4 \(batched\) dimensions"),
-        ((Y, np.ones((3, 1, 3, 3))), {"groups": 2}, ValueError, r"^deconvolve: weight.shape\[0\] .* divisible by groups=2"),
-        ((np.where(np.eye(8) > 0, np.nan, 1.0)[None, None], W), {}, ValueError, r"^deconvolve: y must be finite, got 8 NaN"),
+        ((Y, np.ones((3, 1, 3, 3))), {"groups": 2}, ValueError, r"^deconvolve: weight.shape\[0\] .* divisible by "
+                                                                r"groups=2"),
+        ((np.where(np.eye(8) > 0, np.nan, 1.0)[None, None], W), {}, ValueError, r"^deconvolve: y must be finite, got 8 "
+                                                                                r"NaN"),
         ((Y, np.full((1, 1, 3, 3), np.inf)), {}, ValueError, r"^deconvolve: weight must be finite"),
         ((np.ones((1, 1, 2, 2)), W), {"padding": 0, "dilation": 1, "stride": 1, "in_size": (5, 5)}, ValueError,
          r"^deconvolve: a convolution of an input of size \(5, 5\) gives \(3, 3\), not y's spatial size \(2, 2\); "
@@ -418,21 +421,30 @@ W = np.ones((1, 1, 3, 3)) / 9
          r"^deconvolve: no input size is consistent with y"),
         ((Y, W), {"in_size": 8}, TypeError, r"^deconvolve: in_size must be a sequence of 2 integers"),
         ((Y, W), {"stride": 2, "method": "wiener"}, ValueError, r"^deconvolve: method='wiener' needs stride 1"),
-        ((Y, W), {"stride": 2, "method": "richardson_lucy"}, ValueError, r"^deconvolve: method='richardson_lucy' needs stride 1"),
+        ((Y, W), {"stride": 2, "method": "richardson_lucy"}, ValueError, r"^deconvolve: method='richardson_lucy' needs "
+                                                                         r"stride 1"),
         ((Y, W), {"stride": 2, "engine": "fft"}, ValueError, r"^deconvolve: engine='fft' needs stride 1"),
-        ((-Y, W), {"method": "richardson_lucy"}, ValueError, r"^deconvolve: method='richardson_lucy' needs non-negative y, got a minimum of -1.0"),
-        ((Y, -W), {"method": "richardson_lucy"}, ValueError, r"^deconvolve: method='richardson_lucy' needs non-negative weight"),
-        ((Y, W), {"method": "inverse"}, ValueError, r"^deconvolve: method must be one of 'lsqr', 'cg', 'wiener', 'richardson_lucy', 'transpose', got 'inverse'"),
+        ((-Y, W), {"method": "richardson_lucy"}, ValueError, r"^deconvolve: method='richardson_lucy' needs "
+                                                             r"non-negative y, got a minimum of -1.0"),
+        ((Y, -W), {"method": "richardson_lucy"}, ValueError, r"^deconvolve: method='richardson_lucy' needs "
+                                                             r"non-negative weight"),
+        ((Y, W), {"method": "inverse"}, ValueError, r"^deconvolve: method must be one of 'lsqr', 'cg', 'wiener', "
+                                                    r"'richardson_lucy', 'transpose', got 'inverse'"),
         ((Y, W), {"engine": "gpu"}, ValueError, r"^deconvolve: engine must be one of"),
         ((Y, W), {"method": "wiener", "damp": 0.1}, ValueError, r"^deconvolve: damp is not used by method='wiener'"),
-        ((Y, W), {"method": "lsqr", "balance": 0.1, "boundary": "reflect"}, ValueError, r"^deconvolve: balance, boundary are not used by method='lsqr'"),
-        ((Y, W), {"method": "transpose", "iterations": 3}, ValueError, r"^deconvolve: iterations is not used by method='transpose'"),
+        ((Y, W), {"method": "lsqr", "balance": 0.1, "boundary": "reflect"}, ValueError, r"^deconvolve: balance, "
+                                                                                        r"boundary are not used by "
+                                                                                        r"method='lsqr'"),
+        ((Y, W), {"method": "transpose", "iterations": 3}, ValueError, r"^deconvolve: iterations is not used by "
+                                                                       r"method='transpose'"),
         ((Y, W), {"method": "richardson_lucy", "tol": 1e-3}, ValueError, r"^deconvolve: tol is not used"),
-        ((Y, W), {"method": "wiener", "boundary": "zero"}, ValueError, r"^deconvolve: boundary must be one of 'periodic', 'reflect'"),
+        ((Y, W), {"method": "wiener", "boundary": "zero"}, ValueError, r"^deconvolve: boundary must be one of "
+                                                                       r"'periodic', 'reflect'"),
         ((Y, W), {"iterations": 0}, ValueError, r"^deconvolve: iterations must be >= 1"),
         ((Y, W), {"iterations": 2.5}, TypeError, r"^deconvolve: iterations must be an integer"),
         ((Y, W), {"damp": -1}, ValueError, r"^deconvolve: damp must be >= 0.0, got -1$"),
-        ((Y, W), {"x0": np.ones((1, 1, 8, 8))}, ValueError, r"^deconvolve: x0 must have the shape of the result, \(1, 1, 10, 10\), got \(1, 1, 8, 8\)"),
+        ((Y, W), {"x0": np.ones((1, 1, 8, 8))}, ValueError, r"^deconvolve: x0 must have the shape of the result, \(1, "
+                                                            r"1, 10, 10\), got \(1, 1, 8, 8\)"),
         ((Y, W), {"callback": 3}, TypeError, r"^deconvolve: callback must be callable"),
         ((Y, W), {"progress": 1}, TypeError, r"^deconvolve: progress must be True or False"),
         ((Y.astype(np.float32), W), {}, TypeError, r"^deconvolve: floating inputs must share one dtype"),

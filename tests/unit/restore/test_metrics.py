@@ -53,8 +53,10 @@ def test_psnr_does_not_modify_inputs():
     [
         ((np.zeros(3), np.zeros(4)), {}, ValueError, r"^psnr: reference and estimate must have the same shape"),
         ((np.zeros(0), np.zeros(0)), {}, ValueError, r"^psnr: .*must not be empty"),
-        ((np.full(3, 2.0), np.zeros(3)), {}, ValueError, r"^psnr: reference has values in \[2.0, 2.0\].*pass data_range"),
-        ((np.zeros(3), np.zeros(3)), {"data_range": 0}, ValueError, r"^psnr: every entry of data_range must be finite and > 0"),
+        ((np.full(3, 2.0), np.zeros(3)), {}, ValueError, r"^psnr: reference has values in \[2.0, 2.0\].*pass "
+                                                         r"data_range"),
+        ((np.zeros(3), np.zeros(3)), {"data_range": 0}, ValueError, r"^psnr: every entry of data_range must be finite "
+                                                                    r"and > 0"),
         ((np.zeros(3), np.zeros(3)), {"data_range": "1"}, TypeError, r"^psnr: data_range"),
         ((np.array(["a"]), np.array(["b"])), {}, TypeError, r"^psnr: reference must be a real numeric array"),
         ((np.zeros(3), np.array([0, np.nan, 0])), {}, ValueError, r"^psnr: reference and estimate must be finite"),
@@ -96,11 +98,13 @@ def test_ssim_keeps_float32():
 @pytest.mark.parametrize(
     "args, kwargs, exc, match",
     [
-        ((np.zeros((8, 8)), np.zeros((8, 9))), {}, ValueError, r"^ssim: reference and estimate must have the same shape"),
+        ((np.zeros((8, 8)), np.zeros((8, 9))), {}, ValueError, r"^ssim: reference and estimate must have the same "
+                                                               r"shape"),
         ((np.zeros((8, 8)), np.zeros((8, 8))), {"win_size": 4}, ValueError, r"^ssim: win_size must be odd, got 4"),
         ((np.zeros((5, 8)), np.zeros((5, 8))), {}, ValueError, r"^ssim: win_size=7 exceeds the image extent \(5, 8\)"),
         ((np.zeros((8, 8)), np.zeros((8, 8))), {"win_size": 2.0}, TypeError, r"^ssim: win_size must be an integer"),
-        ((np.zeros((8, 8)), np.zeros((8, 8))), {"channel_axis": 2}, ValueError, r"^ssim: channel_axis must be in \[-2, 1\]"),
+        ((np.zeros((8, 8)), np.zeros((8, 8))), {"channel_axis": 2}, ValueError, r"^ssim: channel_axis must be in \[-2, "
+                                                                                r"1\]"),
         ((np.zeros((8, 8)), np.zeros((8, 8))), {"K1": -1}, ValueError, r"^ssim: K1 and K2 must be >= 0"),
         ((np.zeros((8, 8)), np.zeros((8, 8))), {"sigma": 0}, ValueError, r"^ssim: every entry of sigma"),
         ((np.zeros((8, 8)), np.zeros((8, 8))), {"full": 1}, TypeError, r"^ssim: full must be True or False"),

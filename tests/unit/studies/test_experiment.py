@@ -12,11 +12,15 @@ from upconv.studies.experiment import (
 )
 
 
-def test_cli_quick_run_reports_every_method(tmp_path, capsys):
+def test_cli_quick_run_reports_every_method(tmp_path, capsys, monkeypatch):
     figure = tmp_path / "checkerboard.png"
+    # progress is drawn on a terminal only (upconv.cli._progress), after DELAY seconds
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    monkeypatch.setattr("upconv.cli._progress.DELAY", 0.0)
     assert main(["experiment", "checkerboard", "--quick", "--figure", str(figure)]) == 0
     out, err = capsys.readouterr()
-    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split() and line.split()[0] in UPSAMPLING_LAYERS}
+    rows = {line.split()[0]: line.split() for line in out.splitlines()
+            if line.split() and line.split()[0] in UPSAMPLING_LAYERS}
     assert set(rows) == set(UPSAMPLING_LAYERS)
     for method, cells in rows.items():
         values = [float(c) for c in cells[1:]]

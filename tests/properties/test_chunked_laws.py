@@ -1,0 +1,161 @@
+"""Property tests (hypothesis): the chunked operators equal the in-memory ones for random chunkings.
+
+Chunk sizes are drawn per axis: one element per chunk, sizes smaller than the
+halo, ragged last chunks, random cuts.  Interpolation (every mode, random
+scales and sizes), pooling, unpooling, shuffles and conv_transpose with
+method="matrix" must be bit for bit equal; conv_transpose with any method
+(and "auto") and conv to 1e-6 of the result's scale in float32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("hypothesis")
+da = pytest.importorskip("dask.array")
+dask = pytest.importorskip("dask")
+from hypothesis import assume, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import upconv  # noqa: E402
+from upconv.ops import chunked  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+SETTINGS = settings(max_examples=25, deadline=None)
+
+
+@st.composite
+def chunks_of(draw, n: int) -> tuple[int, ...]:
+    """Chunk sizes adding up to ``n``: ones, a regular size with a ragged end, or random cuts."""
+    kind = draw(st.sampled_from(["one", "regular", "cuts"]))
+    if kind == "one":
+        return (1,) * n
+    if kind == "regular":
+        c = draw(st.integers(1, n))
+        return (c,) * (n // c) + ((n % c,) if n % c else ())
+    cuts = sorted(draw(st.sets(st.integers(1, max(1, n - 1)), max_size=n))) if n > 1 else []
+    b = [0, *[c for c in cuts if 0 < c < n], n]
+    return tuple(q - p for p, q in zip(b[:-1], b[1:], strict=True))
+
+
+@st.composite
+def arrays(draw, shape, whole=()):
+    seed = draw(st.integers(0, 2**16))
+    x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    chunks = tuple((s,) if a in whole else draw(chunks_of(s)) for a, s in enumerate(shape))
+    return x, da.from_array(x, chunks=chunks)
+
+
+def computed(y):
+    with dask.config.set(scheduler="synchronous"):
+        return y.compute()
+
+
+def assert_close(got, ref, rtol=1e-6):
+    assert got.shape == ref.shape and got.dtype == ref.dtype
+    assert np.abs(got.astype(np.float64) - ref).max(initial=0) <= rtol * max(np.abs(ref).max(initial=0), 1e-30)
+
+
+@st.composite
+def interpolations(draw):
+    mode = draw(st.sampled_from(["nearest", "nearest-exact", "bilinear", "bicubic", "area", "aa-bilinear",
+                                 "aa-bicubic", "lanczos"]))
+    kw = {}
+    if mode.startswith("aa-") or mode == "lanczos":
+        kw["antialias"] = True
+        mode = mode.removeprefix("aa-")
+    if mode in ("bilinear", "bicubic") and draw(st.booleans()):
+        kw["align_corners"] = True
+    if draw(st.booleans()):
+        kw["scale_factor"] = tuple(draw(st.floats(0.25, 4.0)) for _ in range(2))
+    else:
+        kw["size"] = tuple(draw(st.integers(1, 16)) for _ in range(2))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 9)), draw(st.integers(1, 9)))
+    return mode, kw, draw(arrays(shape))
+
+
+@SETTINGS
+@given(interpolations())
+def test_interpolate_bit_for_bit(case):
+    mode, kw, (x, xd) = case
+    try:
+        ref = upconv.interpolate(x, mode=mode, **kw)
+    except ValueError:
+        assume(False)
+    got = computed(chunked.interpolate(xd, mode=mode, **kw))
+    assert got.dtype == ref.dtype
+    np.testing.assert_array_equal(got, ref)
+
+
+@st.composite
+def transposed(draw):
+    n = draw(st.integers(1, 2))
+    k = tuple(draw(st.integers(1, 4)) for _ in range(n))
+    s = tuple(draw(st.integers(1, 3)) for _ in range(n))
+    d = tuple(draw(st.integers(1, 2)) for _ in range(n))
+    p = tuple((draw(st.integers(0, 3)), draw(st.integers(0, 3))) for _ in range(n))
+    a = tuple(draw(st.integers(0, max(si, di) - 1)) for si, di in zip(s, d, strict=True))
+    groups = draw(st.sampled_from([1, 2]))
+    spatial = tuple(draw(st.integers(1, 7)) for _ in range(n))
+    x, xd = draw(arrays((draw(st.integers(1, 2)), 2 * groups) + spatial, whole=(1,) if draw(st.booleans()) else ()))
+    w = np.random.default_rng(draw(st.integers(0, 99))).standard_normal((2 * groups, 2) + k).astype(np.float32)
+    return x, xd, w, dict(stride=s, padding=p, output_padding=a, groups=groups, dilation=d)
+
+
+@SETTINGS
+@given(transposed(), st.sampled_from(["auto", "scatter", "phase", "zero_insertion", "matrix"]))
+def test_conv_transpose(case, method):
+    x, xd, w, kw = case
+    try:
+        ref = upconv.conv_transpose(x, w, method=method, **kw)
+    except ValueError:
+        assume(False)
+    got = computed(chunked.conv_transpose(xd, w, method=method, **kw))
+    if method == "matrix":
+        np.testing.assert_array_equal(got, ref)
+    else:
+        assert_close(got, ref)
+
+
+@SETTINGS
+@given(transposed())
+def test_conv(case):
+    x, xd, w, kw = case
+    wc = np.ascontiguousarray(w.reshape(kw["groups"], -1, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape))
+    try:
+        ref = upconv.conv(x, wc, None, kw["stride"], kw["padding"], kw["dilation"], kw["groups"])
+    except ValueError:
+        assume(False)
+    assert_close(computed(chunked.conv(xd, wc, None, kw["stride"], kw["padding"], kw["dilation"], kw["groups"])), ref)
+
+
+@SETTINGS
+@given(st.data())
+def test_pooling_unpooling_and_shuffles_bit_for_bit(data):
+    x, xd = data.draw(arrays((1, 2, data.draw(st.integers(2, 9)), data.draw(st.integers(2, 9)))))
+    k = data.draw(st.integers(1, 3))
+    s = data.draw(st.integers(1, 3))
+    p = data.draw(st.integers(0, k // 2))
+    d = data.draw(st.integers(1, 2))
+    ceil = data.draw(st.booleans())
+    try:
+        y0, i0 = upconv.max_pool(x, k, s, p, d, ceil, return_indices=True)
+    except ValueError:
+        assume(False)
+    y, i = chunked.max_pool(xd, k, s, p, d, ceil, return_indices=True)
+    np.testing.assert_array_equal(computed(y), y0)
+    np.testing.assert_array_equal(computed(i), i0)
+    if d == 1 and not ceil and k >= s:
+        chunks = data.draw(arrays(y0.shape))[1].chunks
+        out = x.shape[2:]
+        got = chunked.max_unpool(da.from_array(y0, chunks=chunks), i0, k, s, p, output_size=out)
+        np.testing.assert_array_equal(computed(got), upconv.max_unpool(y0, i0, k, s, p, output_size=out))
+    f = data.draw(st.integers(1, 3))
+    mode = data.draw(st.sampled_from(["nearest", "bed_of_nails"]))
+    np.testing.assert_array_equal(computed(chunked.unpool(xd, f, mode)), upconv.unpool(x, f, mode))
+    np.testing.assert_array_equal(computed(chunked.depth_to_space(xd, 1)), upconv.depth_to_space(x, 1))
+    z, zd = data.draw(arrays((1, 4 * f * f, data.draw(st.integers(1, 5)), data.draw(st.integers(1, 5)))))
+    np.testing.assert_array_equal(computed(chunked.pixel_shuffle(zd, f)), upconv.pixel_shuffle(z, f))
+    np.testing.assert_array_equal(computed(chunked.pixel_unshuffle(chunked.pixel_shuffle(zd, f), f)), z)

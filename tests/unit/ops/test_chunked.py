@@ -1,0 +1,324 @@
+"""upconv.ops.chunked: the operators on Dask arrays equal the in-memory operators, for any chunking.
+
+Exact (bit for bit) where the arithmetic of a block is that of the whole
+array (interpolation, pooling, unpooling, shuffles, conv_transpose with
+method="matrix"); to 1e-6 of the result's scale in float32 where the
+in-memory call picks a BLAS or compiled path by size.  Chunkings: one
+element per chunk, 2 (smaller than most halos), 3 with a ragged end, and
+random cuts.
+"""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import upconv
+from upconv.ops import chunked
+
+da = pytest.importorskip("dask.array")
+dask = pytest.importorskip("dask")
+
+RNG = np.random.default_rng(2323)
+KINDS = ["one", "ragged3", "random"]
+
+
+@pytest.fixture(autouse=True)
+def synchronous():
+    with dask.config.set(scheduler="synchronous"):
+        yield
+
+
+def cut(n: int, kind: str) -> tuple[int, ...]:
+    if kind == "one":
+        return (1,) * n
+    if kind in ("two", "ragged3"):
+        c = 2 if kind == "two" else 3
+        return (c,) * (n // c) + ((n % c,) if n % c else ())
+    cuts = sorted(set(RNG.integers(1, n, size=RNG.integers(0, n)).tolist())) if n > 1 else []
+    b = [0, *cuts, n]
+    return tuple(int(q - p) for p, q in zip(b[:-1], b[1:], strict=True))
+
+
+def dask_of(x: np.ndarray, kind: str, whole=()) -> da.Array:
+    """``x`` as a Dask array chunked by ``kind`` along every axis but those in ``whole`` (and size-1 axes)."""
+    chunks = tuple((s,) if a in whole or s == 0 else cut(s, kind) for a, s in enumerate(x.shape))
+    return da.from_array(x, chunks=chunks)
+
+
+def same(got, ref) -> None:
+    assert isinstance(got, da.Array)
+    out = got.compute()
+    assert out.shape == ref.shape and out.dtype == ref.dtype
+    np.testing.assert_array_equal(out, ref)
+
+
+def close(got, ref, rtol=1e-6) -> None:
+    out = got.compute()
+    assert out.shape == ref.shape and out.dtype == ref.dtype
+    scale = max(float(np.abs(ref).max(initial=0)), 1e-30)
+    assert float(np.abs(out.astype(np.float64) - ref).max(initial=0)) <= rtol * scale
+
+
+# --------------------------------------------------------------------------
+# interpolation
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("mode, kw", [
+    ("nearest", {}), ("nearest-exact", {}), ("bilinear", {}), ("bilinear", {"align_corners": True}),
+    ("bicubic", {}), ("bicubic", {"align_corners": True}), ("area", {}),
+    ("bilinear", {"antialias": True}), ("bicubic", {"antialias": True}), ("lanczos", {"antialias": True}),
+])
+def test_interpolate_2d(kind, mode, kw):
+    x = RNG.standard_normal((1, 2, 7, 6)).astype(np.float32)
+    for args in ({"scale_factor": 2}, {"scale_factor": (2.7, 0.45)}, {"size": (4, 11)}):
+        same(chunked.interpolate(dask_of(x, kind), mode=mode, **args, **kw),
+             upconv.interpolate(x, mode=mode, **args, **kw))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_interpolate_1d_3d_and_dtypes(kind):
+    x1 = RNG.standard_normal((2, 3, 11))
+    same(chunked.interpolate(dask_of(x1, kind), scale_factor=1.6, mode="linear"),
+         upconv.interpolate(x1, scale_factor=1.6, mode="linear"))
+    x3 = RNG.standard_normal((1, 2, 4, 5, 3)).astype(np.float32)
+    same(chunked.interpolate(dask_of(x3, kind), size=(7, 3, 5), mode="trilinear"),
+         upconv.interpolate(x3, size=(7, 3, 5), mode="trilinear"))
+    x16 = RNG.standard_normal((1, 2, 6, 6)).astype(np.float16)
+    same(chunked.interpolate(dask_of(x16, kind), scale_factor=1.5, mode="bicubic", recompute_scale_factor=True),
+         upconv.interpolate(x16, scale_factor=1.5, mode="bicubic", recompute_scale_factor=True))
+    xi = RNG.integers(0, 255, (1, 3, 5, 6)).astype(np.uint8)
+    same(chunked.interpolate(dask_of(xi, kind), scale_factor=2, mode="bilinear"),
+         upconv.interpolate(xi, scale_factor=2, mode="bilinear"))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("mode", ["nearest", "linear", "cubic"])
+def test_resize(kind, mode):
+    x = RNG.standard_normal((2, 2, 7, 5)).astype(np.float32)
+    xd = dask_of(x, kind)
+    for kw in ({"coordinate_transformation_mode": "half_pixel"},
+               {"coordinate_transformation_mode": "align_corners"},
+               {"coordinate_transformation_mode": "asymmetric", "exclude_outside": True},
+               {"coordinate_transformation_mode": "tf_crop_and_resize", "roi": [0.2, -0.1, 0.9, 1.3],
+                "extrapolation_value": -2.0}):
+        args = dict(scales=[1.7, 0.6], axes=[2, 3], mode=mode, **kw)
+        same(chunked.resize(xd, **args), upconv.resize(x, **args))
+    if mode != "nearest":
+        same(chunked.resize(xd, sizes=[3, 4], axes=[2, 3], mode=mode, antialias=True),
+             upconv.resize(x, sizes=[3, 4], axes=[2, 3], mode=mode, antialias=True))
+    # every axis may be resized, the batch and channel axes too
+    same(chunked.resize(xd, sizes=[3, 3, 5, 2], mode=mode, keep_aspect_ratio_policy="stretch"),
+         upconv.resize(x, sizes=[3, 3, 5, 2], mode=mode))
+    same(chunked.resize(xd, sizes=[10, 10], axes=[2, 3], mode=mode, keep_aspect_ratio_policy="not_larger"),
+         upconv.resize(x, sizes=[10, 10], axes=[2, 3], mode=mode, keep_aspect_ratio_policy="not_larger"))
+
+
+# --------------------------------------------------------------------------
+# convolutions
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_conv_transpose(kind):
+    x = RNG.standard_normal((2, 4, 5, 4) if kind == "one" else (2, 4, 7, 6)).astype(np.float32)
+    xd = dask_of(x, kind, whole=(1,))
+    methods = ("auto", "scatter", "phase", "zero_insertion") if kind == "random" else ("auto",)
+    for k, s, p, a, d, groups in [(4, 2, 1, 0, 1, 1), (3, 2, 1, 1, 1, 2), (2, 2, 0, 0, 1, 1), (3, 1, 1, 0, 2, 1),
+                                  (1, 3, 0, 2, 1, 1), (5, 3, ((2, 0), (1, 3)), 1, 2, 4)]:
+        w = RNG.standard_normal((4, 6 // groups if groups != 4 else 1, k, k)).astype(np.float32)
+        b = RNG.standard_normal(w.shape[1] * groups).astype(np.float32)
+        args = (w, b, s, p, a, groups, d)
+        same(chunked.conv_transpose(xd, *args, method="matrix"), upconv.conv_transpose(x, *args, method="matrix"))
+        for method in methods:
+            close(chunked.conv_transpose(xd, *args, method=method), upconv.conv_transpose(x, *args, method=method))
+    # channels chunked: rechunked whole; output_size; unbatched; 1-d and 3-d
+    w = RNG.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    out = tuple(2 * n for n in x.shape[2:])
+    close(chunked.conv_transpose(dask_of(x, kind), w, stride=2, padding=1, output_size=out),
+          upconv.conv_transpose(x, w, stride=2, padding=1, output_size=out))
+    close(chunked.conv_transpose(dask_of(x[0], kind), w, stride=(2, 1)),
+          upconv.conv_transpose(x[0], w, stride=(2, 1)))
+    x1 = RNG.standard_normal((3, 2, 9))
+    w1 = RNG.standard_normal((2, 2, 4))
+    same(chunked.conv_transpose(dask_of(x1, kind), w1, stride=3, padding=2, method="matrix"),
+         upconv.conv_transpose(x1, w1, stride=3, padding=2, method="matrix"))
+    x3 = RNG.standard_normal((1, 2, 3, 4, 3))
+    w3 = RNG.standard_normal((2, 1, 2, 3, 2))
+    close(chunked.conv_transpose(dask_of(x3, kind), w3, stride=2), upconv.conv_transpose(x3, w3, stride=2), 1e-13)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_conv_and_resize_conv(kind):
+    x = RNG.standard_normal((1, 4, 6, 5) if kind == "one" else (2, 4, 9, 8)).astype(np.float32)
+    xd = dask_of(x, kind)
+    for k, s, p, d, groups in [(3, 1, "same", 1, 1), (3, 2, 1, 1, 2), (2, 2, 0, 1, 1), (3, 1, ((0, 2), (3, 1)), 2, 4),
+                               (1, 3, 1, 1, 1)]:
+        w = RNG.standard_normal((4, 4 // groups, k, k)).astype(np.float32)
+        b = RNG.standard_normal(4).astype(np.float32)
+        close(chunked.conv(xd, w, b, s, p, d, groups), upconv.conv(x, w, b, s, p, d, groups))
+    w = RNG.standard_normal((3, 4, 3, 3)).astype(np.float32)
+    close(chunked.conv(dask_of(x[0], kind), w, padding=1), upconv.conv(x[0], w, padding=1))
+    for mode in ("nearest", "bilinear", "bicubic"):
+        close(chunked.resize_conv(xd, w, None, 2, mode), upconv.resize_conv(x, w, None, 2, mode))
+    close(chunked.resize_conv(dask_of(x[0], kind), w, None, 1.5, "bilinear", align_corners=True, padding=0),
+          upconv.resize_conv(x[0], w, None, 1.5, "bilinear", align_corners=True, padding=0))
+    x64 = x.astype(np.float64)
+    close(chunked.conv(dask_of(x64, kind), w.astype(np.float64), stride=2), upconv.conv(x64, w.astype(np.float64),
+                                                                                       stride=2), 1e-13)
+
+
+# --------------------------------------------------------------------------
+# pooling, unpooling, shuffles: exact
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_max_pool_and_unpool(kind):
+    x = RNG.standard_normal((1, 2, 7, 6) if kind == "one" else (2, 2, 9, 8)).astype(np.float32)
+    x[0, 0, 3, 3] = np.nan
+    xd = dask_of(x, kind)
+    for k, s, p, d, ceil in [(2, None, 0, 1, False), (3, 2, 1, 1, True), (3, 1, [(2, 0), (0, 1)], 2, False),
+                             (2, 3, 1, 1, True)]:
+        y, i = chunked.max_pool(xd, k, s, p, d, ceil, return_indices=True)
+        y0, i0 = upconv.max_pool(x, k, s, p, d, ceil, return_indices=True)
+        same(y, y0)
+        same(i, i0)
+        same(chunked.max_pool(xd, k, s, p, d, ceil), y0)
+        if d == 1 and not ceil:
+            out = x.shape[2:]
+            for indices in (i0, dask_of(i0, "random")):
+                same(chunked.max_unpool(dask_of(y0, kind), indices, k, s, p, output_size=out),
+                     upconv.max_unpool(y0, i0, k, s, p, output_size=out))
+    y0, i0 = upconv.max_pool(x[0], 2, return_indices=True)
+    same(chunked.max_unpool(dask_of(y0, kind), i0, 2), upconv.max_unpool(y0, i0, 2))
+    for mode in ("nearest", "bed_of_nails"):
+        same(chunked.unpool(xd, (3, 2), mode), upconv.unpool(x, (3, 2), mode))
+        same(chunked.unpool(dask_of(x[0, :, :, 0], kind), (2,), mode), upconv.unpool(x[0, :, :, 0], (2,), mode))
+
+
+def test_max_unpool_refuses_indices_outside_their_window():
+    y = da.from_array(np.ones((1, 1, 4, 4)), chunks=2)
+    ind = np.zeros((1, 1, 4, 4), dtype=np.int64)
+    z = chunked.max_unpool(y, ind, 2)
+    with pytest.raises(ValueError, match=r"max_unpool: indices\[0, 0, \d, \d\] = 0 lies outside the pooling window"):
+        z.compute()
+    _, ind = upconv.max_pool(np.ones((1, 1, 8, 8)), 2, return_indices=True)
+    ind[0, 0, 3, 2] = 64
+    with pytest.raises(ValueError, match=r"not a valid position in an output plane of size \(8, 8\)"):
+        chunked.max_unpool(y, ind, 2).compute()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_shuffles(kind):
+    x = RNG.integers(0, 100, (2, 3, 8, 5, 4))
+    same(chunked.pixel_shuffle(dask_of(x, kind), 2), upconv.pixel_shuffle(x, 2))
+    one = RNG.integers(0, 100, (3, 6, 7))
+    same(chunked.pixel_shuffle(dask_of(one, kind), 2, ndim=1), upconv.pixel_shuffle(one, 2, ndim=1))
+    same(chunked.pixel_unshuffle(dask_of(x, kind), 2, ndim=1), upconv.pixel_unshuffle(x, 2, ndim=1))
+    f = RNG.standard_normal((2, 8, 3, 5)).astype(np.float32)
+    for mode in ("DCR", "CRD"):
+        same(chunked.depth_to_space(dask_of(f, kind), 2, mode), upconv.depth_to_space(f, 2, mode))
+        g = RNG.standard_normal((1, 2, 6, 4))
+        same(chunked.space_to_depth(dask_of(g, kind), 2, mode), upconv.space_to_depth(g, 2, mode))
+
+
+# --------------------------------------------------------------------------
+# laziness, chunks, validation, the drop-in contract
+
+
+def _refuse(*args, **kwargs):
+    raise AssertionError("something was computed while the graph was built")
+
+
+def test_graphs_are_lazy():
+    x = da.from_array(RNG.standard_normal((1, 4, 16, 16)).astype(np.float32), chunks=(1, 2, 5, 5))
+    w = np.ones((2, 4, 3, 3), np.float32)
+    with dask.config.set(scheduler=_refuse):
+        made = [chunked.conv(x, w), chunked.conv_transpose(x, np.ones((4, 2, 4, 4), np.float32), None, 2, 1),
+                chunked.interpolate(x, scale_factor=3.3, mode="bicubic"), chunked.resize(x, scales=[2.0], axes=[3]),
+                chunked.resize_conv(x, w), chunked.unpool(x, 2), *chunked.max_pool(x, 2, return_indices=True),
+                chunked.pixel_shuffle(x, 2), chunked.space_to_depth(x, 2)]
+        made.append(chunked.max_unpool(*made[6:8], 2))
+    assert all(isinstance(m, da.Array) for m in made)
+    assert made[1].chunks[2] == (10, 10, 10, 2)  # the x2 transposed convolution doubles the chunks
+    assert made[2].numblocks == (1, 2, 4, 4)
+    for m in made:
+        m.compute()
+
+
+def test_default_threaded_scheduler():
+    x = RNG.standard_normal((2, 16, 40, 40)).astype(np.float32)
+    w = RNG.standard_normal((16, 8, 4, 4)).astype(np.float32)
+    with dask.config.set(scheduler="threads"):
+        got = chunked.conv_transpose(da.from_array(x, chunks=(1, 16, 13, 17)), w, stride=2, padding=1).compute()
+    ref = upconv.conv_transpose(x, w, stride=2, padding=1)
+    assert np.abs(got - ref).max() <= 1e-6 * np.abs(ref).max()
+
+
+def test_empty_outputs_and_batches():
+    x = da.zeros((0, 2, 5, 5), chunks=(1, 2, 2, 2))
+    assert chunked.interpolate(x, scale_factor=2).compute().shape == (0, 2, 10, 10)
+    assert chunked.conv(x, np.ones((3, 2, 2, 2))).compute().shape == (0, 3, 4, 4)
+    y = da.ones((1, 2, 5, 5), chunks=2)
+    same(chunked.interpolate(y, size=(0, 3), mode="area"), upconv.interpolate(np.ones((1, 2, 5, 5)), size=(0, 3),
+                                                                              mode="area"))
+
+
+def _messages(fn, *args, **kwargs) -> str:
+    with pytest.raises((ValueError, TypeError)) as info:
+        fn(*args, **kwargs)
+    return f"{type(info.value).__name__}: {info.value}"
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: m.conv(x, np.ones((2, 3, 3, 3))),
+    lambda m, x: m.conv(x, np.ones((2, 2, 9, 3))),
+    lambda m, x: m.conv(x, np.ones((2, 2, 3, 3), np.float32)),
+    lambda m, x: m.conv_transpose(x, np.ones((2, 1, 3, 3)), output_padding=2),
+    lambda m, x: m.conv_transpose(x, np.ones((2, 1, 3, 3)), method="fft"),
+    lambda m, x: m.conv_transpose(x, np.ones((2, 1, 3, 3)), stride=2, output_size=(20, 3)),
+    lambda m, x: m.interpolate(x, scale_factor=2, mode="linear"),
+    lambda m, x: m.interpolate(x, size=3, scale_factor=2),
+    lambda m, x: m.resize(x, scales=[2.0], mode="bogus"),
+    lambda m, x: m.resize_conv(x, np.ones((2, 2, 3)), mode="bilinear"),
+    lambda m, x: m.max_pool(x, 2, padding=2),
+    lambda m, x: m.max_unpool(x, np.zeros(x.shape, np.int64), 2, output_size=(20, 20)),
+    lambda m, x: m.max_unpool(x, np.zeros(x.shape, np.float32), 2),
+    lambda m, x: m.unpool(x, 0),
+    lambda m, x: m.pixel_shuffle(x, 2),
+    lambda m, x: m.pixel_unshuffle(x, 2),
+    lambda m, x: m.depth_to_space(x, 2, mode="XYZ"),
+    lambda m, x: m.space_to_depth(x, 4),
+])
+def test_the_in_memory_messages(call):
+    x = RNG.standard_normal((1, 2, 5, 6))
+    assert _messages(call, chunked, da.from_array(x, chunks=2)) == _messages(call, upconv, x)
+
+
+def test_a_drop_in_target():
+    # same parameters after the array(s), same defaults: what a dispatch from upconv.<op> needs
+    for name in chunked.SUPPORTED:
+        ours = list(inspect.signature(getattr(chunked, name)).parameters.values())
+        theirs = list(inspect.signature(getattr(upconv, name)).parameters.values())
+        assert [(p.name, p.kind, p.default) for p in ours] == [(p.name, p.kind, p.default) for p in theirs], name
+    assert chunked.is_dask_array(da.zeros(3)) and not chunked.is_dask_array(np.zeros(3))
+    assert not chunked.is_dask_array([1, 2])
+
+
+def test_whole_array_error():
+    err = chunked.whole_array_error("deconvolve")
+    assert isinstance(err, TypeError)
+    assert str(err).startswith("deconvolve needs the whole array (FFT over the full extent")
+    assert "call .compute() first" in str(err)
+    assert "the chunked operators are conv, conv_transpose" in str(chunked.whole_array_error("checkerboard"))
+
+
+def test_chunked_module_imports_no_dask():
+    code = ("import sys, numpy as np; from upconv.ops import chunked; "
+            "assert not chunked.is_dask_array(np.zeros(2)); print('dask' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
