@@ -125,8 +125,8 @@ def _pool_offsets(g: ConvGeometry, padded: tuple[int, ...]) -> tuple[npt.NDArray
     tap_pad = _grid([taps[a] * ps[a] for a in range(n)])
     tap_idx = _grid([taps[a] * xs[a] for a in range(n)])
     offsets = (row_pad, row_idx, _grid(first), tap_pad, tap_idx)
-    for a in offsets:
-        a.flags.writeable = False
+    for table in offsets:
+        table.flags.writeable = False
     return offsets
 
 
