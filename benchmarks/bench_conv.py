@@ -5,7 +5,7 @@ Run: ``python benchmarks/bench_conv.py [--repeat 7]``
 For few-channel convolutions (the layers of small decoders and
 super-resolution nets) it prints, for the forward convolution and for the
 weight gradient, torch's best time, upconv's (``auto``: the rule
-``conv._simd_conv`` picks the engine), upconv's im2col + GEMM engine and its
+``upconv.ops.paths.use_simd_conv`` picks the engine), upconv's im2col + GEMM engine and its
 float32 vector kernels forced, and the ratio torch_ms / upconv_ms (> 1:
 upconv is faster).  torch's weight gradient is timed as
 ``torch.ops.aten.convolution_backward`` with only the weight mask set.  The
@@ -23,11 +23,10 @@ import numpy as np
 
 import upconv
 from upconv import grad
+from upconv.ops import paths
 
 sys.path.insert(0, os.path.dirname(__file__))
 from bench_conv_transpose import best_times  # noqa: E402
-
-conv_module = sys.modules["upconv.conv"]
 
 # name, N, C_in, C_out, spatial, kernel, padding
 WORKLOADS = [
@@ -44,16 +43,16 @@ WORKLOADS = [
 
 
 def _engines(monkeypatch_value):
-    """A context that sets ``conv._SIMD_MAX_CHANNELS`` (0: im2col + GEMM; large: vector kernels)."""
+    """A context that sets ``paths.SIMD_MAX_CHANNELS`` (0: im2col + GEMM; large: vector kernels)."""
 
     class _Engine:
         def __enter__(self):
-            self.saved = conv_module._SIMD_MAX_CHANNELS, conv_module._SIMD_MAX_PRODUCT
-            conv_module._SIMD_MAX_CHANNELS = monkeypatch_value
-            conv_module._SIMD_MAX_PRODUCT = monkeypatch_value**2
+            self.saved = paths.SIMD_MAX_CHANNELS, paths.SIMD_MAX_PRODUCT
+            paths.SIMD_MAX_CHANNELS = monkeypatch_value
+            paths.SIMD_MAX_PRODUCT = monkeypatch_value**2
 
         def __exit__(self, *exc):
-            conv_module._SIMD_MAX_CHANNELS, conv_module._SIMD_MAX_PRODUCT = self.saved
+            paths.SIMD_MAX_CHANNELS, paths.SIMD_MAX_PRODUCT = self.saved
 
     return _Engine()
 

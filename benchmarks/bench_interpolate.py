@@ -1,7 +1,7 @@
 """Benchmark: upconv.interpolate against torch.nn.functional.interpolate, in one process.
 
 2x up-sampling of float32 inputs (8, 64, 128, 128) and (1, 3, 1024, 1024) in
-bilinear, bicubic and nearest mode, torch limited to 2 threads (numba uses
+bilinear, bicubic and nearest mode, torch limited to 2 threads (upconv uses
 its default, the number of cores).  Prints the best of ``--repeat`` interleaved
 runs of each, the speed ratio torch_ms / upconv_ms (> 1: upconv is faster) and
 the largest difference between the two results (0: bit-identical).
@@ -22,7 +22,7 @@ def best_ms(fns, repeat: int) -> list[float]:
     """Best wall time (ms) of each function; runs are interleaved so that a
     machine shared with other work slows every contender alike."""
     for fn in fns:
-        fn()  # warm-up (and numba compilation on a cold cache)
+        fn()  # warm-up (loading, scratch buffers)
     best = [float("inf")] * len(fns)
     for _ in range(repeat):
         for k, fn in enumerate(fns):

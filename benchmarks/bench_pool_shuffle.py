@@ -3,7 +3,7 @@
 Run ``python benchmarks/bench_pool_shuffle.py [--repeat R]``.  Both libraries
 run in this process on 2 threads (``torch.set_num_threads(2)``,
 ``upconv.set_num_threads(2)``), float32; the first call
-of each (Numba compilation) is excluded, the best of ``R`` runs is reported.
+of each (loading the kernels) is excluded, the best of ``R`` runs is reported.
 ``ratio`` is ``torch_ms / upconv_ms`` (> 1: upconv is faster).
 """
 

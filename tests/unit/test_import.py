@@ -1,4 +1,4 @@
-"""`import upconv` stays light: heavy optional modules load only when used."""
+"""`import upconv` stays light: heavy optional modules, and the compiled kernels, load only when used."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 # what `import upconv` must not load: compiled kernels and optional dependencies load on first use
-HEAVY = ("numba", "llvmlite", "matplotlib", "sympy", "torch", "PIL", "onnx", "onnxruntime", "scipy.sparse",
+HEAVY = ("upconv.kernels._native", "matplotlib", "sympy", "torch", "PIL", "onnx", "onnxruntime", "scipy.sparse",
          "scipy.linalg", "scipy.ndimage", "dask", "starlette", "tifffile", "zarr", "distributed",
          "upconv.web", "uvicorn")
 

@@ -190,7 +190,7 @@ def _unfilter(rows: np.ndarray, bpp: int, p: str, func: str) -> np.ndarray:
         return out
     from upconv.kernels.png import unfilter
 
-    unfilter(types, out, bpp)
+    unfilter(np.ascontiguousarray(types), out, bpp)  # (types is a column of rows: strided)
     return out
 
 

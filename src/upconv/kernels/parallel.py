@@ -1,12 +1,13 @@
 """Run a compiled kernel over a range of independent work items on a few threads.
 
 upconv's compiled kernels (convolution, interpolation, pooling, shuffles)
-are serial ``nogil`` numba functions that take the range of items (output
-planes or rows) they own; this module splits the range over a
+are serial C functions that release the GIL and take the range of items
+(output planes or rows) they own; this module splits the range over a
 small pool of Python threads.  Idle pool threads block rather than spin, so
-they leave the cores to OpenBLAS between kernels: numba's own OpenMP workers
-spin after every parallel region, and on a 2-core machine that halved the
-speed of the GEMMs running right after them (see benchmarks/README.md).
+they leave the cores to OpenBLAS between kernels: OpenMP workers (numba's,
+which the kernels once ran on) spin after every parallel region, and on a
+2-core machine that halved the speed of the GEMMs running right after them
+(see benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ def parallel_for(kernel: Callable[..., object], n_items: int, *args: Any, cost_n
     whose estimated single-thread time ``cost_ns`` is below
     ``_PARALLEL_MIN_NS`` runs on the calling thread alone.
     """
+    if cost_ns is not None and cost_ns < _PARALLEL_MIN_NS:  # (before asking the OS for the cores: small calls)
+        kernel(0, n_items, *args)
+        return
     threads = min(get_num_threads(), n_items)
-    if cost_ns is not None and cost_ns < _PARALLEL_MIN_NS:
-        threads = 1
     if threads <= 1:
         kernel(0, n_items, *args)
         return

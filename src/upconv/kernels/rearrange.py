@@ -1,44 +1,17 @@
-"""Compiled kernel of the sub-pixel rearrangements' transposing copy (numba).
+"""The sub-pixel rearrangements' transposing copy (compiled C: ``csrc/rearrange.c``).
 
-Imported lazily by :mod:`upconv.ops.rearrange` for large arrays (NumPy's
-transposing copy is single-threaded): ``import upconv`` never imports
-numba.  The kernel is compiled on first use and cached on disk
-(``cache=True``); it is serial, releases the GIL and works on the blocks
-``[start, stop)``, which :func:`upconv.kernels.parallel.parallel_for` runs
-in slices on several threads.
+Used by :mod:`upconv.ops.rearrange` for large arrays (NumPy's transposing copy is single-threaded);
+built at install, loaded on first use.  The kernel is serial, releases the GIL and works on the blocks
+``[start, stop)``, which :func:`upconv.kernels.parallel.parallel_for` runs in slices on several threads.
+
+``permuted_copy(start, stop, src, dst, outer_shape, outer_strides, n0, s0, n1, s1)``
+    ``dst[m, i, j] = src[offset(m) + i*s0 + j*s1]`` for the blocks ``m``, row-major over ``outer_shape``
+    (int64 element strides ``outer_strides`` in ``src``); ``src`` and ``dst`` flat, of items of 1, 2,
+    4 or 8 bytes (any dtype, moved as raw bytes).
 """
 
 from __future__ import annotations
 
-import numba
+from upconv.kernels import _native
 
-
-@numba.njit(cache=True, nogil=True)
-def permuted_copy(start, stop, src, dst, outer_shape, outer_strides, n0, s0, n1, s1):  # pragma: no cover - compiled
-    """``dst[m, i, j] = src[offset(m) + i*s0 + j*s1]`` for the blocks ``m`` in ``[start, stop)``.
-
-    ``m`` runs row-major over ``outer_shape`` (element strides
-    ``outer_strides`` in ``src``); ``dst`` is flat, ``n0 * n1`` items per
-    block.  When the middle axis is contiguous in ``src`` the copy reads
-    along it (its writes then stride ``n1``).
-    """
-    block = n0 * n1
-    D = outer_shape.shape[0]
-    for m in range(start, stop):
-        off = 0
-        rem = m
-        for a in range(D - 1, -1, -1):
-            q = rem // outer_shape[a]
-            off += (rem - q * outer_shape[a]) * outer_strides[a]
-            rem = q
-        base = m * block
-        if s0 == 1:
-            for j in range(n1):
-                o = off + j * s1
-                for i in range(n0):
-                    dst[base + i * n1 + j] = src[o + i]
-        else:
-            for i in range(n0):
-                o = off + i * s0
-                for j in range(n1):
-                    dst[base + i * n1 + j] = src[o + j * s1]
+permuted_copy = _native.permuted_copy

@@ -12,6 +12,7 @@ input split by phase (:func:`_simd_input`).  Arrays are batched ``(N, C,
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -53,8 +54,9 @@ def windows(xp: np.ndarray, g: ConvGeometry) -> np.ndarray:
     return as_strided(xp, shape, strides, writeable=False)
 
 
+@functools.lru_cache(maxsize=256)
 def as_3d(g: ConvGeometry) -> tuple[Int3, Int3, Int3, Int3]:
-    """Kernel size, stride, dilation and begin padding as 3-tuples, for the compiled kernels."""
+    """Kernel size, stride, dilation and begin padding as 3-tuples, for the compiled kernels (cached)."""
     from upconv.kernels import convolution as nk
 
     return (nk.as3(g.kernel_size, 1), nk.as3(g.stride, 1), nk.as3(g.dilation, 1),
@@ -68,21 +70,28 @@ def im2col_into(x: np.ndarray, g: ConvGeometry, groups: int, out: np.ndarray | N
     ``ci * K + t`` its tap ``t`` of channel ``ci``; written into ``out`` when
     given (a C-contiguous buffer of that shape).  Up to 3 spatial axes a
     compiled kernel fills it (rows in parallel, faster than NumPy's strided
-    copies of short rows); otherwise one strided slice of the padded input
-    per kernel tap.
+    copies of short rows, and, on the calling thread, than NumPy's padding of
+    small inputs); otherwise one strided slice of the padded input per
+    kernel tap.
     """
     N, c_in = x.shape[:2]
     if out is None:
         out = np.empty((groups, c_in // groups * math.prod(g.kernel_size), N * math.prod(g.out_size)), x.dtype)
     if out.size == 0:
         return out
-    if g.ndim <= 3 and out.size >= paths.COMPILED_MIN_SIZE:
+    if g.ndim <= 3:
         from upconv.kernels import convolution as nk
 
+        if out.size < paths.COMPILED_MIN_SIZE and any(b > 0 or e > 0 for b, e in g.padding):
+            # small ones took NumPy's padded copy, refused over the memory limit: the kernel needs none, but
+            # refuses the same requests
+            padded = x.shape[:2] + tuple(i + b + e for i, (b, e) in zip(x.shape[2:], g.padding, strict=True))
+            v.check_allocation(padded, x.dtype, "conv", "the padded input")
         lead = (1,) * (3 - g.ndim)
         x5 = np.ascontiguousarray(x).reshape((N, c_in) + lead + g.in_size)
         out6: np.ndarray = out.reshape((c_in, math.prod(g.kernel_size), N) + lead + g.out_size)
-        parallel_for(nk.im2col, out6.shape[0] * out6.shape[1] * N, x5, out6, *as_3d(g))
+        parallel_for(nk.im2col, out6.shape[0] * out6.shape[1] * N, x5, out6, *as_3d(g),
+                     cost_ns=out.size / paths.COPY_ELEMENTS_PER_NS)
         return out
     dst = out.reshape((c_in,) + g.kernel_size + (N,) + g.out_size)
     src = np.swapaxes(pad(x, g.padding), 0, 1)  # (c_in, N, *padded)
@@ -138,7 +147,7 @@ def correlate(
         if channel_major:
             out[:, start : start + m] = res
         else:
-            out[start : start + m] = np.moveaxis(res, 1, 0)
+            out[start : start + m] = res.swapaxes(0, 1)
     return out
 
 

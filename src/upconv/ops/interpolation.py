@@ -33,14 +33,8 @@ from upconv import _validate as v
 from upconv import shapes
 from upconv.ops.arrays import array_function
 from upconv.ops.pooling import is_exact
-from upconv.ops.resample_onnx import ONNX_COORDINATES, OnnxAxis, onnx_plan
-from upconv.ops.resample_torch import (
-    TORCH_AA_FILTERS,
-    TORCH_PLANS,
-    TorchAxis,
-    torch_antialias_plan,
-    torch_uint8_steps,
-)
+from upconv.ops.resample_onnx import ONNX_COORDINATES, OnnxAxis, cached_onnx_plan
+from upconv.ops.resample_torch import TORCH_AA_FILTERS, TorchAxis, torch_plan, torch_uint8_steps
 from upconv.ops.resampling import AxisPlan, apply, apply_fixed_point, check_tables, gather
 
 if TYPE_CHECKING:
@@ -322,11 +316,7 @@ def interpolate_plans(
         align_corners=align_corners,
         legacy_nearest=len(in_size) == 2 and sum(out_size) <= _LEGACY_NEAREST_MAX,
     )
-    if antialias:
-        per_axis = [torch_antialias_plan(i, o, s, ax, mode) for i, o, s in zip(in_size, out_size, sf, strict=True)]
-    else:
-        plan = TORCH_PLANS[mode]
-        per_axis = [plan(i, o, s, ax) for i, o, s in zip(in_size, out_size, sf, strict=True)]
+    per_axis = [torch_plan(mode, antialias, i, o, s, ax) for i, o, s in zip(in_size, out_size, sf, strict=True)]
     return out_size, [None, None, *per_axis]
 
 
@@ -545,5 +535,5 @@ def resize_plans(
         # onnx.reference resamples an array holding the listed axes in the listed order; its sum
         # over the taps is pairwise where no later listed axis is longer than 1
         contiguous = math.prod(g.in_shape[b] for b in g.axes[j + 1:]) == 1
-        plans[a] = onnx_plan(g.in_shape[a], g.out_shape[a], g.scales[a], rois[a], ax, contiguous)
+        plans[a] = cached_onnx_plan(g.in_shape[a], g.out_shape[a], g.scales[a], rois[a], ax, contiguous)
     return g, plans

@@ -49,19 +49,22 @@ def _conv_matrix(g: ConvGeometry, w: np.ndarray, groups: int, func: str = "conv_
     nnz = c_out * ci_g * math.prod(len(tr[0]) for tr in trip)
     # indices (two int64) and values of every stored entry, checked before building any of them
     v.check_allocation((nnz, 3), np.int64, func, "the sparse convolution matrix (indices and values)")
-    # Cartesian product over axes of the per-axis valid triplets.
+    # Cartesian product over axes of the per-axis valid triplets: by output, taps in order.
     mesh = np.meshgrid(*[np.arange(len(tr[0])) for tr in trip], indexing="ij")
     o = np.ravel_multi_index(tuple(tr[0][m.ravel()] for tr, m in zip(trip, mesh, strict=True)), g.out_size)
     t = np.ravel_multi_index(tuple(tr[1][m.ravel()] for tr, m in zip(trip, mesh, strict=True)), g.kernel_size)
     i = np.ravel_multi_index(tuple(tr[2][m.ravel()] for tr, m in zip(trip, mesh, strict=True)), g.in_size)
-    co = np.arange(c_out)[:, None, None]
-    ci = (co // co_g) * ci_g + np.arange(ci_g)[None, :, None]
-    rows = (co * math.prod(g.out_size) + o).astype(np.int64)
-    cols = ci * math.prod(g.in_size) + i
-    data = w.reshape(c_out, ci_g, -1)[:, :, t]
-    shape = (c_out * math.prod(g.out_size), ci_g * groups * math.prod(g.in_size))
-    rows, cols = np.broadcast_arrays(rows, cols)
-    return sp.csr_array((data.ravel(), (rows.ravel(), cols.ravel())), shape=shape)
+    P_out, P_in = math.prod(g.out_size), math.prod(g.in_size)
+    # Built in CSR order (no sort): row (co, o) holds, channel by channel of co's group, the taps of o; the
+    # order within a row is the same for every co, so it is computed once for the (channel, triplet) block.
+    block = np.arange(ci_g * o.size)
+    ci, j = np.divmod(np.lexsort((block, o[block % o.size])), o.size)
+    cols = ((np.arange(c_out) // co_g) * (ci_g * P_in))[:, None] + (ci * P_in + i[j])
+    data = np.take(w.reshape(c_out, -1), ci * math.prod(g.kernel_size) + t[j], axis=1)  # C order: ravel is a view
+    indptr = np.zeros(c_out * P_out + 1, np.int64)
+    np.cumsum(np.tile(np.bincount(o, minlength=P_out) * ci_g, c_out), out=indptr[1:])
+    shape = (c_out * P_out, ci_g * groups * P_in)
+    return sp.csr_array((data.ravel(), cols.astype(np.int64, copy=False).ravel(), indptr), shape=shape)
 
 
 @overload

@@ -2,7 +2,7 @@
 
 ``max_pool`` and ``max_unpool`` have torch's semantics (values, int64
 indices, NaN and tie rules, size checks); ``max_pool`` also takes ONNX
-``pads`` as ``(begin, end)`` pairs.  Both run as Numba kernels
+``pads`` as ``(begin, end)`` pairs.  Both run as compiled kernels
 (:mod:`upconv.kernels.pooling`), parallel over planes, on ``(planes, flat plane)`` arrays: the N-d window geometry is
 reduced to flat offsets, so one kernel serves every number of spatial axes.
 
@@ -13,6 +13,7 @@ reduced to flat offsets, so one kernel serves every number of spatial axes.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal, overload
@@ -100,13 +101,15 @@ def _planes_take(x: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
 # max_pool
 
 
-def _pool_offsets(g: ConvGeometry, padded: Sequence[int]) -> tuple[npt.NDArray[np.int64], ...]:
+@functools.lru_cache(maxsize=256)
+def _pool_offsets(g: ConvGeometry, padded: tuple[int, ...]) -> tuple[npt.NDArray[np.int64], ...]:
     """Flat offsets of :func:`max_pool`'s windows (per output row) and taps, in padded and input planes.
 
     Returns ``row_pad, row_idx, first_idx, tap_pad, tap_idx`` for the kernel:
     window ``(row jo, last-axis o)`` starts at ``row_pad[jo] + o*s`` in the
     padded plane and at input index ``row_idx[jo] + o*s``; ``first_idx`` is
-    the input index of every window's first real element.
+    the input index of every window's first real element.  A pure function
+    of the geometry: cached, the arrays read-only.
     """
     n = g.ndim
     ps, xs = _row_major_strides(padded), _row_major_strides(g.in_size)
@@ -121,7 +124,10 @@ def _pool_offsets(g: ConvGeometry, padded: Sequence[int]) -> tuple[npt.NDArray[n
     row_idx = _grid([(starts[a] - g.padding[a][0]) * xs[a] for a in range(n - 1)]) - g.padding[n - 1][0]
     tap_pad = _grid([taps[a] * ps[a] for a in range(n)])
     tap_idx = _grid([taps[a] * xs[a] for a in range(n)])
-    return row_pad, row_idx, _grid(first), tap_pad, tap_idx
+    offsets = (row_pad, row_idx, _grid(first), tap_pad, tap_idx)
+    for table in offsets:
+        table.flags.writeable = False
+    return offsets
 
 
 @overload
@@ -256,7 +262,7 @@ def max_pool(
 
         parallel_for(
             max_pool_planes, P, xp.reshape(-1), math.prod(padded), row_pad, row_idx, first_idx,
-            g.out_size[-1], g.stride[-1], tap_pad, tap_idx, out, idx, return_indices,
+            g.out_size[-1], g.stride[-1], tap_pad, tap_idx, out, idx, return_indices, cost_ns=out.size * tap_pad.size,
         )
     shape = (C,) + g.out_size if unbatched else (N, C) + g.out_size
     y = out.reshape(shape).astype(result_dtype, copy=False)
@@ -369,7 +375,7 @@ def max_unpool(
         xf = np.ascontiguousarray(xa).reshape(P, -1)
         bad = np.full(P, -1, dtype=np.int64)
         parallel_for(max_unpool_planes, P, xf, np.ascontiguousarray(ind, dtype=np.int64).reshape(P, -1),
-                     out, bad)
+                     out, bad, cost_ns=out.size)
         wrong = np.flatnonzero(bad >= 0)
         if wrong.size:
             p = int(wrong[0])

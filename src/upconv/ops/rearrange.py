@@ -3,7 +3,7 @@
 All four move channel entries to spatial positions or back, without
 arithmetic: each is one reshape, one transpose and one copy, written as a
 :class:`Rearrangement` (the einops idea: a small recipe, then apply it).
-The copy runs as a parallel Numba kernel (:mod:`upconv.kernels.rearrange`) for large arrays (NumPy's
+The copy runs as a parallel compiled kernel (:mod:`upconv.kernels.rearrange`) for large arrays (NumPy's
 transposing copy is single-threaded) and with NumPy otherwise; every dtype
 is kept.
 

@@ -10,6 +10,7 @@ tie-breaking of neighbour windows and numpy's summation order are kept.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
     Doubles = npt.NDArray[np.float64]
 
-__all__ = ["OnnxAxis", "ONNX_COORDINATES", "ONNX_COEFFICIENTS", "onnx_plan"]
+__all__ = ["OnnxAxis", "ONNX_COORDINATES", "ONNX_COEFFICIENTS", "onnx_plan", "cached_onnx_plan"]
 
 
 @dataclass(frozen=True)
@@ -214,3 +215,11 @@ def onnx_plan(n_in: int, n_out: int, scale: float, roi: tuple[float, float] | No
         coeffs = coeffs / np.where(total == 0, 1.0, total)
     return AxisPlan.taps(taps, coeffs, n_in, np.dtype(np.float64), outside,
                          PAIRWISE if contiguous else SEQUENTIAL)
+
+
+@functools.lru_cache(maxsize=512)
+def cached_onnx_plan(n_in: int, n_out: int, scale: float, roi: tuple[float, float] | None, ax: OnnxAxis,
+                     contiguous: bool = False) -> AxisPlan | None:
+    """:func:`onnx_plan`, a pure function of its arguments: cached, its arrays shared read-only."""
+    plan = onnx_plan(n_in, n_out, scale, roi, ax, contiguous)
+    return None if plan is None else plan.read_only()

@@ -15,6 +15,7 @@ weights back with one-hot inputs).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     Floats = npt.NDArray[np.floating[Any]]
 
 __all__ = ["TorchAxis", "TORCH_PLANS", "TORCH_AA_FILTERS", "torch_antialias_plan", "torch_uint8_taps",
-           "torch_uint8_steps", "fixed_point"]
+           "torch_uint8_steps", "fixed_point", "torch_plan"]
 
 
 @dataclass(frozen=True)
@@ -341,3 +342,13 @@ def torch_uint8_steps(
         if taps is not None:
             steps.append((a, taps))
     return steps
+
+
+@functools.lru_cache(maxsize=512)
+def torch_plan(mode: str, antialias: bool, n_in: int, n_out: int, sf: float | None, ax: TorchAxis) -> AxisPlan | None:
+    """One axis's plan of ``interpolate``: ``TORCH_PLANS[mode]``, or :func:`torch_antialias_plan`.
+
+    A pure function of its arguments: cached, its arrays shared read-only.
+    """
+    plan = torch_antialias_plan(n_in, n_out, sf, ax, mode) if antialias else TORCH_PLANS[mode](n_in, n_out, sf, ax)
+    return None if plan is None else plan.read_only()

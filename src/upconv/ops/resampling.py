@@ -20,7 +20,7 @@ This module holds the plan and the engine (:func:`apply`); the per-axis
 floating-point arithmetic of each library, are in
 :mod:`upconv.ops.resample_torch` (``torch.nn.functional.interpolate``) and
 :mod:`upconv.ops.resample_onnx` (ONNX ``Resize``).  The heavy lifting is done
-by numba kernels (:mod:`upconv.kernels.interpolation`), imported on first use.
+by compiled kernels (:mod:`upconv.kernels.interpolation`), loaded on first use.
 """
 
 from __future__ import annotations
@@ -89,6 +89,13 @@ class AxisPlan:
     @property
     def n_out(self) -> int:
         return self.index.shape[1]
+
+    def read_only(self) -> AxisPlan:
+        """This plan with its arrays made read-only, so that a cache may share it between calls."""
+        for a in (self.index, self.weight, self.outside, self.size):
+            if a is not None:
+                a.flags.writeable = False
+        return self
 
     @classmethod
     def gather(cls, index: np.ndarray, dtype: np.dtype[Any], outside: npt.NDArray[np.bool_] | None = None) -> AxisPlan:
@@ -170,7 +177,8 @@ def apply(
             block = _row_block(x3.shape, shape[-1], pb.n_out, y.itemsize)
             items = x3.shape[0] * ceil_div(pb.n_out, block)  # (plane, block of output rows)
             parallel_for(k.fused_last_two, items, x3, pb.index, pb.weight, pa.index, pa.weight,
-                         out.reshape((-1,) + shape[-2:]), block, pa.order)
+                         out.reshape((-1,) + shape[-2:]), block, pa.order,
+                         cost_ns=out.size * (pa.index.shape[0] + pb.index.shape[0]))
             y = out
             i += 2
             continue
@@ -180,10 +188,10 @@ def apply(
         outer, inner = math.prod(y.shape[:a]), math.prod(y.shape[a + 1:])
         if inner == 1:
             parallel_for(k.along_rows, outer, y.reshape(outer, y.shape[a]), pa.index, pa.weight,
-                         out.reshape(outer, pa.n_out), pa.order)
+                         out.reshape(outer, pa.n_out), pa.order, cost_ns=out.size * pa.index.shape[0])
         else:
             parallel_for(k.along_axis, outer * pa.n_out, y.reshape(outer, y.shape[a], inner), pa.index,
-                         pa.weight, out.reshape(outer, pa.n_out, inner), pa.order)
+                         pa.weight, out.reshape(outer, pa.n_out, inner), pa.order, cost_ns=out.size * pa.index.shape[0])
         if pa.outside is not None and pa.outside.any():
             out.reshape(outer, pa.n_out, inner)[:, pa.outside, :] = fill
         y = out

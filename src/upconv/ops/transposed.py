@@ -70,14 +70,15 @@ def conv_transpose_scatter(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups
     spatial axes the overlap-add is a compiled kernel (parallel over output
     planes; in float32 with stride 2 along the last axis,
     :func:`~upconv.kernels.convolution.overlap_add_simd`, where the stamps
-    overlap there); beyond 3 axes, and for small problems where starting
-    threads costs more than it saves, it is :func:`overlap_add` in NumPy.
+    overlap there); beyond 3 axes it is :func:`overlap_add` in NumPy.  Small
+    problems, where starting threads costs more than it saves, take the
+    compiled :func:`~upconv.kernels.convolution.overlap_add` on the calling
+    thread: the sums of :func:`overlap_add`, in the same order.
     """
     N, c_in = y.shape[:2]
     ci_g, c_out = c_in // groups, w.shape[1] * groups
     K = math.prod(g.kernel_size)
-    compiled = g.ndim <= 3 and N * c_out * K * math.prod(g.out_size) >= paths.COMPILED_MIN_SIZE
-    if not compiled:
+    if g.ndim > 3:
         return overlap_add(_scatter_gemm(y, w, groups), N, g)
     from upconv.kernels import convolution as nk
 
@@ -85,7 +86,10 @@ def conv_transpose_scatter(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups
     lead = (1,) * (3 - g.ndim)
     out3 = out.reshape((N, c_out) + lead + g.in_size)
     k, s, d, pb = as_3d(g)
-    if ci_g <= paths.DIRECT_MAX_CHANNELS:
+    if N * c_out * K * math.prod(g.out_size) < paths.COMPILED_MIN_SIZE:
+        parallel_for(nk.overlap_add, N * c_out, _scatter_gemm(y, w, groups), out3, k, s, d, pb,
+                     nk.as3(g.out_size, 1), cost_ns=0)
+    elif ci_g <= paths.DIRECT_MAX_CHANNELS:
         # Few input channels per group: a GEMM would be a batch of thin outer
         # products, so multiply while stamping instead.
         y3 = np.ascontiguousarray(y).reshape((N, c_in) + lead + g.out_size)
@@ -159,7 +163,8 @@ def conv_transpose_matrix(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups:
     from upconv.ops.matrix import _conv_matrix
 
     N = y.shape[0]
-    C = _conv_matrix(g, w, groups, "conv_transpose").tocsc()  # (c_in * P_out, c_out * P_in); transposing CSC gives CSR
+    C = _conv_matrix(g, w, groups, "conv_transpose")  # (c_in * P_out, c_out * P_in), CSR
+    # C.T is a CSC view: its product adds each output's terms in the order of C's rows, as C.tocsc().T's did
     out = (C.T @ y.reshape(N, C.shape[0]).T).T
     return np.ascontiguousarray(out, dtype=y.dtype).reshape((N, C.shape[1] // math.prod(g.in_size)) + g.in_size)
 
@@ -239,7 +244,8 @@ def _phase_subpixel(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) 
         lead = (1,) * (3 - n)
         p9 = phases.reshape((groups,) + lead + s + (co_g, N) + lead + m)
         out3 = out.reshape(out.shape[:2] + lead + g.in_size)
-        parallel_for(nk.interleave_phases, out3.shape[0] * out3.shape[1], p9, out3, nk.as3(pb, 0))
+        parallel_for(nk.interleave_phases, out3.shape[0] * out3.shape[1], p9, out3, nk.as3(pb, 0),
+                     cost_ns=out.size / paths.COPY_ELEMENTS_PER_NS)
         return out
     full = np.zeros((N, groups, co_g) + tuple(x for pair in zip(m, s, strict=True) for x in pair), dtype=y.dtype)
     full[...] = phases.transpose((2 + n, 0, 1 + n) + tuple(x for a in range(n) for x in (3 + n + a, 1 + a)))

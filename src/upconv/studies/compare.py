@@ -271,7 +271,7 @@ def compare_upsamplers(
         Keys of :data:`UPSAMPLERS` to run (default: all), in any order.
     repeat : int, optional
         Timed runs per method (default 3) after one untimed warm-up run (the
-        first call of some kernels compiles them); the fastest is reported.
+        first call loads the kernels and allocates scratch); the fastest is reported.
     progress : callable, optional
         ``progress(method, i, n)`` before the ``i``-th of ``n`` methods runs
         (the CLI's progress line).

@@ -112,7 +112,7 @@ def restore_all(y: np.ndarray, kernel: np.ndarray, *, stride: int, in_size: Sequ
 
     w = channel_weight(kernel, y.shape[0])
     common = dict(stride=stride, padding=padding, groups=y.shape[0], in_size=tuple(in_size))
-    # warm up: the first transposed convolution of a size compiles a kernel (numba); not the method's cost
+    # warm up: the first transposed convolution loads the kernels and allocates scratch; not the method's cost
     deconvolve(y, w, method="transpose", **common)
     results = []
     for method in methods:

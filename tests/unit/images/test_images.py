@@ -155,7 +155,8 @@ def test_builtin_memory_limit():
 
 
 def test_modules_import_no_pillow():
-    code = "import sys, upconv.images.samples, upconv.images.files; print('PIL' in sys.modules, 'numba' in sys.modules)"
+    code = ("import sys, upconv.images.samples, upconv.images.files; "
+            "print('PIL' in sys.modules, 'upconv.kernels._native' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 

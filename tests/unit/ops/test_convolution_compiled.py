@@ -1,4 +1,4 @@
-"""The compiled paths of conv_transpose (numba overlap-add, direct stamping, sub-pixel interleave).
+"""The compiled paths of conv_transpose (compiled overlap-add, direct stamping, sub-pixel interleave).
 
 Random differential tests use small shapes, which take the NumPy paths; these
 configurations are large enough to take the compiled ones, and are compared

@@ -43,9 +43,9 @@ def simd_everywhere(monkeypatch):
 
 @pytest.mark.parametrize("seed", range(40))
 def test_vector_kernels_equal_im2col_gemm(seed, simd_everywhere, monkeypatch):
-    from upconv.kernels import convolution as _numba_kernels
+    from upconv.kernels import convolution as kernels
 
-    monkeypatch.setattr(_numba_kernels, "WIDE", bool(seed % 2))  # blocks of 48 outputs or of 24 only
+    monkeypatch.setattr(kernels, "WIDE", bool(seed % 2))  # blocks of 48 outputs or of 24 only
     x, w, s, p, d, groups = _random_case(np.random.default_rng(2000 + seed))
     g = shapes.conv_geometry(x.shape[2:], w.shape[2:], s, p, d)
     assert paths.use_simd_conv(x, g, x.shape[1] // groups, w.shape[0] // groups)
@@ -66,9 +66,9 @@ def test_vector_kernels_equal_im2col_gemm(seed, simd_everywhere, monkeypatch):
 @pytest.mark.parametrize("wide", [False, True])
 @pytest.mark.parametrize("width", [48, 55, 72, 97])  # one 48-block; + 8 and a partial vector; 48 + 24; 48*2 + 1
 def test_vector_conv_on_rows_of_48_and_more(width, wide, simd_everywhere, monkeypatch):
-    from upconv.kernels import convolution as _numba_kernels
+    from upconv.kernels import convolution as kernels
 
-    monkeypatch.setattr(_numba_kernels, "WIDE", wide)  # 48-wide blocks where rows fit them, or 24-wide only
+    monkeypatch.setattr(kernels, "WIDE", wide)  # 48-wide blocks where rows fit them, or 24-wide only
     rng = np.random.default_rng(width + wide)
     for x, w, p in [(rng.standard_normal((2, 6, width + 2)), rng.standard_normal((9, 6, 3)), 0),
                     (rng.standard_normal((1, 4, 5, width)), rng.standard_normal((6, 2, 3, 3)), 1)]:
@@ -172,12 +172,12 @@ def _random_transpose_case(rng):
 
 @pytest.mark.parametrize("seed", range(40))
 def test_direct_polyphase_conv_transpose_equals_stamping(seed, simd_everywhere, monkeypatch):
-    from upconv.kernels import convolution as _numba_kernels
+    from upconv.kernels import convolution as kernels
 
     rng = np.random.default_rng(4000 + seed)
     x, w, s, p, op, groups, d = _random_transpose_case(rng)
     monkeypatch.setattr(paths, "CHUNK", int(rng.choice([1, 3, 256])))  # the reduction in chunks
-    monkeypatch.setattr(_numba_kernels, "WIDE", bool(seed % 2))  # blocks of 24 accumulators or of 12 only
+    monkeypatch.setattr(kernels, "WIDE", bool(seed % 2))  # blocks of 24 accumulators or of 12 only
     monkeypatch.setattr(paths, "STREAM_MIN_BYTES", 0 if seed % 4 < 2 else 2**62)  # stores past the caches
     monkeypatch.setattr(paths, "FUSED_ITEMS_PER_THREAD", int(rng.choice([0, 10**6])))  # items (n, g) or rows
     g = shapes.conv_transpose_geometry(x.shape[2:], w.shape[2:], s, p, op, d)
@@ -195,11 +195,11 @@ def test_direct_polyphase_conv_transpose_equals_stamping(seed, simd_everywhere, 
 def test_streamed_stores_of_the_polyphase_kernel(chunk, wide, simd_everywhere, monkeypatch):
     # stride 2 along rows of whole cache lines (32 and 64 outputs), 1-3 d, each class's sum in one chunk
     # (streamed) or in several (stored through the caches: later chunks read the output back)
-    from upconv.kernels import convolution as _numba_kernels
+    from upconv.kernels import convolution as kernels
 
     monkeypatch.setattr(paths, "STREAM_MIN_BYTES", 0)
     monkeypatch.setattr(paths, "CHUNK", chunk)
-    monkeypatch.setattr(_numba_kernels, "WIDE", wide)
+    monkeypatch.setattr(kernels, "WIDE", wide)
     rng = np.random.default_rng(chunk + wide)
     cases = [((16,), 4, 1, 8), ((32,), 3, 2, 9), ((7, 16), 4, 1, 9), ((3, 5, 32), 3, 2, 8)]
     for (size, k, groups, cog), fused in itertools.product(cases, (0, 10**6)):
@@ -287,57 +287,3 @@ def test_layer_backward_of_conv_transpose_by_the_vector_kernels(seed, simd_every
     for got, want in zip((gx, gw, gb), ref, strict=True):
         assert got.shape == want.shape and got.dtype == want.dtype == np.float32
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6 * scale)
-
-
-def test_vector_intrinsics_lane_by_lane():
-    import numba
-
-    from upconv.kernels.simd import (
-        vadd,
-        vhead,
-        vload,
-        vprefetch_write,
-        vrange,
-        vstore,
-        vzip_hi,
-        vzip_lo,
-    )
-
-    @numba.njit
-    def lanes(x, lo, hi):
-        vprefetch_write(x, 0)  # a hint: changes nothing
-        a, b = vload(x, 0), vload(x, 8)
-        out = np.empty((5, 8), np.float32)
-        flat = out.reshape(-1)
-        vstore(flat, 0, vzip_lo(a, b))
-        vstore(flat, 8, vzip_hi(a, b))
-        vstore(flat, 16, vrange(a, lo, hi))
-        vstore(flat, 24, vhead(b, hi))
-        vstore(flat, 32, vadd(a, b))
-        return out
-
-    x = np.arange(16, dtype=np.float32) + 1
-    a, b = x[:8], x[8:]
-    for lo, hi in [(0, 8), (2, 5), (-3, 3), (6, 20), (4, 4)]:
-        out = lanes(x, lo, hi)
-        np.testing.assert_array_equal(x, np.arange(16, dtype=np.float32) + 1)
-        np.testing.assert_array_equal(out[0], np.stack([a[:4], b[:4]], 1).ravel())
-        np.testing.assert_array_equal(out[1], np.stack([a[4:], b[4:]], 1).ravel())
-        kept = (np.arange(8) >= lo) & (np.arange(8) < hi)
-        np.testing.assert_array_equal(out[2], np.where(kept, a, 0))
-        np.testing.assert_array_equal(out[3], np.where(np.arange(8) < hi, b, 0))
-        np.testing.assert_array_equal(out[4], a + b)
-
-
-def test_wide_register_file_follows_numba_cpu_features(monkeypatch):
-    from numba.core import config
-
-    from upconv.kernels.simd import wide_register_file
-
-    assert isinstance(wide_register_file(), bool)
-    monkeypatch.setattr(config, "CPU_FEATURES", "+avx2,+avx512f,+avx512vl")
-    assert wide_register_file()
-    monkeypatch.setattr(config, "CPU_FEATURES", "+avx2,+avx512f,-avx512vl")
-    assert not wide_register_file()
-    monkeypatch.setattr(config, "CPU_FEATURES", "+neon")
-    assert not wide_register_file()
