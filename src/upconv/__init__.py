@@ -106,48 +106,85 @@ release_memory
     Free the scratch buffers the operators keep between calls.
 """
 
-from upconv import figures, grad, nn, shapes
-from upconv._config import (
-    get_memory_limit,
-    get_num_threads,
-    set_memory_limit,
-    set_num_threads,
-)
-from upconv.explain import (
-    checkerboard,
-    dc_gain_spread,
-    input_gradient_pattern,
-    overlap_map,
-    overlap_ratio,
-    plan,
-    plan_inverse,
-    resize_equivalent_kernel,
-    stride_frequency_energy,
-    symbolic,
-)
-from upconv.images import read_image, write_image
-from upconv.images import samples as data
-from upconv.kernels.workspace import release_memory
-from upconv.linter import lint
-from upconv.ops import (
-    col2im,
-    conv,
-    conv_matrix,
-    conv_transpose,
-    depth_to_space,
-    im2col,
-    interpolate,
-    max_pool,
-    max_unpool,
-    pixel_shuffle,
-    pixel_unshuffle,
-    resize,
-    resize_conv,
-    space_to_depth,
-    unpool,
-)
-from upconv.restore import blur_kernel, deconvolve, metrics
-from upconv.studies import compare, compare_upsamplers
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from upconv._config import get_memory_limit, get_num_threads, set_memory_limit, set_num_threads
+
+# Every other public name is imported on first use (PEP 562), so that `import upconv` costs little more than
+# NumPy: the room each name lives in, and the name there (None: the module itself).
+_LAZY: dict[str, tuple[str, str | None]] = {
+    **{name: ("upconv.ops", name) for name in (
+        "conv", "conv_transpose", "conv_matrix", "im2col", "col2im", "interpolate", "resize", "resize_conv",
+        "max_pool", "max_unpool", "unpool", "pixel_shuffle", "pixel_unshuffle", "depth_to_space", "space_to_depth")},
+    **{name: ("upconv.explain", name) for name in (
+        "checkerboard", "symbolic", "plan", "plan_inverse", "overlap_map", "overlap_ratio", "dc_gain_spread",
+        "resize_equivalent_kernel", "stride_frequency_energy", "input_gradient_pattern")},
+    **{name: ("upconv.restore", name) for name in ("deconvolve", "blur_kernel", "metrics")},
+    **{name: ("upconv.images", name) for name in ("read_image", "write_image")},
+    "data": ("upconv.images.samples", None),
+    **{name: ("upconv.studies", name) for name in ("compare", "compare_upsamplers")},
+    **{name: (f"upconv.{name}", None) for name in ("shapes", "grad", "nn", "figures")},
+    "lint": ("upconv.linter", "lint"),
+    "release_memory": ("upconv.kernels.workspace", "release_memory"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'upconv' has no attribute {name!r}") from None
+    value = importlib.import_module(module)
+    if attr is not None:
+        value = getattr(value, attr)
+    globals()[name] = value  # the next access is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers
+    from upconv import figures, grad, nn, shapes
+    from upconv.explain import (
+        checkerboard,
+        dc_gain_spread,
+        input_gradient_pattern,
+        overlap_map,
+        overlap_ratio,
+        plan,
+        plan_inverse,
+        resize_equivalent_kernel,
+        stride_frequency_energy,
+        symbolic,
+    )
+    from upconv.images import read_image, write_image
+    from upconv.images import samples as data
+    from upconv.kernels.workspace import release_memory
+    from upconv.linter import lint
+    from upconv.ops import (
+        col2im,
+        conv,
+        conv_matrix,
+        conv_transpose,
+        depth_to_space,
+        im2col,
+        interpolate,
+        max_pool,
+        max_unpool,
+        pixel_shuffle,
+        pixel_unshuffle,
+        resize,
+        resize_conv,
+        space_to_depth,
+        unpool,
+    )
+    from upconv.restore import blur_kernel, deconvolve, metrics
+    from upconv.studies import compare, compare_upsamplers
 
 __version__ = "0.1.0"
 

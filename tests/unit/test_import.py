@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 # what `import upconv` must not load: compiled kernels and optional dependencies load on first use
 HEAVY = ("upconv.kernels._native", "matplotlib", "sympy", "torch", "PIL", "onnx", "onnxruntime", "scipy.sparse",
          "scipy.linalg", "scipy.ndimage", "dask", "starlette", "tifffile", "zarr", "distributed",
@@ -34,3 +36,26 @@ def test_cli_and_web_package_load_no_server():
             "print(' '.join(m for m in ('starlette', 'uvicorn', 'httpx') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == []
+
+
+def test_import_loads_no_room_until_a_name_is_used():
+    # PEP 562: `import upconv` loads the settings only; a name loads its room on first use
+    code = ("import sys, upconv; before = sorted(m for m in sys.modules if m.startswith('upconv')); "
+            "upconv.conv_transpose; after = sorted(m for m in sys.modules if m.startswith('upconv')); "
+            "print(before, 'upconv.ops' in after, 'upconv.figures' in after)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "['upconv', 'upconv._config'] True False"
+
+
+def test_every_public_name_resolves():
+    import importlib
+
+    import upconv
+
+    for name in upconv.__all__:
+        value = getattr(upconv, name)
+        assert value is not None, name
+        assert getattr(importlib.import_module("upconv"), name) is value  # cached after the first use
+    assert set(upconv.__all__) <= set(dir(upconv))
+    with pytest.raises(AttributeError, match="module 'upconv' has no attribute 'nope'"):
+        upconv.nope  # noqa: B018
