@@ -36,7 +36,8 @@ Pairs: TypeAlias = tuple[tuple[int, int], ...]
 
 def check_allocation(shape: Sequence[int], dtype: npt.DTypeLike, func: str, what: str) -> None:
     """Raise MemoryError if an array of ``shape`` and ``dtype`` exceeds the memory limit."""
-    nbytes = math.prod(int(s) for s in shape) * np.dtype(dtype).itemsize  # Python ints: no overflow
+    itemsize = dtype.itemsize if isinstance(dtype, np.dtype) else np.dtype(dtype).itemsize
+    nbytes = math.prod(map(int, shape)) * itemsize  # Python ints: no overflow
     limit = get_memory_limit()
     if nbytes > limit:
         raise MemoryError(

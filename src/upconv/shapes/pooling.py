@@ -11,6 +11,7 @@ from upconv.shapes.convolution import (
     _sizes,
     ceil_div,
     effective_kernel_size,
+    memoized,
 )
 
 # --------------------------------------------------------------------------
@@ -31,6 +32,7 @@ def _first_real(start: int, k: int, d: int, size: int) -> int | None:
     return pos if t0 < k and 0 <= pos < size else None
 
 
+@memoized
 def pool_geometry(
     in_size: Sequence[int],
     kernel_size: v.IntOrTuple,

@@ -14,6 +14,7 @@ from upconv.shapes.convolution import (
     _sizes,
     ceil_div,
     effective_kernel_size,
+    memoized,
 )
 
 
@@ -188,6 +189,7 @@ def conv_transpose_output_padding(
     return tuple(b - a for a, b in zip(lo, o))
 
 
+@memoized
 def conv_transpose_geometry(
     in_size: Sequence[int],
     kernel_size: v.IntOrTuple,
