@@ -1,10 +1,13 @@
 """Property tests (hypothesis): the chunked operators equal the in-memory ones for random chunkings.
 
 Chunk sizes are drawn per axis: one element per chunk, sizes smaller than the
-halo, ragged last chunks, random cuts.  Interpolation (every mode, random
-scales and sizes), pooling, unpooling, shuffles and conv_transpose with
-method="matrix" must be bit for bit equal; conv_transpose with any method
-(and "auto") and conv to 1e-6 of the result's scale in float32.
+halo, ragged last chunks, random cuts.  Interpolation and resize (every mode,
+random scales and sizes), pooling, unpooling, shuffles and conv_transpose
+with method="matrix" must be bit for bit equal; conv_transpose with any
+method (and "auto") and conv to 1e-6 of the result's scale in float32.
+Inputs are drawn from every dtype class (float16/32/64, big-endian float,
+uint8, int16, int64 over its whole range, bool): the result has the
+in-memory result's dtype too.
 """
 
 from __future__ import annotations
@@ -40,10 +43,26 @@ def chunks_of(draw, n: int) -> tuple[int, ...]:
     return tuple(q - p for p, q in zip(b[:-1], b[1:], strict=True))
 
 
+#: One dtype of every class: floats (big-endian too), small and wide integers, booleans.
+DTYPES = ("float16", "float32", "float64", ">f4", "uint8", "int16", "int64", "bool")
+
+
+def sample(rng: np.random.Generator, shape: tuple[int, ...], dtype: str, moderate: bool = False) -> np.ndarray:
+    """Random data of ``dtype``: integers over the dtype's whole range (``moderate``: within +-1000)."""
+    dt = np.dtype(dtype)
+    if dt.kind == "b":
+        return rng.random(shape) < 0.5
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        lo, hi = (max(info.min, -1000), min(info.max, 1000)) if moderate else (info.min, info.max)
+        return rng.integers(lo, hi, shape, dtype=dt.newbyteorder("="), endpoint=True).astype(dt)
+    return rng.standard_normal(shape).astype(dt)
+
+
 @st.composite
-def arrays(draw, shape, whole=()):
+def arrays(draw, shape, whole=(), dtypes=("float32",), moderate=False):
     seed = draw(st.integers(0, 2**16))
-    x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    x = sample(np.random.default_rng(seed), shape, draw(st.sampled_from(dtypes)), moderate)
     chunks = tuple((s,) if a in whole else draw(chunks_of(s)) for a, s in enumerate(shape))
     return x, da.from_array(x, chunks=chunks)
 
@@ -51,6 +70,12 @@ def arrays(draw, shape, whole=()):
 def computed(y):
     with dask.config.set(scheduler="synchronous"):
         return y.compute()
+
+
+def assert_same(got, ref):
+    """Equal values (NaN where the reference has NaN), shape and dtype."""
+    assert got.shape == ref.shape and got.dtype == ref.dtype
+    np.testing.assert_array_equal(got, ref)
 
 
 def assert_close(got, ref, rtol=1e-6):
@@ -73,7 +98,7 @@ def interpolations(draw):
     else:
         kw["size"] = tuple(draw(st.integers(1, 16)) for _ in range(2))
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 9)), draw(st.integers(1, 9)))
-    return mode, kw, draw(arrays(shape))
+    return mode, kw, draw(arrays(shape, dtypes=DTYPES))
 
 
 @SETTINGS
@@ -84,9 +109,38 @@ def test_interpolate_bit_for_bit(case):
         ref = upconv.interpolate(x, mode=mode, **kw)
     except ValueError:
         assume(False)
-    got = computed(chunked.interpolate(xd, mode=mode, **kw))
-    assert got.dtype == ref.dtype
-    np.testing.assert_array_equal(got, ref)
+    assert_same(computed(chunked.interpolate(xd, mode=mode, **kw)), ref)
+
+
+@st.composite
+def resizes(draw):
+    mode = draw(st.sampled_from(["nearest", "linear", "cubic"]))
+    ctm = draw(st.sampled_from(["half_pixel", "align_corners", "asymmetric", "pytorch_half_pixel",
+                                "tf_crop_and_resize"]))
+    kw = {"mode": mode, "coordinate_transformation_mode": ctm, "exclude_outside": draw(st.booleans())}
+    shape = (draw(st.integers(1, 3)), draw(st.integers(1, 9)), draw(st.integers(1, 9)))
+    axes = draw(st.sampled_from([[1, 2], [2], [0, 1, 2]]))
+    if draw(st.booleans()):
+        kw["scales"] = [draw(st.floats(0.3, 3.0)) for _ in axes]
+    else:
+        kw["sizes"] = [draw(st.integers(1, 14)) for _ in axes]
+    if ctm == "tf_crop_and_resize":
+        kw["roi"] = [draw(st.floats(-0.3, 0.5)) for _ in axes] + [draw(st.floats(0.6, 1.3)) for _ in axes]
+        kw["extrapolation_value"] = draw(st.sampled_from([0.0, -2.0, 7.0]))
+    if mode != "nearest" and draw(st.booleans()):
+        kw["antialias"] = True
+    return dict(kw, axes=axes), draw(arrays(shape, dtypes=DTYPES))
+
+
+@SETTINGS
+@given(resizes())
+def test_resize_bit_for_bit(case):
+    kw, (x, xd) = case
+    try:
+        ref = upconv.resize(x, **kw)
+    except ValueError:
+        assume(False)
+    assert_same(computed(chunked.resize(xd, **kw)), ref)
 
 
 @st.composite
@@ -99,7 +153,8 @@ def transposed(draw):
     a = tuple(draw(st.integers(0, max(si, di) - 1)) for si, di in zip(s, d, strict=True))
     groups = draw(st.sampled_from([1, 2]))
     spatial = tuple(draw(st.integers(1, 7)) for _ in range(n))
-    x, xd = draw(arrays((draw(st.integers(1, 2)), 2 * groups) + spatial, whole=(1,) if draw(st.booleans()) else ()))
+    x, xd = draw(arrays((draw(st.integers(1, 2)), 2 * groups) + spatial, whole=(1,) if draw(st.booleans()) else (),
+                        dtypes=("float32", ">f4", "uint8", "int16", "int64", "bool"), moderate=True))
     w = np.random.default_rng(draw(st.integers(0, 99))).standard_normal((2 * groups, 2) + k).astype(np.float32)
     return x, xd, w, dict(stride=s, padding=p, output_padding=a, groups=groups, dilation=d)
 
@@ -134,7 +189,7 @@ def test_conv(case):
 @SETTINGS
 @given(st.data())
 def test_pooling_unpooling_and_shuffles_bit_for_bit(data):
-    x, xd = data.draw(arrays((1, 2, data.draw(st.integers(2, 9)), data.draw(st.integers(2, 9)))))
+    x, xd = data.draw(arrays((1, 2, data.draw(st.integers(2, 9)), data.draw(st.integers(2, 9))), dtypes=DTYPES))
     k = data.draw(st.integers(1, 3))
     s = data.draw(st.integers(1, 3))
     p = data.draw(st.integers(0, k // 2))
@@ -145,17 +200,19 @@ def test_pooling_unpooling_and_shuffles_bit_for_bit(data):
     except ValueError:
         assume(False)
     y, i = chunked.max_pool(xd, k, s, p, d, ceil, return_indices=True)
-    np.testing.assert_array_equal(computed(y), y0)
-    np.testing.assert_array_equal(computed(i), i0)
+    assert_same(computed(y), y0)
+    assert_same(computed(i), i0)
     if d == 1 and not ceil and k >= s:
         chunks = data.draw(arrays(y0.shape))[1].chunks
         out = x.shape[2:]
         got = chunked.max_unpool(da.from_array(y0, chunks=chunks), i0, k, s, p, output_size=out)
-        np.testing.assert_array_equal(computed(got), upconv.max_unpool(y0, i0, k, s, p, output_size=out))
+        assert_same(computed(got), upconv.max_unpool(y0, i0, k, s, p, output_size=out))
     f = data.draw(st.integers(1, 3))
     mode = data.draw(st.sampled_from(["nearest", "bed_of_nails"]))
-    np.testing.assert_array_equal(computed(chunked.unpool(xd, f, mode)), upconv.unpool(x, f, mode))
-    np.testing.assert_array_equal(computed(chunked.depth_to_space(xd, 1)), upconv.depth_to_space(x, 1))
-    z, zd = data.draw(arrays((1, 4 * f * f, data.draw(st.integers(1, 5)), data.draw(st.integers(1, 5)))))
-    np.testing.assert_array_equal(computed(chunked.pixel_shuffle(zd, f)), upconv.pixel_shuffle(z, f))
-    np.testing.assert_array_equal(computed(chunked.pixel_unshuffle(chunked.pixel_shuffle(zd, f), f)), z)
+    assert_same(computed(chunked.unpool(xd, f, mode)), upconv.unpool(x, f, mode))
+    assert_same(computed(chunked.depth_to_space(xd, 1)), upconv.depth_to_space(x, 1))
+    z, zd = data.draw(arrays((1, 4 * f * f, data.draw(st.integers(1, 5)), data.draw(st.integers(1, 5))),
+                             dtypes=DTYPES))
+    assert_same(computed(chunked.pixel_shuffle(zd, f)), upconv.pixel_shuffle(z, f))
+    assert_same(computed(chunked.pixel_unshuffle(chunked.pixel_shuffle(zd, f), f)), upconv.pixel_unshuffle(
+        upconv.pixel_shuffle(z, f), f))

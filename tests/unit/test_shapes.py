@@ -592,3 +592,19 @@ def test_phase_decomposition_partitions_outputs_and_taps(seed):
             f = c.first + i * s + g.padding[0][0]
             reaching = {t for t in range(k) if (f - t * d) % s == 0}
             assert set(c.taps) == reaching
+
+
+def test_memoized_geometries_still_validate_every_call():
+    # a cached call for kernel_size=2 must not answer for 2.0, True or numpy's 2 (equal dictionary keys)
+    g = shapes.conv_geometry((8,), 2, 2)
+    assert shapes.conv_geometry((8,), 2, 2) is g  # cached: plain ints
+    with pytest.raises(TypeError, match="kernel_size"):
+        shapes.conv_geometry((8,), 2.0, 2)
+    with pytest.raises(TypeError, match="stride"):
+        shapes.conv_geometry((8,), 2, True)
+    assert shapes.conv_geometry((8,), np.int64(2), 2) == g  # computed, not cached, and equal
+    with pytest.raises(TypeError, match="stride"):
+        shapes.conv_transpose_geometry((4,), 3, (2.0,))
+    shapes.conv_transpose_geometry((4,), 3, (2,))
+    with pytest.raises(TypeError, match="stride"):
+        shapes.conv_transpose_geometry((4,), 3, (2.0,))

@@ -10,7 +10,7 @@ import numpy as np
 from upconv import _validate as v
 from upconv.grad._common import _check_grad_out
 from upconv.ops.arrays import array_function
-from upconv.ops.interpolation import interpolate_plans, resize_plans
+from upconv.ops.resample_plans import interpolate_plans, resize_plans
 from upconv.ops.resampling import SEQUENTIAL, AxisPlan, apply
 
 if TYPE_CHECKING:

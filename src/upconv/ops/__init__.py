@@ -10,7 +10,8 @@
 ``pooling``                max_pool, max_unpool, unpool
 ``rearrange``              pixel_shuffle, pixel_unshuffle, depth_to_space, space_to_depth
 ``interpolation``          interpolate (torch), resize (ONNX)
-``resampling``             their engine; per-axis taps and weights: ``resample_torch``, ``resample_onnx``
+``resampling``             their engine; per-axis taps and weights: ``resample_torch``, ``resample_onnx``;
+                           validation, dtype policy and plans of a call: ``resample_plans``
 ``resize_convolution``     resize_conv: interpolation, then a convolution;
                            resize_equivalent_kernel: the transposed convolution equal to it
 ``chunked``                the operators on Dask arrays, block by block (``chunked_*``:

@@ -6,7 +6,9 @@ a lazy Dask array equal to the in-memory operator applied to the whole array:
 nothing is computed until ``.compute()``, ``.to_zarr()`` or ``da.store``.
 Each output block is computed by the ordinary in-memory operator on the
 window of the input it reads, so blocks run wherever Dask runs them (threads,
-processes, a ``dask.distributed`` cluster).
+processes, a ``dask.distributed`` cluster).  The public operators send
+Dask arrays here (the array layer's hook, :mod:`upconv.ops.arrays`):
+``upconv.interpolate(dask_array, ...)`` is ``chunked.interpolate(dask_array, ...)``.
 
 =========================  ===================================================
 ``conv``, ``conv_transpose``  :mod:`upconv.ops.chunked_conv`
@@ -41,6 +43,21 @@ Exactness
     ``conv_transpose`` with a fixed ``method``; to float rounding (about
     1e-7 relative in float32) where the in-memory call chooses a compiled or
     BLAS path by size (``conv``, ``method="auto"``).
+
+Dtypes
+    The in-memory operators' dtype policy, by construction: the result's
+    dtype is what the in-memory operator returns for the input's dtype
+    (:func:`upconv.ops.chunked_graph.result_dtype` calls it on a
+    one-element array; the interpolations take it from the same
+    :class:`upconv.ops.resampling.Resampling` the in-memory call makes), and
+    every block runs the branch the in-memory call takes: integer and
+    boolean data keep their dtype in ``max_pool``, ``max_unpool``,
+    ``unpool``, the shuffles and the nearest modes of ``interpolate`` and
+    ``resize`` (gathers); uint8 ``bilinear``/``bicubic`` ``interpolate``
+    stays uint8 (torch's fixed point, its taps cut per output chunk);
+    everything else is converted to floats as
+    :func:`upconv._validate.float_arrays` says.  Big-endian input gives
+    native-order results.
 
 Validation
     Arguments are checked by the in-memory operators' own validation, on an

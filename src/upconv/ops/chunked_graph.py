@@ -27,7 +27,7 @@ import numpy as np
 from upconv.shapes import Chunk, chunk_bounds
 
 __all__ = ["Axis", "keep", "whole", "windows", "blocks", "as_dask_array", "is_dask_array", "proxy", "dtype_rule",
-           "prepared", "finished"]
+           "result_dtype", "native", "prepared", "finished"]
 
 
 def is_dask_array(x: Any) -> bool:
@@ -48,25 +48,41 @@ def is_dask_array(x: Any) -> bool:
 
 
 def as_dask_array(x: Any) -> Any:
-    """``x`` if it is a Dask array, else ``x`` as a Dask array of one chunk."""
-    if is_dask_array(x):
-        return x
-    import dask.array as da
+    """``x`` as a Dask array (a NumPy array as one chunk), in native byte order as the array layer reads arrays."""
+    if not is_dask_array(x):
+        import dask.array as da
 
-    return da.asarray(x)
+        x = da.asarray(x)
+    return x if x.dtype.isnative else x.astype(x.dtype.newbyteorder("="))
+
+
+def native(a: Any) -> Any:
+    """A NumPy array argument in native byte order (as the array layer gives it to the in-memory operators)."""
+    return a.astype(a.dtype.newbyteorder("=")) if isinstance(a, np.ndarray) and not a.dtype.isnative else a
 
 
 def dtype_rule(func: str, x: Any, **arrays: Any) -> tuple[np.dtype, np.dtype, list[Any]]:
-    """``(result dtype, compute dtype, arrays converted)``: the in-memory operators' dtype rule
-    (:func:`upconv._validate.float_arrays`) for a Dask ``x`` (its dtype alone) and the other, NumPy, arrays.
+    """``(result dtype, compute dtype, arrays converted)``: the convolutions' dtype policy
+    (:func:`upconv._validate.float_arrays`, which they call) for a Dask ``x`` (its dtype alone) and the other,
+    NumPy, arrays.
 
     A Dask weight is computed (weights are small).
     """
     from upconv import _validate as v
 
-    arrays = {k: np.asarray(a) if is_dask_array(a) else a for k, a in arrays.items()}
+    arrays = {k: native(np.asarray(a) if is_dask_array(a) else a) for k, a in arrays.items()}
     result, converted = v.float_arrays(func, x=np.empty(0, dtype=x.dtype), **arrays)
     return result, converted[0].dtype, converted[1:]
+
+
+def result_dtype(op: Callable[..., Any], ndim: int, dtype: np.dtype, /, *args: Any, **kwargs: Any) -> np.dtype:
+    """The dtype the in-memory operator ``op`` returns for an input of ``dtype``: its own dtype policy.
+
+    ``op`` is called on a one-element array of ``ndim`` axes with ``args`` that keep the call that small (a
+    dtype it refuses raises its error).  The first array of a tuple result.
+    """
+    y = op(np.zeros((1,) * ndim, dtype=dtype), *args, **kwargs)
+    return (y[0] if isinstance(y, tuple) else y).dtype
 
 
 def prepared(x: Any, compute: np.dtype, unbatched: bool, whole_axis: int | None = None) -> Any:

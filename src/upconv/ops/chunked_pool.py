@@ -6,6 +6,13 @@ transposed one (:func:`upconv.shapes.conv_transpose_chunks`; a max unpooling
 writes every value inside its pooling window, :func:`upconv.shapes.max_unpool_geometry`).
 Channels are pooled independently and keep their chunks.  Every result is
 exact: maxima and copies.
+
+Dtypes: every block runs the in-memory operator (``max_pool``, ``unpool``) on
+its window as it comes, or the in-memory dtype policy around a window's
+scatter (:func:`upconv.ops.pooling.unpooled_values`), so integer and boolean
+data keep their dtype exactly where the in-memory call keeps it; the graph's
+dtype is the in-memory operator's for the input's dtype
+(:func:`upconv.ops.chunked_graph.result_dtype`).
 """
 
 from __future__ import annotations
@@ -20,9 +27,10 @@ import numpy as np
 from upconv import _validate as v
 from upconv import shapes
 from upconv.kernels.parallel import parallel_for
-from upconv.ops.chunked_graph import as_dask_array, blocks, dtype_rule, finished, keep, proxy, windows
-from upconv.ops.pooling import UNPOOL_MODES, count_spatial_axes
+from upconv.ops.chunked_graph import as_dask_array, blocks, keep, proxy, result_dtype, windows
+from upconv.ops.pooling import UNPOOL_MODES, count_spatial_axes, unpooled_values
 from upconv.ops.pooling import max_pool as max_pool_in_memory
+from upconv.ops.pooling import max_unpool as max_unpool_in_memory
 from upconv.ops.pooling import unpool as unpool_in_memory
 
 __all__ = ["max_pool", "max_unpool", "unpool"]
@@ -82,8 +90,8 @@ def max_pool(
     """
     func = "max_pool"
     x = as_dask_array(x)
-    result, compute, _ = dtype_rule(func, x)
-    xp = proxy(x.shape, compute)
+    dtype = result_dtype(max_pool_in_memory, 3, x.dtype, 1)
+    xp = proxy(x.shape, dtype)
     n = count_spatial_axes(func, xp, kernel_size, "kernel_size")
     xb, _ = v.batched(func, xp, n)
     return_indices = v.boolean(return_indices, func, "return_indices")
@@ -91,17 +99,22 @@ def max_pool(
     axes = _leading(x, n) + [windows(shapes.conv_chunks(g, a, x.chunks[x.ndim - n + a])) for a in range(n)]
     fn = partial(_max_pool_block, n=n, kernel_size=g.kernel_size, stride=g.stride, dilation=g.dilation,
                  return_indices=return_indices, in_size=g.in_size)
-    dtypes = [compute, np.int64] if return_indices else [compute]
+    dtypes = [dtype, np.int64] if return_indices else [dtype]
     out = blocks(func, fn, [x], axes, dtypes, token=(g, return_indices))
-    y = finished(out[0], result, False)
-    return (y, out[1]) if return_indices else y
+    return (out[0], out[1]) if return_indices else out[0]
 
 
 def _max_unpool_block(xs: list[np.ndarray], local: tuple[Any, ...], shared: Any, *, n: int,
                       geometry: shapes.ConvGeometry) -> np.ndarray:
+    x, ind = xs
+    return unpooled_values("max_unpool", x, partial(_scatter, ind=ind, local=local, n=n, geometry=geometry))
+
+
+def _scatter(x: np.ndarray, *, ind: np.ndarray, local: tuple[Any, ...], n: int,
+             geometry: shapes.ConvGeometry) -> np.ndarray:
+    """The output chunk ``local`` of the max unpooling of the float window ``x`` at its global indices ``ind``."""
     from upconv.kernels.pooling import max_unpool_planes
 
-    x, ind = xs
     lead, chunks = local[:-n], local[-n:]
     out_size = geometry.in_size
     starts = np.array([c.start for c in chunks])[:, None]
@@ -178,13 +191,13 @@ def max_unpool(
     """
     func = "max_unpool"
     x = as_dask_array(x)
-    result, compute, _ = dtype_rule(func, x)
+    dtype = result_dtype(max_unpool_in_memory, 3, x.dtype, np.zeros((1, 1, 1), np.int64), 1)
     ind = as_dask_array(indices)
     if ind.dtype.kind not in "iu":
         raise TypeError(f"{func}: indices must be an integer array, got dtype {ind.dtype}")
     if ind.shape != x.shape:
         raise ValueError(f"{func}: indices must have the shape of x, {x.shape}, got {ind.shape}")
-    xp = proxy(x.shape, compute)
+    xp = proxy(x.shape, dtype)
     n = count_spatial_axes(func, xp, kernel_size, "kernel_size")
     xb, _ = v.batched(func, xp, n)
     out_size = shapes.max_unpool_output_size(xb.shape[2:], kernel_size, stride, padding, output_size, func=func)
@@ -195,8 +208,7 @@ def max_unpool(
     axes = _leading(x, n) + [windows(shapes.conv_transpose_chunks(g, a, x.chunks[x.ndim - n + a]))
                              for a in range(n)]
     fn = partial(_max_unpool_block, n=n, geometry=g)
-    (y,) = blocks(func, fn, [x.astype(compute) if x.dtype != compute else x, ind], axes, [compute], token=g)
-    return finished(y, result, False)
+    return blocks(func, fn, [x, ind], axes, [dtype], token=g)[0]
 
 
 def _unpool_block(xs: list[np.ndarray], local: tuple[Any, ...], shared: Any, *, n: int, scale: tuple[int, ...],
@@ -235,13 +247,12 @@ def unpool(x: Any, scale_factor: int | Sequence[int], mode: str = "nearest") -> 
     func = "unpool"
     mode = v.choice(mode, tuple(UNPOOL_MODES), func, "mode")
     x = as_dask_array(x)
-    result, compute, _ = dtype_rule(func, x)
-    xp = proxy(x.shape, compute)
+    dtype = result_dtype(unpool_in_memory, 3, x.dtype, 1)
+    xp = proxy(x.shape, dtype)
     n = count_spatial_axes(func, xp, scale_factor, "scale_factor")
     xb, _ = v.batched(func, xp, n)
     s = v.int_tuple(scale_factor, n, func, "scale_factor", minimum=1)
     shapes.unpool_output_size(xb.shape[2:], s)
     g = shapes.conv_transpose_geometry(xb.shape[2:], s, stride=s)
     axes = _leading(x, n) + [windows(shapes.conv_transpose_chunks(g, a, x.chunks[x.ndim - n + a])) for a in range(n)]
-    (y,) = blocks(func, partial(_unpool_block, n=n, scale=s, mode=mode), [x], axes, [compute], token=(s, mode))
-    return finished(y, result, False)
+    return blocks(func, partial(_unpool_block, n=n, scale=s, mode=mode), [x], axes, [dtype], token=(s, mode))[0]

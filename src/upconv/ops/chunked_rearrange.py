@@ -4,7 +4,9 @@ A shuffle to space is a transposed convolution's geometry with kernel and
 stride ``r`` (every input pixel fills its own ``r x ... x r`` block), a
 shuffle to depth a convolution's (:mod:`upconv.shapes.chunks`).  The channel
 axis, which the block index is folded into, is rechunked to one chunk; the
-leading axes keep their chunks.  Results are exact copies (any dtype).
+leading axes keep their chunks.  Results are exact copies, in the dtype the
+in-memory operator returns (:func:`upconv.ops.chunked_graph.result_dtype`:
+every dtype is kept).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from upconv import shapes
-from upconv.ops.chunked_graph import as_dask_array, blocks, keep, whole, windows
+from upconv.ops import rearrange
+from upconv.ops.chunked_graph import as_dask_array, blocks, keep, result_dtype, whole, windows
 from upconv.ops.rearrange import (
     Rearrangement,
     depth_to_space_plan,
@@ -53,8 +56,11 @@ def _rearranged(func: str, x: Any, r: int, n: int, to_space: bool, args: tuple) 
         else:
             found = shapes.conv_chunks(shapes.conv_geometry((size,), r, stride=r), 0, chunks)
         axes.append(windows(found))
+    # the in-memory operator on a one-element array, with factor 1 (pixel_*'s ndim is keyword-only)
+    probe = {"ndim": args[1]} if func.startswith("pixel") else {"mode": args[1]}
+    dtype = result_dtype(getattr(rearrange, func), x.ndim, x.dtype, 1, **probe)
     fn = partial(_block, func=func, n=n, args=args)
-    return blocks(func, fn, [x], axes, [x.dtype], token=args)[0]
+    return blocks(func, fn, [x], axes, [dtype], token=args)[0]
 
 
 def pixel_shuffle(x: Any, upscale_factor: int, *, ndim: int = 2) -> Any:

@@ -1,73 +1,59 @@
 """Chunked ``interpolate``, ``resize`` and ``resize_conv`` (see :mod:`upconv.ops.chunked`).
 
-The in-memory operators plan every axis (:class:`upconv.ops.resampling.AxisPlan`:
-the taps and weights of every output) and run the engine
-(:func:`upconv.ops.resampling.apply`).  Here the plans are made once for the
-whole array, exactly as the in-memory call makes them (global coordinates,
-scales, torch's shortcuts and index arithmetic), cut per output chunk
-(:func:`upconv.shapes.gather_chunks` says which inputs a chunk's taps read),
-and every block runs the same engine on its window with its part of the
-plans: each output is the same sum of the same products, bit for bit, for any
-chunking.  Axes a plan leaves unchanged (and the batch and channel axes of
-``interpolate``) keep their chunks.
+The in-memory operators validate and plan a call as a
+:class:`upconv.ops.resampling.Resampling` (:mod:`upconv.ops.resample_plans`:
+the engine their dtype policy picks, the result's dtype, the taps and weights
+of every output along every axis) and run it on the array.  Here the same
+Resampling is made once for the whole array, from its shape and dtype, its
+tables are cut per output chunk (:meth:`~upconv.ops.resampling.Resampling.part`;
+:func:`upconv.shapes.gather_chunks` says which inputs a chunk's taps read),
+and every block runs it on its window: the same engine (a gather for integer
+data in the nearest modes, torch's fixed point for uint8 ``bilinear`` and
+``bicubic``, the float engine otherwise) and each output the same sum of the
+same products, bit for bit, for any chunking.  Axes left unchanged (and the
+batch and channel axes of ``interpolate``) keep their chunks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
-import numpy as np
-
-from upconv import _validate as v
 from upconv.ops.chunked_conv import conv as chunked_conv
 from upconv.ops.chunked_graph import as_dask_array, blocks, dtype_rule, finished, keep, prepared, proxy, windows
 from upconv.ops.convolution import prepare
-from upconv.ops.interpolation import interpolate_plans, resize_plans
-from upconv.ops.resampling import AxisPlan, apply
+from upconv.ops.resample_plans import interpolate_resampling, resize_resampling
+from upconv.ops.resampling import Resampling
 from upconv.ops.resize_convolution import check_convolution, interpolation_args
-from upconv.shapes import Chunk, gather_chunks
+from upconv.shapes import gather_chunks
 
 __all__ = ["interpolate", "resize", "resize_conv"]
 
 
-def _part(plan: AxisPlan, c: Chunk) -> AxisPlan:
-    """The plan of the outputs ``[c.start, c.stop)``, its taps counted from ``c.read_start``."""
-    cut = slice(c.start, c.stop)
-    return AxisPlan(
-        np.ascontiguousarray(plan.index[:, cut] - c.read_start),
-        np.ascontiguousarray(plan.weight[:, cut]),
-        None if plan.outside is None else plan.outside[cut],
-        plan.order,
-        None if plan.size is None else plan.size[cut],
-    )
+def _resample_block(xs: list[Any], local: tuple[Any, ...], shared: Resampling, *, func: str,
+                    resampled: tuple[bool, ...]) -> Any:
+    return shared.window([t if on else None for t, on in zip(local, resampled, strict=True)]).run(xs[0], func)
 
 
-def _resample_block(xs: list[np.ndarray], local: tuple[Any, ...], shared: Any, *, order: tuple[int, ...],
-                    func: str, fill: float, compute: Any) -> np.ndarray:
-    plans = [p if isinstance(p, AxisPlan) else None for p in local]
-    return apply(xs[0].astype(compute, copy=False), plans, order, func, fill)
+def _resampled(func: str, x: Any, r: Resampling, token: Any) -> Any:
+    """``r`` run block by block on the Dask array ``x``: a lazy Dask array of dtype ``r.dtype``."""
+    if r.tables is None:  # an empty output
+        import dask.array as da
 
-
-def _resampled(func: str, x: Any, plans: Sequence[AxisPlan | None], order: Sequence[int], compute: Any,
-               fill: float, token: Any) -> Any:
-    """The chunked engine: ``apply(x, plans, order)`` block by block, in the compute dtype."""
+        return da.zeros(r.out_shape, dtype=r.dtype)
     axes = []
-    for a, plan in enumerate(plans):
-        if plan is None:
+    for a in range(x.ndim):
+        reads = r.reads(a)
+        if reads is None:
             axes.append(keep(x.chunks[a]))
             continue
-        chunks = gather_chunks(plan.index, x.shape[a], x.chunks[a])
-        axes.append(windows(chunks, [_part(plan, c) for c in chunks]))
-    fn = partial(_resample_block, order=tuple(order), func=func, fill=fill, compute=compute)
-    return blocks(func, fn, [x], axes, [compute], token=token)[0]
-
-
-def _zeros(shape: tuple[int, ...], dtype: Any) -> Any:
-    import dask.array as da
-
-    return da.zeros(shape, dtype=dtype)
+        chunks = gather_chunks(reads, x.shape[a], x.chunks[a])
+        axes.append(windows(chunks, [r.part(a, c.start, c.stop, c.read_start) for c in chunks]))
+    fn = partial(_resample_block, func=func, resampled=tuple(r.reads(a) is not None for a in range(x.ndim)))
+    # the tables travel cut, one chunk's with each block (the graph's per-chunk keys)
+    return blocks(func, fn, [x], axes, [r.dtype], shared=replace(r, tables=()), token=token)[0]
 
 
 def interpolate(
@@ -115,15 +101,9 @@ def interpolate(
     """
     func = "interpolate"
     x = as_dask_array(x)
-    result, compute, _ = dtype_rule(func, x)
-    out_size, plans = interpolate_plans(func, proxy(x.shape, compute), size, scale_factor, mode, align_corners,
-                                        recompute_scale_factor, antialias)
-    if plans is None:
-        return _zeros(x.shape[:2] + out_size, result)
-    token = (size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
-    # torch resamples the last (contiguous) axis first, then the others from the back
-    y = _resampled(func, x, plans, range(x.ndim - 1, 1, -1), compute, 0.0, token)
-    return finished(y, result, False)
+    r = interpolate_resampling(func, proxy(x.shape, x.dtype), size, scale_factor, mode, align_corners,
+                               recompute_scale_factor, antialias)
+    return _resampled(func, x, r, (size, scale_factor, mode, align_corners, recompute_scale_factor, antialias))
 
 
 def resize(
@@ -177,17 +157,13 @@ extrapolation_value, antialias, axes, keep_aspect_ratio_policy
     True
     """
     func = "resize"
-    extrapolation_value = v.real(extrapolation_value, func, "extrapolation_value", finite=False)
     x = as_dask_array(x)
-    result, compute, _ = dtype_rule(func, x)
-    g, plans = resize_plans(func, proxy(x.shape, compute), sizes, scales, roi, mode, coordinate_transformation_mode,
-                            nearest_mode, cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)
-    if plans is None:
-        return _zeros(g.out_shape, result)
+    r = resize_resampling(func, proxy(x.shape, x.dtype), sizes, scales, roi, mode, coordinate_transformation_mode,
+                          nearest_mode, cubic_coeff_a, exclude_outside, extrapolation_value, antialias, axes,
+                          keep_aspect_ratio_policy)
     token = (sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode, cubic_coeff_a, exclude_outside,
              extrapolation_value, antialias, axes, keep_aspect_ratio_policy)
-    y = _resampled(func, x, plans, g.axes, np.dtype(np.float64), extrapolation_value, token)
-    return finished(y, result, False)
+    return _resampled(func, x, r, token)
 
 
 def resize_conv(

@@ -29,7 +29,7 @@ from upconv.shapes import ConvGeometry
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["max_pool", "max_unpool", "unpool", "UNPOOL_MODES"]
+__all__ = ["max_pool", "max_unpool", "unpool", "UNPOOL_MODES", "unpooled_values"]
 
 
 # --------------------------------------------------------------------------
@@ -345,17 +345,33 @@ def max_unpool(
            [ 0.,  0.,  0.,  0.,  0.]])
     """
     func = "max_unpool"
-    if is_exact(x):  # integers and booleans keep their dtype: unpool the positions of x, then read them
+    return unpooled_values(func, x, lambda xa: _max_unpool(func, xa, indices, kernel_size, stride, padding,
+                                                           output_size))
+
+
+def unpooled_values(func: str, x: npt.ArrayLike, scatter: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """``scatter(x)`` with :func:`max_unpool`'s dtype policy (``scatter`` unpools a float array of ``x``'s shape).
+
+    Integer and boolean ``x`` keep their dtype: the positions of ``x`` are
+    unpooled, then read.  Other data is unpooled in the float dtype
+    :func:`upconv._validate.float_arrays` gives and cast back.
+    """
+    if is_exact(x):
         assert isinstance(x, np.ndarray)
         v.check_allocation(x.shape, np.float64, func, "the positions of x")
-        source = max_unpool(np.arange(1.0, x.size + 1.0).reshape(x.shape), indices, kernel_size, stride, padding,
-                            output_size)  # 1 + the flat position in x of each output value, 0 where none
+        source = scatter(np.arange(1.0, x.size + 1.0).reshape(x.shape))  # 1 + the flat position in x, 0: none
         v.check_allocation(source.shape, x.dtype, func, "the output")
         out = np.zeros(source.shape, x.dtype)
         filled = source > 0
         out[filled] = x.reshape(-1)[source[filled].astype(np.int64) - 1]
         return out
     result_dtype, (xa,) = v.float_arrays(func, x=x)
+    return scatter(xa).astype(result_dtype, copy=False)
+
+
+def _max_unpool(func: str, xa: np.ndarray, indices: npt.ArrayLike, kernel_size: v.IntOrTuple,
+                stride: v.IntOrTuple | None, padding: v.PadPairsLike, output_size: Sequence[int] | None) -> np.ndarray:
+    """:func:`max_unpool` of float ``xa``."""
     ind = np.asarray(indices)
     if ind.dtype.kind not in "iu":
         raise TypeError(f"{func}: indices must be an integer array, got dtype {ind.dtype}")
@@ -386,7 +402,7 @@ def max_unpool(
                 f"plane of size {out_size}; indices must lie in [0, {L})"
             )
     shape = (C,) + out_size if unbatched else (N, C) + out_size
-    return out.reshape(shape).astype(result_dtype, copy=False)
+    return out.reshape(shape)
 
 
 # --------------------------------------------------------------------------

@@ -15,7 +15,12 @@ a NaN, which they make of an inf, is computed again without them.  An N-d
 resampling is one plan per axis, applied axis after axis (``None`` means
 the axis is unchanged).
 
-This module holds the plan and the engine (:func:`apply`); the per-axis
+Integer and boolean data in a nearest mode is gathered (:func:`gather`,
+dtype kept) and uint8 data in torch's fixed-point modes resampled in fixed
+point (:func:`apply_fixed_point`); a :class:`Resampling` says which engine
+a call runs, for the in-memory operators and their chunked versions alike.
+
+This module holds the plan and the engines (:func:`apply`); the per-axis
 "taps and weights" functions, one per library and mode, computed with the
 floating-point arithmetic of each library, are in
 :mod:`upconv.ops.resample_torch` (``torch.nn.functional.interpolate``) and
@@ -27,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,7 +44,8 @@ from upconv.shapes import ceil_div
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["AxisPlan", "SEQUENTIAL", "TORCH_FMA", "PAIRWISE", "apply", "check_tables", "gather", "apply_fixed_point"]
+__all__ = ["AxisPlan", "SEQUENTIAL", "TORCH_FMA", "PAIRWISE", "apply", "check_tables", "gather", "apply_fixed_point",
+           "Resampling", "GATHER", "FIXED_POINT", "FLOAT"]
 
 # Bytes a plan costs per output position while it is built, for T taps: the per-axis tables (index and weight,
 # 16 bytes a tap) and the coordinate temporaries of the plan functions (measured with tracemalloc over every
@@ -233,6 +239,89 @@ def apply_fixed_point(x: np.ndarray, steps: Sequence[tuple[int, tuple[np.ndarray
             acc += weight[:, t] * moved[..., index[:, t]]
         y = np.moveaxis(np.clip(acc >> bits, 0, 255).astype(np.uint8), -1, axis)
     return np.ascontiguousarray(y) if y is not x else x.copy()
+
+
+#: The engines of a :class:`Resampling`.
+GATHER, FIXED_POINT, FLOAT = "gather", "fixed_point", "float"
+
+
+@dataclass(frozen=True)
+class Resampling:
+    """A validated, planned interpolation, ready to run on the whole input or on a window of it.
+
+    :func:`upconv.ops.interpolation.interpolate_resampling` and
+    :func:`~upconv.ops.interpolation.resize_resampling` make it from the
+    input's shape and dtype; the in-memory operators run it on the array,
+    :mod:`upconv.ops.chunked_resample` on every block (with tables cut by
+    :meth:`part`): one dtype policy, one engine for both.
+
+    Attributes
+    ----------
+    engine : {GATHER, FIXED_POINT, FLOAT}
+        ``GATHER``: integer and boolean data in a nearest mode, copied by
+        :func:`gather` (exact, dtype kept); ``FIXED_POINT``: uint8 data in
+        the modes torch resamples in fixed point (:func:`apply_fixed_point`,
+        uint8); ``FLOAT``: :func:`apply` in ``compute``, cast to ``dtype``.
+    dtype : numpy.dtype
+        The result's dtype.
+    compute : numpy.dtype
+        The float engine's dtype (that of the plans' weights).
+    tables : tuple or None
+        Per axis of the input, what resamples it: an :class:`AxisPlan`
+        (gather, float) or fixed-point taps ``(index, weight, bits)``
+        (``(n_out, T)`` tables, :func:`apply_fixed_point`); None where the
+        axis is unchanged.  None when the output is empty.
+    order : tuple of int
+        The axes resampled one after the other (float and fixed point).
+    out_shape : tuple of int
+        The shape of the whole output.
+    fill : float
+        The value of outputs outside the input (ONNX ``tf_crop_and_resize``).
+    """
+
+    engine: str
+    dtype: np.dtype[Any]
+    compute: np.dtype[Any]
+    tables: tuple[Any, ...] | None
+    order: tuple[int, ...]
+    out_shape: tuple[int, ...]
+    fill: float = 0.0
+
+    def reads(self, axis: int) -> np.ndarray | None:
+        """``(T, n_out)``: the input positions every output along ``axis`` reads; None for an unchanged axis."""
+        t = None if self.tables is None else self.tables[axis]
+        if t is None:
+            return None
+        return t.index if isinstance(t, AxisPlan) else t[0].T
+
+    def part(self, axis: int, start: int, stop: int, read_start: int) -> Any:
+        """The table of the outputs ``[start, stop)`` along ``axis``, its taps counted from ``read_start``."""
+        assert self.tables is not None
+        t, cut = self.tables[axis], slice(start, stop)
+        if isinstance(t, AxisPlan):
+            return AxisPlan(np.ascontiguousarray(t.index[:, cut] - read_start), np.ascontiguousarray(t.weight[:, cut]),
+                            None if t.outside is None else t.outside[cut], t.order,
+                            None if t.size is None else t.size[cut])
+        index, weight, bits = t
+        return np.ascontiguousarray(index[cut] - read_start), np.ascontiguousarray(weight[cut]), bits
+
+    def window(self, tables: Sequence[Any]) -> Resampling:
+        """This resampling of a window of the input: ``tables`` from :meth:`part` (None where unchanged)."""
+        return replace(self, tables=tuple(tables))
+
+    def run(self, x: np.ndarray, func: str) -> np.ndarray:
+        """Resample ``x`` (the input, or the window the tables were cut for); a new array of dtype ``dtype``."""
+        if self.tables is None:
+            v.check_allocation(self.out_shape, self.dtype, func, "the output")
+            return np.zeros(self.out_shape, dtype=self.dtype)
+        if self.engine == GATHER:
+            return gather(x, self.tables, func, self.fill)
+        if self.engine == FIXED_POINT:
+            return apply_fixed_point(x, [(a, self.tables[a]) for a in self.order], func)
+        if x.dtype != self.compute:
+            v.check_allocation(x.shape, self.compute, func, f"the {self.compute} copy of x")
+            x = x.astype(self.compute)
+        return apply(x, self.tables, self.order, func, self.fill).astype(self.dtype, copy=False)
 
 
 def _apply_without_padding(x: np.ndarray, plans: Sequence[AxisPlan | None], todo: Sequence[int], func: str,

@@ -11,6 +11,7 @@ random cuts.
 from __future__ import annotations
 
 import inspect
+import re
 import subprocess
 import sys
 
@@ -19,6 +20,7 @@ import pytest
 
 import upconv
 from upconv.ops import chunked
+from upconv.restore.metrics import psnr, ssim
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
@@ -322,3 +324,158 @@ def test_chunked_module_imports_no_dask():
             "assert not chunked.is_dask_array(np.zeros(2)); print('dask' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+# --------------------------------------------------------------------------
+# dtypes: the in-memory policy, every operator, every dtype class
+
+DTYPES = ["float16", "float32", "float64", ">f4", ">f8", "uint8", "int16", "int64", ">i4", "bool"]
+
+
+def _sample(shape, dtype) -> np.ndarray:
+    """Random ``dtype`` data; integers over the dtype's whole range."""
+    dt = np.dtype(dtype)
+    if dt.kind == "b":
+        return RNG.random(shape) < 0.5
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        return RNG.integers(info.min, info.max, shape, dtype=dt.newbyteorder("="), endpoint=True).astype(dt)
+    return RNG.standard_normal(shape).astype(dt)
+
+
+W4 = RNG.standard_normal((3, 4, 3, 3)).astype(np.float32)  # 4 channels in, 3 out (conv); 4 in, 3 out (transposed)
+
+#: name -> call on a (2, 4, 9, 8) input through ``m`` (upconv or upconv.ops.chunked); exact unless named in CLOSE
+DTYPE_CALLS = {
+    "nearest": lambda m, x: m.interpolate(x, scale_factor=2.3),
+    "nearest-exact": lambda m, x: m.interpolate(x, size=(5, 13), mode="nearest-exact"),
+    "bilinear": lambda m, x: m.interpolate(x, scale_factor=1.7, mode="bilinear"),
+    "bilinear-ac": lambda m, x: m.interpolate(x, size=(9, 3), mode="bilinear", align_corners=True),
+    "bilinear-aa": lambda m, x: m.interpolate(x, scale_factor=0.4, mode="bilinear", antialias=True),
+    "bicubic": lambda m, x: m.interpolate(x, size=(11, 4), mode="bicubic"),
+    "bicubic-aa": lambda m, x: m.interpolate(x, size=(3, 20), mode="bicubic", antialias=True),
+    "area": lambda m, x: m.interpolate(x, size=(3, 5), mode="area"),
+    "lanczos": lambda m, x: m.interpolate(x, size=(4, 14), mode="lanczos", antialias=True),
+    "resize-nearest": lambda m, x: m.resize(x, scales=[1, 1, 1.6, 0.7]),
+    "resize-crop": lambda m, x: m.resize(x, sizes=[6, 5], axes=[2, 3], roi=[0.2, -0.1, 0.9, 1.3],
+                                         coordinate_transformation_mode="tf_crop_and_resize", extrapolation_value=3),
+    "resize-linear": lambda m, x: m.resize(x, scales=[1.6, 0.7], axes=[2, 3], mode="linear"),
+    "resize-cubic": lambda m, x: m.resize(x, sizes=[2, 3, 5, 5], mode="cubic"),
+    "max_pool": lambda m, x: m.max_pool(x, 3, 2, 1, return_indices=True),
+    "unpool": lambda m, x: m.unpool(x, (2, 3)),
+    "bed_of_nails": lambda m, x: m.unpool(x, 2, "bed_of_nails"),
+    "pixel_shuffle": lambda m, x: m.pixel_shuffle(x, 2),
+    "pixel_unshuffle": lambda m, x: m.pixel_unshuffle(x[..., :8, :6], 2),
+    "depth_to_space": lambda m, x: m.depth_to_space(x, 2, "CRD"),
+    "space_to_depth": lambda m, x: m.space_to_depth(x[..., :8, :6], 2),
+    "conv": lambda m, x: m.conv(x, W4, None, 1, 1),
+    "conv_transpose": lambda m, x: m.conv_transpose(x, W4.swapaxes(0, 1).copy(), None, 2, 1, method="matrix"),
+    "resize_conv": lambda m, x: m.resize_conv(x, W4, None, 2, "bilinear"),
+}
+CLOSE = {"conv", "resize_conv"}
+
+
+def _expect(got, ref, name: str) -> None:
+    for g, r in zip(got if isinstance(got, tuple) else (got,), ref if isinstance(ref, tuple) else (ref,),
+                    strict=True):
+        assert isinstance(g, da.Array)
+        out = g.compute()
+        assert out.dtype == r.dtype and out.dtype.isnative and out.shape == r.shape, name
+        if name in CLOSE:
+            scale = max(float(np.abs(r).max(initial=0)), 1e-30)
+            assert float(np.abs(out.astype(np.float64) - r).max(initial=0)) <= 1e-5 * scale, name
+        else:
+            np.testing.assert_array_equal(out, r, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dtypes_follow_the_in_memory_policy(dtype):
+    # chunked and through the public operators: the in-memory result's values and dtype, or its error
+    x = _sample((2, 4, 9, 8), dtype)
+    xd = dask_of(x, "random")
+    for name, call in DTYPE_CALLS.items():
+        try:
+            ref = call(upconv, x)
+        except (TypeError, ValueError) as err:
+            for m in (chunked, upconv):
+                with pytest.raises(type(err), match=f"^{re.escape(str(err))}$"):
+                    call(m, xd)
+            continue
+        _expect(call(chunked, xd), ref, name)
+        _expect(call(upconv, xd), ref, name)
+    y0, i0 = upconv.max_pool(x, 2, return_indices=True)
+    ref = upconv.max_unpool(y0, i0, 2, output_size=x.shape[2:])
+    _expect(chunked.max_unpool(dask_of(y0, "random"), i0, 2, output_size=x.shape[2:]), ref, "max_unpool")
+    _expect(upconv.max_unpool(dask_of(y0, "random"), dask_of(i0, "one"), 2, output_size=x.shape[2:]), ref,
+            "max_unpool")
+
+
+def test_the_policy_by_dtype_class():
+    # what the policy is, said once more in plain terms (the property tests check it for random chunkings)
+    def dtype_of(call, dtype):
+        y = call(chunked, dask_of(_sample((1, 4, 4, 4), dtype), "one"))
+        return (y[0] if isinstance(y, tuple) else y).dtype
+
+    keeps = ["nearest", "nearest-exact", "resize-nearest", "max_pool", "unpool", "pixel_shuffle", "depth_to_space"]
+    for dtype in ("uint8", "int16", "int64", "bool", ">i4"):
+        native = np.dtype(dtype).newbyteorder("=")
+        assert all(dtype_of(DTYPE_CALLS[k], dtype) == native for k in keeps), dtype
+        assert dtype_of(DTYPE_CALLS["bicubic"], dtype) == (np.uint8 if dtype == "uint8" else np.float64)
+        assert dtype_of(DTYPE_CALLS["area"], dtype) == np.float64
+        assert dtype_of(DTYPE_CALLS["conv"], dtype) == np.float32  # the weights' dtype
+    assert dtype_of(DTYPE_CALLS["bilinear"], "float16") == np.float16
+    assert dtype_of(DTYPE_CALLS["bilinear"], ">f8") == np.dtype("<f8").newbyteorder("=")
+
+
+# --------------------------------------------------------------------------
+# the public operators route Dask arrays here
+
+#: every chunkable operator, called the same way on upconv and on upconv.ops.chunked
+ROUTED = {
+    "conv": lambda m, x: m.conv(x, W4[:, :2], padding=1),
+    "conv_transpose": lambda m, x: m.conv_transpose(x, W4[:2], stride=2, padding=1, method="matrix"),
+    "interpolate": lambda m, x: m.interpolate(x, scale_factor=2.5, mode="bicubic"),
+    "resize": lambda m, x: m.resize(x, scales=[1.7, 0.6], axes=[2, 3], mode="linear"),
+    "resize_conv": lambda m, x: m.resize_conv(x, W4[:, :2], None, 2, "bilinear"),
+    "unpool": lambda m, x: m.unpool(x, 2, "bed_of_nails"),
+    "max_pool": lambda m, x: m.max_pool(x, 3, stride=2, padding=1, return_indices=True),
+    "max_unpool": lambda m, x: m.max_unpool(x, upconv.max_pool(np.zeros((1, 2, 16, 12)), 2, return_indices=True)[1],
+                                            2),
+    "pixel_shuffle": lambda m, x: m.pixel_shuffle(x, 1),
+    "pixel_unshuffle": lambda m, x: m.pixel_unshuffle(x, 2),
+    "depth_to_space": lambda m, x: m.depth_to_space(x, 1),
+    "space_to_depth": lambda m, x: m.space_to_depth(x, 2, mode="CRD"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUTED))
+def test_the_public_operators_route_dask_arrays(name):
+    assert set(ROUTED) == set(chunked.SUPPORTED)
+    x = RNG.standard_normal((1, 2, 8, 6)).astype(np.float32)
+    xd = dask_of(x, "random")
+    with dask.config.set(scheduler=_refuse):  # lazy: nothing computed while the graph is built
+        public, ours = ROUTED[name](upconv, xd), ROUTED[name](chunked, xd)
+    ref = ROUTED[name](upconv, x)
+    for p, o, r in zip(*((a if isinstance(a, tuple) else (a,)) for a in (public, ours, ref)), strict=True):
+        assert isinstance(p, da.Array) and p.name == o.name  # the very graph chunked builds
+        out = p.compute()
+        assert out.dtype == r.dtype and out.shape == r.shape
+        if name in CLOSE:
+            np.testing.assert_allclose(out, r, rtol=1e-5, atol=1e-5)
+        else:
+            np.testing.assert_array_equal(out, r)
+
+
+@pytest.mark.parametrize(("name", "call", "arg"), [
+    ("deconvolve", lambda x: upconv.deconvolve(x, np.ones((2, 1, 2, 2)), stride=2), "y"),
+    ("conv_matrix", lambda x: upconv.conv_matrix((1, 2, 4, 4), x), "weight"),
+    ("dc_gain_spread", lambda x: upconv.dc_gain_spread(x, 2), "weight"),
+    ("stride_frequency_energy", lambda x: upconv.stride_frequency_energy(x, 2), "y"),
+    ("psnr", lambda x: psnr(x, np.ones((2, 2, 4, 4))), "reference"),
+    ("ssim", lambda x: ssim(np.ones((2, 2, 8, 8)), x), "estimate"),
+])
+def test_whole_array_functions_refuse_dask(name, call, arg):
+    x = da.ones((2, 2, 8, 8) if name == "ssim" else (2, 2, 4, 4), chunks=2)
+    with pytest.raises(TypeError, match=rf"^{name}: {arg} is a Dask array, and {name} needs the whole array at "
+                                        rf"once: call {arg}\.compute\(\) first$"):
+        call(x)
