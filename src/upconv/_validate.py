@@ -8,11 +8,14 @@ the normalised value.  User input is never checked with ``assert``.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import operator
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias, overload
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast, overload
 
 import numpy as np
 
@@ -36,6 +39,9 @@ Pairs: TypeAlias = tuple[tuple[int, int], ...]
 
 def check_allocation(shape: Sequence[int], dtype: npt.DTypeLike, func: str, what: str) -> None:
     """Raise MemoryError if an array of ``shape`` and ``dtype`` exceeds the memory limit."""
+    recording = getattr(_memo, "checks", None)
+    if recording is not None:  # a memoized computation: the check is replayed on every cache hit
+        recording.append((tuple(shape), dtype, func, what))
     itemsize = dtype.itemsize if isinstance(dtype, np.dtype) else np.dtype(dtype).itemsize
     nbytes = math.prod(map(int, shape)) * itemsize  # Python ints: no overflow
     limit = get_memory_limit()
@@ -46,6 +52,74 @@ def check_allocation(shape: Sequence[int], dtype: npt.DTypeLike, func: str, what
             "use another method or raise the limit with upconv.set_memory_limit() "
             "or the UPCONV_MEMORY_LIMIT environment variable (e.g. UPCONV_MEMORY_LIMIT=16GiB)"
         )
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_memo = threading.local()
+_SCALARS = (int, bool, float, str, type(None))
+
+
+class _Uncacheable(Exception):
+    pass
+
+
+def _key(value: object) -> object:
+    """A key equal only for values that mean the same: each scalar with its exact type (``2``, ``2.0`` and
+    ``True`` differ; so do ``'<f4'`` and ``'>f4'``), tuples element by element; anything else is uncacheable."""
+    kind = type(value)
+    if kind is tuple:
+        items = cast(tuple[object, ...], value)
+        if all(type(item) is int for item in items):  # sizes and shapes: the common case, as they are
+            return items
+        return (tuple, tuple(map(_key, items)))
+    if kind in _SCALARS or isinstance(value, np.dtype):
+        return (kind, value)
+    raise _Uncacheable
+
+
+def memoized(fn: _F, maxsize: int = 1024) -> _F:
+    """``fn`` cached for arguments that are plain scalars, dtypes and tuples of them (other calls compute).
+
+    For the pure planning behind every operator (sizes, geometries, interpolation plans), whose Python
+    validation costs a small call more than its arithmetic.  What is cached is only ever a success: an
+    error is raised again by the next call.  The memory checks ``fn`` made (:func:`check_allocation`)
+    are recorded and replayed on every hit, so a lowered memory limit applies to cached plans too.
+    """
+    cache: OrderedDict[object, tuple[Any, tuple[tuple[Any, ...], ...]]] = OrderedDict()
+    lock = threading.Lock()
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            key = _key((args, tuple(sorted(kwargs.items()))))
+        except _Uncacheable:
+            return fn(*args, **kwargs)
+        with lock:
+            hit = cache.get(key)
+            if hit is not None:
+                cache.move_to_end(key)
+        if hit is not None:
+            result, checks = hit
+            for check in checks:
+                check_allocation(*check)
+            return result
+        outer = getattr(_memo, "checks", None)
+        recorded: list[tuple[Any, ...]] = []
+        _memo.checks = recorded
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            _memo.checks = outer
+        if outer is not None:  # memoized inside memoized: the outer call replays these checks too
+            outer.extend(recorded)
+        with lock:
+            cache[key] = (result, tuple(recorded))
+            if len(cache) > maxsize:
+                cache.popitem(last=False)
+        return result
+
+    wrapper.cache_clear = cache.clear  # type: ignore[attr-defined]
+    return cast(_F, wrapper)
 
 
 def integer(value: object, func: str, name: str, *, minimum: int | None = None) -> int:

@@ -51,3 +51,37 @@ def test_batched_adds_and_reports_the_batch_axis():
     with pytest.raises(ValueError,
                        match=r"^f: x must have 3 \(unbatched\) or 4 \(batched\) dimensions for 2 spatial axes"):
         v.batched("f", np.zeros((4, 5)), 2)
+
+
+def test_memoized_caches_plain_arguments_and_replays_memory_checks(memory_limit):
+    calls = []
+
+    @v.memoized
+    def plan(shape, dtype, scale):
+        calls.append(shape)
+        v.check_allocation(tuple(s * scale for s in shape), dtype, "plan", "the output")
+        return object()
+
+    f4 = np.dtype(np.float32)
+    first = plan((4, 4), f4, 2)
+    assert plan((4, 4), f4, 2) is first and len(calls) == 1  # cached
+    assert plan((4, 4), f4, 2.0) is not first and len(calls) == 2  # 2.0 is not 2
+    assert plan((4, 4), np.dtype(">f4"), 2) is not first  # nor big-endian the native dtype
+    plan([4, 4], f4, 2)
+    plan([4, 4], f4, 2)
+    assert calls.count([4, 4]) == 2  # lists are not cached
+    memory_limit(100)  # the cached plan's check is replayed against the new limit
+    with pytest.raises(MemoryError, match=r"^plan: the output of shape \(8, 8\)"):
+        plan((4, 4), f4, 2)
+    with pytest.raises(MemoryError):  # errors are not cached either
+        plan((3, 3), f4, 2)
+    memory_limit(None)
+    assert plan((3, 3), f4, 2) is not None
+
+
+def test_memoized_interpolation_honours_a_lowered_limit(memory_limit):
+    x = np.zeros((1, 1, 8, 8), np.float32)
+    upconv.interpolate(x, scale_factor=4, mode="bilinear")  # planned and cached
+    memory_limit(1024)
+    with pytest.raises(MemoryError, match=r"^interpolate: the output"):
+        upconv.interpolate(x, scale_factor=4, mode="bilinear")

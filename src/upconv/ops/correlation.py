@@ -162,7 +162,7 @@ def _correlate_direct(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int
     x5 = np.ascontiguousarray(x).reshape((N, c_in) + lead + g.in_size)
     w3 = np.ascontiguousarray(w).reshape(c_out, w.shape[1], -1)
     parallel_for(nk.correlate_direct, N * c_out, x5, w3, out.reshape((N, c_out) + lead + g.out_size), groups,
-                 *as_3d(g))
+                 *as_3d(g), cost_ns=2 * out.size * w3.shape[1] * w3.shape[2] / paths.DIRECT_FLOPS_PER_NS)
     return out
 
 
@@ -254,7 +254,8 @@ def weight_gradient(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: int,
         lead = (1,) * (3 - g.ndim)
         gw = np.empty((c_out, ci_g, K), dtype=x.dtype)
         parallel_for(nk.weight_grad_direct, c_out * ci_g, np.ascontiguousarray(x).reshape((N, c_in) + lead + g.in_size),
-                     np.ascontiguousarray(gy).reshape((N, c_out) + lead + g.out_size), gw, groups, *as_3d(g))
+                     np.ascontiguousarray(gy).reshape((N, c_out) + lead + g.out_size), gw, groups, *as_3d(g),
+                     cost_ns=2 * gy.size * ci_g * K / paths.DIRECT_FLOPS_PER_NS)
         return gw.reshape((c_out, ci_g) + g.kernel_size)
     if cols is None and use_simd_conv(x, g, ci_g, co_g):
         return _weight_gradient_simd(x, gy, g, groups)

@@ -77,6 +77,24 @@ def interpolate_resampling(
     in the float dtype :func:`upconv._validate.float_arrays` gives, torch's
     index arithmetic in float32 for integer data.
     """
+    return _interpolate_resampling(func, tuple(x.shape), x.dtype, size, scale_factor, mode, align_corners,
+                                   recompute_scale_factor, antialias)
+
+
+@v.memoized
+def _interpolate_resampling(
+    func: str,
+    shape: tuple[int, ...],
+    dtype: np.dtype[Any],
+    size: v.IntOrTuple | None,
+    scale_factor: v.FloatOrTuple | None,
+    mode: str,
+    align_corners: bool | None,
+    recompute_scale_factor: bool | None,
+    antialias: bool,
+) -> Resampling:
+    """:func:`interpolate_resampling` for an array of ``shape`` and ``dtype``: a pure function, memoized."""
+    x = np.broadcast_to(np.zeros((), dtype=dtype), shape)  # what the planning reads: shape and dtype
     if is_exact(x) and mode in ("nearest", "nearest-exact"):
         engine, dtype, compute = GATHER, x.dtype, np.dtype(np.float32)
     elif x.dtype == np.uint8 and mode in ("bilinear", "bicubic"):
@@ -99,6 +117,7 @@ def interpolate_resampling(
     for a, taps in steps:
         tables[2 + a] = taps
     return Resampling(engine, dtype, compute, tuple(tables), tuple(2 + a for a, _ in steps), out_shape)
+
 
 
 def interpolate_plans(
@@ -214,6 +233,31 @@ def resize_resampling(
     gathered (dtype kept); the rest is computed in float64 and cast to the
     dtype :func:`upconv._validate.float_arrays` gives.
     """
+    return _resize_resampling(func, tuple(x.shape), x.dtype, sizes, scales, roi, mode, coordinate_transformation_mode,
+                              nearest_mode, cubic_coeff_a, exclude_outside, extrapolation_value, antialias, axes,
+                              keep_aspect_ratio_policy)
+
+
+@v.memoized
+def _resize_resampling(
+    func: str,
+    shape: tuple[int, ...],
+    dtype: np.dtype[Any],
+    sizes: Sequence[int] | None,
+    scales: Sequence[float] | None,
+    roi: Sequence[float] | None,
+    mode: str,
+    coordinate_transformation_mode: str,
+    nearest_mode: str,
+    cubic_coeff_a: float,
+    exclude_outside: bool,
+    extrapolation_value: float,
+    antialias: bool,
+    axes: Sequence[int] | None,
+    keep_aspect_ratio_policy: str,
+) -> Resampling:
+    """:func:`resize_resampling` for an array of ``shape`` and ``dtype``: a pure function, memoized."""
+    x = np.broadcast_to(np.zeros((), dtype=dtype), shape)  # what the planning reads: shape and dtype
     extrapolation_value = v.real(extrapolation_value, func, "extrapolation_value", finite=False)
     if is_exact(x) and mode == "nearest":
         engine, dtype = GATHER, x.dtype
@@ -223,6 +267,7 @@ def resize_resampling(
                             cubic_coeff_a, exclude_outside, antialias, axes, keep_aspect_ratio_policy)
     tables = None if plans is None else tuple(plans)
     return Resampling(engine, dtype, np.dtype(np.float64), tables, tuple(g.axes), g.out_shape, extrapolation_value)
+
 
 
 def resize_plans(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from upconv import _validate as v
 from upconv._validate import Pairs
@@ -44,36 +43,6 @@ def effective_kernel_size(kernel_size: int, dilation: int = 1) -> int:
     5
     """
     return dilation * (kernel_size - 1) + 1
-
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def memoized(fn: _F) -> _F:
-    """``fn`` with its results cached when every argument is a plain int, str, None or tuple of them.
-
-    Validating and computing a geometry costs 10-20 us of Python per call, a third of a small operator's
-    fixed cost; layers call with the same arguments every step.  Only exact types are cached, so that
-    ``2.0``, ``True`` or a NumPy integer (equal to ``2`` or ``1`` as dictionary keys) still meet the
-    validation they would fail or pass on their own; other arguments are computed every time, and errors
-    are never cached.
-    """
-    cached = functools.lru_cache(maxsize=1024)(fn)
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if all(map(_plain, args)) and all(map(_plain, kwargs.values())):
-            return cached(*args, **kwargs)
-        return fn(*args, **kwargs)
-
-    return cast(_F, wrapper)
-
-
-def _plain(value: object) -> bool:
-    kind = type(value)
-    if kind is tuple:
-        return all(map(_plain, cast(tuple[object, ...], value)))
-    return kind is int or kind is str or value is None
 
 
 @dataclass(frozen=True)
@@ -167,7 +136,7 @@ def same_padding(
     return tuple(pairs)
 
 
-@memoized
+@v.memoized
 def conv_geometry(
     in_size: Sequence[int],
     kernel_size: v.IntOrTuple,

@@ -11,7 +11,6 @@ from upconv.shapes.convolution import (
     _sizes,
     ceil_div,
     effective_kernel_size,
-    memoized,
 )
 
 # --------------------------------------------------------------------------
@@ -32,7 +31,7 @@ def _first_real(start: int, k: int, d: int, size: int) -> int | None:
     return pos if t0 < k and 0 <= pos < size else None
 
 
-@memoized
+@v.memoized
 def pool_geometry(
     in_size: Sequence[int],
     kernel_size: v.IntOrTuple,

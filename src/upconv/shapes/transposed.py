@@ -14,7 +14,6 @@ from upconv.shapes.convolution import (
     _sizes,
     ceil_div,
     effective_kernel_size,
-    memoized,
 )
 
 
@@ -189,7 +188,7 @@ def conv_transpose_output_padding(
     return tuple(b - a for a, b in zip(lo, o))
 
 
-@memoized
+@v.memoized
 def conv_transpose_geometry(
     in_size: Sequence[int],
     kernel_size: v.IntOrTuple,
