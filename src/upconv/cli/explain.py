@@ -48,6 +48,7 @@ from typing import cast
 import numpy as np
 
 from upconv import shapes
+from upconv._validate import check_allocation
 from upconv.cli import _explain_text as render
 from upconv.cli import _format as fmt
 from upconv.cli import _output as output
@@ -154,6 +155,7 @@ def _values(spec: str | None, array: np.ndarray | None, shape: tuple[int, ...], 
             default: str) -> np.ndarray:
     """The array given by ``--input``/``--kernel`` (already loaded when a .npy), of ``shape``."""
     count = math.prod(shape)
+    check_allocation(shape, np.float64, "upconv explain", f"the {option} values")  # before building them
     where = f"{fmt.join_dims(shape)} = {count} values, row-major"
     if array is not None:
         if array.size != count:

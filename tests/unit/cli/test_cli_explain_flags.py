@@ -150,3 +150,11 @@ def test_help_lists_the_extras(capsys):
     assert rc == 0 and fits(out)
     for option in ("--matrix", "--symbolic", "--figure", "--animate", "--view", "--fps"):
         assert option in out
+
+
+def test_absurd_sizes_are_refused_before_allocating(capsys):
+    # 10^10 input values: refused by the memory limit, naming the option, not NumPy's "Unable to allocate"
+    rc, out, err = run_cli(capsys, "explain", "--size", "100000,100000")
+    assert rc == 2 and out == ""
+    assert err.startswith("upconv explain: error: the --input values of shape (100000, 100000) would need 74.51 GiB")
+    assert "UPCONV_MEMORY_LIMIT" in err
