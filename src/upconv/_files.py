@@ -66,19 +66,20 @@ def _mode_for(target: str) -> int:
         return 0o666 & ~umask
 
 
-def check_writable(path: str | os.PathLike[str], func: str, name: str = "path") -> str:
+def check_writable(path: str | os.PathLike[str], func: str) -> str:
     """Check, before any work, that a file can be written at ``path``; return it as a string.
 
-    Refuses a missing or non-directory parent, an existing directory at
-    ``path``, and a directory the process cannot write into, with a
-    ValueError naming ``func`` and ``name`` (a CLI passes its option).
+    Refuses an existing directory at ``path``, a missing parent directory and
+    one the process cannot write into, with a ValueError
+    ``"<func>: cannot write '<path>': ..."`` (a CLI passes ``"argument -o"``
+    as ``func``).
     """
     p = os.fspath(path)
-    parent = os.path.dirname(os.path.abspath(p))
+    directory = os.path.dirname(os.path.abspath(p))
     if os.path.isdir(p):
-        raise ValueError(f"{func}: {name} {p!r} is a directory, not a file")
-    if not os.path.isdir(parent):
-        raise ValueError(f"{func}: {name} {p!r}: the directory {parent!r} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise ValueError(f"{func}: {name} {p!r}: the directory {parent!r} is not writable")
+        raise ValueError(f"{func}: cannot write {p!r}: it is a directory")
+    if not os.path.isdir(directory):
+        raise ValueError(f"{func}: cannot write {p!r}: the directory {directory!r} does not exist")
+    if not os.access(directory, os.W_OK):
+        raise ValueError(f"{func}: cannot write {p!r}: the directory {directory!r} is not writable")
     return p

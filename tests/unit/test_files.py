@@ -60,7 +60,7 @@ def test_mode_must_write(tmp_path):
 
 def test_check_writable(tmp_path):
     assert check_writable(tmp_path / "a.png", "f") == str(tmp_path / "a.png")
-    with pytest.raises(ValueError, match=r"^f: --output '.*': the directory '.*nodir' does not exist"):
-        check_writable(tmp_path / "nodir" / "a.png", "f", "--output")
-    with pytest.raises(ValueError, match=r"^f: path '.*' is a directory"):
+    with pytest.raises(ValueError, match=r"^argument --output: cannot write '.*': the directory '.*nodir' does not"):
+        check_writable(tmp_path / "nodir" / "a.png", "argument --output")
+    with pytest.raises(ValueError, match=r"^f: cannot write '.*': it is a directory"):
         check_writable(tmp_path, "f")

@@ -106,10 +106,7 @@ def check_figure_output(path: str, option: str, formats: Sequence[str] = ("png",
     if ext not in formats:
         listed = ", ".join("." + f for f in formats[:-1]) + (" or ." if len(formats) > 1 else ".") + formats[-1]
         raise ValueError(f"argument {option}: must end in {listed}, got {path!r}")
-    try:
-        check_writable(path, "", "cannot write")
-    except ValueError as exc:  # ": cannot write 'x.png': the directory ... does not exist"
-        raise ValueError(f"argument {option}: {str(exc)[2:]}") from None
+    check_writable(path, f"argument {option}")
     try:
         import matplotlib  # noqa: F401  (needed for the figure anyway)
     except ImportError:

@@ -12,7 +12,7 @@ from upconv import _validate as v
 from upconv import shapes
 from upconv.grad._common import _check_grad_out
 from upconv.ops.arrays import array_function
-from upconv.ops.pooling import UNPOOL_MODES, count_spatial_axes, max_pool
+from upconv.ops.pooling import UNPOOL_MODES, count_spatial_axes, max_pool, unpool_indices
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -144,11 +144,7 @@ def max_unpool_grad_input(
     func = "max_unpool_grad_input"
     result_dtype, arrays = v.float_arrays(func, grad_out=grad_out, x=x)
     gy, xa = cast("list[np.ndarray]", arrays)  # float_arrays types its entries Optional: neither is None
-    ind = np.asarray(indices)
-    if ind.dtype.kind not in "iu":
-        raise TypeError(f"{func}: indices must be an integer array, got dtype {ind.dtype}")
-    if ind.shape != xa.shape:
-        raise ValueError(f"{func}: indices must have the shape of x, {xa.shape}, got {ind.shape}")
+    ind = unpool_indices(func, indices, xa)
     n = count_spatial_axes(func, xa, kernel_size, "kernel_size")
     xb, unbatched = v.batched(func, xa, n)
     out_size = shapes.max_unpool_output_size(xb.shape[2:], kernel_size, stride, padding, output_size, func=func)

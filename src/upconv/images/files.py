@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from upconv import _validate as v
-from upconv._files import atomic_write
+from upconv._files import atomic_write, check_writable
 from upconv.images import pillow, png, tiff
 
 if TYPE_CHECKING:
@@ -405,13 +405,7 @@ def check_image_path(path: str | os.PathLike[str], bit_depth: int = 8, channels:
             raise ValueError(f"{func}: bit_depth=16 needs a .png file, got {p!r} ({fmt})")
     if fmt == "JPEG" and channels in (2, 4):
         raise ValueError(f"{func}: JPEG cannot store an alpha channel; got an image with {channels} channels")
-    directory = os.path.dirname(os.path.abspath(p))
-    if os.path.isdir(p):
-        raise ValueError(f"{func}: cannot write {p!r}: it is a directory")
-    if not os.path.isdir(directory):
-        raise ValueError(f"{func}: cannot write {p!r}: the directory {directory!r} does not exist")
-    if not os.access(directory, os.W_OK):
-        raise ValueError(f"{func}: cannot write {p!r}: the directory {directory!r} is not writable")
+    check_writable(p, func)
     return fmt
 
 

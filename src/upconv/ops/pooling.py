@@ -273,6 +273,16 @@ def max_pool(
 # max_unpool
 
 
+def unpool_indices(func: str, indices: npt.ArrayLike, x: np.ndarray) -> np.ndarray:
+    """``max_unpool``'s ``indices`` checked against ``x``: an integer array of its shape."""
+    ind = np.asarray(indices)
+    if ind.dtype.kind not in "iu":
+        raise TypeError(f"{func}: indices must be an integer array, got dtype {ind.dtype}")
+    if ind.shape != x.shape:
+        raise ValueError(f"{func}: indices must have the shape of x, {x.shape}, got {ind.shape}")
+    return ind
+
+
 @array_function
 def max_unpool(
     x: npt.ArrayLike,
@@ -372,11 +382,7 @@ def unpooled_values(func: str, x: npt.ArrayLike, scatter: Callable[[np.ndarray],
 def _max_unpool(func: str, xa: np.ndarray, indices: npt.ArrayLike, kernel_size: v.IntOrTuple,
                 stride: v.IntOrTuple | None, padding: v.PadPairsLike, output_size: Sequence[int] | None) -> np.ndarray:
     """:func:`max_unpool` of float ``xa``."""
-    ind = np.asarray(indices)
-    if ind.dtype.kind not in "iu":
-        raise TypeError(f"{func}: indices must be an integer array, got dtype {ind.dtype}")
-    if ind.shape != xa.shape:
-        raise ValueError(f"{func}: indices must have the shape of x, {xa.shape}, got {ind.shape}")
+    ind = unpool_indices(func, indices, xa)
     n = count_spatial_axes(func, xa, kernel_size, "kernel_size")
     xa, unbatched = v.batched(func, xa, n)
     ind = ind[None] if unbatched else ind

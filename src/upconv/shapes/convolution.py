@@ -189,6 +189,20 @@ def conv_geometry(
 
 
 
+def requested_size(output_size: object, n: int, func: str, *, minimum: int | None = None) -> tuple[int, ...]:
+    """A requested ``output_size``: ``n`` spatial sizes, or ``n + 2`` with the batch and channel sizes first
+    (as torch accepts them), as a tuple of ``n`` ints."""
+    if isinstance(output_size, (str, bytes)) or not isinstance(output_size, Sequence):
+        raise TypeError(f"{func}: output_size must be a sequence of integers, got {output_size!r}")
+    if len(output_size) == n + 2:
+        output_size = tuple(output_size)[2:]
+    if len(output_size) != n:
+        raise ValueError(
+            f"{func}: output_size must have {n} or {n + 2} elements (got {len(output_size)}): {output_size!r}"
+        )
+    return v.int_tuple(tuple(output_size), n, func, "output_size", minimum=minimum)
+
+
 def conv_output_size(
     in_size: Sequence[int],
     kernel_size: v.IntOrTuple,

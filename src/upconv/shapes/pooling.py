@@ -11,6 +11,7 @@ from upconv.shapes.convolution import (
     _sizes,
     ceil_div,
     effective_kernel_size,
+    requested_size,
 )
 
 # --------------------------------------------------------------------------
@@ -191,15 +192,7 @@ def max_unpool_output_size(
                 f"padding={pads})"
             )
         return default
-    if isinstance(output_size, (str, bytes)) or not isinstance(output_size, Sequence):
-        raise TypeError(f"{func}: output_size must be a sequence of integers, got {output_size!r}")
-    if len(output_size) == n + 2:
-        output_size = tuple(output_size)[2:]
-    if len(output_size) != n:
-        raise ValueError(
-            f"{func}: output_size must have {n} or {n + 2} elements (got {len(output_size)}): {output_size!r}"
-        )
-    o = v.int_tuple(tuple(output_size), n, func, "output_size", minimum=0)
+    o = requested_size(output_size, n, func, minimum=0)
     for ax, (o_, m, s_) in enumerate(zip(o, default, s)):
         if not m - s_ < o_ < m + s_:
             raise ValueError(

@@ -14,6 +14,7 @@ from upconv.shapes.convolution import (
     _sizes,
     ceil_div,
     effective_kernel_size,
+    requested_size,
 )
 
 
@@ -170,15 +171,7 @@ def conv_transpose_output_padding(
     """
     i = _sizes(in_size, func, "in_size")
     n = len(i)
-    if isinstance(output_size, (str, bytes)) or not isinstance(output_size, Sequence):
-        raise TypeError(f"{func}: output_size must be a sequence of integers, got {output_size!r}")
-    if len(output_size) == n + 2:
-        output_size = tuple(output_size)[2:]
-    if len(output_size) != n:
-        raise ValueError(
-            f"{func}: output_size must have {n} or {n + 2} elements (got {len(output_size)}): {output_size!r}"
-        )
-    o = v.int_tuple(tuple(output_size), n, func, "output_size")
+    o = requested_size(output_size, n, func)
     lo, hi = conv_transpose_output_size_range(i, kernel_size, stride, padding, dilation)
     if any(not (a <= b <= c) for a, b, c in zip(lo, o, hi)):
         raise ValueError(

@@ -213,7 +213,7 @@ def test_input_count_message(capsys):
 
 
 def test_library_memory_error_is_reported(capsys, monkeypatch):
-    monkeypatch.setenv("UPCONV_MEMORY_LIMIT", "64")
+    monkeypatch.setenv("UPCONV_MEMORY_LIMIT", "100")
     rc, out, err = run_cli(capsys, "explain")
     assert rc == 2 and out == ""
     # the CLI's words: the library function's name is dropped (issue 18)
