@@ -408,3 +408,17 @@ def test_torch_state_dict_names_must_match_or_be_mapped():
     assert used["0.weight"] == "b.weight" and model[0].params["weight"].item() == 1
     with pytest.raises(ValueError, match="absent torch parameters \\['c.weight'\\]"):
         nn.load_torch_state_dict(model, state, mapping={"0.weight": "c.weight"})
+
+
+def test_no_cache_location_is_needed(tmp_path):
+    # the kernels are compiled at install: a process without a home or a cache directory (a read-only
+    # container) computes as any other, without a warning (numba's "no locator available" used to crash 12 ops)
+    env = {k: val for k, val in os.environ.items() if not k.startswith(("NUMBA", "XDG"))}
+    env.update(HOME=str(tmp_path / "missing"), XDG_CACHE_HOME=str(tmp_path / "missing"))
+    code = ("import numpy as np, upconv; x = np.ones((1, 2, 8, 8), np.float32); "
+            "y = upconv.conv_transpose(x, np.ones((2, 3, 4, 4), np.float32), stride=2, padding=1); "
+            "z = upconv.interpolate(x, scale_factor=2, mode='bicubic'); print(y.shape, z.shape)")
+    proc = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "(1, 3, 16, 16) (1, 2, 16, 16)" and proc.stderr == ""
