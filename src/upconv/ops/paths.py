@@ -51,9 +51,13 @@ FUSED_MAX_BYTES = 512 * 2**10
 # the last axis, rows of whole cache lines): they would not stay in cache, and streaming skips reading them.
 STREAM_MIN_BYTES = 4 * 2**20
 # conv_transpose's phase method as one sub-pixel GEMM beats scatter below this many input channels per
-# group (scatter's GEMM is already wide there) and from this many GEMM rows s**n * C_out/g.
-PHASE_MAX_IN_CHANNELS = 256
+# group (scatter's GEMM is already wide there; 256 with the numba kernels, 128 since the C kernels:
+# benchmarks/README.md, "Small calls") and from this many GEMM rows s**n * C_out/g.
+PHASE_MAX_IN_CHANNELS = 128
 PHASE_MIN_ROWS = 64
+# ... and while its input's padding does not dominate (a 1x1 input with k4 s1, a DCGAN generator's first
+# layer, gives phase 16 times scatter's columns: benchmarks/README.md, "Small calls").
+PHASE_MAX_BORDER = 2.0
 
 
 def use_direct_conv(g: ConvGeometry, co_g: int, work: int) -> bool:
@@ -95,11 +99,9 @@ def use_simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> 
         return False
     channels, positions = ci_g * co_g, math.prod(y.shape[:1] + y.shape[2:])
     if g.ndim > 1:
-        # every residue class has the same taps (up-sampling with even overlap): the case of workload a
-        even = all(s > 1 and k % s == 0 for k, s in zip(g.kernel_size, g.stride, strict=True))
-        images = y.shape[0] * (y.shape[1] // ci_g)
-        return (channels <= 4096 or (positions >= 4096 and (channels <= 16384 or (ci_g <= 128 and co_g <= 256)))
-                or (g.ndim == 2 and even and images >= 16 and positions >= 1024 and channels <= 32768))
+        # (with the numba kernels, 2-d even-overlap layers up to 32768 channel pairs took it too: workload a;
+        # the C kernels' GEMM path (scatter) is faster there: benchmarks/README.md, "Compiled at install")
+        return channels <= 4096 or (positions >= 4096 and (channels <= 16384 or (ci_g <= 128 and co_g <= 256)))
     # 1-d: beyond 64 channel pairs a residue class must fill a block of outputs by itself (no rows below)
     return channels <= 64 or (ceil_div(g.in_size[-1], g.stride[-1]) >= SIMD_MIN_WIDTH
                               and (channels <= 16384 or (positions >= 8192 and ci_g <= 256 and co_g <= 256)))
@@ -120,9 +122,14 @@ def auto_method(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> s
         return "phase"
     overlap = g.kernel_size != g.stride
     if (subpixel and overlap and DIRECT_MAX_CHANNELS < ci_g < PHASE_MAX_IN_CHANNELS
-            and math.prod(g.stride) * co_g >= PHASE_MIN_ROWS):
+            and math.prod(g.stride) * co_g >= PHASE_MIN_ROWS and _phase_border(g) <= PHASE_MAX_BORDER):
         return "phase"
     return "scatter"
+
+
+def _phase_border(g: ConvGeometry) -> float:
+    """How many times more columns phase's GEMM has than scatter's: each image padded by ``k/s - 1``."""
+    return math.prod((m + k // s - 1) / m for m, k, s in zip(g.out_size, g.kernel_size, g.stride, strict=True))
 
 
 def input_gradient_method(gy: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> str:
