@@ -65,7 +65,8 @@ class _Uncacheable(Exception):
 
 def _key(value: object) -> object:
     """A key equal only for values that mean the same: each scalar with its exact type (``2``, ``2.0`` and
-    ``True`` differ; so do ``'<f4'`` and ``'>f4'``), tuples element by element; anything else is uncacheable."""
+    ``True`` differ; so do ``'<f4'`` and ``'>f4'``, and ``0.0`` and ``-0.0``), tuples element by element;
+    anything else is uncacheable."""
     kind = type(value)
     if kind is tuple:
         items = cast(tuple[object, ...], value)
@@ -73,6 +74,8 @@ def _key(value: object) -> object:
             return items
         return (tuple, tuple(map(_key, items)))
     if kind in _SCALARS or isinstance(value, np.dtype):
+        if kind is float and value == 0.0:  # equal, but a fill value of -0.0 fills with -0.0
+            return (kind, value, math.copysign(1.0, cast(float, value)))
         return (kind, value)
     raise _Uncacheable
 

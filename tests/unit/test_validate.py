@@ -79,6 +79,18 @@ def test_memoized_caches_plain_arguments_and_replays_memory_checks(memory_limit)
     assert plan((3, 3), f4, 2) is not None
 
 
+def test_memoized_tells_zero_from_minus_zero():
+    plan = v.memoized(lambda fill: object())
+    assert plan(0.0) is plan(0.0) and plan(-0.0) is plan(-0.0)
+    assert plan(-0.0) is not plan(0.0)
+    # resize's extrapolation_value is part of its memoized plan: -0.0 fills with -0.0 after a call with 0.0
+    x = np.arange(4.0).reshape(1, 4)
+    crop = dict(sizes=(4,), axes=(1,), roi=(0.5, 1.5), mode="linear",
+                coordinate_transformation_mode="tf_crop_and_resize")
+    assert not np.signbit(upconv.resize(x, extrapolation_value=0.0, **crop)[0, -1])
+    assert np.signbit(upconv.resize(x, extrapolation_value=-0.0, **crop)[0, -1])
+
+
 def test_memoized_interpolation_honours_a_lowered_limit(memory_limit):
     x = np.zeros((1, 1, 8, 8), np.float32)
     upconv.interpolate(x, scale_factor=4, mode="bilinear")  # planned and cached
