@@ -307,14 +307,19 @@ def torch_uint8_taps(n_in: int, n_out: int, sf: float | None, align_corners: boo
 
 
 def fixed_point(index: np.ndarray, weight: np.ndarray) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64], int]:
-    """``(index, int16 weights, bits)`` of float64 ``(n_out, T)`` weights, as torch's uint8 path scales them."""
+    """``(index, int16 weights, bits)`` of float64 ``(n_out, T)`` weights, as torch's uint8 path scales them.
+
+    The arrays are read-only: a memoized plan shares them between calls.
+    """
     w_max = float(weight.max())
     bits = 0
     while bits < 21 and int(0.5 + w_max * (1 << (bits + 1))) < (1 << 15):
         bits += 1
     scaled = weight * (1 << bits)
     wi = np.where(weight < 0, np.trunc(scaled - 0.5), np.trunc(scaled + 0.5)).astype(np.int64)
-    return np.asarray(index, dtype=np.intp), wi, bits
+    index = np.asarray(index, dtype=np.intp)
+    index.flags.writeable = wi.flags.writeable = False
+    return index, wi, bits
 
 
 def torch_uint8_steps(

@@ -360,3 +360,17 @@ def test_antialias_output_width_one_is_the_separable_result(mode):
     xt = torch.from_numpy(x).transpose(2, 3)
     transposed = F.interpolate(xt, size=(1, 12), mode=mode, antialias=True).transpose(2, 3).numpy()
     np.testing.assert_allclose(y, transposed, rtol=1e-12, atol=1e-12)
+
+
+def test_memoized_fixed_point_tables_are_read_only():
+    # the plan of a uint8 bilinear call is cached and shared by later calls: nobody may write into its tables
+    from upconv.ops.interpolation import interpolate_resampling
+
+    x = np.zeros((1, 1, 4, 4), np.uint8)
+    r = interpolate_resampling("interpolate", x, None, 2.0, "bilinear", None, None, False)
+    assert r is interpolate_resampling("interpolate", x, None, 2.0, "bilinear", None, None, False)
+    for a in (2, 3):
+        index, weight, _ = r.tables[a]
+        assert not index.flags.writeable and not weight.flags.writeable
+    r = interpolate_resampling("interpolate", x, None, 2.0, "bicubic", None, None, False)  # from float32 plans
+    assert not any(t.flags.writeable for a in (2, 3) for t in r.tables[a][:2])
