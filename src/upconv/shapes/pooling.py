@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -106,8 +108,12 @@ def pool_geometry(
                 f"{func}: output size is too small on spatial axis {ax}: {o} (input size {i_}, "
                 f"kernel_size={k_}, stride={s_}, padding=({b}, {e}), dilation={d_}, ceil_mode={ceil_mode})"
             )
-        # only windows starting in the leading padding or past the input can miss every element
-        for start in [o_ * s_ - b for o_ in range(min(o, ceil_div(b, s_)))] + [(o - 1) * s_ - b]:
+        # only windows starting in the leading padding or past the input can miss every element; of those
+        # in the padding, window o + d/gcd(s, d) starts a multiple of d later than window o, so it reads
+        # the same residue with fewer taps before it: the first d/gcd(s, d) decide (work bounded by d,
+        # not by the padding: pads of 10**9 are an error found at once)
+        leading = min(o, ceil_div(b, s_), d_ // math.gcd(s_, d_))
+        for start in itertools.chain((o_ * s_ - b for o_ in range(leading)), ((o - 1) * s_ - b,)):
             if _first_real(start, k_, d_, i_) is None:
                 raise ValueError(
                     f"{func}: a pooling window on spatial axis {ax} holds padding only (window start "

@@ -438,3 +438,43 @@ def test_max_pool_onnx_pads_vs_onnx_reference(seed):
         plane = math.prod(size)
         offset = (np.arange(4).reshape(2, 2) * plane).reshape((2, 2) + (1,) * n)
         np.testing.assert_array_equal(i + offset, res[1])
+
+
+def _windows_of_padding_only(i, k, s, d, b, e, ceil_mode):
+    """Whether a window of a pooling reads no input element, by brute force: the start of the first such window
+    in the leading padding, else of the last window (the farthest past the input), or None."""
+    ek = d * (k - 1) + 1
+    num = i + b + e - ek
+    o = (-(-num // s) if ceil_mode else num // s) + 1
+    if ceil_mode and (o - 1) * s >= i + b:
+        o -= 1
+    if o < 1:
+        return "too small"
+    starts = [w * s - b for w in range(o)]
+    bad = [st for st in starts if not any(0 <= st + t * d < i for t in range(k))]
+    return None if not bad else next((st for st in bad if st < 0), starts[-1])
+
+
+def test_pool_geometry_checks_windows_of_padding_only_without_scanning_the_padding():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    for _ in range(3000):  # the reduced scan finds the window a scan of every window finds
+        i, k, s, d = (int(v) for v in rng.integers(1, 7, size=4))
+        b, e = (int(v) for v in rng.integers(0, 25, size=2))
+        ceil_mode = bool(rng.random() < 0.3)
+        want = _windows_of_padding_only(i, k, s, d, b, e, ceil_mode)
+        try:
+            shapes.pool_geometry((i,), k, s, [(b, e)], d, ceil_mode)
+            got = None
+        except ValueError as err:
+            got = "too small" if "too small" in str(err) else int(str(err).split("window start ")[1].split(",")[0])
+        assert got == want, (i, k, s, d, b, e, ceil_mode)
+    tracemalloc.start()
+    try:  # huge ONNX pads: an error (or a valid geometry) at once, not a list of every padded window
+        with pytest.raises(ValueError, match=r"^max_pool: a pooling window on spatial axis 0 holds padding only"):
+            shapes.pool_geometry((3,), 3, padding=[(10**6, 10**6)], func="max_pool")
+        assert shapes.pool_geometry((1,), 10**6 + 1, 1, [(10**6, 10**6)]).out_size == (10**6 + 1,)
+        assert tracemalloc.get_traced_memory()[1] < 2**20
+    finally:
+        tracemalloc.stop()
