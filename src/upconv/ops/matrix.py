@@ -49,12 +49,14 @@ def _conv_matrix(g: ConvGeometry, w: np.ndarray, groups: int, func: str = "conv_
     nnz = c_out * ci_g * math.prod(len(tr[0]) for tr in trip)
     # indices (two int64) and values of every stored entry, checked before building any of them
     v.check_allocation((nnz, 3), np.int64, func, "the sparse convolution matrix (indices and values)")
+    P_out, P_in = math.prod(g.out_size), math.prod(g.in_size)
+    # and its row pointers: one per output, however few entries (a large padding makes many empty rows)
+    v.check_allocation((c_out * P_out + 1,), np.int64, func, "the row pointers of the sparse convolution matrix")
     # Cartesian product over axes of the per-axis valid triplets: by output, taps in order.
     mesh = np.meshgrid(*[np.arange(len(tr[0])) for tr in trip], indexing="ij")
     o = np.ravel_multi_index(tuple(tr[0][m.ravel()] for tr, m in zip(trip, mesh, strict=True)), g.out_size)
     t = np.ravel_multi_index(tuple(tr[1][m.ravel()] for tr, m in zip(trip, mesh, strict=True)), g.kernel_size)
     i = np.ravel_multi_index(tuple(tr[2][m.ravel()] for tr, m in zip(trip, mesh, strict=True)), g.in_size)
-    P_out, P_in = math.prod(g.out_size), math.prod(g.in_size)
     # Built in CSR order (no sort): row (co, o) holds, channel by channel of co's group, the taps of o; the
     # order within a row is the same for every co, so it is computed once for the (channel, triplet) block.
     block = np.arange(ci_g * o.size)

@@ -175,3 +175,14 @@ W = np.ones((4, 2, 3, 3))
 def test_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_conv_matrix_checks_its_row_pointers_against_the_limit(memory_limit):
+    # a large padding: few entries, but one row pointer per output (8 MB here, 16 TB with padding=10**12)
+    memory_limit(2**20)
+    with pytest.raises(MemoryError, match=r"^conv_matrix: the row pointers of the sparse convolution matrix"):
+        upconv.conv_matrix((4,), np.ones((1, 1, 3)), padding=5 * 10**5)
+    with pytest.raises(MemoryError, match=r"^conv_matrix: the row pointers"):
+        upconv.conv_matrix((4,), np.ones((1, 1, 3)), padding=10**12)
+    memory_limit(None)
+    assert upconv.conv_matrix((4,), np.ones((1, 1, 3)), padding=5 * 10**5).nnz == 12
