@@ -204,5 +204,5 @@ def unpool_grad_input(grad_out: npt.ArrayLike, x: npt.ArrayLike, scale_factor: i
         split = lead + sum(((i, f) for i, f in zip(xa.shape[-n:], s, strict=True)), ())
         gx = gy.reshape(split).sum(axis=tuple(len(lead) + 2 * a + 1 for a in range(n)))
     else:
-        gx = gy[(Ellipsis,) + tuple(slice(None, None, f) for f in s)]
+        gx = gy[(Ellipsis,) + tuple(slice(None, None, f) for f in s)].copy()  # a new array, even for s = 1
     return np.ascontiguousarray(gx).astype(result_dtype, copy=False)

@@ -205,6 +205,15 @@ def test_unpool_gradient(shape, s, mode):
     directional_check(lambda a: upconv.unpool(a, s, mode), lambda g: G.unpool_grad_input(g, x, s, mode), x)
 
 
+@pytest.mark.parametrize("mode", ["nearest", "bed_of_nails"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_unpool_gradient_is_a_new_array(mode, dtype):
+    g = RNG.standard_normal((1, 2, 3, 4)).astype(dtype)
+    gx = G.unpool_grad_input(g, g, 1, mode)  # scale 1: the gradient equals grad_out, in a new array
+    np.testing.assert_array_equal(gx, g)
+    assert not np.shares_memory(gx, g) and gx.flags.c_contiguous and gx.flags.writeable
+
+
 @pytest.mark.parametrize("fwd, grad, x, args", [
     (upconv.pixel_shuffle, G.pixel_shuffle_grad_input, (2, 8, 3, 2), (2,)),
     (upconv.pixel_unshuffle, G.pixel_unshuffle_grad_input, (2, 2, 4, 6), (2,)),
