@@ -60,24 +60,29 @@ def array_function(func: F | None = None, *, whole: bool = False) -> Any:
         names = tuple(p.name for p in params if p.name in ARRAY_PARAMETERS)
         positions = tuple(i for i, p in enumerate(params) if p.name in ARRAY_PARAMETERS
                           and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
-        spec = _Spec(fn, fn.__name__, names, positions, tuple(p.name for p in params), whole)
+        required = frozenset(p.name for p in params if p.name in names and p.default is p.empty)
+        required_positions = frozenset(i for i in positions if params[i].name in required)
+        spec = _Spec(fn, fn.__name__, names, positions, tuple(p.name for p in params), whole, required)
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            # the fast path: every array argument given is a native-order NumPy array (or None)
+            # the fast path: every array argument given is a native-order NumPy array (or None where optional)
             n = len(args)
             for i in positions:
                 if i < n:
                     a = args[i]
                     if a.__class__ is not _ndarray:
-                        if a is not None:
+                        if a is not None or i in required_positions:
                             return _dispatch(spec, args, kwargs)
                     elif not a.dtype.isnative:
                         return _dispatch(spec, args, kwargs)
             if kwargs:
                 for k in names:
                     a = kwargs.get(k)
-                    if a is not None and (a.__class__ is not _ndarray or not a.dtype.isnative):
+                    if a is None:
+                        if k in required and k in kwargs:
+                            return _dispatch(spec, args, kwargs)
+                    elif a.__class__ is not _ndarray or not a.dtype.isnative:
                         return _dispatch(spec, args, kwargs)
             return fn(*args, **kwargs)
 
@@ -89,12 +94,12 @@ def array_function(func: F | None = None, *, whole: bool = False) -> Any:
 class _Spec:
     """What the slow path needs to know about one wrapped function."""
 
-    __slots__ = ("fn", "name", "names", "positions", "params", "whole")
+    __slots__ = ("fn", "name", "names", "positions", "params", "whole", "required")
 
     def __init__(self, fn: Callable[..., Any], name: str, names: tuple[str, ...], positions: tuple[int, ...],
-                 params: tuple[str, ...], whole: bool) -> None:
-        self.fn, self.name, self.names, self.positions, self.params, self.whole = (
-            fn, name, names, positions, params, whole)
+                 params: tuple[str, ...], whole: bool, required: frozenset[str]) -> None:
+        self.fn, self.name, self.names, self.positions, self.params, self.whole, self.required = (
+            fn, name, names, positions, params, whole, required)
 
 
 def _is_dask(a: object) -> bool:
@@ -114,6 +119,9 @@ def _dispatch(spec: _Spec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any
             slots.append((name, args[i], True, i))
         elif name in kwargs:
             slots.append((name, kwargs[name], False, name))
+    for name, a, _, _ in slots:
+        if a is None and name in spec.required:  # an optional array (bias) may be None, a required one may not
+            raise TypeError(f"{spec.name}: {name} must be an array, got None")
     for name, a, _, _ in slots:
         if _is_dask(a):
             return _dask_call(spec, name, args, kwargs)

@@ -114,6 +114,30 @@ def test_array_api_strict_in_the_same_out(name, call, args):
             assert g == pytest.approx(e)
 
 
+@pytest.mark.parametrize(("name", "call", "args"), [c for c in CALLS if c[0] != "ssim"],
+                         ids=[i for i in IDS if i != "ssim"])
+def test_none_for_a_required_array_is_a_type_error_naming_it(name, call, args):
+    for k in range(len(args)):
+        if args[k] is B:  # the bias is optional
+            continue
+        with pytest.raises(TypeError, match=rf"^{name}: \w+ must be an array, got None$"):
+            call(*args[:k], None, *args[k + 1:])
+
+
+def test_none_is_refused_by_keyword_too_and_optional_arrays_stay_optional():
+    with pytest.raises(TypeError, match=r"^conv: weight must be an array, got None$"):
+        upconv.conv(X, weight=None)
+    with pytest.raises(TypeError, match=r"^interpolate: x must be an array, got None$"):
+        upconv.interpolate(x=None, scale_factor=2)
+    with pytest.raises(TypeError, match=r"^max_unpool: indices must be an array, got None$"):
+        upconv.max_unpool(POOLED, None, 2)
+    da = pytest.importorskip("dask.array")
+    with pytest.raises(TypeError, match=r"^conv_transpose: weight must be an array, got None$"):
+        upconv.conv_transpose(da.from_array(X), None)
+    np.testing.assert_array_equal(upconv.conv(X, WC, None), upconv.conv(X, WC, bias=None))
+    np.testing.assert_array_equal(grad.max_pool_grad_input(GP, X, 2, indices=None), grad.max_pool_grad_input(GP, X, 2))
+
+
 def test_torch_float32_stays_float32():
     torch = pytest.importorskip("torch")
     y = upconv.conv_transpose(torch.randn(1, 2, 5, 5), torch.randn(2, 3, 3, 3), stride=2)
