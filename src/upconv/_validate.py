@@ -39,11 +39,11 @@ Pairs: TypeAlias = tuple[tuple[int, int], ...]
 
 def check_allocation(shape: Sequence[int], dtype: npt.DTypeLike, func: str, what: str) -> None:
     """Raise MemoryError if an array of ``shape`` and ``dtype`` exceeds the memory limit."""
-    recording = getattr(_memo, "checks", None)
-    if recording is not None:  # a memoized computation: the check is replayed on every cache hit
-        recording.append((tuple(shape), dtype, func, what))
     itemsize = dtype.itemsize if isinstance(dtype, np.dtype) else np.dtype(dtype).itemsize
     nbytes = math.prod(map(int, shape)) * itemsize  # Python ints: no overflow
+    recording = getattr(_memo, "checks", None)
+    if recording is not None:  # a memoized computation: the check is replayed on every cache hit
+        recording.append((nbytes, (tuple(shape), dtype, func, what)))
     limit = get_memory_limit()
     if nbytes > limit:
         raise MemoryError(
@@ -56,7 +56,7 @@ def check_allocation(shape: Sequence[int], dtype: npt.DTypeLike, func: str, what
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _memo = threading.local()
-_SCALARS = (int, bool, float, str, type(None))
+_SCALARS = (int, bool, str, type(None))
 
 
 class _Uncacheable(Exception):
@@ -66,16 +66,16 @@ class _Uncacheable(Exception):
 def _key(value: object) -> object:
     """A key equal only for values that mean the same: each scalar with its exact type (``2``, ``2.0`` and
     ``True`` differ; so do ``'<f4'`` and ``'>f4'``, and ``0.0`` and ``-0.0``), tuples element by element;
-    anything else is uncacheable."""
+    anything else is uncacheable.  (On every small call: written for speed, about 2 us for an op's plan.)"""
     kind = type(value)
     if kind is tuple:
-        items = cast(tuple[object, ...], value)
-        if all(type(item) is int for item in items):  # sizes and shapes: the common case, as they are
-            return items
-        return (tuple, tuple(map(_key, items)))
+        for item in cast(tuple[object, ...], value):
+            if type(item) is not int:
+                return (tuple, tuple([_key(item) for item in cast(tuple[object, ...], value)]))
+        return value  # sizes and shapes: the common case, as they are
+    if kind is float:  # 0.0 == -0.0, but a fill value of -0.0 fills with -0.0
+        return (kind, value, math.copysign(1.0, value)) if value == 0.0 else (kind, value)
     if kind in _SCALARS or isinstance(value, np.dtype):
-        if kind is float and value == 0.0:  # equal, but a fill value of -0.0 fills with -0.0
-            return (kind, value, math.copysign(1.0, cast(float, value)))
         return (kind, value)
     raise _Uncacheable
 
@@ -88,7 +88,7 @@ def memoized(fn: _F, maxsize: int = 1024) -> _F:
     error is raised again by the next call.  The memory checks ``fn`` made (:func:`check_allocation`)
     are recorded and replayed on every hit, so a lowered memory limit applies to cached plans too.
     """
-    cache: OrderedDict[object, tuple[Any, tuple[tuple[Any, ...], ...]]] = OrderedDict()
+    cache: OrderedDict[object, tuple[Any, tuple[tuple[int, tuple[Any, ...]], ...], int]] = OrderedDict()
     lock = threading.Lock()
 
     @functools.wraps(fn)
@@ -102,12 +102,17 @@ def memoized(fn: _F, maxsize: int = 1024) -> _F:
             if hit is not None:
                 cache.move_to_end(key)
         if hit is not None:
-            result, checks = hit
-            for check in checks:
-                check_allocation(*check)
+            result, checks, largest = hit
+            if checks:
+                outer = getattr(_memo, "checks", None)
+                if outer is not None:  # memoized inside memoized: the outer call replays these checks too
+                    outer.extend(checks)
+                if largest > get_memory_limit():  # one comparison when all pass; else the first to fail raises
+                    for _, check in checks:
+                        check_allocation(*check)
             return result
         outer = getattr(_memo, "checks", None)
-        recorded: list[tuple[Any, ...]] = []
+        recorded: list[tuple[int, tuple[Any, ...]]] = []
         _memo.checks = recorded
         try:
             result = fn(*args, **kwargs)
@@ -116,13 +121,19 @@ def memoized(fn: _F, maxsize: int = 1024) -> _F:
         if outer is not None:  # memoized inside memoized: the outer call replays these checks too
             outer.extend(recorded)
         with lock:
-            cache[key] = (result, tuple(recorded))
+            cache[key] = (result, tuple(recorded), max((n for n, _ in recorded), default=0))
             if len(cache) > maxsize:
                 cache.popitem(last=False)
         return result
 
     wrapper.cache_clear = cache.clear  # type: ignore[attr-defined]
     return cast(_F, wrapper)
+
+
+def proxy(shape: Sequence[int], dtype: npt.DTypeLike) -> np.ndarray:
+    """A read-only array of ``shape`` and ``dtype`` that takes no memory: what validation and planning read
+    (shapes and dtypes only) in place of the data, for memoized plans and lazy (Dask) arrays."""
+    return np.broadcast_to(np.zeros((), dtype=dtype), tuple(shape))
 
 
 def integer(value: object, func: str, name: str, *, minimum: int | None = None) -> int:

@@ -79,6 +79,32 @@ def test_memoized_caches_plain_arguments_and_replays_memory_checks(memory_limit)
     assert plan((3, 3), f4, 2) is not None
 
 
+def test_memoized_replays_in_order_and_into_an_outer_memoized_call(memory_limit):
+    @v.memoized
+    def inner(n):
+        v.check_allocation((n,), np.uint8, "inner", "the small table")
+        v.check_allocation((10 * n,), np.uint8, "inner", "the large table")
+        return object()
+
+    @v.memoized
+    def outer(n):
+        return inner(n)
+
+    inner(50)  # cached before the outer call: its hit must still hand its checks to the outer recording
+    first = outer(50)
+    assert outer(50) is first
+    memory_limit(100)  # the large table (500 bytes) fails first; the small one (50) still fits
+    for call in (inner, outer):
+        with pytest.raises(MemoryError, match=r"^inner: the large table of shape \(500,\)"):
+            call(50)
+    memory_limit(20)  # both fail: the first one checked raises, as in an uncached call
+    for call in (inner, outer):
+        with pytest.raises(MemoryError, match=r"^inner: the small table of shape \(50,\)"):
+            call(50)
+    memory_limit(None)
+    assert outer(50) is first
+
+
 def test_memoized_tells_zero_from_minus_zero():
     plan = v.memoized(lambda fill: object())
     assert plan(0.0) is plan(0.0) and plan(-0.0) is plan(-0.0)

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from upconv import _validate as v
-from upconv import shapes
 from upconv.grad._common import _check_grad_out, _sum_bias
 from upconv.grad.convolution import conv_grad_input, conv_grad_weight
 from upconv.grad.interpolation import interpolate_grad_input
@@ -37,8 +36,7 @@ def _resize_conv_parts(func: str, grad_out: npt.ArrayLike, x: npt.ArrayLike, wei
     xb, unbatched = v.batched(func, xa, n, weight=w)
     gb = gy[None] if unbatched else gy
     mode, align_corners, size = interpolation_args(func, xb, n, scale_factor, mode, align_corners)
-    groups = check_convolution(func, xb.shape[1], size, w, b, stride, padding, dilation, groups)
-    g = shapes.conv_geometry(size, w.shape[2:], stride, padding, dilation, func=func)
+    groups, g = check_convolution(func, xb.shape[1], size, w, b, stride, padding, dilation, groups)
     expected = xb.shape[:1] + (w.shape[0],) + g.out_size
     _check_grad_out(func, gy, expected[1:] if unbatched else expected, "resize_conv")
     interp: dict[str, Any] = {"scale_factor": scale_factor, "mode": mode, "align_corners": align_corners}

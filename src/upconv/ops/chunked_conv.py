@@ -24,7 +24,6 @@ from upconv.ops.chunked_graph import (
     finished,
     keep,
     prepared,
-    proxy,
     whole,
     windows,
 )
@@ -109,7 +108,7 @@ def conv(
     func = "conv"
     x = as_dask_array(x)
     result, compute, (w, b) = dtype_rule(func, x, weight=weight, bias=bias)
-    _, xp, w, b, groups, unbatched = prepare(func, proxy(x.shape, compute), w, b, groups)
+    _, xp, w, b, groups, unbatched = prepare(func, v.proxy(x.shape, compute), w, b, groups)
     check_conv_channels(func, xp.shape[1], w, b, groups)
     g = shapes.conv_geometry(xp.shape[2:], w.shape[2:], stride, padding, dilation, func=func)
     xb = prepared(x, compute, unbatched, whole_axis=1)
@@ -188,7 +187,7 @@ def conv_transpose(
     method = v.choice(method, ("auto",) + tuple(CONV_TRANSPOSE_METHODS), func, "method")
     x = as_dask_array(x)
     result, compute, (w, b) = dtype_rule(func, x, weight=weight, bias=bias)
-    _, xp, w, b, groups, unbatched = prepare(func, proxy(x.shape, compute), w, b, groups)
+    _, xp, w, b, groups, unbatched = prepare(func, v.proxy(x.shape, compute), w, b, groups)
     check_transpose_channels(func, xp.shape[1], w, b, groups)
     if output_size is not None:
         output_size = spatial_output_size(func, output_size, w.ndim - 2, unbatched)

@@ -26,7 +26,7 @@ import numpy as np
 
 from upconv.shapes import Chunk, chunk_bounds
 
-__all__ = ["Axis", "keep", "whole", "windows", "blocks", "as_dask_array", "is_dask_array", "proxy", "dtype_rule",
+__all__ = ["Axis", "keep", "whole", "windows", "blocks", "as_dask_array", "is_dask_array", "dtype_rule",
            "result_dtype", "native", "prepared", "finished"]
 
 
@@ -101,12 +101,6 @@ def finished(y: Any, result: np.dtype, unbatched: bool) -> Any:
     if unbatched:
         y = y[0]
     return y if y.dtype == result else y.astype(result)
-
-
-def proxy(shape: Sequence[int], dtype: Any) -> np.ndarray:
-    """A read-only array of ``shape`` and ``dtype`` that takes no memory: what the validation of the in-memory
-    operators reads (shapes and dtypes only) in place of a Dask array."""
-    return np.broadcast_to(np.zeros((), dtype=dtype), tuple(shape))
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import numpy as np
 from upconv import _validate as v
 from upconv import shapes
 from upconv.kernels.parallel import parallel_for
-from upconv.ops.chunked_graph import as_dask_array, blocks, keep, proxy, result_dtype, windows
+from upconv.ops.chunked_graph import as_dask_array, blocks, keep, result_dtype, windows
 from upconv.ops.pooling import UNPOOL_MODES, count_spatial_axes, unpooled_values
 from upconv.ops.pooling import max_pool as max_pool_in_memory
 from upconv.ops.pooling import max_unpool as max_unpool_in_memory
@@ -91,7 +91,7 @@ def max_pool(
     func = "max_pool"
     x = as_dask_array(x)
     dtype = result_dtype(max_pool_in_memory, 3, x.dtype, 1)
-    xp = proxy(x.shape, dtype)
+    xp = v.proxy(x.shape, dtype)
     n = count_spatial_axes(func, xp, kernel_size, "kernel_size")
     xb, _ = v.batched(func, xp, n)
     return_indices = v.boolean(return_indices, func, "return_indices")
@@ -197,7 +197,7 @@ def max_unpool(
         raise TypeError(f"{func}: indices must be an integer array, got dtype {ind.dtype}")
     if ind.shape != x.shape:
         raise ValueError(f"{func}: indices must have the shape of x, {x.shape}, got {ind.shape}")
-    xp = proxy(x.shape, dtype)
+    xp = v.proxy(x.shape, dtype)
     n = count_spatial_axes(func, xp, kernel_size, "kernel_size")
     xb, _ = v.batched(func, xp, n)
     out_size = shapes.max_unpool_output_size(xb.shape[2:], kernel_size, stride, padding, output_size, func=func)
@@ -248,7 +248,7 @@ def unpool(x: Any, scale_factor: int | Sequence[int], mode: str = "nearest") -> 
     mode = v.choice(mode, tuple(UNPOOL_MODES), func, "mode")
     x = as_dask_array(x)
     dtype = result_dtype(unpool_in_memory, 3, x.dtype, 1)
-    xp = proxy(x.shape, dtype)
+    xp = v.proxy(x.shape, dtype)
     n = count_spatial_axes(func, xp, scale_factor, "scale_factor")
     xb, _ = v.batched(func, xp, n)
     s = v.int_tuple(scale_factor, n, func, "scale_factor", minimum=1)

@@ -21,8 +21,9 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from upconv import _validate as v
 from upconv.ops.chunked_conv import conv as chunked_conv
-from upconv.ops.chunked_graph import as_dask_array, blocks, dtype_rule, finished, keep, prepared, proxy, windows
+from upconv.ops.chunked_graph import as_dask_array, blocks, dtype_rule, finished, keep, prepared, windows
 from upconv.ops.convolution import prepare
 from upconv.ops.resample_plans import interpolate_resampling, resize_resampling
 from upconv.ops.resampling import Resampling
@@ -101,7 +102,7 @@ def interpolate(
     """
     func = "interpolate"
     x = as_dask_array(x)
-    r = interpolate_resampling(func, proxy(x.shape, x.dtype), size, scale_factor, mode, align_corners,
+    r = interpolate_resampling(func, v.proxy(x.shape, x.dtype), size, scale_factor, mode, align_corners,
                                recompute_scale_factor, antialias)
     return _resampled(func, x, r, (size, scale_factor, mode, align_corners, recompute_scale_factor, antialias))
 
@@ -158,7 +159,7 @@ extrapolation_value, antialias, axes, keep_aspect_ratio_policy
     """
     func = "resize"
     x = as_dask_array(x)
-    r = resize_resampling(func, proxy(x.shape, x.dtype), sizes, scales, roi, mode, coordinate_transformation_mode,
+    r = resize_resampling(func, v.proxy(x.shape, x.dtype), sizes, scales, roi, mode, coordinate_transformation_mode,
                           nearest_mode, cubic_coeff_a, exclude_outside, extrapolation_value, antialias, axes,
                           keep_aspect_ratio_policy)
     token = (sizes, scales, roi, mode, coordinate_transformation_mode, nearest_mode, cubic_coeff_a, exclude_outside,
@@ -215,9 +216,9 @@ def resize_conv(
     func = "resize_conv"
     x = as_dask_array(x)
     result, compute, (w, b) = dtype_rule(func, x, weight=weight, bias=bias)
-    _, xp, w, b, groups, unbatched = prepare(func, proxy(x.shape, compute), w, b, groups)
+    _, xp, w, b, groups, unbatched = prepare(func, v.proxy(x.shape, compute), w, b, groups)
     mode, align_corners, size = interpolation_args(func, xp, w.ndim - 2, scale_factor, mode, align_corners)
-    groups = check_convolution(func, xp.shape[1], size, w, b, stride, padding, dilation, groups)
+    groups, _ = check_convolution(func, xp.shape[1], size, w, b, stride, padding, dilation, groups)
     xb = prepared(x, compute, unbatched, whole_axis=1)
     up = interpolate(xb, scale_factor=scale_factor, mode=mode, align_corners=align_corners)
     return finished(chunked_conv(up, w, b, stride, padding, dilation, groups), result, unbatched)

@@ -186,9 +186,17 @@ def conv(
     result_dtype, x, w, b, groups, unbatched = prepare(func, x, weight, bias, groups)
     check_conv_channels(func, x.shape[1], w, b, groups)
     g = shapes.conv_geometry(x.shape[2:], w.shape[2:], stride, padding, dilation, func=func)
+    return finish(convolve(x, w, g, groups, func), b, result_dtype, unbatched)
+
+
+def convolve(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int, func: str) -> np.ndarray:
+    """:func:`conv` of validated arrays (batched, compute dtype) without its bias: a new array.
+
+    float32 with padding and an inf or NaN weight takes torch's path (:func:`_correlate_real_taps`).
+    """
     if x.dtype == np.float32 and g.padding != ((0, 0),) * g.ndim and has_nonfinite(w):
-        return finish(_correlate_real_taps(x, w, g, groups, func), b, result_dtype, unbatched)
-    return finish(correlate(x, w, g, groups, func), b, result_dtype, unbatched)
+        return _correlate_real_taps(x, w, g, groups, func)
+    return correlate(x, w, g, groups, func)
 
 
 def has_nonfinite(w: np.ndarray) -> bool:

@@ -94,7 +94,7 @@ def _interpolate_resampling(
     antialias: bool,
 ) -> Resampling:
     """:func:`interpolate_resampling` for an array of ``shape`` and ``dtype``: a pure function, memoized."""
-    x = np.broadcast_to(np.zeros((), dtype=dtype), shape)  # what the planning reads: shape and dtype
+    x = v.proxy(shape, dtype)  # what the planning reads: shape and dtype
     if is_exact(x) and mode in ("nearest", "nearest-exact"):
         engine, dtype, compute = GATHER, x.dtype, np.dtype(np.float32)
     elif x.dtype == np.uint8 and mode in ("bilinear", "bicubic"):
@@ -257,7 +257,7 @@ def _resize_resampling(
     keep_aspect_ratio_policy: str,
 ) -> Resampling:
     """:func:`resize_resampling` for an array of ``shape`` and ``dtype``: a pure function, memoized."""
-    x = np.broadcast_to(np.zeros((), dtype=dtype), shape)  # what the planning reads: shape and dtype
+    x = v.proxy(shape, dtype)  # what the planning reads: shape and dtype
     extrapolation_value = v.real(extrapolation_value, func, "extrapolation_value", finite=False)
     if is_exact(x) and mode == "nearest":
         engine, dtype = GATHER, x.dtype

@@ -13,15 +13,16 @@ gains are all equal.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
 from upconv.ops.arrays import array_function
-from upconv.ops.convolution import check_conv_channels, conv, prepare
-from upconv.ops.interpolation import interpolate
+from upconv.ops.convolution import check_conv_channels, convolve, finish, prepare
+from upconv.ops.resample_plans import interpolate_resampling
+from upconv.ops.resampling import Resampling
 from upconv.ops.transposed import as_conv_weight
 
 if TYPE_CHECKING:
@@ -63,12 +64,43 @@ def interpolation_args(
 
 
 def check_convolution(func: str, c_in: int, size: tuple[int, ...], w: np.ndarray, b: np.ndarray | None,
-                      stride: v.IntOrTuple, padding: v.PaddingLike, dilation: v.IntOrTuple, groups: int) -> int:
-    """Validate the convolution half (as :func:`upconv.conv` does) on the interpolated size."""
+                      stride: v.IntOrTuple, padding: v.PaddingLike, dilation: v.IntOrTuple,
+                      groups: int) -> tuple[int, shapes.ConvGeometry]:
+    """Validate the convolution half (as :func:`upconv.conv` does) on the interpolated size: ``(groups, geometry)``."""
     groups = v.integer(groups, func, "groups", minimum=1)  # w is checked by the caller (v.kernel_weight)
     check_conv_channels(func, c_in, w, b, groups)
-    shapes.conv_geometry(size, w.shape[2:], stride, padding, dilation, func=func)
-    return groups
+    return groups, shapes.conv_geometry(size, w.shape[2:], stride, padding, dilation, func=func)
+
+
+class ResizeConvPlan(NamedTuple):
+    """A validated resize-convolution: the interpolation's arguments and plan, the convolution's geometry."""
+
+    mode: str
+    align_corners: bool | None
+    groups: int
+    geometry: shapes.ConvGeometry
+    resampling: Resampling
+
+
+def plan_resize_conv(func: str, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, scale_factor: v.FloatOrTuple,
+                     mode: str, align_corners: bool | None, stride: v.IntOrTuple, padding: v.PaddingLike,
+                     dilation: v.IntOrTuple, groups: int) -> ResizeConvPlan:
+    """Validate and plan :func:`resize_conv` for batched ``x`` and weight ``w`` (their shapes and dtype only)."""
+    return _plan(func, x.shape, x.dtype, w.shape, None if b is None else b.shape, scale_factor, mode,
+                 align_corners, stride, padding, dilation, groups)
+
+
+@v.memoized
+def _plan(func: str, shape: tuple[int, ...], dtype: np.dtype[Any], w_shape: tuple[int, ...],
+          b_shape: tuple[int, ...] | None, scale_factor: v.FloatOrTuple, mode: str, align_corners: bool | None,
+          stride: v.IntOrTuple, padding: v.PaddingLike, dilation: v.IntOrTuple, groups: int) -> ResizeConvPlan:
+    """:func:`plan_resize_conv`, memoized: planning costs a small call more than its arithmetic."""
+    x, w = v.proxy(shape, dtype), v.proxy(w_shape, dtype)
+    b = None if b_shape is None else v.proxy(b_shape, dtype)
+    mode, align_corners, size = interpolation_args(func, x, len(w_shape) - 2, scale_factor, mode, align_corners)
+    groups, g = check_convolution(func, shape[1], size, w, b, stride, padding, dilation, groups)
+    resampling = interpolate_resampling(func, x, None, scale_factor, mode, align_corners, None, False)
+    return ResizeConvPlan(mode, align_corners, groups, g, resampling)
 
 
 @array_function
@@ -152,12 +184,10 @@ def resize_conv(
     func = "resize_conv"
 
     result_dtype, xb, w, b, groups, unbatched = prepare(func, x, weight, bias, groups)
-    mode, align_corners, size = interpolation_args(func, xb, w.ndim - 2, scale_factor, mode, align_corners)
-    groups = check_convolution(func, xb.shape[1], size, w, b, stride, padding, dilation, groups)
-    up = interpolate(xb, scale_factor=scale_factor, mode=mode, align_corners=align_corners)
-    y = conv(up, w, b, stride, padding, dilation, groups)
-    y = y[0] if unbatched else y
-    return y.astype(result_dtype, copy=False)
+    plan = plan_resize_conv(func, xb, w, b, scale_factor, mode, align_corners, stride, padding, dilation, groups)
+    # the two ops' engines on the validated arrays: one validation, the small call's cost (benchmarks/README.md)
+    up = plan.resampling.run(xb, func)
+    return finish(convolve(up, w, plan.geometry, plan.groups, func), b, result_dtype, unbatched)
 
 
 @array_function
