@@ -122,11 +122,11 @@ def correlate(
     K, P = math.prod(g.kernel_size), math.prod(g.out_size)
     ci_g, co_g = c_in // groups, c_out // groups
     v.check_allocation((N, c_out) + g.out_size, x.dtype, func, "the output")
-    v.check_allocation((1, c_in, K, P), x.dtype, func, "the im2col matrix of one sample")
     if not channel_major and cols is None and use_direct_conv(g, co_g, N * c_out * ci_g * K * P):
         return _correlate_direct(x, w, g, groups)
     if not channel_major and cols is None and use_simd_conv(x, g, ci_g, co_g):
-        return _correlate_simd(x, w, g, groups)
+        return _correlate_simd(x, w, g, groups)  # (which checks its padded input)
+    v.check_allocation((1, c_in, K, P), x.dtype, func, "the im2col matrix of one sample")
     wm = w.reshape(groups, co_g, ci_g * K)
     if channel_major:  # an intermediate for conv_transpose's phase method, never returned
         out = scratch("channel_major", (c_out, N) + g.out_size, x.dtype)

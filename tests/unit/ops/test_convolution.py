@@ -438,14 +438,18 @@ def test_memory_limit_raises(memory_limit, method):
 
 def test_memory_limit_names_the_array(memory_limit):
     memory_limit(10_000)
-    # the output fits (1*2*9*9*8 = 1296 bytes) but the im2col matrix of the zero-inserted input does not
+    # the output fits (1*4*9*9*8 = 2592 bytes) but the im2col matrix of the zero-inserted input does not
+    # (8*9*81*8 = 46656); with 4 output channels the correlation builds one (with 1 or 2 it computes directly)
     with pytest.raises(MemoryError, match="im2col"):
-        conv_transpose(np.ones((1, 8, 4, 4)), np.ones((8, 2, 3, 3)), stride=2, method="zero_insertion")
+        conv_transpose(np.ones((1, 8, 4, 4)), np.ones((8, 4, 3, 3)), stride=2, method="zero_insertion")
+    # the direct kernels allocate no im2col matrix: nothing to refuse
+    conv_transpose(np.ones((1, 8, 4, 4)), np.ones((8, 2, 3, 3)), stride=2, method="zero_insertion")
 
 
 def test_fcn32s_zero_insertion_refuses_to_allocate(memory_limit):
-    x = np.ones((1, 21, 16, 16), dtype=np.float32)
-    w = np.ones((21, 21, 64, 64), dtype=np.float32)
+    # float64: the im2col path (float32 takes the vector kernels, which need no im2col matrix)
+    x = np.ones((1, 21, 16, 16))
+    w = np.ones((21, 21, 64, 64))
     with pytest.raises(MemoryError,
                        match=r"^conv_transpose: the im2col matrix .* GiB, more than the memory limit of 4.00 GiB"):
         conv_transpose(x, w, stride=32, padding=16, method="zero_insertion")
