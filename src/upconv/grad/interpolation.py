@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -55,13 +55,21 @@ def _adjoint_plan(p: AxisPlan, n_in: int, every_tap: bool = False) -> AxisPlan:
     return AxisPlan.taps(index, weight, n_out, p.weight.dtype, order=SEQUENTIAL, size=counts if every_tap else None)
 
 
+def _adjoint_plans(plans: Sequence[AxisPlan | None], in_shape: tuple[int, ...], every_tap: bool = False,
+                   ) -> tuple[AxisPlan | None, ...]:
+    """:func:`_adjoint_plan` of every axis, read-only (a memoized plan shares them)."""
+    return tuple(None if p is None else _adjoint_plan(p, in_shape[a], every_tap).read_only()
+                 for a, p in enumerate(plans))
+
+
 def _transposed_resample(g: np.ndarray, plans: Sequence[AxisPlan | None], in_shape: tuple[int, ...],
-                         func: str) -> np.ndarray:
+                         func: str, adjoint: Sequence[AxisPlan | None] | None = None) -> np.ndarray:
     """Apply the adjoint of :func:`upconv.ops.resampling.apply` with ``plans`` to ``g``.
 
     Interpolation is ``y = M x`` with one sparse matrix per axis; its
     adjoint ``M^T g`` is again a resampling, one per axis
-    (:func:`_adjoint_plan`: every input gathers the outputs that read it),
+    (:func:`_adjoint_plan`: every input gathers the outputs that read it;
+    ``adjoint``, when given, is :func:`_adjoint_plans` of ``plans``),
     computed by the same compiled engine (the last two axes fused).  With
     an inf or NaN in ``g`` it is computed again with torch's taps (zero
     weights too) and without the padding, which would have turned an inf
@@ -69,14 +77,26 @@ def _transposed_resample(g: np.ndarray, plans: Sequence[AxisPlan | None], in_sha
     """
     order = list(range(g.ndim - 1, -1, -1))
     g = np.ascontiguousarray(g)
-    out = apply(g, [None if p is None else _adjoint_plan(p, in_shape[a]) for a, p in enumerate(plans)], order, func)
+    out = apply(g, _adjoint_plans(plans, in_shape) if adjoint is None else adjoint, order, func)
     # one pass over the smaller array: an inf or NaN in g reaches out, since an output's weights sum to 1
     # (not with ONNX exclude_outside, where an output may weigh its only taps by 0: its g then stays out)
     with np.errstate(invalid="ignore", over="ignore"):  # a finite sum that overflows only costs the slow path
         if np.isfinite(np.add.reduce(out if out.size <= g.size else g, axis=None)):
             return out
-    exact = [None if p is None else _adjoint_plan(p, in_shape[a], every_tap=True) for a, p in enumerate(plans)]
-    return apply(g, exact, order, func)
+    return apply(g, _adjoint_plans(plans, in_shape, every_tap=True), order, func)
+
+
+@v.memoized
+def _interpolate_adjoint(func: str, shape: tuple[int, ...], dtype: np.dtype[Any], size: Any, scale_factor: Any,
+                         mode: str, align_corners: bool | None, recompute_scale_factor: bool | None, antialias: bool,
+                         ) -> tuple[tuple[int, ...], tuple[AxisPlan | None, ...] | None, tuple[AxisPlan | None, ...]]:
+    """Validate and plan :func:`interpolate_grad_input` for ``x`` of ``shape`` and ``dtype``, memoized:
+    ``(out_size, the forward plans or None, their adjoints)``."""
+    out_size, plans = interpolate_plans(func, v.proxy(shape, dtype), size, scale_factor, mode, align_corners,
+                                        recompute_scale_factor, antialias)
+    if plans is None:
+        return out_size, None, ()
+    return out_size, tuple(plans), _adjoint_plans(plans, shape)
 
 
 @array_function
@@ -140,12 +160,12 @@ def interpolate_grad_input(
     func = "interpolate_grad_input"
     result_dtype, arrays = v.float_arrays(func, grad_out=grad_out, x=x)
     gy, xa = cast("list[np.ndarray]", arrays)  # float_arrays types its entries Optional: neither is None
-    out_size, plans = interpolate_plans(func, xa, size, scale_factor, mode, align_corners,
-                                        recompute_scale_factor, antialias)
+    out_size, plans, adjoint = _interpolate_adjoint(func, xa.shape, xa.dtype, size, scale_factor, mode,
+                                                    align_corners, recompute_scale_factor, antialias)
     _check_grad_out(func, gy, xa.shape[:2] + out_size, "interpolate")
     if plans is None:
         return np.zeros(xa.shape, dtype=result_dtype)
-    return _transposed_resample(gy, plans, xa.shape, func).astype(result_dtype, copy=False)
+    return _transposed_resample(gy, plans, xa.shape, func, adjoint).astype(result_dtype, copy=False)
 
 
 @array_function
