@@ -55,8 +55,14 @@ COMMANDS: tuple[str, ...] = (
 PROG = "upconv"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser, with one sub-parser per entry of :data:`COMMANDS`."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The top-level parser, with one sub-parser per entry of :data:`COMMANDS`.
+
+    Given the command line ``argv`` that names a command, only that command's module is imported and
+    its sub-parser built (the others are names only, which no parse of ``argv`` shows): a command
+    starts without the imports of the others (``upconv resize`` without the explaining tools).
+    """
+    chosen = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="upconv: up-sampling for neural networks on NumPy "
@@ -67,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="<command>", title="commands")
     subparsers.required = True
     for name in COMMANDS:
+        if chosen in COMMANDS and name != chosen:
+            subparsers.add_parser(name)
+            continue
         module = importlib.import_module(f"{__name__}.{name}")
         sub = module.add_parser(subparsers)
         sub.set_defaults(_run=module.run, _parameters=getattr(module, "PARAMETERS", {}))
@@ -85,7 +94,8 @@ def _exit_status(code: object) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``upconv`` command line on ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     try:
-        args = build_parser().parse_args(argv)
+        argv = sys.argv[1:] if argv is None else list(argv)
+        args = build_parser(argv).parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors (status 2)
         return _exit_status(exc.code)
     except KeyboardInterrupt:

@@ -355,6 +355,39 @@ def test_import_is_light():
     assert proc.stdout.strip() == "[]"
 
 
+def test_a_command_imports_only_its_own_module(tmp_path):
+    """``upconv resize`` builds its own sub-parser only: none of the explaining tools, no Pillow plugin beyond
+    the common formats' (the first call's time: benchmarks/README.md)."""
+    from upconv.images.files import write_image
+
+    write_image(tmp_path / "in.png", np.zeros((4, 4, 3)))
+    code = (
+        "import sys\nfrom upconv.cli import main\n"
+        f"rc = main(['resize', {str(tmp_path / 'in.png')!r}, '-o', {str(tmp_path / 'out.png')!r}, '--scale', '2', '--quiet'])\n"
+        "print(rc, sorted(m for m in sys.modules if m.startswith(('upconv.cli.', 'upconv.explain.views', "
+        "'upconv.figures', 'PIL.TiffImagePlugin', 'PIL.WebPImagePlugin'))))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    rc, modules = proc.stdout.strip().split(" ", 1)
+    assert rc == "0"
+    assert "upconv.cli.resize" in modules
+    assert not any(f"'{m}'" in modules for m in ("upconv.cli.explain", "upconv.cli.serve", "upconv.explain.views",
+                                                 "upconv.figures", "PIL.TiffImagePlugin", "PIL.WebPImagePlugin"))
+
+
+def test_help_and_a_mistyped_command_still_name_every_command(capsys):
+    rc, out, _ = run_cli(capsys, "--help")
+    assert rc == 0
+    for name in upconv.cli.COMMANDS:
+        assert name in out
+    rc, _, err = run_cli(capsys, "resiz", "x.png")
+    assert rc == 2 and "invalid choice: 'resiz'" in err and all(name in err for name in upconv.cli.COMMANDS)
+    rc, out, _ = run_cli(capsys, "resize", "--help")  # the chosen command's own options
+    assert rc == 0 and "--scale" in out
+
+
 def test_colour_only_on_a_terminal(capsys):
     rc, out, _ = run_cli(capsys, "explain", "--size", "1")
     assert rc == 0 and not re.search("\033\\[", out)
