@@ -44,7 +44,8 @@ from upconv.shapes import ceil_div
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["AxisPlan", "SEQUENTIAL", "TORCH_FMA", "PAIRWISE", "apply", "check_tables", "gather", "apply_fixed_point",
+__all__ = ["AxisPlan", "SEQUENTIAL", "TORCH_FMA", "PAIRWISE", "apply", "schedule", "Schedule", "Pass", "check_tables",
+           "gather", "apply_fixed_point",
            "Resampling", "GATHER", "FIXED_POINT", "FLOAT"]
 
 # Bytes a plan costs per output position while it is built, for T taps: the per-axis tables (index and weight,
@@ -143,12 +144,75 @@ def check_tables(func: str, n_in: int, n_out: int, taps: int, reach: float = 1.0
 # the engine
 
 
+@dataclass(frozen=True)
+class Pass:
+    """One kernel launch of :func:`apply`: one axis (``"rows"``: the last, ``"axis"``: another), or the
+    last two axes fused (``"fused"``: ``plan`` the last axis', ``plan_b`` the second last's).  ``source``
+    and ``target`` are the views the kernel takes of its input and its result, ``shape`` the result's
+    shape, ``items`` its work items, ``block`` the fused kernel's output rows per item."""
+
+    kernel: str
+    plan: AxisPlan
+    plan_b: AxisPlan | None
+    shape: tuple[int, ...]
+    source: tuple[int, ...]
+    target: tuple[int, ...]
+    items: int
+    block: int
+    cost_ns: float
+    fills: bool
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The passes :func:`apply` makes over an input of one shape: worked out once per plan and shape
+    (:meth:`Resampling.run` keeps it), since on a small call that costs more than the arithmetic
+    (benchmarks/README.md, "Small calls")."""
+
+    out_shape: tuple[int, ...]
+    passes: tuple[Pass, ...]
+    padded: bool  # a plan has zero-weight padding taps (AxisPlan.size): a result with a NaN is redone
+
+
+def schedule(shape: tuple[int, ...], itemsize: int, plans: Sequence[AxisPlan | None], order: Sequence[int]) -> Schedule:
+    """The passes of :func:`apply` for an input of ``shape`` (``itemsize`` bytes an element)."""
+    out_shape = tuple(p.n_out if p is not None else s for p, s in zip(plans, shape, strict=True))
+    todo = [(a, p) for a in order if (p := plans[a]) is not None]  # (axis, its plan) in order
+    passes = []
+    y, r, i = tuple(shape), len(shape), 0
+    while i < len(todo):
+        a, pa = todo[i]
+        nxt, pb = todo[i + 1] if i + 1 < len(todo) else (None, None)
+        if (a == r - 1 and nxt == r - 2 and pb is not None and pa.outside is None and pb.outside is None
+                and pa.order == pb.order):
+            out = y[:-2] + (pb.n_out, pa.n_out)
+            source = (math.prod(y[:-2]),) + y[-2:]
+            block = _row_block(source, out[-1], pb.n_out, itemsize)
+            passes.append(Pass("fused", pa, pb, out, source, (source[0],) + out[-2:],
+                               source[0] * ceil_div(pb.n_out, block),  # (plane, block of output rows)
+                               block, math.prod(out) * (pa.index.shape[0] + pb.index.shape[0]), False))
+            y, i = out, i + 2
+            continue
+        out = y[:a] + (pa.n_out,) + y[a + 1:]
+        outer, inner = math.prod(y[:a]), math.prod(y[a + 1:])
+        fills = pa.outside is not None and bool(pa.outside.any())
+        cost = math.prod(out) * pa.index.shape[0]
+        if inner == 1:
+            passes.append(Pass("rows", pa, None, out, (outer, y[a]), (outer, pa.n_out), outer, 0, cost, fills))
+        else:
+            passes.append(Pass("axis", pa, None, out, (outer, y[a], inner), (outer, pa.n_out, inner),
+                               outer * pa.n_out, 0, cost, fills))
+        y, i = out, i + 1
+    return Schedule(out_shape, tuple(passes), any(p.size is not None for _, p in todo))
+
+
 def apply(
     x: np.ndarray,
     plans: Sequence[AxisPlan | None],
     order: Sequence[int],
     func: str,
     fill: float = 0.0,
+    passes: Schedule | None = None,
 ) -> np.ndarray:
     """Apply one plan per axis of ``x`` in ``order``; returns a new C-contiguous array.
 
@@ -156,56 +220,35 @@ def apply(
     must already be in the compute dtype, which is also the weights' dtype.
     When the two last axes come first in ``order`` (last, then second last)
     they are done by one fused kernel that keeps the intermediate rows in
-    cache; the result is bit-identical to two separate passes.
+    cache; the result is bit-identical to two separate passes.  ``passes``:
+    :func:`schedule` of these plans for ``x``'s shape, when the caller keeps it.
     """
-    out_shape = tuple(p.n_out if p is not None else s for p, s in zip(plans, x.shape, strict=True))
-    v.check_allocation(out_shape, x.dtype, func, "the output")
-    todo = [(a, p) for a in order if (p := plans[a]) is not None]  # (axis, its plan) in order
-    if not todo:
+    sched = schedule(x.shape, x.itemsize, plans, order) if passes is None else passes
+    v.check_allocation(sched.out_shape, x.dtype, func, "the output")
+    if not sched.passes:
         return np.array(x, order="C", copy=True)
-    if math.prod(out_shape) == 0 or x.size == 0:
-        return np.zeros(out_shape, dtype=x.dtype)
+    if math.prod(sched.out_shape) == 0 or x.size == 0:
+        return np.zeros(sched.out_shape, dtype=x.dtype)
     from upconv.kernels import interpolation as k
 
     y = np.ascontiguousarray(x)
-    r = y.ndim
-    i = 0
-    while i < len(todo):
-        a, pa = todo[i]
-        nxt, pb = todo[i + 1] if i + 1 < len(todo) else (None, None)
-        if (a == r - 1 and nxt == r - 2 and pb is not None and pa.outside is None and pb.outside is None
-                and pa.order == pb.order):
-            lead = y.shape[:-2]
-            shape = lead + (pb.n_out, pa.n_out)
-            v.check_allocation(shape, y.dtype, func, "an intermediate result")
-            out = np.empty(shape, dtype=y.dtype)
-            x3: np.ndarray = y.reshape((-1,) + y.shape[-2:])
-            block = _row_block(x3.shape, shape[-1], pb.n_out, y.itemsize)
-            items = x3.shape[0] * ceil_div(pb.n_out, block)  # (plane, block of output rows)
-            parallel_for(k.fused_last_two, items, x3, pb.index, pb.weight, pa.index, pa.weight,
-                         out.reshape((-1,) + shape[-2:]), block, pa.order,
-                         cost_ns=out.size * (pa.index.shape[0] + pb.index.shape[0]))
-            y = out
-            i += 2
-            continue
-        shape = y.shape[:a] + (pa.n_out,) + y.shape[a + 1:]
-        v.check_allocation(shape, y.dtype, func, "an intermediate result")
-        out = np.empty(shape, dtype=y.dtype)
-        outer, inner = math.prod(y.shape[:a]), math.prod(y.shape[a + 1:])
-        if inner == 1:
-            parallel_for(k.along_rows, outer, y.reshape(outer, y.shape[a]), pa.index, pa.weight,
-                         out.reshape(outer, pa.n_out), pa.order, cost_ns=out.size * pa.index.shape[0])
+    for p in sched.passes:
+        v.check_allocation(p.shape, y.dtype, func, "an intermediate result")
+        out = np.empty(p.shape, dtype=y.dtype)
+        pa, src, dst = p.plan, y.reshape(p.source), out.reshape(p.target)
+        if p.plan_b is not None:
+            parallel_for(k.fused_last_two, p.items, src, p.plan_b.index, p.plan_b.weight, pa.index, pa.weight,
+                         dst, p.block, pa.order, cost_ns=p.cost_ns)
         else:
-            parallel_for(k.along_axis, outer * pa.n_out, y.reshape(outer, y.shape[a], inner), pa.index,
-                         pa.weight, out.reshape(outer, pa.n_out, inner), pa.order, cost_ns=out.size * pa.index.shape[0])
-        if pa.outside is not None and pa.outside.any():
-            out.reshape(outer, pa.n_out, inner)[:, pa.outside, :] = fill
+            kernel = k.along_rows if p.kernel == "rows" else k.along_axis
+            parallel_for(kernel, p.items, src, pa.index, pa.weight, dst, pa.order, cost_ns=p.cost_ns)
+            if p.fills:
+                out.reshape(p.target[0], p.target[1], -1)[:, pa.outside, :] = fill
         y = out
-        i += 1
-    if any(p.size is not None for _, p in todo):
+    if sched.padded:
         with np.errstate(invalid="ignore", over="ignore"):  # a sum overflowing both ways costs the slow path
             if np.isnan(np.add.reduce(y, axis=None)):
-                return _apply_without_padding(x, plans, [a for a, _ in todo], func, fill)
+                return _apply_without_padding(x, plans, [a for a in order if plans[a] is not None], func, fill)
     return y
 
 
@@ -321,7 +364,11 @@ class Resampling:
         if x.dtype != self.compute:
             v.check_allocation(x.shape, self.compute, func, f"the {self.compute} copy of x")
             x = x.astype(self.compute)
-        return apply(x, self.tables, self.order, func, self.fill).astype(self.dtype, copy=False)
+        kept = self.__dict__.get("_schedule")  # (shape, Schedule): a memoized plan runs on one shape
+        if kept is None or kept[0] != x.shape:
+            kept = (x.shape, schedule(x.shape, x.itemsize, self.tables, self.order))
+            self.__dict__["_schedule"] = kept  # a cache beside the frozen fields, as functools.cached_property
+        return apply(x, self.tables, self.order, func, self.fill, kept[1]).astype(self.dtype, copy=False)
 
 
 def _apply_without_padding(x: np.ndarray, plans: Sequence[AxisPlan | None], todo: Sequence[int], func: str,

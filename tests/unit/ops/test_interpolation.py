@@ -374,3 +374,26 @@ def test_memoized_fixed_point_tables_are_read_only():
         assert not index.flags.writeable and not weight.flags.writeable
     r = interpolate_resampling("interpolate", x, None, 2.0, "bicubic", None, None, False)  # from float32 plans
     assert not any(t.flags.writeable for a in (2, 3) for t in r.tables[a][:2])
+
+
+@pytest.mark.parametrize(("shape", "kw"), [
+    ((2, 3, 5, 7), dict(scale_factor=2, mode="bilinear")),  # the last two axes fused
+    ((1, 2, 4, 5, 6), dict(scale_factor=(2, 0.5, 3), mode="trilinear")),  # three passes, one along a middle axis
+    ((2, 1, 9), dict(size=4, mode="linear", antialias=False)),
+    ((1, 1, 7, 9), dict(size=(3, 4), mode="bicubic", antialias=True)),  # padded windows: the NaN re-run
+])
+def test_a_kept_schedule_runs_as_a_fresh_one(shape, kw):
+    from upconv.ops.resample_plans import interpolate_resampling
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(np.float32)
+    r = interpolate_resampling("interpolate", x, kw.get("size"), kw.get("scale_factor"), kw["mode"], None, None,
+                               kw.get("antialias", False))
+    fresh = resampling.apply(x, r.tables, r.order, "interpolate")
+    np.testing.assert_array_equal(r.run(x, "interpolate"), fresh)
+    np.testing.assert_array_equal(r.run(x, "interpolate"), fresh)  # the kept schedule
+    assert r.__dict__["_schedule"][0] == x.shape
+    x[(0,) * x.ndim] = np.nan  # a NaN: padded plans compute it again without their padding taps
+    np.testing.assert_array_equal(r.run(x, "interpolate"), resampling.apply(x, r.tables, r.order, "interpolate"))
+    sched = resampling.schedule(x.shape, x.itemsize, r.tables, r.order)
+    assert sched.out_shape == r.out_shape and sched.padded == ("antialias" in kw and kw["antialias"])
