@@ -73,7 +73,9 @@ def conv_transpose_scatter(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups
     overlap there); beyond 3 axes it is :func:`overlap_add` in NumPy.  Small
     problems, where starting threads costs more than it saves, take the
     compiled :func:`~upconv.kernels.convolution.overlap_add` on the calling
-    thread: the sums of :func:`overlap_add`, in the same order.
+    thread: the sums of :func:`overlap_add`, in the same order.  With one or
+    two input channels per group the compiled kernel multiplies while it
+    stamps (no GEMM), at every size.
     """
     N, c_in = y.shape[:2]
     ci_g, c_out = c_in // groups, w.shape[1] * groups
@@ -86,15 +88,17 @@ def conv_transpose_scatter(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups
     lead = (1,) * (3 - g.ndim)
     out3 = out.reshape((N, c_out) + lead + g.in_size)
     k, s, d, pb = as_3d(g)
-    if N * c_out * K * math.prod(g.out_size) < paths.COMPILED_MIN_SIZE:
-        parallel_for(nk.overlap_add, N * c_out, _scatter_gemm(y, w, groups), out3, k, s, d, pb,
-                     nk.as3(g.out_size, 1), cost_ns=0)
-    elif ci_g <= paths.DIRECT_MAX_CHANNELS:
-        # Few input channels per group: a GEMM would be a batch of thin outer
-        # products, so multiply while stamping instead.
+    stamps = N * c_out * K * math.prod(g.out_size)
+    if ci_g <= paths.DIRECT_MAX_CHANNELS:
+        # Few input channels per group: a GEMM would be a batch of thin outer products, so multiply while
+        # stamping instead (at every size: one order of the sums; a small call skips the GEMM's set-up)
         y3 = np.ascontiguousarray(y).reshape((N, c_in) + lead + g.out_size)
         w3 = np.ascontiguousarray(w).reshape(c_in, -1, K)
-        parallel_for(nk.stamp_direct, N * c_out, y3, w3, out3, groups, k, s, d, pb)
+        parallel_for(nk.stamp_direct, N * c_out, y3, w3, out3, groups, k, s, d, pb,
+                     cost_ns=2 * stamps * ci_g / paths.DIRECT_FLOPS_PER_NS)
+    elif stamps < paths.COMPILED_MIN_SIZE:
+        parallel_for(nk.overlap_add, N * c_out, _scatter_gemm(y, w, groups), out3, k, s, d, pb,
+                     nk.as3(g.out_size, 1), cost_ns=0)
     else:
         # float32 with stride 2 along the last axis (and stamps that overlap there): in vector registers
         vector = y.dtype == np.float32 and g.stride[-1] == 2 < g.kernel_size[-1]
