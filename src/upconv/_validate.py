@@ -317,6 +317,9 @@ def choice(value: object, choices: Sequence[str], func: str, name: str) -> str:
     return value
 
 
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
 @overload
 def float_arrays(func: str, **arrays: npt.ArrayLike) -> tuple[np.dtype[Any], Sequence[np.ndarray]]: ...
 
@@ -338,6 +341,14 @@ def float_arrays(func: str, **arrays: npt.ArrayLike | None) -> tuple[np.dtype[An
     Returns the dtype the result must have and the converted arrays (not
     copies when no conversion was needed: callers never write into them).
     """
+    for v in arrays.values():  # the common case first: NumPy arrays of one native float32 or float64 dtype
+        if v is not None and (v.__class__ is not np.ndarray or (v.dtype is not _F32 and v.dtype is not _F64)):
+            break
+    else:
+        given = cast("list[np.ndarray | None]", list(arrays.values()))
+        dtypes = {a.dtype for a in given if a is not None}
+        if len(dtypes) == 1:
+            return dtypes.pop(), given
     float_dtypes = {
         k: np.asarray(v).dtype
         for k, v in arrays.items()

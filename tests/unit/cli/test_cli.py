@@ -363,7 +363,8 @@ def test_a_command_imports_only_its_own_module(tmp_path):
     write_image(tmp_path / "in.png", np.zeros((4, 4, 3)))
     code = (
         "import sys\nfrom upconv.cli import main\n"
-        f"rc = main(['resize', {str(tmp_path / 'in.png')!r}, '-o', {str(tmp_path / 'out.png')!r}, '--scale', '2', '--quiet'])\n"
+        f"rc = main(['resize', {str(tmp_path / 'in.png')!r}, '-o', {str(tmp_path / 'out.png')!r}, "
+        "'--scale', '2', '--quiet'])\n"
         "print(rc, sorted(m for m in sys.modules if m.startswith(('upconv.cli.', 'upconv.explain.views', "
         "'upconv.figures', 'PIL.TiffImagePlugin', 'PIL.WebPImagePlugin'))))"
     )
