@@ -19,8 +19,9 @@ layer decides what goes in and what comes back:
 * **Device arrays** (CUDA tensors, CuPy) and **tensors that require grad**
   are refused with a TypeError that says what to do.
 * **Dask arrays** go to the chunked implementation where one exists (the
-  hook in :func:`_dask_call`); a function that needs the whole array refuses
-  them.
+  hook in :func:`_dask_call`); every other function refuses them with a
+  TypeError that says to call ``.compute()`` first (a Dask array may be
+  larger than memory: it is never loaded silently).
 """
 
 from __future__ import annotations
@@ -280,7 +281,9 @@ def _dask_call(spec: _Spec, name: str, args: tuple[Any, ...], kwargs: dict[str, 
     chunked = _chunked(spec.name)
     if chunked is not None:
         return chunked(*args, **kwargs)
-    # no chunked implementation yet: compute the inputs (what NumPy's conversion of a Dask array does)
-    computed = [a.compute() if _is_dask(a) else a for a in args]
-    computed_kw = {k: (a.compute() if _is_dask(a) else a) for k, a in kwargs.items()}
-    return _dispatch(spec, tuple(computed), computed_kw)
+    # never load a Dask array silently (it may be larger than memory): say what to do instead
+    supported = ", ".join(getattr(importlib.import_module("upconv.ops.chunked"), "SUPPORTED", ()))
+    raise TypeError(
+        f"{spec.name}: {name} is a Dask array, and {spec.name} has no chunked version (the chunked operators "
+        f"are {supported}): call {name}.compute() first"
+    )

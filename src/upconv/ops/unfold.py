@@ -37,7 +37,7 @@ def _ndim_from_size_args(kernel_size: object, *others: object) -> int:
     return 2
 
 
-@array_function
+@array_function(whole=True)  # its columns index the windows of the whole array
 def im2col(
     x: npt.ArrayLike,
     kernel_size: v.IntOrTuple,
@@ -119,7 +119,7 @@ def im2col(
     return cols[0] if unbatched else cols
 
 
-@array_function
+@array_function(whole=True)
 def col2im(
     cols: npt.ArrayLike,
     output_size: v.IntOrTuple,

@@ -473,9 +473,23 @@ def test_the_public_operators_route_dask_arrays(name):
     ("stride_frequency_energy", lambda x: upconv.stride_frequency_energy(x, 2), "y"),
     ("psnr", lambda x: psnr(x, np.ones((2, 2, 4, 4))), "reference"),
     ("ssim", lambda x: ssim(np.ones((2, 2, 8, 8)), x), "estimate"),
+    ("im2col", lambda x: upconv.im2col(x, 3), "x"),
+    ("col2im", lambda x: upconv.col2im(x, (3, 3), 2), "cols"),
 ])
 def test_whole_array_functions_refuse_dask(name, call, arg):
     x = da.ones((2, 2, 8, 8) if name == "ssim" else (2, 2, 4, 4), chunks=2)
     with pytest.raises(TypeError, match=rf"^{name}: {arg} is a Dask array, and {name} needs the whole array at "
                                         rf"once: call {arg}\.compute\(\) first$"):
         call(x)
+
+
+def test_functions_without_a_chunked_version_refuse_dask_instead_of_loading_it():
+    from upconv import grad
+
+    x = da.ones((1, 2, 4, 4), chunks=2)
+    with pytest.raises(TypeError, match=r"^interpolate_grad_input: grad_out is a Dask array, and "
+                                        r"interpolate_grad_input has no chunked version \(the chunked operators "
+                                        r"are conv, conv_transpose, .*\): call grad_out\.compute\(\) first$"):
+        grad.interpolate_grad_input(da.ones((1, 2, 8, 8), chunks=4), np.ones((1, 2, 4, 4)), scale_factor=2)
+    with pytest.raises(TypeError, match=r"^resize_equivalent_kernel: conv_weight is a Dask array"):
+        upconv.resize_equivalent_kernel(x, 2)
