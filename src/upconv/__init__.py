@@ -108,9 +108,9 @@ release_memory
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from upconv import _lazy
 from upconv._config import get_memory_limit, get_num_threads, set_memory_limit, set_num_threads
 
 # Every other public name is imported on first use (PEP 562), so that `import upconv` costs little more than
@@ -126,30 +126,18 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     **{name: ("upconv.images", name) for name in ("read_image", "write_image")},
     "data": ("upconv.images.samples", None),
     **{name: ("upconv.studies", name) for name in ("compare", "compare_upsamplers")},
-    **{name: (f"upconv.{name}", None) for name in ("shapes", "grad", "nn", "figures")},
+    **{name: (f"upconv.{name}", None) for name in ("shapes", "ops", "grad", "explain", "restore", "images", "nn",
+                                                   "figures")},
     "lint": ("upconv.linter", "lint"),
     "release_memory": ("upconv.kernels.workspace", "release_memory"),
 }
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module, attr = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'upconv' has no attribute {name!r}") from None
-    value = importlib.import_module(module)
-    if attr is not None:
-        value = getattr(value, attr)
-    globals()[name] = value  # the next access is a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY)
 
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers
-    from upconv import figures, grad, nn, shapes
+    from upconv import explain, figures, grad, images, nn, ops, restore, shapes
     from upconv.explain import (
         checkerboard,
         dc_gain_spread,
@@ -200,7 +188,11 @@ __all__ = [
     "interpolate",
     "resize",
     "resize_conv",
+    "ops",
     "grad",
+    "explain",
+    "restore",
+    "images",
     "nn",
     "max_pool",
     "max_unpool",

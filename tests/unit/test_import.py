@@ -44,7 +44,7 @@ def test_import_loads_no_room_until_a_name_is_used():
             "upconv.conv_transpose; after = sorted(m for m in sys.modules if m.startswith('upconv')); "
             "print(before, 'upconv.ops' in after, 'upconv.figures' in after)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    assert out == "['upconv', 'upconv._config'] True False"
+    assert out == "['upconv', 'upconv._config', 'upconv._lazy'] True False"
 
 
 def test_every_public_name_resolves():

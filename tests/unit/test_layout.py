@@ -24,7 +24,7 @@ import upconv
 SRC = pathlib.Path(upconv.__file__).parent
 
 LEVELS = [
-    {"_config"},
+    {"_config", "_lazy"},
     {"_validate", "_files"},
     {"shapes"},
     {"kernels"},
@@ -37,7 +37,7 @@ LEVELS = [
     {"cli"},
 ]
 LEVEL = {room: i for i, rooms in enumerate(LEVELS) for room in rooms}
-SHARED = {"upconv._validate", "upconv._config", "upconv._files"}  # the vocabulary every room speaks
+SHARED = {"upconv._validate", "upconv._config", "upconv._files", "upconv._lazy"}  # the vocabulary every room speaks
 FRONT = {"upconv", "upconv.__main__"}
 
 

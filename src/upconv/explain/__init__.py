@@ -15,8 +15,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from upconv import _lazy
 
 #: name -> (module, attribute or None for the module itself), imported on first access (PEP 562): a
 #: submodule (``upconv.explain.report`` for the CLI's grids) loads without the others
@@ -46,20 +47,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module, attr = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'upconv.explain' has no attribute {name!r}") from None
-    value = importlib.import_module(module)
-    if attr is not None:
-        value = getattr(value, attr)
-    globals()[name] = value  # the next access is a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY)
 
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers
