@@ -12,8 +12,7 @@ from upconv.grad._common import _check_grad_out, _sum_bias
 from upconv.grad.convolution import conv_grad_input, conv_grad_weight
 from upconv.grad.interpolation import interpolate_grad_input
 from upconv.ops.arrays import array_function
-from upconv.ops.interpolation import interpolate
-from upconv.ops.resize_convolution import check_convolution, interpolation_args
+from upconv.ops.resize_convolution import plan_resize_conv
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -35,13 +34,12 @@ def _resize_conv_parts(func: str, grad_out: npt.ArrayLike, x: npt.ArrayLike, wei
     n = v.kernel_weight(func, w).ndim - 2
     xb, unbatched = v.batched(func, xa, n, weight=w)
     gb = gy[None] if unbatched else gy
-    mode, align_corners, size = interpolation_args(func, xb, n, scale_factor, mode, align_corners)
-    groups, g = check_convolution(func, xb.shape[1], size, w, b, stride, padding, dilation, groups)
-    expected = xb.shape[:1] + (w.shape[0],) + g.out_size
+    plan = plan_resize_conv(func, xb, w, b, scale_factor, mode, align_corners, stride, padding, dilation, groups)
+    expected = xb.shape[:1] + (w.shape[0],) + plan.geometry.out_size
     _check_grad_out(func, gy, expected[1:] if unbatched else expected, "resize_conv")
-    interp: dict[str, Any] = {"scale_factor": scale_factor, "mode": mode, "align_corners": align_corners}
-    up = interpolate(xb, **interp)
-    conv_args = (w, b, stride, padding, dilation, groups)
+    interp: dict[str, Any] = {"scale_factor": scale_factor, "mode": plan.mode, "align_corners": plan.align_corners}
+    up = plan.resampling.run(xb, func)
+    conv_args = (w, b, stride, padding, dilation, plan.groups)
     return result_dtype, gb, xb, up, interp, conv_args, unbatched
 
 
