@@ -3,8 +3,9 @@
 Chunk sizes are drawn per axis: one element per chunk, sizes smaller than the
 halo, ragged last chunks, random cuts.  Interpolation and resize (every mode,
 random scales and sizes), pooling, unpooling, shuffles and conv_transpose
-with method="matrix" must be bit for bit equal; conv_transpose with any
-method (and "auto") and conv to 1e-6 of the result's scale in float32.
+with method="matrix", and conv_transpose by "scatter" and conv with two
+channels per group (the direct kernels), must be bit for bit equal; the
+GEMM methods (and "auto") to 1e-6 of the result's scale in float32.
 Inputs are drawn from every dtype class (float16/32/64, big-endian float,
 uint8, int16, int64 over its whole range, bool): the result has the
 in-memory result's dtype too.
@@ -168,9 +169,9 @@ def test_conv_transpose(case, method):
     except ValueError:
         assume(False)
     got = computed(chunked.conv_transpose(xd, w, method=method, **kw))
-    if method == "matrix":
+    if method in ("matrix", "scatter"):  # sparse products; two input channels per group stamp directly
         np.testing.assert_array_equal(got, ref)
-    else:
+    else:  # GEMMs: OpenBLAS rounds a column differently in matrices of different widths
         assert_close(got, ref)
 
 
@@ -183,7 +184,9 @@ def test_conv(case):
         ref = upconv.conv(x, wc, None, kw["stride"], kw["padding"], kw["dilation"], kw["groups"])
     except ValueError:
         assume(False)
-    assert_close(computed(chunked.conv(xd, wc, None, kw["stride"], kw["padding"], kw["dilation"], kw["groups"])), ref)
+    # two output channels per group: the direct kernel, every product and sum in one order at every size
+    np.testing.assert_array_equal(
+        computed(chunked.conv(xd, wc, None, kw["stride"], kw["padding"], kw["dilation"], kw["groups"])), ref)
 
 
 @SETTINGS

@@ -39,10 +39,14 @@ Halos
 
 Exactness
     The result equals the in-memory call's: bit for bit for the
-    interpolations, pooling, unpooling and shuffles and for
-    ``conv_transpose`` with a fixed ``method``; to float rounding (about
-    1e-7 relative in float32) where the in-memory call chooses a compiled or
-    BLAS path by size (``conv``, ``method="auto"``).
+    interpolations, pooling, unpooling and shuffles, for ``conv_transpose``
+    with ``method="matrix"``, and where the direct kernels compute (``conv``
+    with one or two output channels per group, ``conv_transpose`` by
+    ``"scatter"`` with one or two input channels per group: every product
+    and sum in one order at every size); to float rounding (about 1e-7
+    relative in float32) where a block is a GEMM (OpenBLAS rounds a column
+    differently in matrices of different widths) or where the in-memory
+    call chooses a compiled or BLAS path by size (``method="auto"``).
 
 Dtypes
     The in-memory operators' dtype policy, by construction: the result's
