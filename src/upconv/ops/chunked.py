@@ -40,13 +40,14 @@ Halos
 Exactness
     The result equals the in-memory call's: bit for bit for the
     interpolations, pooling, unpooling and shuffles, for ``conv_transpose``
-    with ``method="matrix"``, and where the direct kernels compute (``conv``
-    with one or two output channels per group, ``conv_transpose`` by
-    ``"scatter"`` with one or two input channels per group: every product
-    and sum in one order at every size); to float rounding (about 1e-7
-    relative in float32) where a block is a GEMM (OpenBLAS rounds a column
-    differently in matrices of different widths) or where the in-memory
-    call chooses a compiled or BLAS path by size (``method="auto"``).
+    with ``method="matrix"``, and for ``conv`` and ``conv_transpose`` (any
+    method, ``"auto"`` too) wherever the whole-array call runs a compiled
+    kernel: every block follows the whole array's size-dependent choices
+    (:class:`upconv.ops.paths.Route`), and the direct and vector kernels sum
+    every output in an order that does not depend on the extent.  To float
+    rounding (about 1e-7 relative in float32) where the whole-array call is
+    a GEMM: OpenBLAS rounds a column differently in matrices of different
+    widths.
 
 Dtypes
     The in-memory operators' dtype policy, by construction: the result's

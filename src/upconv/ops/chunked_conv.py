@@ -17,6 +17,7 @@ import numpy as np
 
 from upconv import _validate as v
 from upconv import shapes
+from upconv.ops import paths
 from upconv.ops.chunked_graph import (
     as_dask_array,
     blocks,
@@ -41,17 +42,19 @@ __all__ = ["conv", "conv_transpose"]
 
 
 def _conv_block(xs: list[np.ndarray], local: tuple[Any, ...], shared: Any, *, stride: tuple[int, ...],
-                dilation: tuple[int, ...], groups: int) -> np.ndarray:
+                dilation: tuple[int, ...], groups: int, route: paths.Route) -> np.ndarray:
     w, b = shared
-    return conv_in_memory(xs[0], w, b, stride, [c.padding for c in local[2:]], dilation, groups)
+    with paths.following(route):  # the whole array's choices: a compiled kernel's sums, bit for bit
+        return conv_in_memory(xs[0], w, b, stride, [c.padding for c in local[2:]], dilation, groups)
 
 
 def _conv_transpose_block(xs: list[np.ndarray], local: tuple[Any, ...], shared: Any, *, stride: tuple[int, ...],
-                          dilation: tuple[int, ...], groups: int, method: str) -> np.ndarray:
+                          dilation: tuple[int, ...], groups: int, method: str, route: paths.Route) -> np.ndarray:
     w, b = shared
     pads = [(c.padding[0], max(c.padding[1], 0)) for c in local[2:]]
     extra = [max(-c.padding[1], 0) for c in local[2:]]
-    return conv_transpose_in_memory(xs[0], w, b, stride, pads, extra, groups, dilation, method=method)
+    with paths.following(route):
+        return conv_transpose_in_memory(xs[0], w, b, stride, pads, extra, groups, dilation, method=method)
 
 
 def conv(
@@ -89,9 +92,13 @@ def conv(
 
     Notes
     -----
-    Equal to the in-memory call up to the rounding of its compiled and BLAS
-    paths, which may differ between a block and the whole array (about
-    1e-7 relative in float32, 1e-16 in float64).
+    Every block takes the whole array's choice of kernel
+    (:func:`upconv.ops.paths.conv_route`), not the one its own size would
+    give: where that is a compiled kernel (direct for one or two output
+    channels per group, the float32 vector kernel for few channels) the
+    result is the in-memory one bit for bit; where it is im2col + GEMM, a
+    block's GEMM has fewer columns and OpenBLAS rounds them differently:
+    equal to rounding (about 1e-7 relative in float32, 1e-16 in float64).
 
     Examples
     --------
@@ -114,8 +121,9 @@ def conv(
     xb = prepared(x, compute, unbatched, whole_axis=1)
     axes = [keep(xb.chunks[0]), whole(xb.shape[1], w.shape[0])]
     axes += [windows(shapes.conv_chunks(g, a, xb.chunks[2 + a])) for a in range(g.ndim)]
-    fn = partial(_conv_block, stride=g.stride, dilation=g.dilation, groups=groups)
-    (y,) = blocks(func, fn, [xb], axes, [compute], shared=(w, b), token=(w, b, g, groups))
+    route = paths.conv_route(v.proxy(xb.shape, compute), g, groups, w.shape[0])
+    fn = partial(_conv_block, stride=g.stride, dilation=g.dilation, groups=groups, route=route)
+    (y,) = blocks(func, fn, [xb], axes, [compute], shared=(w, b), token=(w, b, g, groups, route))
     return finished(y, result, unbatched)
 
 
@@ -161,13 +169,16 @@ def conv_transpose(
 
     Notes
     -----
-    ``method="matrix"`` (a sparse ``C.T @ y``) sums every output's products
-    in the same order in a block as in the whole array: bit for bit.  The
-    other methods run GEMMs (OpenBLAS rounds a product of ``n`` columns
-    differently for small ``n``: ``gemv`` for one column, small-matrix
-    kernels) and choose compiled or NumPy paths by size, and ``"auto"`` may
-    choose another method for a block: equal to rounding (about 1e-7
-    relative in float32, 1e-16 in float64).
+    Every block takes the whole array's choices (the method for
+    ``"auto"``, the vector kernel or not: :func:`upconv.ops.paths.conv_transpose_route`),
+    not those its own size would give.  ``method="matrix"`` (a sparse
+    ``C.T @ y``) and the compiled kernels (direct stamping for one or two
+    input channels per group, the float32 vector kernels) sum every
+    output's products in the same order in a block as in the whole array:
+    bit for bit.  Where the whole array's call is a GEMM, a block's GEMM
+    has fewer columns, and OpenBLAS rounds a column differently in matrices
+    of different widths: equal to rounding (about 1e-7 relative in float32,
+    1e-16 in float64).
 
     Examples
     --------
@@ -197,6 +208,8 @@ def conv_transpose(
     xb = prepared(x, compute, unbatched, whole_axis=1)
     axes = [keep(xb.chunks[0]), whole(xb.shape[1], w.shape[1] * groups)]
     axes += [windows(shapes.conv_transpose_chunks(g, a, xb.chunks[2 + a])) for a in range(g.ndim)]
-    fn = partial(_conv_transpose_block, stride=g.stride, dilation=g.dilation, groups=groups, method=method)
-    (y,) = blocks(func, fn, [xb], axes, [compute], shared=(w, b), token=(w, b, g, groups, method))
+    route = paths.conv_transpose_route(v.proxy(xb.shape, compute), w, g, groups, method)
+    fn = partial(_conv_transpose_block, stride=g.stride, dilation=g.dilation, groups=groups, method=method,
+                 route=route)
+    (y,) = blocks(func, fn, [xb], axes, [compute], shared=(w, b), token=(w, b, g, groups, method, route))
     return finished(y, result, unbatched)

@@ -11,7 +11,11 @@ path that uses it.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -72,6 +76,54 @@ def use_direct_conv(g: ConvGeometry, co_g: int, work: int) -> bool:
     return g.ndim <= 3 and co_g <= DIRECT_MAX_CHANNELS
 
 
+@dataclass(frozen=True)
+class Route:
+    """The size-dependent choices of one whole-array call, for its chunks to repeat (:mod:`upconv.ops.chunked`).
+
+    A chunk of a Dask array is smaller than the whole, and the rules below choose by size; a chunk that
+    follows the whole array's route sums every output as the whole-array call does wherever that is a
+    compiled kernel (whose sums do not depend on the extent), so the chunked result is then bit for bit
+    the in-memory one.  None leaves a choice to the rule.
+    """
+
+    method: str | None = None  # conv_transpose's method (for "auto")
+    simd_conv: bool | None = None  # use_simd_conv: every correlation of the call
+    simd_transpose: bool | None = None  # use_simd_transpose: the phase method's vector kernel
+
+
+_ROUTE: contextvars.ContextVar[Route | None] = contextvars.ContextVar("upconv_route", default=None)
+
+
+@contextlib.contextmanager
+def following(route: Route) -> Iterator[None]:
+    """Within the block, the operators take the choices of ``route`` (a chunk's computation, on its thread)."""
+    token = _ROUTE.set(route)
+    try:
+        yield
+    finally:
+        _ROUTE.reset(token)
+
+
+def conv_route(x: np.ndarray, g: ConvGeometry, groups: int, c_out: int) -> Route:
+    """The route of ``conv`` on ``x`` (its shape and dtype) with geometry ``g``."""
+    return Route(simd_conv=use_simd_conv(x, g, x.shape[1] // groups, c_out // groups))
+
+
+def conv_transpose_route(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int, method: str) -> Route:
+    """The route of ``conv_transpose`` on ``y`` (its shape and dtype) by ``method`` (``"auto"`` resolved)."""
+    if method == "auto":
+        method = auto_method(y, w, g, groups)
+    ci_g, co_g = y.shape[1] // groups, w.shape[1]
+    simd_conv = None
+    if method == "phase":  # the correlations per residue class read y and give g.out_size
+        simd_conv = use_simd_conv(y, g, ci_g, co_g)
+    elif method == "zero_insertion":  # one correlation of the zero-inserted input
+        gz = zero_insertion_geometry(g)
+        z = np.broadcast_to(np.zeros((), y.dtype), y.shape[:2] + gz.in_size)
+        simd_conv = use_simd_conv(z, gz, ci_g, co_g)
+    return Route(method, simd_conv, use_simd_transpose(y, g, ci_g, co_g) if method == "phase" else None)
+
+
 def use_simd_conv(x: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> bool:
     """Whether the float32 vector kernels compute a convolution and its weight gradient (up to 3 axes).
 
@@ -79,6 +131,9 @@ def use_simd_conv(x: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> bool:
     while the channels are few (OpenBLAS is slow on few rows) and the output
     rows fill the blocks.
     """
+    route = _ROUTE.get()
+    if route is not None and route.simd_conv is not None:
+        return route.simd_conv
     return (x.dtype == np.float32 and g.ndim <= 3 and g.out_size[-1] >= SIMD_MIN_WIDTH
             and DIRECT_MAX_CHANNELS < co_g <= SIMD_MAX_CHANNELS and ci_g * co_g <= SIMD_MAX_PRODUCT
             and x.shape[0] * co_g * math.prod(g.out_size) >= COMPILED_MIN_SIZE)
@@ -93,6 +148,9 @@ def use_simd_transpose(y: np.ndarray, g: ConvGeometry, ci_g: int, co_g: int) -> 
     partly empty); otherwise it wins while the channel pairs ``C_in/g *
     C_out/g`` are few for the positions ``N * prod(in_size)``.
     """
+    route = _ROUTE.get()
+    if route is not None and route.simd_transpose is not None:
+        return route.simd_transpose
     if (y.dtype != np.float32 or g.ndim > 3 or g.kernel_size == g.stride or ci_g <= DIRECT_MAX_CHANNELS
             or not (co_g == SIMD_BLOCK or co_g >= 2 * SIMD_BLOCK)
             or y.shape[0] * co_g * math.prod(g.in_size) < COMPILED_MIN_SIZE):
@@ -116,6 +174,9 @@ def auto_method(y: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> s
     unless scatter's GEMM is already wide, the two are the same (``k == s``),
     phase's GEMM has few rows, or scatter stamps directly (few input channels).
     """
+    route = _ROUTE.get()
+    if route is not None and route.method is not None:
+        return route.method
     subpixel = all(d == 1 and k % s == 0 for k, s, d in zip(g.kernel_size, g.stride, g.dilation, strict=True))
     ci_g, co_g = y.shape[1] // groups, w.shape[1]
     if use_simd_transpose(y, g, ci_g, co_g):

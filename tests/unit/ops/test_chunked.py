@@ -2,8 +2,9 @@
 
 Exact (bit for bit) where the arithmetic of a block is that of the whole
 array (interpolation, pooling, unpooling, shuffles, conv_transpose with
-method="matrix"); to 1e-6 of the result's scale in float32 where the
-in-memory call picks a BLAS or compiled path by size.  Chunkings: one
+method="matrix", the convolutions where the whole array takes a compiled
+kernel, which every block then takes too); to 1e-6 of the result's scale in
+float32 where the whole array's call is a GEMM.  Chunkings: one
 element per chunk, 2 (smaller than most halos), 3 with a ragged end, and
 random cuts.
 """
@@ -19,7 +20,8 @@ import numpy as np
 import pytest
 
 import upconv
-from upconv.ops import chunked
+from upconv import shapes
+from upconv.ops import chunked, paths
 from upconv.restore.metrics import psnr, ssim
 
 da = pytest.importorskip("dask.array")
@@ -493,3 +495,53 @@ def test_functions_without_a_chunked_version_refuse_dask_instead_of_loading_it()
         grad.interpolate_grad_input(da.ones((1, 2, 8, 8), chunks=4), np.ones((1, 2, 4, 4)), scale_factor=2)
     with pytest.raises(TypeError, match=r"^resize_equivalent_kernel: conv_weight is a Dask array"):
         upconv.resize_equivalent_kernel(x, 2)
+
+
+# --------------------------------------------------------------------------
+# the whole array's route: where it is a compiled kernel, the chunks sum as the whole array does
+
+
+KERNEL_ROUTES = [  # (name, x shape, call on (module, x), the whole array's route): each takes a vector kernel
+    ("conv 2-d", (2, 4, 72, 72), lambda m, x: m.conv(x, W_CONV, padding=1),
+     lambda x: paths.conv_route(x, shapes.conv_geometry(x.shape[2:], (3, 3), 1, 1), 1, 8)),
+    ("conv 3-d", (1, 4, 20, 24, 40), lambda m, x: m.conv(x, W_CONV3, padding=(0, 1, 2)),
+     lambda x: paths.conv_route(x, shapes.conv_geometry(x.shape[2:], (3, 3, 3), 1, (0, 1, 2)), 1, 8)),
+    ("conv_transpose phase", (1, 8, 64, 64),
+     lambda m, x: m.conv_transpose(x, W_T, stride=2, padding=1, method="phase"),
+     lambda x: paths.conv_transpose_route(x, W_T, shapes.conv_transpose_geometry(x.shape[2:], (4, 4), 2, 1), 1,
+                                          "phase")),
+    ("conv_transpose auto", (1, 8, 64, 64), lambda m, x: m.conv_transpose(x, W_T, stride=2, padding=1),
+     lambda x: paths.conv_transpose_route(x, W_T, shapes.conv_transpose_geometry(x.shape[2:], (4, 4), 2, 1), 1,
+                                          "auto")),
+    ("conv_transpose zero_insertion", (1, 8, 48, 48),
+     lambda m, x: m.conv_transpose(x, W_T, stride=2, padding=(1, 2), output_padding=1, method="zero_insertion"),
+     lambda x: paths.conv_transpose_route(
+         x, W_T, shapes.conv_transpose_geometry(x.shape[2:], (4, 4), 2, (1, 2), 1), 1, "zero_insertion")),
+]
+W_CONV = np.random.default_rng(5).standard_normal((8, 4, 3, 3)).astype(np.float32)
+W_CONV3 = np.random.default_rng(6).standard_normal((8, 4, 3, 3, 3)).astype(np.float32)
+W_T = np.random.default_rng(7).standard_normal((8, 8, 4, 4)).astype(np.float32)
+
+
+@pytest.mark.parametrize(("name", "shape", "call", "route"), KERNEL_ROUTES, ids=[r[0] for r in KERNEL_ROUTES])
+@pytest.mark.parametrize("kind", ["ragged3", "cuts", "two"])
+def test_chunks_follow_the_whole_arrays_compiled_kernel_bit_for_bit(name, shape, call, route, kind):
+    x = np.random.default_rng(len(name)).standard_normal(shape).astype(np.float32)
+    r = route(x)
+    assert r.simd_conv or r.simd_transpose  # the whole array takes a vector kernel
+    # chunks this small would take im2col + GEMM by the size rules (and round differently): they follow the
+    # whole array's route instead
+    chunks = (1, shape[1]) + tuple(cut(s, kind) if a == 0 else (s // 2, s - s // 2)
+                                   for a, s in enumerate(shape[2:]))
+    with dask.config.set(scheduler="synchronous"):
+        same(call(chunked, da.from_array(x, chunks=chunks)), call(upconv, x))
+
+
+def test_a_route_pins_the_size_rules_only_inside_its_block():
+    x = np.zeros((1, 8, 4, 4), np.float32)  # far too small for the vector kernel by the rule
+    g = shapes.conv_geometry((4, 4), (3, 3))
+    assert not paths.use_simd_conv(x, g, 8, 8)
+    with paths.following(paths.Route(method="phase", simd_conv=True, simd_transpose=True)):
+        assert paths.use_simd_conv(x, g, 8, 8)
+        assert paths.auto_method(x, W_T, shapes.conv_transpose_geometry((4, 4), (4, 4), 2), 1) == "phase"
+    assert not paths.use_simd_conv(x, g, 8, 8)
