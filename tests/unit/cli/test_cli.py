@@ -343,16 +343,21 @@ def test_console_script_version():
     assert proc.stdout.strip() == f"upconv {upconv.__version__}"
 
 
+def fresh_python(code: str) -> str:
+    """What ``code`` prints in a new interpreter (no PYTHONSTARTUP), stripped; it must succeed."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
 def test_import_is_light():
     code = (
         "import sys, upconv.cli; upconv.cli.build_parser(); "
         "print(sorted(m for m in ('matplotlib', 'sympy', 'torch', 'upconv.kernels._native', 'onnx', 'PIL') "
         "if m in sys.modules))"
     )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[]"
+    assert fresh_python(code) == "[]"
 
 
 def test_a_command_imports_only_its_own_module(tmp_path):
@@ -368,10 +373,7 @@ def test_a_command_imports_only_its_own_module(tmp_path):
         "print(rc, sorted(m for m in sys.modules if m.startswith(('upconv.cli.', 'upconv.explain.views', "
         "'upconv.figures', 'PIL.TiffImagePlugin', 'PIL.WebPImagePlugin'))))"
     )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
-    assert proc.returncode == 0, proc.stderr
-    rc, modules = proc.stdout.strip().split(" ", 1)
+    rc, modules = fresh_python(code).split(" ", 1)
     assert rc == "0"
     assert "upconv.cli.resize" in modules
     assert not any(f"'{m}'" in modules for m in ("upconv.cli.explain", "upconv.cli.serve", "upconv.explain.views",
