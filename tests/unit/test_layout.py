@@ -2,7 +2,7 @@
 
 Layers, bottom to top (a module imports from its own room and from rooms below it):
 
-    _config < _validate, _files < shapes < kernels < ops < grad < explain | restore | images
+    _config, _lazy < _validate, _files < shapes < kernels < ops < grad < explain | restore | images
             < nn < figures < studies | linter | web < cli
 
 Rooms on one level (``|``) do not import each other.  ``upconv/__init__.py`` and
