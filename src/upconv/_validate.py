@@ -135,6 +135,25 @@ def memoized(fn: _F, maxsize: int = 1024) -> _F:
     return cast(_F, wrapper)
 
 
+def memoized_on_shape(fn: _F) -> _F:
+    """``fn(func, x, *args)``, which reads only ``x``'s shape and dtype, :func:`memoized` on them.
+
+    The planning of an operator for an array (validation, tables): a call with an array of the same shape
+    and dtype and the same plain arguments returns the cached plan; ``fn`` itself is given a
+    :func:`proxy` (so it cannot read the data, and the cache holds no array).
+    """
+    @memoized
+    def cached(func: str, shape: tuple[int, ...], dtype: np.dtype[Any], *args: Any, **kwargs: Any) -> Any:
+        return fn(func, proxy(shape, dtype), *args, **kwargs)
+
+    @functools.wraps(fn)
+    def wrapper(func: str, x: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        return cached(func, tuple(x.shape), x.dtype, *args, **kwargs)
+
+    wrapper.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return cast(_F, wrapper)
+
+
 def proxy(shape: Sequence[int], dtype: npt.DTypeLike) -> np.ndarray:
     """A read-only array of ``shape`` and ``dtype`` that takes no memory: what validation and planning read
     (shapes and dtypes only) in place of the data, for memoized plans and lazy (Dask) arrays."""

@@ -86,17 +86,17 @@ def _transposed_resample(g: np.ndarray, plans: Sequence[AxisPlan | None], in_sha
     return apply(g, _adjoint_plans(plans, in_shape, every_tap=True), order, func)
 
 
-@v.memoized
-def _interpolate_adjoint(func: str, shape: tuple[int, ...], dtype: np.dtype[Any], size: Any, scale_factor: Any,
-                         mode: str, align_corners: bool | None, recompute_scale_factor: bool | None, antialias: bool,
+@v.memoized_on_shape
+def _interpolate_adjoint(func: str, x: np.ndarray, size: Any, scale_factor: Any, mode: str,
+                         align_corners: bool | None, recompute_scale_factor: bool | None, antialias: bool,
                          ) -> tuple[tuple[int, ...], tuple[AxisPlan | None, ...] | None, tuple[AxisPlan | None, ...]]:
-    """Validate and plan :func:`interpolate_grad_input` for ``x`` of ``shape`` and ``dtype``, memoized:
+    """Validate and plan :func:`interpolate_grad_input` for ``x`` (its shape and dtype), memoized:
     ``(out_size, the forward plans or None, their adjoints)``."""
-    out_size, plans = interpolate_plans(func, v.proxy(shape, dtype), size, scale_factor, mode, align_corners,
-                                        recompute_scale_factor, antialias)
+    out_size, plans = interpolate_plans(func, x, size, scale_factor, mode, align_corners, recompute_scale_factor,
+                                        antialias)
     if plans is None:
         return out_size, None, ()
-    return out_size, tuple(plans), _adjoint_plans(plans, shape)
+    return out_size, tuple(plans), _adjoint_plans(plans, x.shape)
 
 
 @array_function
@@ -160,8 +160,8 @@ def interpolate_grad_input(
     func = "interpolate_grad_input"
     result_dtype, arrays = v.float_arrays(func, grad_out=grad_out, x=x)
     gy, xa = cast("list[np.ndarray]", arrays)  # float_arrays types its entries Optional: neither is None
-    out_size, plans, adjoint = _interpolate_adjoint(func, xa.shape, xa.dtype, size, scale_factor, mode,
-                                                    align_corners, recompute_scale_factor, antialias)
+    out_size, plans, adjoint = _interpolate_adjoint(func, xa, size, scale_factor, mode, align_corners,
+                                                    recompute_scale_factor, antialias)
     _check_grad_out(func, gy, xa.shape[:2] + out_size, "interpolate")
     if plans is None:
         return np.zeros(xa.shape, dtype=result_dtype)

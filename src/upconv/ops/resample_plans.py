@@ -59,6 +59,7 @@ _TORCH_TAPS = {"nearest": 1, "nearest-exact": 1, "linear": 2, "bilinear": 2, "tr
 _ONNX_TAPS = {"nearest": 1, "linear": 2, "cubic": 4}
 
 
+@v.memoized_on_shape
 def interpolate_resampling(
     func: str,
     x: np.ndarray,
@@ -75,26 +76,8 @@ def interpolate_resampling(
     uint8 ``bilinear`` and ``bicubic`` run in torch's fixed point
     (:func:`upconv.ops.resample_torch.torch_uint8_steps`, uint8); the rest
     in the float dtype :func:`upconv._validate.float_arrays` gives, torch's
-    index arithmetic in float32 for integer data.
+    index arithmetic in float32 for integer data.  Memoized on the shape and dtype.
     """
-    return _interpolate_resampling(func, tuple(x.shape), x.dtype, size, scale_factor, mode, align_corners,
-                                   recompute_scale_factor, antialias)
-
-
-@v.memoized
-def _interpolate_resampling(
-    func: str,
-    shape: tuple[int, ...],
-    dtype: np.dtype[Any],
-    size: v.IntOrTuple | None,
-    scale_factor: v.FloatOrTuple | None,
-    mode: str,
-    align_corners: bool | None,
-    recompute_scale_factor: bool | None,
-    antialias: bool,
-) -> Resampling:
-    """:func:`interpolate_resampling` for an array of ``shape`` and ``dtype``: a pure function, memoized."""
-    x = v.proxy(shape, dtype)  # what the planning reads: shape and dtype
     if is_exact(x) and mode in ("nearest", "nearest-exact"):
         engine, dtype, compute = GATHER, x.dtype, np.dtype(np.float32)
     elif x.dtype == np.uint8 and mode in ("bilinear", "bicubic"):
@@ -211,6 +194,7 @@ def _flag(value: object, func: str, name: str) -> bool:
     raise TypeError(f"{func}: {name} must be True/False or 0/1, got {value!r}")
 
 
+@v.memoized_on_shape
 def resize_resampling(
     func: str,
     x: np.ndarray,
@@ -231,33 +215,8 @@ def resize_resampling(
 
     The dtype policy: integer and boolean data in ``mode="nearest"`` is
     gathered (dtype kept); the rest is computed in float64 and cast to the
-    dtype :func:`upconv._validate.float_arrays` gives.
+    dtype :func:`upconv._validate.float_arrays` gives.  Memoized on the shape and dtype.
     """
-    return _resize_resampling(func, tuple(x.shape), x.dtype, sizes, scales, roi, mode, coordinate_transformation_mode,
-                              nearest_mode, cubic_coeff_a, exclude_outside, extrapolation_value, antialias, axes,
-                              keep_aspect_ratio_policy)
-
-
-@v.memoized
-def _resize_resampling(
-    func: str,
-    shape: tuple[int, ...],
-    dtype: np.dtype[Any],
-    sizes: Sequence[int] | None,
-    scales: Sequence[float] | None,
-    roi: Sequence[float] | None,
-    mode: str,
-    coordinate_transformation_mode: str,
-    nearest_mode: str,
-    cubic_coeff_a: float,
-    exclude_outside: bool,
-    extrapolation_value: float,
-    antialias: bool,
-    axes: Sequence[int] | None,
-    keep_aspect_ratio_policy: str,
-) -> Resampling:
-    """:func:`resize_resampling` for an array of ``shape`` and ``dtype``: a pure function, memoized."""
-    x = v.proxy(shape, dtype)  # what the planning reads: shape and dtype
     extrapolation_value = v.real(extrapolation_value, func, "extrapolation_value", finite=False)
     if is_exact(x) and mode == "nearest":
         engine, dtype = GATHER, x.dtype
