@@ -132,8 +132,9 @@ def get_num_threads() -> int:
 def set_num_threads(n: int | None) -> None:
     """Set the number of threads of upconv's compiled kernels; ``None`` restores the default.
 
-    BLAS (the GEMMs) keeps its own setting (``threadpoolctl`` or the
-    ``OPENBLAS_NUM_THREADS`` variable control it).
+    The convolutions' GEMMs are compiled kernels too and follow it; BLAS,
+    which the weight gradients' GEMMs use, keeps its own setting
+    (``threadpoolctl`` or the ``OPENBLAS_NUM_THREADS`` variable control it).
 
     Examples
     --------

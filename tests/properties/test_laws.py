@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
@@ -217,6 +217,27 @@ def test_conv_transpose_of_conv_restores_shape(case, method):
                                         output_size=in_size)
     assert (gt.in_size, gt.out_size) == (g.in_size, g.out_size)
     assert all(b2 == b and e2 <= e for (b, e), (b2, e2) in zip(g.padding, gt.padding))
+
+
+@SETTINGS
+@given(conv_transpose_cases(), st.integers(1, 4), st.integers(1, 4), st.sampled_from(["float32", "float64"]),
+       st.sampled_from(METHODS))
+def test_each_sample_is_computed_as_if_alone(case, ci_g, co_g, dtype, method):
+    """A sample's result does not depend on the batch around it, bit for bit, by every method: every GEMM
+    (several channels per group) sums each element in one order (below the sizes where the float32 vector
+    kernels take over, which the size rules choose by the whole call)."""
+    c, in_size, op = case
+    c = replace(c, ci_g=ci_g, co_g=co_g)
+    rng = c.rng()
+    y = rng.standard_normal((3, ci_g * c.groups) + in_size).astype(dtype)
+    w = rng.standard_normal((ci_g * c.groups, co_g) + c.kernel).astype(dtype)
+    batch = conv_transpose(y, w, None, c.stride, c.padding, op, c.groups, c.dilation, method=method)
+    wc = rng.standard_normal((ci_g * c.groups, co_g) + c.kernel).astype(dtype)  # conv back to y's channels
+    forward = conv(batch, wc, None, c.stride, c.padding, c.dilation, c.groups)
+    for i in range(3):
+        alone = conv_transpose(y[i : i + 1], w, None, c.stride, c.padding, op, c.groups, c.dilation, method=method)
+        np.testing.assert_array_equal(alone, batch[i : i + 1])
+        np.testing.assert_array_equal(conv(batch[i], wc, None, c.stride, c.padding, c.dilation, c.groups), forward[i])
 
 
 def test_upconv_exports():

@@ -34,6 +34,10 @@ float32, in 8-lane vectors (``csrc/simd.h``).
     Float32 weight gradient in register blocks of 4 output channels x 3 taps.
 ``interleave_phases(start, stop, phases, out, pb)``
     Interleave the residue classes of the sub-pixel form into the cropped output.
+``gemm(start, stop, a, b, c, a_transposed, mc, nc)``
+    ``c = a @ b`` for ``a (G, M, K)`` (``a_transposed``: stored ``(G, K, M)``), ``b (G, K, N)``, every
+    element summed over ``k`` in order, one multiply-add after another (``csrc/gemm.c``); the items are
+    the tiles of ``mc x nc`` elements.
 
 The shapes each kernel expects are in its comment in ``csrc``.
 """
@@ -54,6 +58,7 @@ conv_transpose_simd = _native.conv_transpose_simd
 pack_weights = _native.pack_weights
 weight_grad_simd = _native.weight_grad_simd
 interleave_phases = _native.interleave_phases
+gemm = _native.gemm
 
 #: Whether the vector kernels may use register blocks of 24 accumulators: they need 31 vector
 #: registers with their 6 inputs and a weight, which only the AVX-512 build has (32; AVX2 has 16, and

@@ -3,7 +3,8 @@
 ``conv`` is this correlation; ``conv_transpose``'s zero-insertion and phase
 views and every input gradient of a transposed convolution run on it too.
 It is computed as im2col (a copy of the windows, :func:`im2col_into`) and
-one GEMM per group, or, where :mod:`upconv.ops.paths` says so, by compiled
+one GEMM per group (:func:`upconv.ops.paths.matmul`: each element one sum in
+a fixed order, whatever the batch), or, where :mod:`upconv.ops.paths` says so, by compiled
 kernels: directly for one or two output channels per group, and in float32
 by register blocks of 8-lane vectors (:mod:`upconv.kernels.simd`) on an
 input split by phase (:func:`_simd_input`).  Arrays are batched ``(N, C,
@@ -141,9 +142,9 @@ def correlate(
         buffer = keep if keep is not None else scratch("im2col", (groups, ci_g * K, m * P), x.dtype)
         cols = im2col_into(x[start : start + m], g, groups, out=buffer)
         if channel_major and m == N:  # one chunk: the GEMM writes the result in place
-            np.matmul(wm, cols, out=out.reshape(groups, co_g, N * P))
+            paths.matmul(wm, cols, out=out.reshape(groups, co_g, N * P))
             continue
-        res = np.matmul(wm, cols).reshape((c_out, m) + g.out_size)  # (groups * co_g, m, *out)
+        res = paths.matmul(wm, cols).reshape((c_out, m) + g.out_size)  # (groups * co_g, m, *out)
         if channel_major:
             out[:, start : start + m] = res
         else:

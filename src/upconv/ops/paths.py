@@ -1,6 +1,6 @@
 """Which path computes a convolution: the rules that choose a compiled kernel, and their tuning constants.
 
-im2col + one GEMM per group (OpenBLAS) is the general path of :mod:`upconv.ops.correlation`; compiled
+im2col + one GEMM per group (:func:`matmul`) is the general path of :mod:`upconv.ops.correlation`; compiled
 kernels take the shapes where they measured faster: direct loops for one or two channels per group, and
 float32 vector kernels (register blocks of 8-lane vectors) for few channels.  Each rule and constant
 says what it decides and why; the measurements behind the numbers are in ``benchmarks/README.md``
@@ -37,6 +37,13 @@ SIMD_BLOCK = 4
 SIMD_FLOPS_PER_NS = 80
 # A low estimate of the direct kernels' single-thread speed: jobs it puts under the pool's threshold run inline.
 DIRECT_FLOPS_PER_NS = 10
+# Tiles of the fixed-order matrix product (matmul): parallel_for's items; and a low estimate of its speed.
+GEMM_ROWS = 168
+GEMM_COLS = 512
+GEMM_FLOPS_PER_NS = 40
+# Products with fewer columns than this (and more rows) are computed transposed, vectors along the rows: a
+# register block is two vectors of 8 to 16 columns wide.
+GEMM_NARROW = 32
 COPY_ELEMENTS_PER_NS = 3
 # Where the vector convolution beats im2col + GEMM (OpenBLAS runs matrices with few rows at a fraction of
 # its rate): output channels per group, channel pairs C_in/g * C_out/g, and output rows long enough to
@@ -64,6 +71,50 @@ PHASE_MIN_ROWS = 64
 PHASE_MAX_BORDER = 2.0
 
 
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``a @ b`` for ``a (G, M, K)`` and ``b (G, K, N)``, each element summed over ``k`` in order.
+
+    Every GEMM of the convolution engines runs here, on the compiled
+    fixed-order product (:func:`upconv.kernels.convolution.gemm`) rather than
+    BLAS, whose rounding of an element depends on the matrix around it:
+    element ``[g, m, n]`` is ``a[g, m, 0] * b[g, 0, n] + a[g, m, 1] *
+    b[g, 1, n] + ...``, one multiply-add after another from zero, whatever
+    ``M``, ``N`` and the threads, so that a convolution's outputs do not
+    depend on the batch size or on which part of the image is computed (the
+    chunks of :mod:`upconv.ops.chunked`).  ``a`` may be a transposed view of
+    a contiguous array; ``out``, a C-contiguous ``(G, M, N)`` array,
+    receives the product.  Speed beside NumPy's BLAS:
+    ``benchmarks/README.md``, *The fixed-order GEMM*.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from upconv.ops.paths import matmul
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.random((1, 40, 300)), rng.random((1, 300, 50))
+    >>> bool(np.allclose(matmul(a, b), a @ b))
+    True
+    >>> bool((matmul(a[:, 3:9], b[:, :, 7:8]) == matmul(a, b)[:, 3:9, 7:8]).all())  # any part: the same bits
+    True
+    """
+    from upconv.kernels import convolution as nk
+    from upconv.kernels.parallel import parallel_for
+
+    G, M, K = a.shape
+    N = b.shape[2]
+    if out is None:
+        out = np.empty((G, M, N), dtype=a.dtype)
+    if N < GEMM_NARROW and M > N:  # (b.T @ a.T).T: the same sums, with vectors along the M rows
+        out[...] = matmul(b.transpose(0, 2, 1), a.transpose(0, 2, 1)).transpose(0, 2, 1)
+        return out
+    transposed = not a.flags.c_contiguous and a.transpose(0, 2, 1).flags.c_contiguous
+    a = a.transpose(0, 2, 1) if transposed else np.ascontiguousarray(a)
+    items = G * ceil_div(M, GEMM_ROWS) * ceil_div(N, GEMM_COLS)
+    parallel_for(nk.gemm, items, a, np.ascontiguousarray(b), out, transposed, GEMM_ROWS, GEMM_COLS,
+                 cost_ns=2 * G * M * N * K / GEMM_FLOPS_PER_NS)
+    return out
+
+
 def use_direct_conv(g: ConvGeometry, co_g: int, work: int) -> bool:
     """Whether the compiled direct kernels compute a convolution (and its weight gradient): up to 3 axes.
 
@@ -81,9 +132,9 @@ class Route:
     """The size-dependent choices of one whole-array call, for its chunks to repeat (:mod:`upconv.ops.chunked`).
 
     A chunk of a Dask array is smaller than the whole, and the rules below choose by size; a chunk that
-    follows the whole array's route sums every output as the whole-array call does wherever that is a
-    compiled kernel (whose sums do not depend on the extent), so the chunked result is then bit for bit
-    the in-memory one.  None leaves a choice to the rule.
+    follows the whole array's route sums every output as the whole-array call does (every engine's sums
+    are independent of the extent: the compiled kernels, and the GEMMs through :func:`matmul`), so the
+    chunked result is bit for bit the in-memory one.  None leaves a choice to the rule.
     """
 
     method: str | None = None  # conv_transpose's method (for "auto")

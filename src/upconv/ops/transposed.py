@@ -122,7 +122,7 @@ def _scatter_gemm(y: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
     size = groups * co_g * K * N * P
     flat = scratch("stamps", (size + 2 * _STAMP_MARGIN,), y.dtype)
     cols = flat[_STAMP_MARGIN:_STAMP_MARGIN + size].reshape(groups, co_g * K, N * P)
-    np.matmul(wm, ym, out=cols)
+    paths.matmul(wm, ym, out=cols)
     return cols.reshape(groups * co_g, K, N, P)
 
 

@@ -61,7 +61,8 @@ typedef int (*kernel_fn)(const kargs_t *);
     X(max_unpool_planes, "rF2 rq2 wF2 wq1")                                                       \
     X(permuted_copy, "rX1 wX1 rq1 rq1 i i i i")                                                   \
     X(unfilter, "! ru1 wu2 i")                                                                    \
-    X(simd_lanes, "rf1 wf2 i i")
+    X(simd_lanes, "rf1 wf2 i i")                                                                  \
+    X(gemm, "rF3 rF3 wF3 b i i")
 
 enum {
 #define UPCONV_ENUM(name, spec) K_##name,

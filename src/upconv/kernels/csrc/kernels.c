@@ -7,6 +7,7 @@
 #include "simd.h"
 
 #include "convolution.c"
+#include "gemm.c"
 #include "interpolation.c"
 #include "pooling.c"
 #include "png.c"
@@ -36,4 +37,5 @@ __attribute__((visibility("hidden"))) const kernel_table CAT(upconv_table_, UPCO
     [K_permuted_copy] = {permuted_copy, NULL},
     [K_unfilter] = {unfilter, NULL},
     [K_simd_lanes] = {simd_lanes, NULL},
+    [K_gemm] = {gemm_f32, gemm_f64},
 };

@@ -1,0 +1,98 @@
+/* A matrix product whose every element is one fixed sum: C[m, n] = sum_k A[m, k] B[k, n], accumulated
+ * in the order k = 0, 1, ..., K-1 (one multiply-add after another, from zero), whatever the shapes.
+ *
+ * A BLAS rounds an element differently depending on the matrix it sits in (its kernels, blocks and thread
+ * split depend on M, N and K), so a convolution computed on part of an image, or a batch of another size,
+ * differs from the whole in the last bits.  This product gives every element the same sum in every
+ * matrix: results do not depend on the batch, the chunking or the threads (upconv.ops.paths.matmul).
+ *
+ * It is blocked like BLIS: C is cut into tiles of MC x NC (the items, ranged over by parallel_for); each
+ * tile goes through K in blocks of KC, packing its A block into panels of MR rows and its B block into
+ * panels of NR columns, and a register block of MR rows x NV vectors of C is multiplied out over the
+ * block.  Storing an accumulator between K blocks and loading it again rounds nothing (it is already in
+ * the element type), so the blocking does not change the sum.  Included by kernels.c. */
+
+#if defined(__AVX512F__)
+#define GEMM_VB 64 /* bytes of a vector */
+#define GEMM_MR 14 /* rows of a register block: MR x 2 accumulators, of 32 vector registers */
+#elif defined(__aarch64__)
+#define GEMM_VB 32 /* two NEON registers */
+#define GEMM_MR 6
+#elif defined(__AVX__)
+#define GEMM_VB 32
+#define GEMM_MR 6 /* 12 accumulators of 16 registers */
+#else
+#define GEMM_VB 32 /* two SSE registers */
+#define GEMM_MR 3
+#endif
+#define GEMM_KC (1024 / (i64)sizeof(T)) /* depth of a block: a B panel of KC x NR stays in L1 */
+
+typedef float gvf __attribute__((vector_size(GEMM_VB)));
+typedef float gvf_u __attribute__((vector_size(GEMM_VB), aligned(4), may_alias));
+typedef double gvd __attribute__((vector_size(GEMM_VB)));
+typedef double gvd_u __attribute__((vector_size(GEMM_VB), aligned(8), may_alias));
+
+/* a * b + c, lane by lane: one rounding where the instruction set has FMA, else two */
+ALWAYS_INLINE gvf gfma_f32(gvf a, gvf b, gvf c) {
+#if defined(__AVX512F__)
+    return (gvf)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+#elif defined(__FMA__)
+    return (gvf)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
+#elif defined(__aarch64__)
+    union { gvf v; float32x4_t h[2]; } x = {a}, y = {b}, z = {c}, r;
+    r.h[0] = vfmaq_f32(z.h[0], x.h[0], y.h[0]);
+    r.h[1] = vfmaq_f32(z.h[1], x.h[1], y.h[1]);
+    return r.v;
+#else
+    return a * b + c;
+#endif
+}
+
+ALWAYS_INLINE gvd gfma_f64(gvd a, gvd b, gvd c) {
+#if defined(__AVX512F__)
+    return (gvd)_mm512_fmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
+#elif defined(__FMA__)
+    return (gvd)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
+#elif defined(__aarch64__)
+    union { gvd v; float64x2_t h[2]; } x = {a}, y = {b}, z = {c}, r;
+    r.h[0] = vfmaq_f64(z.h[0], x.h[0], y.h[0]);
+    r.h[1] = vfmaq_f64(z.h[1], x.h[1], y.h[1]);
+    return r.v;
+#else
+    return a * b + c;
+#endif
+}
+
+/* The packing buffers of the calling thread, grown as needed and kept (a few MB per thread at most). */
+static __thread void *gemm_buffer = NULL;
+static __thread size_t gemm_buffer_bytes = 0;
+
+static void *gemm_workspace(size_t bytes) {
+    if (bytes <= gemm_buffer_bytes) return gemm_buffer;
+    bytes = (bytes + 63) / 64 * 64;
+    void *p = aligned_alloc(64, bytes);
+    if (!p) return NULL;
+    free(gemm_buffer);
+    gemm_buffer = p;
+    gemm_buffer_bytes = bytes;
+    return p;
+}
+
+#define T float
+#define V gvf
+#define VU gvf_u
+#define FN(name) name##_f32
+#include "gemm_t.h"
+#undef T
+#undef V
+#undef VU
+#undef FN
+#define T double
+#define V gvd
+#define VU gvd_u
+#define FN(name) name##_f64
+#include "gemm_t.h"
+#undef T
+#undef V
+#undef VU
+#undef FN
