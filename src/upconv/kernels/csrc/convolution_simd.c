@@ -31,17 +31,17 @@ static int overlap_add_simd(const kargs_t *A) {
                 const i64 nr = row_hits(&g, o0, o1, m1, m2, first, k2 * N * P);
                 for (i64 u0 = 0; u0 < per_class; u0 += 8) {
                     v8f even = vzero(), odd = vzero();
-                    for (i64 t2 = 0; t2 < k2; t2++) {
-                        const i64 *tp = g.taps + 4 * t2;
-                        const i64 lo = tp[2] - u0, hi = tp[3] - u0;
-                        if (hi <= 0 || lo >= 8) continue;
-                        const i64 src = t2 * N * P + tp[1] + u0;
-                        if (tp[0] == 0) { /* the tap lands in class 0 (its offset in an accumulator row) */
-                            for (i64 q = 0; q < nr; q++) even = vadd(even, vrange(vload(fc + g.rows[q] + src), lo, hi));
-                        } else {
-                            for (i64 q = 0; q < nr; q++) odd = vadd(odd, vrange(vload(fc + g.rows[q] + src), lo, hi));
+                    /* the taps in overlap_add's order (row hits, then the last axis's taps): every output is
+                     * the same sum whichever of the two kernels computes it */
+                    for (i64 q = 0; q < nr; q++)
+                        for (i64 t2 = 0; t2 < k2; t2++) {
+                            const i64 *tp = g.taps + 4 * t2;
+                            const i64 lo = tp[2] - u0, hi = tp[3] - u0;
+                            if (hi <= 0 || lo >= 8) continue;
+                            const v8f stamp = vrange(vload(fc + g.rows[q] + t2 * N * P + tp[1] + u0), lo, hi);
+                            if (tp[0] == 0) even = vadd(even, stamp); /* class 0 (its offset in an accumulator row) */
+                            else odd = vadd(odd, stamp);
                         }
-                    }
                     const i64 o = at + 2 * u0;
                     if (2 * u0 + 16 <= L2) {
                         vstore(fo + o, vzip_lo(even, odd));
