@@ -38,16 +38,15 @@ Halos
     or size, ``align_corners``, antialiasing).  No constant depth is guessed.
 
 Exactness
-    The result equals the in-memory call's: bit for bit for the
-    interpolations, pooling, unpooling and shuffles, for ``conv_transpose``
-    with ``method="matrix"``, and for ``conv`` and ``conv_transpose`` (any
-    method, ``"auto"`` too) wherever the whole-array call runs a compiled
-    kernel: every block follows the whole array's size-dependent choices
-    (:class:`upconv.ops.paths.Route`), and the direct and vector kernels sum
-    every output in an order that does not depend on the extent.  To float
-    rounding (about 1e-7 relative in float32) where the whole-array call is
-    a GEMM: OpenBLAS rounds a column differently in matrices of different
-    widths.
+    The result equals the in-memory call's bit for bit, for every operator
+    and chunking, and for ``conv`` and ``conv_transpose`` by every method
+    (``"auto"`` too): every block follows the whole array's size-dependent
+    choices (:class:`upconv.ops.paths.Route`), and every engine sums each
+    output in an order that does not depend on the extent (the compiled
+    kernels, the sparse matrix, and the fixed-order GEMM
+    :func:`upconv.ops.paths.matmul` that the convolutions use instead of
+    BLAS, which rounds an element differently in matrices of different
+    widths).
 
 Dtypes
     The in-memory operators' dtype policy, by construction: the result's

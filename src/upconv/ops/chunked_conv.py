@@ -94,11 +94,10 @@ def conv(
     -----
     Every block takes the whole array's choice of kernel
     (:func:`upconv.ops.paths.conv_route`), not the one its own size would
-    give: where that is a compiled kernel (direct for one or two output
-    channels per group, the float32 vector kernel for few channels) the
-    result is the in-memory one bit for bit; where it is im2col + GEMM, a
-    block's GEMM has fewer columns and OpenBLAS rounds them differently:
-    equal to rounding (about 1e-7 relative in float32, 1e-16 in float64).
+    give, and each engine sums every output in an order that does not
+    depend on the extent (the compiled kernels; im2col and the fixed-order
+    GEMM :func:`upconv.ops.paths.matmul`): the result is the in-memory one
+    bit for bit.
 
     Examples
     --------
@@ -171,14 +170,12 @@ def conv_transpose(
     -----
     Every block takes the whole array's choices (the method for
     ``"auto"``, the vector kernel or not: :func:`upconv.ops.paths.conv_transpose_route`),
-    not those its own size would give.  ``method="matrix"`` (a sparse
-    ``C.T @ y``) and the compiled kernels (direct stamping for one or two
-    input channels per group, the float32 vector kernels) sum every
-    output's products in the same order in a block as in the whole array:
-    bit for bit.  Where the whole array's call is a GEMM, a block's GEMM
-    has fewer columns, and OpenBLAS rounds a column differently in matrices
-    of different widths: equal to rounding (about 1e-7 relative in float32,
-    1e-16 in float64).
+    not those its own size would give.  Every method sums each output's
+    products in the same order in a block as in the whole array:
+    ``method="matrix"`` (a sparse ``C.T @ y``), the compiled kernels (direct
+    stamping, overlap-add, the float32 vector kernels) and the fixed-order
+    GEMM (:func:`upconv.ops.paths.matmul`) of scatter, phase and zero
+    insertion: bit for bit.
 
     Examples
     --------
