@@ -36,15 +36,8 @@ typedef double gvd_u __attribute__((vector_size(GEMM_VB), aligned(8), may_alias)
 ALWAYS_INLINE gvf gfma_f32(gvf a, gvf b, gvf c) {
 #if defined(__AVX512F__)
     return (gvf)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
-#elif defined(__FMA__)
-    return (gvf)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
-#elif defined(__aarch64__)
-    union { gvf v; float32x4_t h[2]; } x = {a}, y = {b}, z = {c}, r;
-    r.h[0] = vfmaq_f32(z.h[0], x.h[0], y.h[0]);
-    r.h[1] = vfmaq_f32(z.h[1], x.h[1], y.h[1]);
-    return r.v;
 #else
-    return a * b + c;
+    return vfma(a, b, c); /* simd.h's: gvf is its 8-lane vector here */
 #endif
 }
 
