@@ -132,3 +132,23 @@ def test_the_kernel_checks_its_shapes():
         nk.gemm(0, 1, a, b, c, False, 8, 8)
     with pytest.raises(TypeError, match="gemm: argument 4"):
         nk.gemm(0, 1, a, np.zeros((1, 4, 2)), c.astype(np.float32), False, 8, 8)
+
+
+def test_a_threads_packing_buffers_are_freed_when_it_ends():
+    # each thread that runs a product keeps its packing buffers (about 0.7 MB here, float64) until it ends:
+    # 200 short-lived threads would otherwise hold 140 MB
+    resource = pytest.importorskip("resource")
+    import threading
+
+    a, b = RNG.standard_normal((1, 168, 300)), RNG.standard_normal((1, 300, 512))
+    upconv.set_num_threads(1)
+    try:
+        paths.matmul(a, b)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+        for _ in range(200):
+            t = threading.Thread(target=paths.matmul, args=(a, b))
+            t.start()
+            t.join()
+        assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000
+    finally:
+        upconv.set_num_threads(None)

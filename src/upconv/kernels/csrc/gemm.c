@@ -12,6 +12,8 @@
  * block.  Storing an accumulator between K blocks and loading it again rounds nothing (it is already in
  * the element type), so the blocking does not change the sum.  Included by kernels.c. */
 
+#include <pthread.h>
+
 #if defined(__AVX512F__)
 #define GEMM_VB 64 /* bytes of a vector */
 #define GEMM_MR 14 /* rows of a register block: MR x 2 accumulators, of 32 vector registers */
@@ -56,18 +58,40 @@ ALWAYS_INLINE gvd gfma_f64(gvd a, gvd b, gvd c) {
 #endif
 }
 
-/* The packing buffers of the calling thread, grown as needed and kept (a few MB per thread at most). */
-static __thread void *gemm_buffer = NULL;
-static __thread size_t gemm_buffer_bytes = 0;
+/* The packing buffers of the calling thread, grown as needed and kept until the thread ends (under 1 MiB). */
+typedef struct {
+    void *p;
+    size_t bytes;
+} gemm_buffer_t;
+
+static pthread_key_t gemm_key;
+static pthread_once_t gemm_key_once = PTHREAD_ONCE_INIT;
+static int gemm_key_failed = 0;
+
+static void gemm_buffer_free(void *buffer) {
+    free(((gemm_buffer_t *)buffer)->p);
+    free(buffer);
+}
+
+static void gemm_key_create(void) { gemm_key_failed = pthread_key_create(&gemm_key, gemm_buffer_free) != 0; }
 
 static void *gemm_workspace(size_t bytes) {
-    if (bytes <= gemm_buffer_bytes) return gemm_buffer;
+    if (pthread_once(&gemm_key_once, gemm_key_create) != 0 || gemm_key_failed) return NULL;
+    gemm_buffer_t *b = pthread_getspecific(gemm_key);
+    if (!b) {
+        if (!(b = calloc(1, sizeof *b))) return NULL;
+        if (pthread_setspecific(gemm_key, b) != 0) {
+            free(b);
+            return NULL;
+        }
+    }
+    if (bytes <= b->bytes) return b->p;
     bytes = (bytes + 63) / 64 * 64;
     void *p = aligned_alloc(64, bytes);
     if (!p) return NULL;
-    free(gemm_buffer);
-    gemm_buffer = p;
-    gemm_buffer_bytes = bytes;
+    free(b->p);
+    b->p = p;
+    b->bytes = bytes;
     return p;
 }
 
