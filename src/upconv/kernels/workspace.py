@@ -54,7 +54,7 @@ def release_memory() -> None:
     Operators reuse a few intermediate buffers per thread (at most
     ``MAX_TOTAL_BYTES`` in all) to avoid page faults; this drops them.
     A call in progress keeps what it uses until it returns.  (The compiled
-    GEMM's packing blocks, under 1 MiB per thread that ran one, stay.)
+    GEMM's packing blocks, under 1 MiB per thread, stay until their thread ends.)
 
     Examples
     --------
