@@ -8,8 +8,9 @@
  *
  * It is blocked like BLIS: C is cut into tiles of MC x NC (the items, ranged over by parallel_for); each
  * tile goes through K in blocks of KC, packing its A block into panels of MR rows and its B block into
- * panels of NR columns, and a register block of MR rows x NV vectors of C is multiplied out over the
- * block.  Storing an accumulator between K blocks and loading it again rounds nothing (it is already in
+ * panels of NR (two vectors of) columns, and a register block of MR rows x 2 vectors of C is multiplied
+ * out over the block; a tile of one or two row panels reads B in place instead (it would use a packed
+ * panel only once or twice).  Storing an accumulator between K blocks and loading it again rounds nothing (it is already in
  * the element type), so the blocking does not change the sum.  Included by kernels.c. */
 
 #include <pthread.h>
